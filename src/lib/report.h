@@ -1,0 +1,21 @@
+/* report: twampy's text table. */
+#ifndef TWAMPY_REPORT_H
+#define TWAMPY_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stats.h"
+
+/* twampy's dp(): a delay in ms formatted as "%7.1fmin", "%7.1fsec", "%7.2fsec",
+ * "%8.2fms" or "%8dus" (by |ms| > 60000, > 10000, > 1000, > 1, else), exactly as
+ * the Python twampy prints it. buf must hold 32 octets. */
+const char *tw_fmt_delay(char *buf, size_t len, double ms);
+
+/* twampy's table: Direction / Min / Max / Avg / Jitter / Loss for Outbound,
+ * Inbound and Roundtrip, or "NO STATS AVAILABLE (100% loss)", with the same
+ * rules and the "Jitter Algorithm [RFC1889]" footer. */
+void tw_report_table(FILE *f, const tw_stats_t *s, uint64_t sent);
+
+#endif
