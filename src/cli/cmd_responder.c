@@ -1,1 +1,174 @@
-/* placeholder */
+/* twampy responder: the TWAMP light / STAMP Session-Reflector. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "commands.h"
+#include "log.h"
+#include "loop.h"
+#include "opts.h"
+#include "reflector.h"
+
+static const char responder_help[] =
+    "usage: twampy responder [options] [local-ip:port]\n"
+    "\n"
+    "TWAMP light and STAMP Session-Reflector: answers TWAMP light (RFC 5357) and\n"
+    "STAMP (RFC 8762) test packets without being told which. A reply is as long\n"
+    "as its request, or 41 octets when the request is shorter; requests shorter\n"
+    "than 14 octets are counted and dropped.\n"
+    "\n"
+    "positional arguments:\n"
+    "  local-ip:port         address to listen on (default: :20001, which is every\n"
+    "                        IPv4 and IPv6 address)\n"
+    "\n"
+    "TWL responder options:\n"
+    "  --timer sec           a sender idle this long starts its reflector sequence\n"
+    "                        numbers again at 0 (default: 30)\n"
+    "  --stateless           copy the sender's sequence number instead of counting\n"
+    "                        per sender (direction-specific loss is then unknown)\n"
+    "  --max-senders N       per-sender state entries; the least recently seen\n"
+    "                        sender is forgotten first (default: 65536)\n"
+    "\n"
+    "IP socket options:\n"
+    "  --tos type-of-service TOS / Traffic Class octet of replies 0..255 (default: 0)\n"
+    "  --dscp dscp-value     DSCP name or number of replies (see 'twampy dscptable')\n"
+    "  --ttl time-to-live    TTL / Hop Limit of replies 1..255 (default: 64)\n"
+    "  --padding bytes       accepted for compatibility; reply sizes follow the\n"
+    "                        requests (RFC 6038 symmetrical size)\n"
+    "  --do-not-fragment     set the DF bit on replies\n"
+    "\n"
+    "Debug options:\n"
+    "  -l, --logfile filename  write the log to a file (default: stderr)\n"
+    "  -q, --quiet           disable logging\n"
+    "  -v, --verbose         log every request\n"
+    "  -d, --debug           also hex dumps of every packet\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "Ctrl-C (SIGINT) or SIGTERM stops the responder and logs its counters.\n";
+
+struct responder {
+    tw_loop_t *loop;
+    int sigfd;
+};
+
+static void on_signal(void *arg, uint32_t events)
+{
+    struct responder *r = arg;
+    struct signalfd_siginfo si;
+    if (read(r->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+        return;
+    tw_notice("%s received: stop TWL session reflector",
+              si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+    tw_loop_stop(r->loop);
+}
+
+int cmd_responder(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_COMMON_LONGOPTS,
+        {"timer", required_argument, NULL, OPT_TIMER},
+        {"stateless", no_argument, NULL, OPT_STATELESS},
+        {"max-senders", required_argument, NULL, OPT_MAX_SENDERS},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = "responder";
+    cli_common_t c;
+    cli_common_init(&c, cmd);
+    tw_reflector_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.idle_reset_ns = 30 * TW_NS_PER_SEC;
+    cfg.max_senders = 65536;
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+        if (cli_common_opt(&c, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'h':
+            fputs(responder_help, stdout);
+            exit(0);
+        case OPT_TIMER: {
+            long long t = cli_int(cmd, "--timer", optarg, 0, 86400);
+            /* The Python twampy's default --timer is 0: keep its 30 s then. */
+            cfg.idle_reset_ns = (t ? t : 30) * TW_NS_PER_SEC;
+            break;
+        }
+        case OPT_STATELESS:
+            cfg.stateless = true;
+            break;
+        case OPT_MAX_SENDERS:
+            cfg.max_senders = (uint32_t)cli_int(cmd, "--max-senders", optarg, 1, 1 << 24);
+            break;
+        default:
+            cli_bad_option(cmd, argc, argv);
+        }
+    }
+    if (argc - optind > 1)
+        cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    const char *local = argc - optind == 1 ? argv[optind] : ":20001";
+    cli_common_finish(&c);
+    if (c.padding_set)
+        tw_notice("--padding is ignored by the responder: a reply is as long as its request "
+                  "(at least 41 octets)");
+
+    tw_addr_spec_t spec;
+    char err[512];
+    if (tw_addr_parse(local, 20001, &spec, err, sizeof err) < 0)
+        cli_usage_error(cmd, "local address '%s': %s", local, err);
+    cfg.sockopts = cli_sockopts(&c);
+    cfg.sockopts.bufsize = 4 << 20;
+
+    tw_loop_t *loop = tw_loop_new();
+    if (!loop)
+        cli_fail("cannot create the event loop: %s", strerror(errno));
+    tw_reflector_t *refl = NULL;
+    int rc = -1;
+    if (!spec.host[0]) {
+        /* No address: every IPv6 and IPv4 address on one dual-stack socket, or
+         * IPv4 alone where the host has no IPv6. */
+        cfg.sockopts.dualstack = true;
+        if (tw_addr_resolve(&spec, AF_INET6, true, &cfg.local, &cfg.local_len, err,
+                            sizeof err) == 0)
+            rc = tw_reflector_open(&refl, &cfg, loop, err, sizeof err);
+        if (rc < 0) {
+            tw_info("no dual-stack socket (%s); listening on IPv4 only", err);
+            cfg.sockopts.dualstack = false;
+        }
+    }
+    if (rc < 0) {
+        if (tw_addr_resolve(&spec, spec.host[0] ? AF_UNSPEC : AF_INET, true, &cfg.local,
+                            &cfg.local_len, err, sizeof err) < 0)
+            cli_fail("local address '%s': %s", local, err);
+        if (tw_reflector_open(&refl, &cfg, loop, err, sizeof err) < 0)
+            cli_fail("%s", err);
+    }
+
+    struct responder r = {.loop = loop};
+    r.sigfd = cli_signalfd();
+    if (r.sigfd < 0 || tw_loop_add(loop, r.sigfd, EPOLLIN, on_signal, &r) < 0)
+        cli_fail("cannot watch for signals: %s", strerror(errno));
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    char a[TW_ADDRSTRLEN];
+    tw_reflector_local(refl, &ss, &sl);
+    tw_notice("Wait to receive test packets on %s%s", tw_addr_str((struct sockaddr *)&ss, a, sizeof a),
+              cfg.sockopts.dualstack ? " (IPv6 and IPv4)" : "");
+    if (tw_loop_run(loop) < 0)
+        cli_fail("event loop failed: %s", strerror(errno));
+    const tw_reflector_counters_t *k = tw_reflector_counters(refl);
+    tw_notice("TWL session reflector stopped: %llu received, %llu reflected, %llu too short, "
+              "%llu truncated, %llu send errors, %llu senders forgotten",
+              (unsigned long long)k->received, (unsigned long long)k->reflected,
+              (unsigned long long)k->too_short, (unsigned long long)k->truncated,
+              (unsigned long long)k->send_errors, (unsigned long long)k->senders_evicted);
+    tw_reflector_close(refl);
+    close(r.sigfd);
+    tw_loop_free(loop);
+    tw_log_close();
+    return 0;
+}

@@ -1,1 +1,299 @@
-/* placeholder */
+/* twampy sender (TWAMP light / STAMP Session-Sender) and twampy demo. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "commands.h"
+#include "log.h"
+#include "loop.h"
+#include "opts.h"
+#include "reflector.h"
+#include "report.h"
+#include "sender.h"
+#include "wire.h"
+
+static const char sender_help[] =
+    "usage: twampy sender [options] [remote-ip:port] [local-ip:port]\n"
+    "\n"
+    "TWAMP light (or, with --stamp, STAMP) Session-Sender: sends test packets to a\n"
+    "reflector and reports delay, jitter and loss per direction.\n"
+    "\n"
+    "positional arguments:\n"
+    "  remote-ip:port        reflector address (default: 127.0.0.1:20001)\n"
+    "  local-ip:port         local address (default: :20000)\n"
+    "\n"
+    "TWL sender options:\n"
+    "  -c, --count packets   number of test packets (default: 100)\n"
+    "  -i, --interval msec   interval between packets in milliseconds, fractions\n"
+    "                        allowed, e.g. 0.5 (default: 100)\n"
+    "  --timeout sec         wait this long for replies after the last packet\n"
+    "                        (default: 5)\n"
+    "  --stamp               send RFC 8762 STAMP packets (44-octet base format)\n"
+    "  --ssid N              STAMP Session Identifier 0..65535 (default: 0)\n"
+    "\n"
+    "IP socket options:\n"
+    "  --tos type-of-service TOS / Traffic Class octet 0..255 (default: 0)\n"
+    "  --dscp dscp-value     DSCP name or number (see 'twampy dscptable'); sets the\n"
+    "                        upper six bits of the TOS octet\n"
+    "  --ttl time-to-live    TTL / Hop Limit 1..255 (default: 64)\n"
+    "  --padding bytes       octets after the 14-octet header (default: 27, so that\n"
+    "                        sender and reflector packets are both 41 octets);\n"
+    "                        -1 = IMIX (IPv4 8x7, 534x4, 1458x1; IPv6 0x7, 514x4,\n"
+    "                        1438x1, chosen at random per packet)\n"
+    "  --do-not-fragment     set the DF bit (IPv6: do not fragment)\n"
+    "\n"
+    "Debug options:\n"
+    "  -l, --logfile filename  write the log to a file (default: stderr)\n"
+    "  -q, --quiet           disable logging\n"
+    "  -v, --verbose         log every packet sent and received\n"
+    "  -d, --debug           also hex dumps of every packet\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "Exit status: 0 success, 1 runtime failure, 2 usage error.\n";
+
+static const char demo_help[] =
+    "usage: twampy demo [options]\n"
+    "\n"
+    "Starts a reflector on a free loopback port inside this process and runs a\n"
+    "test session against it, printing the normal report. Takes the sender's\n"
+    "options (--count, --interval, --padding, --stamp, --dscp, -v, ...); the\n"
+    "interval defaults to 10 ms here so that 100 packets take one second.\n";
+
+struct run {
+    tw_loop_t *loop;
+    tw_sender_t *sender;
+    int sigfd;
+};
+
+static void on_sender_done(void *arg)
+{
+    struct run *r = arg;
+    tw_loop_stop(r->loop);
+}
+
+static void on_signal(void *arg, uint32_t events)
+{
+    struct run *r = arg;
+    struct signalfd_siginfo si;
+    if (read(r->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+        return;
+    tw_notice("%s received: stop sending", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+    tw_sender_stop(r->sender);
+}
+
+struct sender_args {
+    cli_common_t common;
+    const char *remote, *local;
+    uint32_t count;
+    double interval_ms;
+    double timeout_s;
+    bool stamp;
+    int ssid;
+};
+
+static void parse_sender_args(int argc, char **argv, struct sender_args *a, const char *cmd,
+                              const char *help, bool positional)
+{
+    static const struct option longopts[] = {
+        CLI_COMMON_LONGOPTS,
+        {"count", required_argument, NULL, 'c'},
+        {"interval", required_argument, NULL, 'i'},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"stamp", no_argument, NULL, OPT_STAMP},
+        {"ssid", required_argument, NULL, OPT_SSID},
+        {NULL, 0, NULL, 0},
+    };
+    memset(a, 0, sizeof *a);
+    cli_common_init(&a->common, cmd);
+    a->remote = "127.0.0.1:20001";
+    a->local = ":20000";
+    a->count = 100;
+    a->timeout_s = 5;
+    a->ssid = -1;
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS "c:i:", longopts, NULL)) != -1) {
+        if (cli_common_opt(&a->common, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'h':
+            fputs(help, stdout);
+            exit(0);
+        case 'c':
+            a->count = (uint32_t)cli_int(cmd, "--count", optarg, 1, UINT32_MAX);
+            break;
+        case 'i':
+            a->interval_ms = cli_double(cmd, "--interval", optarg, 0.001, 3600000);
+            break;
+        case OPT_TIMEOUT:
+            a->timeout_s = cli_double(cmd, "--timeout", optarg, 0, 86400);
+            break;
+        case OPT_STAMP:
+            a->stamp = true;
+            break;
+        case OPT_SSID:
+            a->ssid = (int)cli_int(cmd, "--ssid", optarg, 0, 65535);
+            break;
+        default:
+            cli_bad_option(cmd, argc, argv);
+        }
+    }
+    int npos = argc - optind;
+    if (!positional && npos > 0)
+        cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (npos > 2)
+        cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
+    if (npos >= 1)
+        a->remote = argv[optind];
+    if (npos >= 2)
+        a->local = argv[optind + 1];
+    if (a->ssid >= 0 && !a->stamp)
+        cli_usage_error(cmd, "--ssid needs --stamp");
+    cli_common_finish(&a->common);
+}
+
+/* Turn the parsed arguments into a sender configuration (remote and local must
+ * already be resolved). */
+static void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg)
+{
+    const char *cmd = a->common.cmd;
+    int fam = cfg->remote.ss_family;
+    int pad = a->common.padding;
+    if (pad > cli_max_padding(fam))
+        cli_usage_error(cmd, "--padding %d does not fit a 9000-octet %s packet (at most %d)", pad,
+                        fam == AF_INET6 ? "IPv6" : "IPv4", cli_max_padding(fam));
+    if (a->stamp && pad >= 0 && tw_sender_packet_len(true, pad) == 0)
+        cli_usage_error(cmd,
+                        "--padding %d with --stamp: octets past the 44-octet STAMP base form an "
+                        "Extra Padding TLV of at least 4 octets, so use --padding 30 or less, "
+                        "or 34 or more",
+                        pad);
+    cfg->sockopts = cli_sockopts(&a->common);
+    cfg->count = a->count;
+    cfg->interval_ns = (int64_t)(a->interval_ms * 1e6 + 0.5);
+    cfg->padding = pad;
+    cfg->stamp = a->stamp;
+    cfg->ssid = (uint16_t)(a->ssid < 0 ? 0 : a->ssid);
+    cfg->timeout_ns = (int64_t)(a->timeout_s * 1e9);
+}
+
+/* Run the sender on loop until it is done (or Ctrl-C), then print the report. */
+static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg)
+{
+    struct run r = {.loop = loop};
+    cfg->on_done = on_sender_done;
+    cfg->on_done_arg = &r;
+    char err[512];
+    r.sigfd = cli_signalfd();
+    if (r.sigfd < 0 || tw_loop_add(loop, r.sigfd, EPOLLIN, on_signal, &r) < 0)
+        cli_fail("cannot watch for signals: %s", strerror(errno));
+    if (tw_sender_open(&r.sender, cfg, loop, err, sizeof err) < 0)
+        cli_fail("%s", err);
+    char a[TW_ADDRSTRLEN];
+    tw_info("Session-Sender: %u %s packets to %s every %.3f ms", cfg->count,
+            cfg->stamp ? "STAMP" : "TWAMP light",
+            tw_addr_str((struct sockaddr *)&cfg->remote, a, sizeof a),
+            (double)cfg->interval_ns / 1e6);
+    tw_sender_start(r.sender);
+    if (!tw_sender_done(r.sender) && tw_loop_run(loop) < 0)
+        cli_fail("event loop failed: %s", strerror(errno));
+    const tw_sender_result_t *res = tw_sender_result(r.sender);
+    tw_report_table(stdout, &res->stats, res->sent);
+    fflush(stdout);
+    if (res->duplicates || res->unmatched || res->short_replies || res->send_errors)
+        tw_notice("replies: %llu duplicate, %llu unmatched, %llu too short; %llu send errors",
+                  (unsigned long long)res->duplicates, (unsigned long long)res->unmatched,
+                  (unsigned long long)res->short_replies, (unsigned long long)res->send_errors);
+    int rc = res->fatal_errno ? EXIT_FAILURE : 0;
+    if (res->fatal_errno)
+        fprintf(stderr, "twampy: error: %s\n", res->fatal);
+    tw_sender_close(r.sender);
+    tw_loop_del(loop, r.sigfd);
+    close(r.sigfd);
+    return rc;
+}
+
+int cmd_sender(int argc, char **argv)
+{
+    struct sender_args a;
+    parse_sender_args(argc, argv, &a, "sender", sender_help, true);
+    if (a.interval_ms == 0)
+        a.interval_ms = 100;
+    tw_sender_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+
+    /* The remote decides the family unless the local address is a literal. */
+    tw_addr_spec_t rs, ls;
+    char err[512];
+    if (tw_addr_parse(a.remote, 20001, &rs, err, sizeof err) < 0)
+        cli_usage_error("sender", "remote address '%s': %s", a.remote, err);
+    if (tw_addr_parse(a.local, 20000, &ls, err, sizeof err) < 0)
+        cli_usage_error("sender", "local address '%s': %s", a.local, err);
+    if (rs.family != AF_UNSPEC && ls.family != AF_UNSPEC && rs.family != ls.family)
+        cli_usage_error("sender", "remote address %s is %s but local address %s is %s", a.remote,
+                        rs.family == AF_INET6 ? "IPv6" : "IPv4", a.local,
+                        ls.family == AF_INET6 ? "IPv6" : "IPv4");
+    if (!rs.host[0])
+        cli_usage_error("sender", "remote address '%s' has no host", a.remote);
+    if (rs.port == 0)
+        cli_usage_error("sender", "remote port 0 is not a port a reflector can listen on");
+    if (tw_addr_resolve(&rs, ls.family, false, &cfg.remote, &cfg.remote_len, err, sizeof err) < 0)
+        cli_fail("remote address '%s': %s", a.remote, err);
+    if (tw_addr_resolve(&ls, cfg.remote.ss_family, true, &cfg.local, &cfg.local_len, err,
+                        sizeof err) < 0)
+        cli_fail("local address '%s': %s", a.local, err);
+    make_sender_cfg(&a, &cfg);
+
+    tw_loop_t *loop = tw_loop_new();
+    if (!loop)
+        cli_fail("cannot create the event loop: %s", strerror(errno));
+    int rc = run_session(loop, &cfg);
+    tw_loop_free(loop);
+    tw_log_close();
+    return rc;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    struct sender_args a;
+    parse_sender_args(argc, argv, &a, "demo", demo_help, false);
+    if (a.interval_ms == 0)
+        a.interval_ms = 10;
+    tw_loop_t *loop = tw_loop_new();
+    if (!loop)
+        cli_fail("cannot create the event loop: %s", strerror(errno));
+
+    tw_reflector_cfg_t rc = {
+        .sockopts = {.tos = 0, .ttl = 64},
+        .idle_reset_ns = 30 * TW_NS_PER_SEC,
+        .max_senders = 16,
+    };
+    cli_resolve("demo", "reflector address", "127.0.0.1:0", 0, AF_INET, true, &rc.local,
+                &rc.local_len);
+    tw_reflector_t *refl;
+    char err[512];
+    if (tw_reflector_open(&refl, &rc, loop, err, sizeof err) < 0)
+        cli_fail("demo reflector: %s", err);
+
+    tw_sender_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    tw_reflector_local(refl, &cfg.remote, &cfg.remote_len);
+    cli_resolve("demo", "local address", "127.0.0.1:0", 0, AF_INET, true, &cfg.local,
+                &cfg.local_len);
+    make_sender_cfg(&a, &cfg);
+    char as[TW_ADDRSTRLEN];
+    fprintf(stderr,
+            "twampy demo: reflector on %s, sending %u %s packets every %g ms (Ctrl-C stops)\n",
+            tw_addr_str((struct sockaddr *)&cfg.remote, as, sizeof as), cfg.count,
+            cfg.stamp ? "STAMP" : "TWAMP light", a.interval_ms);
+    int code = run_session(loop, &cfg);
+    tw_reflector_close(refl);
+    tw_loop_free(loop);
+    tw_log_close();
+    return code;
+}

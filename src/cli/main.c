@@ -1,1 +1,55 @@
-int main(void) { return 0; }
+/* twampy: a thin command over libtwampy. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "opts.h"
+
+static const char main_help[] =
+    "usage: twampy [-h] [-v] {sender,responder,demo,dscptable} ...\n"
+    "\n"
+    "TWAMP, TWAMP light and STAMP measurement: round-trip and one-way delay,\n"
+    "jitter and loss between two endpoints.\n"
+    "\n"
+    "subcommands:\n"
+    "  sender              TWAMP light / STAMP Session-Sender (TWL sender)\n"
+    "  responder           TWAMP light / STAMP Session-Reflector (TWL responder)\n"
+    "  demo                a reflector and a sender on loopback in one process\n"
+    "  dscptable           print the DSCP/TOS table\n"
+    "\n"
+    "options:\n"
+    "  -h, --help          show this help and exit\n"
+    "  -v, --version       show the version and exit\n"
+    "\n"
+    "'twampy SUBCOMMAND --help' describes each subcommand.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(main_help, stderr);
+        cli_usage_error(NULL, "a subcommand is required");
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
+        fputs(main_help, stdout);
+        return 0;
+    }
+    if (!strcmp(sub, "-v") || !strcmp(sub, "--version")) {
+        printf("twampy %s\n", TWAMPY_VERSION);
+        return 0;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"sender", cmd_sender},
+        {"responder", cmd_responder},
+        {"demo", cmd_demo},
+        {"dscptable", cmd_dscptable},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(sub, cmds[i].name))
+            return cmds[i].fn(argc - 1, argv + 1);
+    cli_usage_error(NULL, "unknown subcommand '%s' (choose from sender, responder, demo, dscptable)",
+                    sub);
+}

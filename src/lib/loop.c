@@ -1,1 +1,184 @@
-/* placeholder: being written */
+#include "loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "ntptime.h"
+
+#define MAX_WATCHES 64
+#define MAX_EVENTS 32
+
+struct watch {
+    int fd;
+    tw_io_cb cb;
+    void *arg;
+};
+
+struct tw_loop {
+    int epfd;
+    int tfd;
+    bool running;
+    tw_timer_t *timers; /* sorted by deadline */
+    int64_t armed_at;   /* deadline the timerfd holds, or 0 */
+    struct watch watches[MAX_WATCHES];
+};
+
+tw_loop_t *tw_loop_new(void)
+{
+    tw_loop_t *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    for (int i = 0; i < MAX_WATCHES; i++)
+        l->watches[i].fd = -1;
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (l->epfd < 0 || l->tfd < 0) {
+        tw_loop_free(l);
+        return NULL;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->tfd, &ev) < 0) {
+        tw_loop_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void tw_loop_free(tw_loop_t *l)
+{
+    if (!l)
+        return;
+    if (l->epfd >= 0)
+        close(l->epfd);
+    if (l->tfd >= 0)
+        close(l->tfd);
+    free(l);
+}
+
+int tw_loop_add(tw_loop_t *l, int fd, uint32_t events, tw_io_cb cb, void *arg)
+{
+    for (int i = 0; i < MAX_WATCHES; i++) {
+        if (l->watches[i].fd >= 0)
+            continue;
+        struct epoll_event ev = {.events = events, .data.ptr = &l->watches[i]};
+        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+            return -1;
+        l->watches[i] = (struct watch){fd, cb, arg};
+        return 0;
+    }
+    errno = ENOSPC;
+    return -1;
+}
+
+int tw_loop_del(tw_loop_t *l, int fd)
+{
+    for (int i = 0; i < MAX_WATCHES; i++) {
+        if (l->watches[i].fd == fd) {
+            l->watches[i].fd = -1;
+            return epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+        }
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+static void rearm(tw_loop_t *l)
+{
+    int64_t want = l->timers ? l->timers->deadline : 0;
+    if (want == l->armed_at)
+        return;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    if (want) {
+        /* 0 would disarm: a deadline in the past still has to fire. */
+        int64_t d = want > 0 ? want : 1;
+        its.it_value.tv_sec = d / TW_NS_PER_SEC;
+        its.it_value.tv_nsec = d % TW_NS_PER_SEC;
+    }
+    timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+    l->armed_at = want;
+}
+
+static void unlink_timer(tw_loop_t *l, tw_timer_t *t)
+{
+    for (tw_timer_t **p = &l->timers; *p; p = &(*p)->next) {
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    }
+    t->armed = false;
+    t->next = NULL;
+}
+
+void tw_timer_set(tw_loop_t *l, tw_timer_t *t, int64_t deadline, void (*cb)(void *), void *arg)
+{
+    if (t->armed)
+        unlink_timer(l, t);
+    t->deadline = deadline;
+    t->cb = cb;
+    t->arg = arg;
+    t->armed = true;
+    tw_timer_t **p = &l->timers;
+    while (*p && (*p)->deadline <= deadline)
+        p = &(*p)->next;
+    t->next = *p;
+    *p = t;
+    rearm(l);
+}
+
+void tw_timer_cancel(tw_loop_t *l, tw_timer_t *t)
+{
+    if (!t->armed)
+        return;
+    unlink_timer(l, t);
+    rearm(l);
+}
+
+static void run_timers(tw_loop_t *l)
+{
+    uint64_t expirations;
+    while (read(l->tfd, &expirations, sizeof expirations) > 0)
+        ;
+    l->armed_at = 0;
+    int64_t now = tw_mono_now();
+    while (l->running && l->timers && l->timers->deadline <= now) {
+        tw_timer_t *t = l->timers;
+        unlink_timer(l, t);
+        t->cb(t->arg);
+    }
+    rearm(l);
+}
+
+int tw_loop_run(tw_loop_t *l)
+{
+    l->running = true;
+    struct epoll_event evs[MAX_EVENTS];
+    while (l->running) {
+        int n = epoll_wait(l->epfd, evs, MAX_EVENTS, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        for (int i = 0; i < n && l->running; i++) {
+            struct watch *w = evs[i].data.ptr;
+            if (!w) {
+                run_timers(l);
+                continue;
+            }
+            if (w->fd >= 0)
+                w->cb(w->arg, evs[i].events);
+        }
+    }
+    return 0;
+}
+
+void tw_loop_stop(tw_loop_t *l)
+{
+    l->running = false;
+}

@@ -1,1 +1,285 @@
-/* placeholder: being written */
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+
+#define CTRL_LEN 256
+
+struct tw_batch {
+    int n;
+    size_t bufsize;
+    uint8_t *mem;
+    tw_pkt_t pkt[TW_BATCH];
+    struct mmsghdr rx[TW_BATCH];
+    struct iovec rxiov[TW_BATCH];
+    struct mmsghdr tx[TW_BATCH];
+    struct iovec txiov[TW_BATCH];
+    union {
+        struct cmsghdr align;
+        uint8_t b[CTRL_LEN];
+    } rxctl[TW_BATCH], txctl[TW_BATCH];
+};
+
+static int setopt(int fd, int level, int name, int val)
+{
+    return setsockopt(fd, level, name, &val, sizeof val);
+}
+
+int tw_udp_open(const struct sockaddr *local, socklen_t local_len, const tw_sockopts_t *o,
+                char *err, size_t errlen)
+{
+    int fam = local->sa_family;
+    int fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open a UDP socket: %s", strerror(errno));
+        return -1;
+    }
+    const char *what = NULL;
+    if (fam == AF_INET6) {
+        if (setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, o->dualstack ? 0 : 1) < 0)
+            what = "IPV6_V6ONLY";
+        else if (setopt(fd, IPPROTO_IPV6, IPV6_TCLASS, o->tos) < 0)
+            what = "IPV6_TCLASS (traffic class)";
+        else if (setopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, o->ttl) < 0)
+            what = "IPV6_UNICAST_HOPS (hop limit)";
+        else if (setopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, o->df ? 1 : 0) < 0)
+            what = "IPV6_DONTFRAG";
+        else if (o->df &&
+                 setopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO) < 0)
+            what = "IPV6_MTU_DISCOVER";
+        else if (setopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0 ||
+                 setopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1) < 0 ||
+                 setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0)
+            what = "IPv6 receive options";
+        if (!what && o->dualstack) {
+            /* IPv4 packets on a dual-stack socket report through the IPv4 options. */
+            setopt(fd, IPPROTO_IP, IP_TOS, o->tos);
+            setopt(fd, IPPROTO_IP, IP_TTL, o->ttl);
+            setopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, o->df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT);
+            setopt(fd, IPPROTO_IP, IP_RECVTTL, 1);
+            setopt(fd, IPPROTO_IP, IP_RECVTOS, 1);
+            setopt(fd, IPPROTO_IP, IP_PKTINFO, 1);
+        }
+    } else {
+        if (setopt(fd, IPPROTO_IP, IP_TOS, o->tos) < 0)
+            what = "IP_TOS";
+        else if (setopt(fd, IPPROTO_IP, IP_TTL, o->ttl) < 0)
+            what = "IP_TTL";
+        else if (setopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
+                        o->df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT) < 0)
+            what = "IP_MTU_DISCOVER (do-not-fragment)";
+        else if (setopt(fd, IPPROTO_IP, IP_RECVTTL, 1) < 0 ||
+                 setopt(fd, IPPROTO_IP, IP_RECVTOS, 1) < 0 ||
+                 setopt(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0)
+            what = "IPv4 receive options";
+    }
+    if (!what && setopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) < 0)
+        what = "SO_TIMESTAMPNS (kernel receive timestamps)";
+    if (what) {
+        snprintf(err, errlen, "cannot set %s: %s", what, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (o->bufsize > 0) {
+        setopt(fd, SOL_SOCKET, SO_RCVBUF, o->bufsize);
+        setopt(fd, SOL_SOCKET, SO_SNDBUF, o->bufsize);
+    }
+    if (bind(fd, local, local_len) < 0) {
+        char a[TW_ADDRSTRLEN];
+        int e = errno;
+        snprintf(err, errlen, "cannot bind to %s: %s%s", tw_addr_str(local, a, sizeof a),
+                 strerror(e),
+                 e == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+tw_batch_t *tw_batch_new(int n, size_t bufsize)
+{
+    if (n < 1 || n > TW_BATCH)
+        return NULL;
+    tw_batch_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->mem = calloc((size_t)n, bufsize);
+    if (!b->mem) {
+        free(b);
+        return NULL;
+    }
+    b->n = n;
+    b->bufsize = bufsize;
+    for (int i = 0; i < n; i++) {
+        b->pkt[i].buf = b->mem + (size_t)i * bufsize;
+        b->pkt[i].cap = bufsize;
+    }
+    return b;
+}
+
+void tw_batch_free(tw_batch_t *b)
+{
+    if (!b)
+        return;
+    free(b->mem);
+    free(b);
+}
+
+tw_pkt_t *tw_batch_pkt(tw_batch_t *b, int i)
+{
+    return &b->pkt[i];
+}
+
+static void read_cmsgs(struct msghdr *mh, tw_pkt_t *p)
+{
+    p->rx_kernel = false;
+    p->ttl = -1;
+    p->tos = -1;
+    p->pktinfo_level = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        const uint8_t *d = CMSG_DATA(c);
+        size_t dlen = c->cmsg_len - CMSG_LEN(0);
+        /* TTL and TOS arrive as an int or a single octet depending on path. */
+        int ival = -1;
+        if (dlen >= sizeof(int))
+            memcpy(&ival, d, sizeof ival);
+        else if (dlen >= 1)
+            ival = d[0];
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+            dlen >= sizeof(struct timespec)) {
+            struct timespec ts;
+            memcpy(&ts, d, sizeof ts);
+            p->rx_time = (tw_time_t)ts.tv_sec * TW_NS_PER_SEC + ts.tv_nsec;
+            p->rx_kernel = true;
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
+            p->ttl = ival;
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+            p->tos = dlen >= 1 ? d[0] : -1;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+            p->ttl = ival;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
+            p->tos = ival;
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+                   dlen >= sizeof(struct in_pktinfo)) {
+            memcpy(&p->pktinfo.v4, d, sizeof p->pktinfo.v4);
+            p->pktinfo_level = IPPROTO_IP;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+                   dlen >= sizeof(struct in6_pktinfo)) {
+            memcpy(&p->pktinfo.v6, d, sizeof p->pktinfo.v6);
+            p->pktinfo_level = IPPROTO_IPV6;
+        }
+    }
+    if (!p->rx_kernel)
+        p->rx_time = tw_now();
+}
+
+int tw_recv_batch(int fd, tw_batch_t *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        b->rxiov[i].iov_base = b->pkt[i].buf;
+        b->rxiov[i].iov_len = b->bufsize;
+        struct msghdr *mh = &b->rx[i].msg_hdr;
+        mh->msg_name = &b->pkt[i].peer;
+        mh->msg_namelen = sizeof b->pkt[i].peer;
+        mh->msg_iov = &b->rxiov[i];
+        mh->msg_iovlen = 1;
+        mh->msg_control = b->rxctl[i].b;
+        mh->msg_controllen = CTRL_LEN;
+        mh->msg_flags = 0;
+    }
+    int n = recvmmsg(fd, b->rx, (unsigned)b->n, MSG_DONTWAIT, NULL);
+    if (n < 0)
+        return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+    for (int i = 0; i < n; i++) {
+        tw_pkt_t *p = &b->pkt[i];
+        struct msghdr *mh = &b->rx[i].msg_hdr;
+        p->len = b->rx[i].msg_len < b->bufsize ? b->rx[i].msg_len : b->bufsize;
+        p->trunc = (mh->msg_flags & MSG_TRUNC) != 0;
+        p->peer_len = mh->msg_namelen;
+        read_cmsgs(mh, p);
+    }
+    return n;
+}
+
+/* Control data that makes the reply leave from the address the request came to. */
+static size_t put_src_cmsg(const tw_pkt_t *p, uint8_t *ctl)
+{
+    struct msghdr mh = {.msg_control = ctl, .msg_controllen = CTRL_LEN};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    if (p->pktinfo_level == IPPROTO_IP) {
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        pi.ipi_spec_dst = p->pktinfo.v4.ipi_addr;
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        return CMSG_SPACE(sizeof pi);
+    }
+    if (p->pktinfo_level == IPPROTO_IPV6) {
+        struct in6_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        pi.ipi6_addr = p->pktinfo.v6.ipi6_addr;
+        if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr) || IN6_IS_ADDR_MC_LINKLOCAL(&pi.ipi6_addr))
+            pi.ipi6_ifindex = p->pktinfo.v6.ipi6_ifindex;
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        return CMSG_SPACE(sizeof pi);
+    }
+    return 0;
+}
+
+int tw_send_replies(int fd, tw_batch_t *b, int n)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        tw_pkt_t *p = &b->pkt[i];
+        if (!p->len)
+            continue;
+        b->txiov[m].iov_base = p->buf;
+        b->txiov[m].iov_len = p->len;
+        struct msghdr *mh = &b->tx[m].msg_hdr;
+        memset(mh, 0, sizeof *mh);
+        mh->msg_name = &p->peer;
+        mh->msg_namelen = p->peer_len;
+        mh->msg_iov = &b->txiov[m];
+        mh->msg_iovlen = 1;
+        size_t cl = put_src_cmsg(p, b->txctl[m].b);
+        mh->msg_control = cl ? b->txctl[m].b : NULL;
+        mh->msg_controllen = cl;
+        m++;
+    }
+    int done = 0, ok = 0;
+    while (done < m) {
+        int r = sendmmsg(fd, b->tx + done, (unsigned)(m - done), MSG_DONTWAIT);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            /* The first message of the rest cannot go (full buffer, unreachable
+             * peer, too big): drop it and go on with the others. */
+            done++;
+            continue;
+        }
+        done += r;
+        ok += r;
+    }
+    return ok;
+}
+
+int tw_sock_family(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t l = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &l) < 0)
+        return -1;
+    return ss.ss_family;
+}

@@ -1,0 +1,69 @@
+/* net: UDP sockets for test sessions. IP options really on the wire (TOS/Traffic
+ * Class, TTL/Hop Limit, DF), what the kernel tells about each received packet
+ * (receive timestamp, TTL/Hop Limit, TOS, the local address it was sent to), and
+ * batched receive and send (recvmmsg/sendmmsg) with no allocation per packet. */
+#ifndef TWAMPY_NET_H
+#define TWAMPY_NET_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "ntptime.h"
+
+typedef struct tw_sockopts {
+    int tos;       /* TOS / Traffic Class octet (DSCP << 2 | ECN), 0..255 */
+    int ttl;       /* TTL / Hop Limit, 1..255 */
+    bool df;       /* set DF (IPv4) / don't fragment (IPv6) */
+    bool dualstack; /* IPv6 wildcard socket also takes IPv4 (IPV6_V6ONLY off) */
+    int bufsize;   /* SO_RCVBUF/SO_SNDBUF wish, 0 = kernel default */
+} tw_sockopts_t;
+
+/* Open a non-blocking UDP socket bound to local with opts and every receive-side
+ * report turned on. Returns the fd, or -1 with a reason in err. */
+int tw_udp_open(const struct sockaddr *local, socklen_t local_len, const tw_sockopts_t *opts,
+                char *err, size_t errlen);
+
+/* One received packet and what the kernel said about it. */
+typedef struct tw_pkt {
+    uint8_t *buf;
+    size_t len;  /* octets received (at most cap) */
+    size_t cap;  /* buffer size */
+    bool trunc;  /* the datagram was longer than cap */
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    tw_time_t rx_time; /* kernel receive timestamp, or user-space time when none */
+    bool rx_kernel;    /* rx_time came from the kernel */
+    int ttl;           /* TTL / Hop Limit as received, -1 unknown */
+    int tos;           /* TOS / Traffic Class as received, -1 unknown */
+    /* The local address the packet was sent to, to answer from the same one. */
+    int pktinfo_level; /* 0 none, IPPROTO_IP or IPPROTO_IPV6 */
+    union {
+        struct in_pktinfo v4;
+        struct in6_pktinfo v6;
+    } pktinfo;
+} tw_pkt_t;
+
+#define TW_BATCH 64
+
+typedef struct tw_batch tw_batch_t;
+
+/* A batch of n (<= TW_BATCH) packet slots with buffers of bufsize octets each. */
+tw_batch_t *tw_batch_new(int n, size_t bufsize);
+void tw_batch_free(tw_batch_t *b);
+tw_pkt_t *tw_batch_pkt(tw_batch_t *b, int i);
+
+/* Receive up to the batch size without blocking. Returns the count (0 when
+ * nothing is waiting), or -1 on an error other than EAGAIN. */
+int tw_recv_batch(int fd, tw_batch_t *b);
+
+/* Send pkt[i].buf/len back to pkt[i].peer, from the local address it arrived on,
+ * for every i < n whose len is not 0. Returns the number sent, or -1. */
+int tw_send_replies(int fd, tw_batch_t *b, int n);
+
+/* Is this socket's destination address family IPv6? */
+int tw_sock_family(int fd);
+
+#endif

@@ -1,0 +1,61 @@
+/* sender: the Session-Sender for TWAMP light and STAMP (RFC 5357 §4.1,
+ * RFC 8762 §4.2). Sends on an absolute schedule (packet k leaves at
+ * start + k * interval), matches replies by Sender Sequence Number and Sender
+ * Timestamp, and finishes when every reply is in or `timeout` after the last send. */
+#ifndef TWAMPY_SENDER_H
+#define TWAMPY_SENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "loop.h"
+#include "net.h"
+#include "stats.h"
+
+#define TW_PADDING_IMIX (-1)
+
+typedef struct tw_sender_cfg {
+    struct sockaddr_storage local, remote;
+    socklen_t local_len, remote_len;
+    tw_sockopts_t sockopts;
+    uint32_t count;      /* packets to send, >= 1 */
+    int64_t interval_ns; /* gap between packets */
+    int padding;         /* octets after the 14-octet header, or TW_PADDING_IMIX */
+    bool stamp;          /* RFC 8762 STAMP packets instead of TWAMP light */
+    uint16_t ssid;       /* STAMP Session Identifier */
+    int64_t timeout_ns;  /* wait this long after the last send */
+    void (*on_done)(void *arg);
+    void *on_done_arg;
+} tw_sender_cfg_t;
+
+typedef struct tw_sender_result {
+    tw_stats_t stats;
+    uint64_t sent;
+    uint64_t duplicates;  /* a second reply to the same packet */
+    uint64_t unmatched;   /* replies to nothing we sent (or to a packet long gone) */
+    uint64_t short_replies; /* shorter than the 41-octet reflector format */
+    uint64_t send_errors;
+    bool interrupted; /* stopped before the end (tw_sender_stop) */
+    int fatal_errno;  /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
+    char fatal[256];
+} tw_sender_result_t;
+
+typedef struct tw_sender tw_sender_t;
+
+/* The packet length for a given padding: 14 + padding for TWAMP light; for
+ * STAMP 44 when 14 + padding <= 44, else 14 + padding (the octets past 44 carry
+ * an Extra Padding TLV, so 45..47 cannot be built: returns 0 then). */
+size_t tw_sender_packet_len(bool stamp, int padding);
+
+int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loop, char *err,
+                   size_t errlen);
+/* Start sending now. */
+void tw_sender_start(tw_sender_t *s);
+/* Stop sending (Ctrl-C): the run ends now with what was sent and received. */
+void tw_sender_stop(tw_sender_t *s);
+bool tw_sender_done(const tw_sender_t *s);
+const tw_sender_result_t *tw_sender_result(const tw_sender_t *s);
+void tw_sender_close(tw_sender_t *s);
+
+#endif
