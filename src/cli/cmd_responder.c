@@ -132,8 +132,8 @@ int cmd_responder(int argc, char **argv)
         /* No address: every IPv6 and IPv4 address on one dual-stack socket, or
          * IPv4 alone where the host has no IPv6. */
         cfg.sockopts.dualstack = true;
-        if (tw_addr_resolve(&spec, AF_INET6, true, &cfg.local, &cfg.local_len, err,
-                            sizeof err) == 0)
+        if (tw_addr_resolve(&spec, AF_INET6, true, &cfg.local, &cfg.local_len, err, sizeof err) ==
+            0)
             rc = tw_reflector_open(&refl, &cfg, loop, err, sizeof err);
         if (rc < 0) {
             tw_info("no dual-stack socket (%s); listening on IPv4 only", err);
@@ -156,7 +156,8 @@ int cmd_responder(int argc, char **argv)
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
     tw_reflector_local(refl, &ss, &sl);
-    tw_notice("Wait to receive test packets on %s%s", tw_addr_str((struct sockaddr *)&ss, a, sizeof a),
+    tw_notice("Wait to receive test packets on %s%s",
+              tw_addr_str((struct sockaddr *)&ss, a, sizeof a),
               cfg.sockopts.dualstack ? " (IPv6 and IPv4)" : "");
     if (tw_loop_run(loop) < 0)
         cli_fail("event loop failed: %s", strerror(errno));

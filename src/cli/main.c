@@ -50,6 +50,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(sub, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);
-    cli_usage_error(NULL, "unknown subcommand '%s' (choose from sender, responder, demo, dscptable)",
-                    sub);
+    cli_usage_error(
+        NULL, "unknown subcommand '%s' (choose from sender, responder, demo, dscptable)", sub);
 }

@@ -35,7 +35,10 @@ enum {
         {"tos", required_argument, NULL, OPT_TOS}, {"dscp", required_argument, NULL, OPT_DSCP},    \
         {"ttl", required_argument, NULL, OPT_TTL},                                                 \
         {"padding", required_argument, NULL, OPT_PADDING},                                         \
-        {"do-not-fragment", no_argument, NULL, OPT_DF}, {"help", no_argument, NULL, 'h'}
+        {"do-not-fragment", no_argument, NULL, OPT_DF},                                            \
+    {                                                                                              \
+        "help", no_argument, NULL, 'h'                                                             \
+    }
 #define CLI_COMMON_SHORTOPTS "l:qvdh"
 
 typedef struct cli_common {

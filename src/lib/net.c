@@ -51,8 +51,7 @@ int tw_udp_open(const struct sockaddr *local, socklen_t local_len, const tw_sock
             what = "IPV6_UNICAST_HOPS (hop limit)";
         else if (setopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, o->df ? 1 : 0) < 0)
             what = "IPV6_DONTFRAG";
-        else if (o->df &&
-                 setopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO) < 0)
+        else if (o->df && setopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO) < 0)
             what = "IPV6_MTU_DISCOVER";
         else if (setopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0 ||
                  setopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1) < 0 ||

@@ -14,11 +14,11 @@
 #include "ntptime.h"
 
 typedef struct tw_sockopts {
-    int tos;       /* TOS / Traffic Class octet (DSCP << 2 | ECN), 0..255 */
-    int ttl;       /* TTL / Hop Limit, 1..255 */
-    bool df;       /* set DF (IPv4) / don't fragment (IPv6) */
+    int tos;        /* TOS / Traffic Class octet (DSCP << 2 | ECN), 0..255 */
+    int ttl;        /* TTL / Hop Limit, 1..255 */
+    bool df;        /* set DF (IPv4) / don't fragment (IPv6) */
     bool dualstack; /* IPv6 wildcard socket also takes IPv4 (IPV6_V6ONLY off) */
-    int bufsize;   /* SO_RCVBUF/SO_SNDBUF wish, 0 = kernel default */
+    int bufsize;    /* SO_RCVBUF/SO_SNDBUF wish, 0 = kernel default */
 } tw_sockopts_t;
 
 /* Open a non-blocking UDP socket bound to local with opts and every receive-side
@@ -29,9 +29,9 @@ int tw_udp_open(const struct sockaddr *local, socklen_t local_len, const tw_sock
 /* One received packet and what the kernel said about it. */
 typedef struct tw_pkt {
     uint8_t *buf;
-    size_t len;  /* octets received (at most cap) */
-    size_t cap;  /* buffer size */
-    bool trunc;  /* the datagram was longer than cap */
+    size_t len; /* octets received (at most cap) */
+    size_t cap; /* buffer size */
+    bool trunc; /* the datagram was longer than cap */
     struct sockaddr_storage peer;
     socklen_t peer_len;
     tw_time_t rx_time; /* kernel receive timestamp, or user-space time when none */

@@ -26,8 +26,8 @@ struct sender_key {
 struct sender_state {
     struct sender_key key;
     uint32_t next_seq;
-    int64_t last_seen; /* tw_mono_now() */
-    struct sender_state *hnext;        /* hash chain */
+    int64_t last_seen;                  /* tw_mono_now() */
+    struct sender_state *hnext;         /* hash chain */
     struct sender_state *older, *newer; /* recency list */
     bool used;
 };
@@ -199,7 +199,8 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t
     size_t rlen = tw_reflect_len(p->len, p->cap);
     if (p->len < rlen)
         memset(p->buf + p->len, 0, rlen - p->len);
-    if (stamp && p->len > TW_STAMP_BASE_LEN && tw_tlv_chain_valid(p->buf, TW_STAMP_BASE_LEN, p->len))
+    if (stamp && p->len > TW_STAMP_BASE_LEN &&
+        tw_tlv_chain_valid(p->buf, TW_STAMP_BASE_LEN, p->len))
         tw_tlv_reflect(p->buf, p->buf, TW_STAMP_BASE_LEN, p->len);
     if (rlen >= TW_STAMP_BASE_LEN)
         memset(p->buf + TW_REFLECTOR_BASE_LEN, 0, TW_STAMP_BASE_LEN - TW_REFLECTOR_BASE_LEN);
@@ -245,9 +246,8 @@ static void on_readable(void *arg, uint32_t events)
             if (tw_log_on(TW_LOG_INFO)) {
                 char a[TW_ADDRSTRLEN];
                 tw_info("Request from %s [sseq=%u rseq=%u ttl=%d outbound=%.2fms]",
-                        tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), req[i].seq,
-                        rep.seq, p->ttl,
-                        (double)(p->rx_time - tw_ntp_to_time(req[i].timestamp)) / 1e6);
+                        tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), req[i].seq, rep.seq,
+                        p->ttl, (double)(p->rx_time - tw_ntp_to_time(req[i].timestamp)) / 1e6);
             }
             if (tw_log_on(TW_LOG_DEBUG))
                 tw_log_hex(TW_LOG_DEBUG, "transmit", p->buf, p->len);

@@ -16,9 +16,9 @@ typedef struct tw_reflector_cfg {
     struct sockaddr_storage local;
     socklen_t local_len;
     tw_sockopts_t sockopts;
-    bool stateless;         /* copy the sender's sequence number */
-    int64_t idle_reset_ns;  /* a sender idle this long starts again at 0 (30 s) */
-    uint32_t max_senders;   /* per-sender state entries; the least recently seen goes */
+    bool stateless;        /* copy the sender's sequence number */
+    int64_t idle_reset_ns; /* a sender idle this long starts again at 0 (30 s) */
+    uint32_t max_senders;  /* per-sender state entries; the least recently seen goes */
 } tw_reflector_cfg_t;
 
 typedef struct tw_reflector_counters {

@@ -105,8 +105,8 @@ static int send_one(tw_sender_t *s)
     tw_time_t t1 = tw_now();
     pkt.timestamp = tw_time_to_ntp(t1);
     tw_sender_encode(&pkt, s->cfg.stamp, s->txbuf, len);
-    ssize_t r = sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote,
-                       s->cfg.remote_len);
+    ssize_t r =
+        sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
     if (r < 0) {
         int e = errno;
         if (e == EMSGSIZE) {
@@ -185,8 +185,8 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     if (tw_log_on(TW_LOG_INFO)) {
         char a[TW_ADDRSTRLEN];
         tw_info("Reply from %s [rseq=%u sseq=%u rtt=%.2fms outbound=%.2fms inbound=%.2fms]",
-                tw_addr_ip_str((struct sockaddr *)&p->peer, a, sizeof a), rep.seq,
-                rep.sender_seq, (double)rt / 1e6, (double)ob / 1e6, (double)ib / 1e6);
+                tw_addr_ip_str((struct sockaddr *)&p->peer, a, sizeof a), rep.seq, rep.sender_seq,
+                (double)rt / 1e6, (double)ob / 1e6, (double)ib / 1e6);
     }
     if (s->next >= s->cfg.count && s->res.stats.received >= s->cfg.count) {
         tw_info("All packets received back");
@@ -230,8 +230,8 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         tw_sender_close(s);
         return -1;
     }
-    s->fd = tw_udp_open((struct sockaddr *)&cfg->local, cfg->local_len, &cfg->sockopts, err,
-                        errlen);
+    s->fd =
+        tw_udp_open((struct sockaddr *)&cfg->local, cfg->local_len, &cfg->sockopts, err, errlen);
     if (s->fd < 0) {
         tw_sender_close(s);
         return -1;

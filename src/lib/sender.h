@@ -32,8 +32,8 @@ typedef struct tw_sender_cfg {
 typedef struct tw_sender_result {
     tw_stats_t stats;
     uint64_t sent;
-    uint64_t duplicates;  /* a second reply to the same packet */
-    uint64_t unmatched;   /* replies to nothing we sent (or to a packet long gone) */
+    uint64_t duplicates;    /* a second reply to the same packet */
+    uint64_t unmatched;     /* replies to nothing we sent (or to a packet long gone) */
     uint64_t short_replies; /* shorter than the 41-octet reflector format */
     uint64_t send_errors;
     bool interrupted; /* stopped before the end (tw_sender_stop) */

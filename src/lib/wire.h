@@ -54,7 +54,10 @@ typedef struct tw_reflector_pkt {
 
 /* Write a Session-Sender packet of total length len (>= 14; >= 44 with stamp)
  * into buf: the header fields, zeros to len, and with stamp and len > 44, one
- * Extra Padding TLV filling octets 44..len (len must then be >= 48). */
+ * Extra Padding TLV filling octets 44..len (len must then be >= 48), sent with
+ * the U flag set as RFC 8972 §4 requires of a Session-Sender.
+ * len below the minimum -> TW_WIRE_ENOSPC; len > TW_MAX_PACKET_LEN or a STAMP
+ * len of 45..47 -> TW_WIRE_EINVAL. */
 int tw_sender_encode(const tw_sender_pkt_t *p, bool stamp, uint8_t *buf, size_t len);
 
 /* Read a Session-Sender packet. len < 14 -> TW_WIRE_ESHORT. Octets a short packet
@@ -62,7 +65,8 @@ int tw_sender_encode(const tw_sender_pkt_t *p, bool stamp, uint8_t *buf, size_t 
 int tw_sender_decode(const uint8_t *buf, size_t len, tw_sender_pkt_t *p);
 
 /* Write the 41-octet reflector header (44 with STAMP: SSID at 14, MBZ 41..43)
- * into buf (len >= 41, or >= 44 with stamp). Octets past the header are untouched. */
+ * into buf (len >= 41, or >= 44 with stamp, else TW_WIRE_ENOSPC). Octets past
+ * the header are untouched. */
 int tw_reflector_encode(const tw_reflector_pkt_t *p, bool stamp, uint8_t *buf, size_t len);
 
 /* Read a reflector packet; len < 41 -> TW_WIRE_ESHORT. MBZ fields are ignored. */
@@ -73,12 +77,13 @@ int tw_reflector_decode(const uint8_t *buf, size_t len, tw_reflector_pkt_t *p);
 size_t tw_reflect_len(size_t req_len, size_t cap);
 
 /* True when buf[off..len) is a well-formed chain of STAMP TLVs with no TLV of the
- * reserved type 0 (zero padding is not a TLV chain). */
+ * reserved type 0 (zero padding is not a TLV chain). An empty range (off == len)
+ * is a valid, empty chain; off > len is not valid. */
 bool tw_tlv_chain_valid(const uint8_t *buf, size_t off, size_t len);
 
 /* Reflect a TLV chain (already checked with tw_tlv_chain_valid) from req into
- * rep over [off, len): Extra Padding TLVs are copied, every other TLV is copied
- * with the U flag set, as RFC 8972 §4 says for TLVs the reflector does not know. */
+ * rep over [off, len), as RFC 8972 §4 says: Extra Padding (understood) goes back
+ * with U cleared, every other TLV (not understood) with U set. */
 void tw_tlv_reflect(const uint8_t *req, uint8_t *rep, size_t off, size_t len);
 
 /* Big-endian helpers, bounds are the caller's. */

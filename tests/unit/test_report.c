@@ -1,1 +1,271 @@
-int main(void) { return 0; }
+/* Unit tests for report: twampy's dp() and its statistics table. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+#define MS 1000000LL /* ns per ms */
+
+static void check_dp(double ms, const char *expected)
+{
+    char buf[32];
+
+    memset(buf, 'x', sizeof(buf));
+    if (strcmp(tw_fmt_delay(buf, sizeof(buf), ms), expected) != 0)
+        fail_msg("dp(%.17g) = '%s', expected '%s'", ms, buf, expected);
+}
+
+static void test_fmt_delay_us(void **state)
+{
+    check_dp(0, "       0us");
+    check_dp(0.0004, "       0us"); /* 0.4 us truncates to 0 */
+    check_dp(0.001, "       1us");
+    check_dp(0.0015, "       1us"); /* truncated, not rounded */
+    check_dp(0.5, "     500us");
+    check_dp(0.9999, "     999us");
+    check_dp(1, "    1000us");       /* 1 is not > 1 */
+    check_dp(-0.0004, "       0us"); /* toward zero: not -1 */
+    check_dp(-0.5, "    -500us");
+    check_dp(-0.9999, "    -999us");
+    check_dp(-1, "   -1000us");
+}
+
+static void test_fmt_delay_ms(void **state)
+{
+    check_dp(1.0001, "    1.00ms");
+    check_dp(1.005, "    1.00ms"); /* 1.005 is a little below in binary */
+    check_dp(2.675, "    2.67ms");
+    check_dp(999.99, "  999.99ms");
+    check_dp(1000, " 1000.00ms"); /* 1000 is not > 1000 */
+    check_dp(-5, "   -5.00ms");
+    check_dp(-1.5, "   -1.50ms");
+    check_dp(-1000, "-1000.00ms");
+}
+
+static void test_fmt_delay_sec(void **state)
+{
+    check_dp(1000.5, "   1.00sec");
+    check_dp(1500, "   1.50sec");
+    check_dp(10000, "  10.00sec"); /* 10000 is not > 10000 */
+    check_dp(10000.5, "   10.0sec");
+    check_dp(60000, "   60.0sec"); /* 60000 is not > 60000 */
+    check_dp(-1000.5, "  -1.00sec");
+    check_dp(-10000.5, "  -10.0sec");
+}
+
+static void test_fmt_delay_min(void **state)
+{
+    check_dp(60001, "    1.0min");
+    check_dp(75000, "    1.2min"); /* 1.25 rounds half to even */
+    check_dp(123456.0, "    2.1min");
+    check_dp(3600000.0, "   60.0min");
+    check_dp(-60001, "   -1.0min");
+    check_dp(INFINITY, "    infmin");
+}
+
+static void test_fmt_delay_buffer(void **state)
+{
+    char small[6];
+    char buf[32];
+
+    /* returns buf; a short buffer is truncated and terminated */
+    assert_ptr_equal(tw_fmt_delay(buf, sizeof(buf), 5), buf);
+    assert_string_equal(tw_fmt_delay(small, sizeof(small), 5), "    5");
+    /* the widest real value fits in 32 octets */
+    assert_string_equal(tw_fmt_delay(buf, sizeof(buf), -9.2e12), "-153333333.3min");
+}
+
+/* Print the table for s and sent into memory and compare it line by line. */
+static void check_table(const tw_stats_t *s, uint64_t sent, const char *const *expected,
+                        size_t nlines)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    char *line;
+    size_t i = 0;
+
+    assert_non_null(f);
+    tw_report_table(f, s, sent);
+    assert_int_equal(fclose(f), 0);
+    assert_non_null(text);
+    assert_true(size > 0);
+    assert_int_equal(text[size - 1], '\n');
+
+    line = text;
+    while (*line != '\0') {
+        char *nl = strchr(line, '\n');
+
+        assert_non_null(nl);
+        *nl = '\0';
+        if (i >= nlines)
+            fail_msg("extra line %zu: '%s'", i + 1, line);
+        if (strcmp(line, expected[i]) != 0)
+            fail_msg("line %zu is\n'%s', expected\n'%s'", i + 1, line, expected[i]);
+        i++;
+        line = nl + 1;
+    }
+    assert_int_equal(i, nlines);
+    free(text);
+}
+
+/* Four replies of five sent, the reflector counted 4 (rseq 3 for sseq 4):
+ *   round trip 10, 12, 11, 15 ms; outbound 4, 5, 4.5, -0.25 ms; inbound 6, 7, 6.5, 15.25 ms.
+ * By hand:
+ *   outbound min -0.25 ms -> -250us, max 5, avg 13.25/4 = 3.3125, jitter 0, 1,
+ *     1 + (0.5 - 1)/16 = 0.96875, 0.96875 + (4.75 - 0.96875)/16 = 1.205078125;
+ *     loss 5 - 4 = 1 (20%)
+ *   inbound min 6, max 15.25, avg 34.75/4 = 8.6875, jitter 0, 1, 0.96875,
+ *     0.96875 + (8.75 - 0.96875)/16 = 1.455078125; loss 4 - 4 = 0
+ *   round trip min 10, max 15, avg 12, jitter 2.06640625; loss 5 - 4 = 1 (20%) */
+static void test_table_normal(void **state)
+{
+    static const char *const expected[] = {
+        "===============================================================================",
+        "Direction         Min         Max         Avg          Jitter     Loss",
+        "-------------------------------------------------------------------------------",
+        "  Outbound:        -250us      5.00ms      3.31ms      1.21ms     20.0%",
+        "  Inbound:         6.00ms     15.25ms      8.69ms      1.46ms      0.0%",
+        "  Roundtrip:      10.00ms     15.00ms     12.00ms      2.07ms     20.0%",
+        "-------------------------------------------------------------------------------",
+        "                                                    Jitter Algorithm [RFC1889]",
+        "===============================================================================",
+    };
+    tw_stats_t s;
+
+    tw_stats_init(&s);
+    tw_stats_add(&s, 10 * MS, 4 * MS, 6 * MS, 0, 0);
+    tw_stats_add(&s, 12 * MS, 5 * MS, 7 * MS, 1, 1);
+    tw_stats_add(&s, 11 * MS, 4500000, 6500000, 2, 2);
+    tw_stats_add(&s, 15 * MS, -250000, 15250000, 3, 4);
+    check_table(&s, 5, expected, sizeof(expected) / sizeof(expected[0]));
+}
+
+/* One reply of three: 12345.678 ms out, 62654.322 ms back, 75000 ms round trip. */
+static void test_table_long_delays(void **state)
+{
+    static const char *const expected[] = {
+        "===============================================================================",
+        "Direction         Min         Max         Avg          Jitter     Loss",
+        "-------------------------------------------------------------------------------",
+        "  Outbound:       12.3sec     12.3sec     12.3sec         0us     66.7%",
+        "  Inbound:         1.0min      1.0min      1.0min         0us      0.0%",
+        "  Roundtrip:       1.2min      1.2min      1.2min         0us     66.7%",
+        "-------------------------------------------------------------------------------",
+        "                                                    Jitter Algorithm [RFC1889]",
+        "===============================================================================",
+    };
+    tw_stats_t s;
+
+    tw_stats_init(&s);
+    tw_stats_add(&s, 75000 * MS, 12345678000LL, 62654322000LL, 0, 0);
+    check_table(&s, 3, expected, sizeof(expected) / sizeof(expected[0]));
+}
+
+/* Two replies: round trip 1500 and 1600 ms, outbound 0.75 and 0.8 ms.
+ * Jitter: round trip 100 ms, outbound 50 us, inbound 99.95 ms. */
+static void test_table_seconds(void **state)
+{
+    static const char *const expected[] = {
+        "===============================================================================",
+        "Direction         Min         Max         Avg          Jitter     Loss",
+        "-------------------------------------------------------------------------------",
+        "  Outbound:         750us       800us       775us        50us     33.3%",
+        "  Inbound:        1.50sec     1.60sec     1.55sec     99.95ms      0.0%",
+        "  Roundtrip:      1.50sec     1.60sec     1.55sec    100.00ms     33.3%",
+        "-------------------------------------------------------------------------------",
+        "                                                    Jitter Algorithm [RFC1889]",
+        "===============================================================================",
+    };
+    tw_stats_t s;
+
+    tw_stats_init(&s);
+    tw_stats_add(&s, 1500 * MS, 750000, 1499250000, 0, 0);
+    tw_stats_add(&s, 1600 * MS, 800000, 1599200000, 1, 1);
+    check_table(&s, 3, expected, sizeof(expected) / sizeof(expected[0]));
+}
+
+/* sent == 0 with replies (cannot happen in practice): 0.0% without dividing by zero. */
+static void test_table_sent_zero(void **state)
+{
+    static const char *const expected[] = {
+        "===============================================================================",
+        "Direction         Min         Max         Avg          Jitter     Loss",
+        "-------------------------------------------------------------------------------",
+        "  Outbound:         750us       800us       775us        50us      0.0%",
+        "  Inbound:        1.50sec     1.60sec     1.55sec     99.95ms      0.0%",
+        "  Roundtrip:      1.50sec     1.60sec     1.55sec    100.00ms      0.0%",
+        "-------------------------------------------------------------------------------",
+        "                                                    Jitter Algorithm [RFC1889]",
+        "===============================================================================",
+    };
+    tw_stats_t s;
+
+    tw_stats_init(&s);
+    tw_stats_add(&s, 1500 * MS, 750000, 1499250000, 0, 0);
+    tw_stats_add(&s, 1600 * MS, 800000, 1599200000, 1, 1);
+    check_table(&s, 0, expected, sizeof(expected) / sizeof(expected[0]));
+}
+
+static void test_table_no_replies(void **state)
+{
+    static const char *const expected[] = {
+        "===============================================================================",
+        "Direction         Min         Max         Avg          Jitter     Loss",
+        "-------------------------------------------------------------------------------",
+        "  NO STATS AVAILABLE (100% loss)",
+        "-------------------------------------------------------------------------------",
+        "                                                    Jitter Algorithm [RFC1889]",
+        "===============================================================================",
+    };
+    tw_stats_t s;
+
+    tw_stats_init(&s);
+    check_table(&s, 10, expected, sizeof(expected) / sizeof(expected[0]));
+    check_table(&s, 0, expected, sizeof(expected) / sizeof(expected[0]));
+}
+
+/* A 100.0% column: one reply of one sent, but the reflector's counter says it
+ * received 1000 (a stale counter): inbound is clamped to 1 of 1. Sub-microsecond
+ * and negative one-way delays as they are. */
+static void test_table_full_loss_column(void **state)
+{
+    static const char *const expected[] = {
+        "===============================================================================",
+        "Direction         Min         Max         Avg          Jitter     Loss",
+        "-------------------------------------------------------------------------------",
+        "  Outbound:           2us         2us         2us         0us      0.0%",
+        "  Inbound:           -1us        -1us        -1us         0us    100.0%",
+        "  Roundtrip:          1us         1us         1us         0us      0.0%",
+        "-------------------------------------------------------------------------------",
+        "                                                    Jitter Algorithm [RFC1889]",
+        "===============================================================================",
+    };
+    tw_stats_t s;
+
+    tw_stats_init(&s);
+    tw_stats_add(&s, 1000, 2000, -1000, 999, 0);
+    check_table(&s, 1, expected, sizeof(expected) / sizeof(expected[0]));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fmt_delay_us),           cmocka_unit_test(test_fmt_delay_ms),
+        cmocka_unit_test(test_fmt_delay_sec),          cmocka_unit_test(test_fmt_delay_min),
+        cmocka_unit_test(test_fmt_delay_buffer),       cmocka_unit_test(test_table_normal),
+        cmocka_unit_test(test_table_long_delays),      cmocka_unit_test(test_table_seconds),
+        cmocka_unit_test(test_table_sent_zero),        cmocka_unit_test(test_table_no_replies),
+        cmocka_unit_test(test_table_full_loss_column),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
