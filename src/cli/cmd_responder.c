@@ -85,7 +85,7 @@ int cmd_responder(int argc, char **argv)
     cfg.max_senders = 65536;
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         if (cli_common_opt(&c, opt, optarg))
             continue;
         switch (opt) {

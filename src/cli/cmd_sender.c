@@ -117,7 +117,7 @@ static void parse_sender_args(int argc, char **argv, struct sender_args *a, cons
     a->ssid = -1;
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS "c:i:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:i:", longopts, NULL)) != -1) {
         if (cli_common_opt(&a->common, opt, optarg))
             continue;
         switch (opt) {
