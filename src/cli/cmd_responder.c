@@ -54,6 +54,7 @@ static const char responder_help[] =
 struct responder {
     tw_loop_t *loop;
     int sigfd;
+    tw_watch_t watch;
 };
 
 static void on_signal(void *arg, uint32_t events)
@@ -150,7 +151,7 @@ int cmd_responder(int argc, char **argv)
 
     struct responder r = {.loop = loop};
     r.sigfd = cli_signalfd();
-    if (r.sigfd < 0 || tw_loop_add(loop, r.sigfd, EPOLLIN, on_signal, &r) < 0)
+    if (r.sigfd < 0 || tw_loop_add(loop, &r.watch, r.sigfd, EPOLLIN, on_signal, &r) < 0)
         cli_fail("cannot watch for signals: %s", strerror(errno));
     struct sockaddr_storage ss;
     socklen_t sl;

@@ -68,6 +68,7 @@ struct run {
     tw_loop_t *loop;
     tw_sender_t *sender;
     int sigfd;
+    tw_watch_t watch;
 };
 
 static void on_sender_done(void *arg)
@@ -190,7 +191,7 @@ static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg)
     cfg->on_done_arg = &r;
     char err[512];
     r.sigfd = cli_signalfd();
-    if (r.sigfd < 0 || tw_loop_add(loop, r.sigfd, EPOLLIN, on_signal, &r) < 0)
+    if (r.sigfd < 0 || tw_loop_add(loop, &r.watch, r.sigfd, EPOLLIN, on_signal, &r) < 0)
         cli_fail("cannot watch for signals: %s", strerror(errno));
     if (tw_sender_open(&r.sender, cfg, loop, err, sizeof err) < 0)
         cli_fail("%s", err);
@@ -213,7 +214,7 @@ static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg)
     if (res->fatal_errno)
         fprintf(stderr, "twampy: error: %s\n", res->fatal);
     tw_sender_close(r.sender);
-    tw_loop_del(loop, r.sigfd);
+    tw_loop_del(loop, &r.watch);
     close(r.sigfd);
     return rc;
 }

@@ -9,14 +9,7 @@
 
 #include "ntptime.h"
 
-#define MAX_WATCHES 64
-#define MAX_EVENTS 32
-
-struct watch {
-    int fd;
-    tw_io_cb cb;
-    void *arg;
-};
+#define MAX_EVENTS 64
 
 struct tw_loop {
     int epfd;
@@ -24,7 +17,10 @@ struct tw_loop {
     bool running;
     tw_timer_t *timers; /* sorted by deadline */
     int64_t armed_at;   /* deadline the timerfd holds, or 0 */
-    struct watch watches[MAX_WATCHES];
+    /* Watches deleted while a round of events is being delivered. */
+    tw_watch_t *dead[MAX_EVENTS];
+    int ndead;
+    bool dispatching;
 };
 
 tw_loop_t *tw_loop_new(void)
@@ -32,8 +28,6 @@ tw_loop_t *tw_loop_new(void)
     tw_loop_t *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
-    for (int i = 0; i < MAX_WATCHES; i++)
-        l->watches[i].fd = -1;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (l->epfd < 0 || l->tfd < 0) {
@@ -59,31 +53,46 @@ void tw_loop_free(tw_loop_t *l)
     free(l);
 }
 
-int tw_loop_add(tw_loop_t *l, int fd, uint32_t events, tw_io_cb cb, void *arg)
+int tw_loop_add(tw_loop_t *l, tw_watch_t *w, int fd, uint32_t events, tw_io_cb cb, void *arg)
 {
-    for (int i = 0; i < MAX_WATCHES; i++) {
-        if (l->watches[i].fd >= 0)
-            continue;
-        struct epoll_event ev = {.events = events, .data.ptr = &l->watches[i]};
-        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-            return -1;
-        l->watches[i] = (struct watch){fd, cb, arg};
-        return 0;
+    *w = (tw_watch_t){fd, cb, arg};
+    struct epoll_event ev = {.events = events, .data.ptr = w};
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        w->fd = -1;
+        return -1;
     }
-    errno = ENOSPC;
-    return -1;
+    /* A watch struct reused within one round must get its new events. */
+    for (int i = 0; i < l->ndead; i++)
+        if (l->dead[i] == w)
+            l->dead[i] = NULL;
+    return 0;
 }
 
-int tw_loop_del(tw_loop_t *l, int fd)
+int tw_loop_mod(tw_loop_t *l, tw_watch_t *w, uint32_t events)
 {
-    for (int i = 0; i < MAX_WATCHES; i++) {
-        if (l->watches[i].fd == fd) {
-            l->watches[i].fd = -1;
-            return epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-        }
+    struct epoll_event ev = {.events = events, .data.ptr = w};
+    return epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev);
+}
+
+int tw_loop_del(tw_loop_t *l, tw_watch_t *w)
+{
+    if (w->fd < 0)
+        return 0;
+    int r = epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+    w->fd = -1;
+    if (l->dispatching) {
+        if (l->ndead < MAX_EVENTS)
+            l->dead[l->ndead++] = w;
     }
-    errno = ENOENT;
-    return -1;
+    return r;
+}
+
+static bool is_dead(const tw_loop_t *l, const tw_watch_t *w)
+{
+    for (int i = 0; i < l->ndead; i++)
+        if (l->dead[i] == w)
+            return true;
+    return false;
 }
 
 static void rearm(tw_loop_t *l)
@@ -165,15 +174,19 @@ int tw_loop_run(tw_loop_t *l)
                 continue;
             return -1;
         }
+        l->dispatching = true;
+        l->ndead = 0;
         for (int i = 0; i < n && l->running; i++) {
-            struct watch *w = evs[i].data.ptr;
+            tw_watch_t *w = evs[i].data.ptr;
             if (!w) {
                 run_timers(l);
                 continue;
             }
-            if (w->fd >= 0)
+            if (!is_dead(l, w) && w->fd >= 0)
                 w->cb(w->arg, evs[i].events);
         }
+        l->dispatching = false;
+        l->ndead = 0;
     }
     return 0;
 }

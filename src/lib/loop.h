@@ -11,6 +11,14 @@
 typedef struct tw_loop tw_loop_t;
 typedef void (*tw_io_cb)(void *arg, uint32_t events);
 
+/* A watched file descriptor; the engine that owns the fd owns this struct
+ * (usually embedded in its own state), so the loop has no limit of its own. */
+typedef struct tw_watch {
+    int fd;
+    tw_io_cb cb;
+    void *arg;
+} tw_watch_t;
+
 typedef struct tw_timer {
     int64_t deadline; /* CLOCK_MONOTONIC ns */
     void (*cb)(void *arg);
@@ -22,9 +30,13 @@ typedef struct tw_timer {
 tw_loop_t *tw_loop_new(void);
 void tw_loop_free(tw_loop_t *l);
 
-/* Watch fd for events (EPOLLIN, ...); cb(arg, events) when ready. */
-int tw_loop_add(tw_loop_t *l, int fd, uint32_t events, tw_io_cb cb, void *arg);
-int tw_loop_del(tw_loop_t *l, int fd);
+/* Watch fd for events (EPOLLIN, ...) through w; cb(arg, events) when ready. */
+int tw_loop_add(tw_loop_t *l, tw_watch_t *w, int fd, uint32_t events, tw_io_cb cb, void *arg);
+/* Change the events watched. */
+int tw_loop_mod(tw_loop_t *l, tw_watch_t *w, uint32_t events);
+/* Stop watching. Safe from inside any callback, also for a watch whose event is
+ * still pending in the current round: it is not delivered. */
+int tw_loop_del(tw_loop_t *l, tw_watch_t *w);
 
 /* (Re)arm t to fire once at deadline (tw_mono_now() clock). */
 void tw_timer_set(tw_loop_t *l, tw_timer_t *t, int64_t deadline, void (*cb)(void *), void *arg);

@@ -36,6 +36,7 @@ struct tw_reflector {
     tw_reflector_cfg_t cfg;
     tw_loop_t *loop;
     int fd;
+    tw_watch_t watch;
     tw_batch_t *batch;
     tw_reflector_counters_t ctr;
     struct sender_state *pool;
@@ -301,7 +302,7 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
         tw_reflector_close(r);
         return -1;
     }
-    if (tw_loop_add(loop, r->fd, EPOLLIN, on_readable, r) < 0) {
+    if (tw_loop_add(loop, &r->watch, r->fd, EPOLLIN, on_readable, r) < 0) {
         snprintf(err, errlen, "cannot watch the reflector socket: %s", strerror(errno));
         tw_reflector_close(r);
         return -1;
@@ -315,7 +316,7 @@ void tw_reflector_close(tw_reflector_t *r)
     if (!r)
         return;
     if (r->fd >= 0) {
-        tw_loop_del(r->loop, r->fd);
+        tw_loop_del(r->loop, &r->watch);
         close(r->fd);
     }
     tw_batch_free(r->batch);

@@ -31,6 +31,7 @@ struct tw_sender {
     tw_sender_cfg_t cfg;
     tw_loop_t *loop;
     int fd;
+    tw_watch_t watch;
     tw_batch_t *batch;
     uint8_t *txbuf;
     struct sent_rec *ring;
@@ -236,7 +237,7 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         tw_sender_close(s);
         return -1;
     }
-    if (tw_loop_add(loop, s->fd, EPOLLIN, on_readable, s) < 0) {
+    if (tw_loop_add(loop, &s->watch, s->fd, EPOLLIN, on_readable, s) < 0) {
         snprintf(err, errlen, "cannot watch the sender socket: %s", strerror(errno));
         tw_sender_close(s);
         return -1;
@@ -277,7 +278,7 @@ void tw_sender_close(tw_sender_t *s)
     tw_timer_cancel(s->loop, &s->send_timer);
     tw_timer_cancel(s->loop, &s->end_timer);
     if (s->fd >= 0) {
-        tw_loop_del(s->loop, s->fd);
+        tw_loop_del(s->loop, &s->watch);
         close(s->fd);
     }
     tw_batch_free(s->batch);
