@@ -15,6 +15,7 @@
 #include "reflector.h"
 #include "report.h"
 #include "sender.h"
+#include "sender_opts.h"
 #include "wire.h"
 
 static const char sender_help[] =
@@ -87,102 +88,6 @@ static void on_signal(void *arg, uint32_t events)
     tw_sender_stop(r->sender);
 }
 
-struct sender_args {
-    cli_common_t common;
-    const char *remote, *local;
-    uint32_t count;
-    double interval_ms;
-    double timeout_s;
-    bool stamp;
-    int ssid;
-};
-
-static void parse_sender_args(int argc, char **argv, struct sender_args *a, const char *cmd,
-                              const char *help, bool positional)
-{
-    static const struct option longopts[] = {
-        CLI_COMMON_LONGOPTS,
-        {"count", required_argument, NULL, 'c'},
-        {"interval", required_argument, NULL, 'i'},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"stamp", no_argument, NULL, OPT_STAMP},
-        {"ssid", required_argument, NULL, OPT_SSID},
-        {NULL, 0, NULL, 0},
-    };
-    memset(a, 0, sizeof *a);
-    cli_common_init(&a->common, cmd);
-    a->remote = "127.0.0.1:20001";
-    a->local = ":20000";
-    a->count = 100;
-    a->timeout_s = 5;
-    a->ssid = -1;
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:i:", longopts, NULL)) != -1) {
-        if (cli_common_opt(&a->common, opt, optarg))
-            continue;
-        switch (opt) {
-        case 'h':
-            fputs(help, stdout);
-            exit(0);
-        case 'c':
-            a->count = (uint32_t)cli_int(cmd, "--count", optarg, 1, UINT32_MAX);
-            break;
-        case 'i':
-            a->interval_ms = cli_double(cmd, "--interval", optarg, 0.001, 3600000);
-            break;
-        case OPT_TIMEOUT:
-            a->timeout_s = cli_double(cmd, "--timeout", optarg, 0, 86400);
-            break;
-        case OPT_STAMP:
-            a->stamp = true;
-            break;
-        case OPT_SSID:
-            a->ssid = (int)cli_int(cmd, "--ssid", optarg, 0, 65535);
-            break;
-        default:
-            cli_bad_option(cmd, argc, argv);
-        }
-    }
-    int npos = argc - optind;
-    if (!positional && npos > 0)
-        cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (npos > 2)
-        cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
-    if (npos >= 1)
-        a->remote = argv[optind];
-    if (npos >= 2)
-        a->local = argv[optind + 1];
-    if (a->ssid >= 0 && !a->stamp)
-        cli_usage_error(cmd, "--ssid needs --stamp");
-    cli_common_finish(&a->common);
-}
-
-/* Turn the parsed arguments into a sender configuration (remote and local must
- * already be resolved). */
-static void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg)
-{
-    const char *cmd = a->common.cmd;
-    int fam = cfg->remote.ss_family;
-    int pad = a->common.padding;
-    if (pad > cli_max_padding(fam))
-        cli_usage_error(cmd, "--padding %d does not fit a 9000-octet %s packet (at most %d)", pad,
-                        fam == AF_INET6 ? "IPv6" : "IPv4", cli_max_padding(fam));
-    if (a->stamp && pad >= 0 && tw_sender_packet_len(true, pad) == 0)
-        cli_usage_error(cmd,
-                        "--padding %d with --stamp: octets past the 44-octet STAMP base form an "
-                        "Extra Padding TLV of at least 4 octets, so use --padding 30 or less, "
-                        "or 34 or more",
-                        pad);
-    cfg->sockopts = cli_sockopts(&a->common);
-    cfg->count = a->count;
-    cfg->interval_ns = (int64_t)(a->interval_ms * 1e6 + 0.5);
-    cfg->padding = pad;
-    cfg->stamp = a->stamp;
-    cfg->ssid = (uint16_t)(a->ssid < 0 ? 0 : a->ssid);
-    cfg->timeout_ns = (int64_t)(a->timeout_s * 1e9);
-}
-
 /* Run the sender on loop until it is done (or Ctrl-C), then print the report. */
 static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg)
 {
@@ -222,7 +127,11 @@ static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg)
 int cmd_sender(int argc, char **argv)
 {
     struct sender_args a;
-    parse_sender_args(argc, argv, &a, "sender", sender_help, true);
+    parse_sender_args(argc, argv, &a, "sender", sender_help, SO_POSITIONAL | SO_STAMP);
+    if (!a.remote)
+        a.remote = "127.0.0.1:20001";
+    if (!a.local)
+        a.local = ":20000";
     if (a.interval_ms == 0)
         a.interval_ms = 100;
     tw_sender_cfg_t cfg;
@@ -262,7 +171,7 @@ int cmd_sender(int argc, char **argv)
 int cmd_demo(int argc, char **argv)
 {
     struct sender_args a;
-    parse_sender_args(argc, argv, &a, "demo", demo_help, false);
+    parse_sender_args(argc, argv, &a, "demo", demo_help, SO_STAMP);
     if (a.interval_ms == 0)
         a.interval_ms = 10;
     tw_loop_t *loop = tw_loop_new();

@@ -44,6 +44,12 @@ static void row(FILE *f, const char *label, const tw_dirstats_t *d, uint64_t los
 
 void tw_report_table(FILE *f, const tw_stats_t *s, uint64_t sent)
 {
+    tw_loss_t l = tw_stats_loss(s, sent);
+    tw_report_table_loss(f, s, sent, &l);
+}
+
+void tw_report_table_loss(FILE *f, const tw_stats_t *s, uint64_t sent, const tw_loss_t *loss)
+{
     fputs("==============================================================================="
           "\n"
           "Direction         Min         Max         Avg          Jitter     Loss\n"
@@ -51,11 +57,9 @@ void tw_report_table(FILE *f, const tw_stats_t *s, uint64_t sent)
           "\n",
           f);
     if (s->received > 0) {
-        tw_loss_t l = tw_stats_loss(s, sent);
-
-        row(f, "Outbound:", &s->outbound, l.outbound, sent);
-        row(f, "Inbound:", &s->inbound, l.inbound, sent);
-        row(f, "Roundtrip:", &s->roundtrip, l.roundtrip, sent);
+        row(f, "Outbound:", &s->outbound, loss->outbound, sent);
+        row(f, "Inbound:", &s->inbound, loss->inbound, sent);
+        row(f, "Roundtrip:", &s->roundtrip, loss->roundtrip, sent);
     } else {
         fputs("  NO STATS AVAILABLE (100% loss)\n", f);
     }

@@ -17,5 +17,7 @@ const char *tw_fmt_delay(char *buf, size_t len, double ms);
  * Inbound and Roundtrip, or "NO STATS AVAILABLE (100% loss)", with the same
  * rules and the "Jitter Algorithm [RFC1889]" footer. */
 void tw_report_table(FILE *f, const tw_stats_t *s, uint64_t sent);
+/* The same table with the loss given (e.g. summed over several sessions). */
+void tw_report_table_loss(FILE *f, const tw_stats_t *s, uint64_t sent, const tw_loss_t *loss);
 
 #endif

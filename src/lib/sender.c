@@ -246,6 +246,19 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     return 0;
 }
 
+int tw_sender_local(const tw_sender_t *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+    *len = sizeof *ss;
+    return getsockname(s->fd, (struct sockaddr *)ss, len);
+}
+
+void tw_sender_set_remote(tw_sender_t *s, const struct sockaddr *sa, socklen_t len)
+{
+    memcpy(&s->cfg.remote, sa, len);
+    s->cfg.remote_len = len;
+    tw_addr_str(sa, s->peer, sizeof s->peer);
+}
+
 void tw_sender_start(tw_sender_t *s)
 {
     s->started = true;

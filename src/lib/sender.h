@@ -50,6 +50,11 @@ size_t tw_sender_packet_len(bool stamp, int padding);
 
 int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loop, char *err,
                    size_t errlen);
+/* The local address the sender is bound to (with the kernel's port for 0). */
+int tw_sender_local(const tw_sender_t *s, struct sockaddr_storage *ss, socklen_t *len);
+/* Change where the packets go (before tw_sender_start), e.g. to the port a
+ * TWAMP server returned in Accept-Session. */
+void tw_sender_set_remote(tw_sender_t *s, const struct sockaddr *sa, socklen_t len);
 /* Start sending now. */
 void tw_sender_start(tw_sender_t *s);
 /* Stop sending (Ctrl-C): the run ends now with what was sent and received. */

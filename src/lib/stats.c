@@ -59,6 +59,34 @@ void tw_stats_add(tw_stats_t *s, int64_t rt_ns, int64_t ob_ns, int64_t ib_ns, ui
     s->received++;
 }
 
+static void dir_merge(tw_dirstats_t *a, const tw_dirstats_t *b)
+{
+    if (b->n == 0)
+        return;
+    if (a->n == 0) {
+        *a = *b;
+        return;
+    }
+    if (b->min < a->min)
+        a->min = b->min;
+    if (b->max > a->max)
+        a->max = b->max;
+    a->jitter = (a->jitter * (double)a->n + b->jitter * (double)b->n) / (double)(a->n + b->n);
+    a->sum += b->sum;
+    a->n += b->n;
+    a->last = b->last;
+}
+
+void tw_stats_merge(tw_stats_t *into, const tw_stats_t *from)
+{
+    dir_merge(&into->outbound, &from->outbound);
+    dir_merge(&into->inbound, &from->inbound);
+    dir_merge(&into->roundtrip, &from->roundtrip);
+    into->received += from->received;
+    if (!from->stateless)
+        into->stateless = false;
+}
+
 tw_loss_t tw_stats_loss(const tw_stats_t *s, uint64_t sent)
 {
     tw_loss_t l;

@@ -30,6 +30,11 @@ typedef struct tw_loss {
     uint64_t outbound, inbound, roundtrip; /* packets */
 } tw_loss_t;
 
+/* Add the delays of `from` to `into` (several sessions in one total): counts,
+ * min, max and sums add up; jitter becomes the sample-weighted mean of the
+ * two. Loss is not merged here: add each session's tw_stats_loss(). */
+void tw_stats_merge(tw_stats_t *into, const tw_stats_t *from);
+
 /* Loss for `sent` packets. Round trip: sent - received. With the reflector's
  * counter (stateful reflector), it received max_rseq + 1 of ours: outbound is
  * sent - (max_rseq + 1), inbound (max_rseq + 1) - received (each clamped to
