@@ -6,5 +6,7 @@ int cmd_sender(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_responder(int argc, char **argv);
 int cmd_dscptable(int argc, char **argv);
+int cmd_controller(int argc, char **argv);
+int cmd_controlclient(int argc, char **argv);
 
 #endif

@@ -1,0 +1,406 @@
+/* twampy controller (TWAMP-Control client + Session-Sender) and
+ * twampy controlclient (TWAMP-Control client for an external Session-Sender). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "commands.h"
+#include "control_client.h"
+#include "log.h"
+#include "loop.h"
+#include "ntptime.h"
+#include "opts.h"
+#include "report.h"
+#include "sender.h"
+#include "sender_opts.h"
+
+static const char controller_help[] =
+    "usage: twampy controller [options] [server-ip:port] [local-ip:port]\n"
+    "\n"
+    "TWAMP controller: a TWAMP-Control client and Session-Sender in one. Connects\n"
+    "to a TWAMP server (RFC 5357), requests test sessions, runs them and reports\n"
+    "delay, jitter and loss per direction, then stops the sessions.\n"
+    "\n"
+    "positional arguments:\n"
+    "  server-ip:port        the TWAMP server; the port is its control port\n"
+    "                        (default: 127.0.0.1:862)\n"
+    "  local-ip:port         local test address (default: :20000)\n"
+    "\n"
+    "TWAMP controller options:\n"
+    "  --reflector-port N    reflector port to ask for (default: 20001); the test\n"
+    "                        goes to the port the server returns in Accept-Session\n"
+    "  --sessions N          request N sessions on one control connection and run\n"
+    "                        them at once, each with its own ports (default: 1)\n"
+    "  --control-timeout sec timeout of each TWAMP-Control step (default: 10)\n"
+    "  -c, --count packets   test packets per session (default: 100)\n"
+    "  -i, --interval msec   interval between packets in ms, fractions allowed\n"
+    "                        (default: 100)\n"
+    "  --timeout sec         wait this long for replies after the last packet; also\n"
+    "                        the session timeout sent to the server (default: 5)\n"
+    "\n"
+    "IP socket options:\n"
+    "  --tos, --dscp, --ttl, --padding, --do-not-fragment   as 'twampy sender';\n"
+    "                        the DSCP is also sent to the server as the session's\n"
+    "                        Type-P Descriptor\n"
+    "\n"
+    "Debug options:\n"
+    "  -l, --logfile filename, -q, --quiet, -v, --verbose, -d, --debug   as 'twampy sender'\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "Exit status: 0 success, 1 runtime failure (the message names the failed\n"
+    "TWAMP-Control step), 2 usage error.\n";
+
+static const char controlclient_help[] =
+    "usage: twampy controlclient [options] [sender-ip:port] [server-ip:port]\n"
+    "\n"
+    "TWAMP control client: sets up and starts a test session on a TWAMP server for\n"
+    "an external Session-Sender (for example 'twampy sender' or a router), keeps\n"
+    "the control connection until Ctrl-C or --duration, then sends Stop-Sessions.\n"
+    "\n"
+    "positional arguments:\n"
+    "  sender-ip:port        the external Session-Sender's address and port\n"
+    "                        (default: 127.0.0.1:20000)\n"
+    "  server-ip:port        the TWAMP server; the port is its control port\n"
+    "                        (default: 127.0.0.1:862)\n"
+    "\n"
+    "TWAMP control client options:\n"
+    "  --reflector-port N    reflector port to ask for (default: 20001)\n"
+    "  --duration sec        stop the session after this long (default: until Ctrl-C)\n"
+    "  --control-timeout sec timeout of each TWAMP-Control step (default: 10)\n"
+    "  --timeout sec         session timeout sent to the server (default: 5)\n"
+    "  --dscp, --tos         the session's Type-P DSCP\n"
+    "  --padding bytes       the padding length announced (default: 27)\n"
+    "\n"
+    "Debug options:\n"
+    "  -l, --logfile filename, -q, --quiet, -v, --verbose, -d, --debug\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "The accepted session is printed on stdout as 'Session accepted: ...'.\n";
+
+struct ctl {
+    tw_loop_t *loop;
+    tw_ctrl_client_t *client;
+    int nsessions;
+    tw_sender_t *senders[TW_CTRL_MAX_SESSIONS];
+    int sigfd;
+    tw_watch_t sigwatch;
+    tw_timer_t duration_timer;
+    bool started, failed, interrupted;
+    char why[512];
+    struct sockaddr_storage server;
+    socklen_t server_len;
+    const char *server_arg;
+    int64_t duration_ns;
+};
+
+static void on_failed(void *arg, const char *why)
+{
+    struct ctl *c = arg;
+    c->failed = true;
+    snprintf(c->why, sizeof c->why, "%s", why);
+    for (int i = 0; i < c->nsessions; i++)
+        if (c->senders[i])
+            tw_sender_stop(c->senders[i]);
+    tw_loop_stop(c->loop);
+}
+
+static void on_stopped(void *arg)
+{
+    struct ctl *c = arg;
+    tw_loop_stop(c->loop);
+}
+
+/* Reflector address for session i: the server's address, the accepted port. */
+static void accepted_addr(const struct ctl *c, uint16_t port, struct sockaddr_storage *ss)
+{
+    *ss = c->server;
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
+static void on_started_controller(void *arg, const tw_accept_session_t *acc, int n)
+{
+    struct ctl *c = arg;
+    c->started = true;
+    for (int i = 0; i < n; i++) {
+        struct sockaddr_storage ss;
+        accepted_addr(c, acc[i].port, &ss);
+        char a[TW_ADDRSTRLEN];
+        tw_notice("Session %d accepted: reflector %s", i + 1,
+                  tw_addr_str((struct sockaddr *)&ss, a, sizeof a));
+        tw_sender_set_remote(c->senders[i], (struct sockaddr *)&ss, c->server_len);
+    }
+    for (int i = 0; i < n; i++)
+        tw_sender_start(c->senders[i]);
+}
+
+static void on_sender_done(void *arg)
+{
+    struct ctl *c = arg;
+    for (int i = 0; i < c->nsessions; i++)
+        if (!tw_sender_done(c->senders[i]))
+            return;
+    /* Every session is complete: stop them on the server, then finish. */
+    tw_ctrl_client_stop(c->client);
+}
+
+static void on_signal(void *arg, uint32_t events)
+{
+    struct ctl *c = arg;
+    struct signalfd_siginfo si;
+    if (read(c->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+        return;
+    tw_notice("%s received: stop", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+    c->interrupted = true;
+    if (!c->started) {
+        tw_ctrl_client_stop(c->client);
+        tw_loop_stop(c->loop);
+        return;
+    }
+    for (int i = 0; i < c->nsessions; i++)
+        if (c->senders[i])
+            tw_sender_stop(c->senders[i]); /* the last one sends Stop-Sessions */
+    if (c->nsessions == 0)
+        tw_ctrl_client_stop(c->client);
+}
+
+static void watch_signals(struct ctl *c)
+{
+    c->sigfd = cli_signalfd();
+    if (c->sigfd < 0 || tw_loop_add(c->loop, &c->sigwatch, c->sigfd, EPOLLIN, on_signal, c) < 0)
+        cli_fail("cannot watch for signals: %s", strerror(errno));
+}
+
+/* Raw address octets of a resolved address for Request-TW-Session. */
+static void raw_addr(const struct sockaddr_storage *ss, uint8_t out[16])
+{
+    memset(out, 0, 16);
+    if (ss->ss_family == AF_INET6)
+        memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+    else
+        memcpy(out, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+    return ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+                                           : ((const struct sockaddr_in *)ss)->sin_port);
+}
+
+static void resolve_server(struct ctl *c, const char *cmd, const char *arg)
+{
+    c->server_arg = arg;
+    cli_resolve(cmd, "TWAMP server address", arg, 862, AF_UNSPEC, false, &c->server,
+                &c->server_len);
+    if (port_of(&c->server) == 0)
+        cli_usage_error(cmd, "TWAMP server port 0 is not a port a server can listen on");
+}
+
+static void common_req(const struct sender_args *a, tw_ctrl_session_req_t *r, int i)
+{
+    r->receiver_port = (uint16_t)(a->reflector_port + i);
+    r->padding_length = a->common.padding < 0 ? 0 : (uint32_t)a->common.padding;
+    r->dscp = a->common.tos >> 2;
+    r->timeout_ns = (int64_t)(a->timeout_s * 1e9);
+}
+
+int cmd_controller(int argc, char **argv)
+{
+    const char *cmd = "controller";
+    struct sender_args a;
+    parse_sender_args(argc, argv, &a, cmd, controller_help, SO_POSITIONAL | SO_CONTROL);
+    if (a.interval_ms == 0)
+        a.interval_ms = 100;
+    struct ctl c;
+    memset(&c, 0, sizeof c);
+    resolve_server(&c, cmd, a.remote ? a.remote : "127.0.0.1:862");
+    const char *local = a.local ? a.local : ":20000";
+    tw_addr_spec_t ls;
+    char err[512];
+    if (tw_addr_parse(local, 20000, &ls, err, sizeof err) < 0)
+        cli_usage_error(cmd, "local address '%s': %s", local, err);
+    if (ls.family != AF_UNSPEC && ls.family != c.server.ss_family)
+        cli_usage_error(cmd, "the TWAMP server %s is %s but the local address %s is %s",
+                        c.server_arg, c.server.ss_family == AF_INET6 ? "IPv6" : "IPv4", local,
+                        ls.family == AF_INET6 ? "IPv6" : "IPv4");
+    if (a.reflector_port + a.sessions - 1 > 65535)
+        cli_usage_error(cmd, "--reflector-port %u with --sessions %d goes past port 65535",
+                        a.reflector_port, a.sessions);
+
+    c.loop = tw_loop_new();
+    if (!c.loop)
+        cli_fail("cannot create the event loop: %s", strerror(errno));
+    c.nsessions = a.sessions;
+
+    tw_ctrl_client_cfg_t cc;
+    memset(&cc, 0, sizeof cc);
+    cc.server = c.server;
+    cc.server_len = c.server_len;
+    cc.step_timeout_ns = (int64_t)(a.control_timeout_s * 1e9);
+    cc.nsessions = a.sessions;
+    cc.on_started = on_started_controller;
+    cc.on_failed = on_failed;
+    cc.on_stopped = on_stopped;
+    cc.arg = &c;
+
+    for (int i = 0; i < a.sessions; i++) {
+        tw_sender_cfg_t sc;
+        memset(&sc, 0, sizeof sc);
+        sc.remote = c.server; /* replaced by the accepted reflector port */
+        sc.remote_len = c.server_len;
+        if (tw_addr_resolve(&ls, c.server.ss_family, true, &sc.local, &sc.local_len, err,
+                            sizeof err) < 0)
+            cli_fail("local address '%s': %s", local, err);
+        /* Session i sends from port + i (or a kernel-chosen port for :0). */
+        uint16_t lport = ls.port ? (uint16_t)(ls.port + i) : 0;
+        if (sc.local.ss_family == AF_INET6)
+            ((struct sockaddr_in6 *)&sc.local)->sin6_port = htons(lport);
+        else
+            ((struct sockaddr_in *)&sc.local)->sin_port = htons(lport);
+        make_sender_cfg(&a, &sc);
+        sc.on_done = on_sender_done;
+        sc.on_done_arg = &c;
+        if (tw_sender_open(&c.senders[i], &sc, c.loop, err, sizeof err) < 0)
+            cli_fail("session %d: %s", i + 1, err);
+        struct sockaddr_storage bound;
+        socklen_t bl;
+        tw_sender_local(c.senders[i], &bound, &bl);
+        tw_ctrl_session_req_t *r = &cc.req[i];
+        common_req(&a, r, i);
+        r->sender_port = port_of(&bound);
+        /* A zero address means "the address of the control connection", which
+         * also works behind NAT; an explicit local address is sent as it is. */
+        if (ls.host[0])
+            raw_addr(&bound, r->sender_addr);
+    }
+    watch_signals(&c);
+    if (tw_ctrl_client_open(&c.client, &cc, c.loop, err, sizeof err) < 0)
+        cli_fail("%s", err);
+    if (tw_loop_run(c.loop) < 0)
+        cli_fail("event loop failed: %s", strerror(errno));
+
+    int rc = 0;
+    if (c.failed) {
+        fprintf(stderr, "twampy: error: %s\n", c.why);
+        rc = EXIT_FAILURE;
+    }
+    if (c.started) {
+        tw_stats_t total;
+        tw_stats_init(&total);
+        tw_loss_t loss = {0, 0, 0};
+        uint64_t sent = 0;
+        for (int i = 0; i < c.nsessions; i++) {
+            const tw_sender_result_t *res = tw_sender_result(c.senders[i]);
+            if (c.nsessions > 1)
+                printf("Session %d of %d\n", i + 1, c.nsessions);
+            tw_report_table(stdout, &res->stats, res->sent);
+            tw_loss_t l = tw_stats_loss(&res->stats, res->sent);
+            loss.outbound += l.outbound;
+            loss.inbound += l.inbound;
+            loss.roundtrip += l.roundtrip;
+            sent += res->sent;
+            tw_stats_merge(&total, &res->stats);
+            if (res->fatal_errno) {
+                fprintf(stderr, "twampy: error: session %d: %s\n", i + 1, res->fatal);
+                rc = EXIT_FAILURE;
+            }
+        }
+        if (c.nsessions > 1) {
+            printf("All %d sessions\n", c.nsessions);
+            tw_report_table_loss(stdout, &total, sent, &loss);
+        }
+        fflush(stdout);
+    }
+    for (int i = 0; i < c.nsessions; i++)
+        tw_sender_close(c.senders[i]);
+    tw_ctrl_client_close(c.client);
+    tw_loop_del(c.loop, &c.sigwatch);
+    close(c.sigfd);
+    tw_loop_free(c.loop);
+    tw_log_close();
+    return rc;
+}
+
+static void on_started_controlclient(void *arg, const tw_accept_session_t *acc, int n)
+{
+    struct ctl *c = arg;
+    c->started = true;
+    struct sockaddr_storage ss;
+    accepted_addr(c, acc[0].port, &ss);
+    char a[TW_ADDRSTRLEN], sid[33];
+    for (int i = 0; i < 16; i++)
+        snprintf(sid + 2 * i, 3, "%02x", acc[0].sid[i]);
+    printf("Session accepted: reflector %s, SID %s\n",
+           tw_addr_str((struct sockaddr *)&ss, a, sizeof a), sid);
+    fflush(stdout);
+}
+
+static void on_duration(void *arg)
+{
+    struct ctl *c = arg;
+    tw_notice("duration elapsed: stop the session");
+    tw_ctrl_client_stop(c->client);
+}
+
+int cmd_controlclient(int argc, char **argv)
+{
+    const char *cmd = "controlclient";
+    struct sender_args a;
+    parse_sender_args(argc, argv, &a, cmd, controlclient_help, SO_POSITIONAL | SO_CONTROLCLIENT);
+    struct ctl c;
+    memset(&c, 0, sizeof c);
+    resolve_server(&c, cmd, a.local ? a.local : "127.0.0.1:862");
+    const char *sender = a.remote ? a.remote : "127.0.0.1:20000";
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    cli_resolve(cmd, "Session-Sender address", sender, 20000, c.server.ss_family, false, &ss, &sl);
+    if (port_of(&ss) == 0)
+        cli_usage_error(cmd, "the Session-Sender's port must not be 0");
+
+    c.loop = tw_loop_new();
+    if (!c.loop)
+        cli_fail("cannot create the event loop: %s", strerror(errno));
+    tw_ctrl_client_cfg_t cc;
+    memset(&cc, 0, sizeof cc);
+    cc.server = c.server;
+    cc.server_len = c.server_len;
+    cc.step_timeout_ns = (int64_t)(a.control_timeout_s * 1e9);
+    cc.nsessions = 1;
+    common_req(&a, &cc.req[0], 0);
+    raw_addr(&ss, cc.req[0].sender_addr);
+    cc.req[0].sender_port = port_of(&ss);
+    cc.on_started = on_started_controlclient;
+    cc.on_failed = on_failed;
+    cc.on_stopped = on_stopped;
+    cc.arg = &c;
+    watch_signals(&c);
+    char err[512];
+    if (tw_ctrl_client_open(&c.client, &cc, c.loop, err, sizeof err) < 0)
+        cli_fail("%s", err);
+    if (a.duration_s > 0)
+        tw_timer_set(c.loop, &c.duration_timer, tw_mono_now() + (int64_t)(a.duration_s * 1e9),
+                     on_duration, &c);
+    if (tw_loop_run(c.loop) < 0)
+        cli_fail("event loop failed: %s", strerror(errno));
+    tw_timer_cancel(c.loop, &c.duration_timer);
+    int rc = 0;
+    if (c.failed) {
+        fprintf(stderr, "twampy: error: %s\n", c.why);
+        rc = EXIT_FAILURE;
+    } else if (c.started) {
+        printf("Session stopped\n");
+    }
+    tw_ctrl_client_close(c.client);
+    tw_loop_del(c.loop, &c.sigwatch);
+    close(c.sigfd);
+    tw_loop_free(c.loop);
+    tw_log_close();
+    return rc;
+}
