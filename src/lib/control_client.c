@@ -24,8 +24,13 @@ enum state {
 };
 
 static const char *const step_names[] = {
-    "connecting", "waiting for the Server Greeting", "waiting for Server-Start",
-    "waiting for Accept-Session", "waiting for Start-Ack", "running the test", "done",
+    "connecting",
+    "waiting for the Server Greeting",
+    "waiting for Server-Start",
+    "waiting for Accept-Session",
+    "waiting for Start-Ack",
+    "running the test",
+    "done",
 };
 
 struct tw_ctrl_client {
@@ -190,8 +195,8 @@ static void on_message(tw_ctrl_client_t *c)
         tw_accept_session_decode(c->rbuf, c->have, a);
         tw_info("CTRL.RX <<Accept-Session>> accept %u, port %u", a->accept, a->port);
         if (a->accept != TW_ACCEPT_OK) {
-            fail(c, "TWAMP server %s refused session %d in Accept-Session: Accept %u (%s)",
-                 c->peer, c->index + 1, a->accept, tw_accept_str(a->accept));
+            fail(c, "TWAMP server %s refused session %d in Accept-Session: Accept %u (%s)", c->peer,
+                 c->index + 1, a->accept, tw_accept_str(a->accept));
             return;
         }
         if (a->port == 0) {

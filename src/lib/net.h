@@ -50,6 +50,10 @@ typedef struct tw_pkt {
 
 typedef struct tw_batch tw_batch_t;
 
+/* Receive buffer per packet: the largest test packet and room to see that a
+ * datagram is longer. */
+#define TW_RX_BUFSIZE 9216
+
 /* A batch of n (<= TW_BATCH) packet slots with buffers of bufsize octets each. */
 tw_batch_t *tw_batch_new(int n, size_t bufsize);
 void tw_batch_free(tw_batch_t *b);

@@ -12,7 +12,7 @@
 #include "wire.h"
 
 /* Receive buffer per packet: the largest test packet plus room to see it is larger. */
-#define RX_BUFSIZE (TW_MAX_PACKET_LEN + 216)
+#define RX_BUFSIZE TW_RX_BUFSIZE
 
 /* Per-sender state: a fixed pool, a hash index and a recency list, so that a
  * flood of source ports costs no memory beyond max_senders entries. */
@@ -38,6 +38,8 @@ struct tw_reflector {
     int fd;
     tw_watch_t watch;
     tw_batch_t *batch;
+    bool own_batch;
+    bool active;
     tw_reflector_counters_t ctr;
     struct sender_state *pool;
     struct sender_state **hash;
@@ -145,6 +147,27 @@ static struct sender_state *sender_lookup(tw_reflector_t *r, const struct sender
     return s;
 }
 
+/* The same IP address (an IPv4-mapped IPv6 address equals its IPv4 form). */
+static void unmap(struct sender_key *k)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (k->family == AF_INET6 && !memcmp(k->addr, mapped, 12)) {
+        memmove(k->addr, k->addr + 12, 4);
+        memset(k->addr + 4, 0, 12);
+        k->family = AF_INET;
+    }
+}
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    struct sender_key ka, kb;
+    key_of(a, 0, &ka);
+    key_of(b, 0, &kb);
+    unmap(&ka);
+    unmap(&kb);
+    return ka.family == kb.family && !memcmp(ka.addr, kb.addr, 16);
+}
+
 static uint16_t clock_errest(tw_reflector_t *r, int64_t mono)
 {
     if (!r->errest_at || mono - r->errest_at > TW_NS_PER_SEC) {
@@ -161,6 +184,19 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t
                           tw_sender_pkt_t *req)
 {
     r->ctr.received++;
+    if (!r->active) {
+        r->ctr.inactive++;
+        return false;
+    }
+    if (r->cfg.only_from.ss_family != AF_UNSPEC && !same_host(&r->cfg.only_from, &p->peer)) {
+        r->ctr.foreign++;
+        if (tw_log_on(TW_LOG_INFO)) {
+            char a[TW_ADDRSTRLEN];
+            tw_info("Dropped a packet from %s: not this session's sender",
+                    tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a));
+        }
+        return false;
+    }
     if (p->trunc)
         r->ctr.truncated++;
     if (tw_log_on(TW_LOG_DEBUG))
@@ -221,6 +257,7 @@ static void on_readable(void *arg, uint32_t events)
             return;
         }
         int64_t mono = tw_mono_now();
+        r->ctr.last_rx_mono = mono;
         uint16_t errest = clock_errest(r, mono);
         for (int i = 0; i < n; i++) {
             tw_pkt_t *p = tw_batch_pkt(r->batch, i);
@@ -289,7 +326,12 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
     r->hash_mask = hsize - 1;
     r->pool = calloc(r->cfg.max_senders, sizeof *r->pool);
     r->hash = calloc(hsize, sizeof *r->hash);
-    r->batch = tw_batch_new(TW_BATCH, RX_BUFSIZE);
+    r->active = !cfg->inactive;
+    r->batch = cfg->batch;
+    if (!r->batch) {
+        r->batch = tw_batch_new(TW_BATCH, RX_BUFSIZE);
+        r->own_batch = true;
+    }
     if (!r->pool || !r->hash || !r->batch) {
         snprintf(err, errlen, "out of memory");
         r->fd = -1;
@@ -319,10 +361,16 @@ void tw_reflector_close(tw_reflector_t *r)
         tw_loop_del(r->loop, &r->watch);
         close(r->fd);
     }
-    tw_batch_free(r->batch);
+    if (r->own_batch)
+        tw_batch_free(r->batch);
     free(r->pool);
     free(r->hash);
     free(r);
+}
+
+void tw_reflector_set_active(tw_reflector_t *r, bool active)
+{
+    r->active = active;
 }
 
 const tw_reflector_counters_t *tw_reflector_counters(const tw_reflector_t *r)

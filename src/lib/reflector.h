@@ -19,6 +19,11 @@ typedef struct tw_reflector_cfg {
     bool stateless;        /* copy the sender's sequence number */
     int64_t idle_reset_ns; /* a sender idle this long starts again at 0 (30 s) */
     uint32_t max_senders;  /* per-sender state entries; the least recently seen goes */
+    /* A TWAMP session's reflector: only this sender address (port ignored, for
+     * NAT) gets replies; AF_UNSPEC (zeroed) means anyone. */
+    struct sockaddr_storage only_from;
+    bool inactive;     /* start inactive: drop everything until activated */
+    tw_batch_t *batch; /* shared receive batch (not owned), or NULL for an own one */
 } tw_reflector_cfg_t;
 
 typedef struct tw_reflector_counters {
@@ -28,6 +33,9 @@ typedef struct tw_reflector_counters {
     uint64_t truncated; /* longer than the receive buffer: reflected from what fits */
     uint64_t send_errors;
     uint64_t senders_evicted;
+    uint64_t inactive;    /* arrived while the session was not started */
+    uint64_t foreign;     /* from an address that is not the session's sender */
+    int64_t last_rx_mono; /* tw_mono_now() of the last datagram, 0 if none */
 } tw_reflector_counters_t;
 
 typedef struct tw_reflector tw_reflector_t;
@@ -37,6 +45,8 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
                       char *err, size_t errlen);
 void tw_reflector_close(tw_reflector_t *r);
 const tw_reflector_counters_t *tw_reflector_counters(const tw_reflector_t *r);
+/* Start or stop answering (a TWAMP session between Start- and Stop-Sessions). */
+void tw_reflector_set_active(tw_reflector_t *r, bool active);
 /* The address the reflector is bound to (with the kernel's port for port 0). */
 int tw_reflector_local(const tw_reflector_t *r, struct sockaddr_storage *ss, socklen_t *len);
 

@@ -14,7 +14,7 @@
 /* Outstanding packets remembered for matching: a ring indexed by sequence number. */
 #define RING_BITS 17
 #define RING_SIZE (1u << RING_BITS)
-#define RX_BUFSIZE (TW_MAX_PACKET_LEN + 216)
+#define RX_BUFSIZE TW_RX_BUFSIZE
 
 struct sent_rec {
     uint32_t seq;
