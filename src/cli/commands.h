@@ -8,5 +8,6 @@ int cmd_responder(int argc, char **argv);
 int cmd_dscptable(int argc, char **argv);
 int cmd_controller(int argc, char **argv);
 int cmd_controlclient(int argc, char **argv);
+int cmd_server(int argc, char **argv);
 
 #endif

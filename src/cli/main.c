@@ -6,7 +6,8 @@
 #include "opts.h"
 
 static const char main_help[] =
-    "usage: twampy [-h] [-v] {sender,responder,controller,controlclient,demo,dscptable} ...\n"
+    "usage: twampy [-h] [-v] {sender,responder,controller,controlclient,server,demo,dscptable} "
+    "...\n"
     "\n"
     "TWAMP, TWAMP light and STAMP measurement: round-trip and one-way delay,\n"
     "jitter and loss between two endpoints.\n"
@@ -16,6 +17,7 @@ static const char main_help[] =
     "  responder           TWAMP light / STAMP Session-Reflector (TWL responder)\n"
     "  controller          TWAMP-Control client and Session-Sender (TWAMP controller)\n"
     "  controlclient       TWAMP-Control client for an external Session-Sender\n"
+    "  server              TWAMP server: control listener and Session-Reflectors\n"
     "  demo                a reflector and a sender on loopback in one process\n"
     "  dscptable           print the DSCP/TOS table\n"
     "\n"
@@ -50,10 +52,13 @@ int main(int argc, char **argv)
         {"dscptable", cmd_dscptable},
         {"controller", cmd_controller},
         {"controlclient", cmd_controlclient},
+        {"server", cmd_server},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(sub, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);
-    cli_usage_error(
-        NULL, "unknown subcommand '%s' (choose from sender, responder, controller, controlclient, demo, dscptable)", sub);
+    cli_usage_error(NULL,
+                    "unknown subcommand '%s' (choose from sender, responder, controller, "
+                    "controlclient, server, demo, dscptable)",
+                    sub);
 }

@@ -1,0 +1,218 @@
+/* twampy server: a TWAMP server (TWAMP-Control listener and Session-Reflectors). */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "commands.h"
+#include "control_server.h"
+#include "log.h"
+#include "loop.h"
+#include "ntptime.h"
+#include "opts.h"
+
+static const char server_help[] =
+    "usage: twampy server [options] [local-ip:port]\n"
+    "\n"
+    "TWAMP server (RFC 5357): accepts TWAMP-Control connections, sets up the test\n"
+    "sessions clients request and reflects their test packets. Unauthenticated\n"
+    "mode, with the RFC 6038 reflect-octets and symmetrical-size features.\n"
+    "\n"
+    "positional arguments:\n"
+    "  local-ip:port         control address (default: :862, every IPv6 and IPv4\n"
+    "                        address)\n"
+    "\n"
+    "TWAMP server options:\n"
+    "  --port-range LOW-HIGH reflector ports to use when the requested one is taken\n"
+    "                        (default: the kernel's ephemeral range)\n"
+    "  --max-connections N   control connections at once (default: 64); the next\n"
+    "                        one gets a greeting with no modes and is closed\n"
+    "  --max-sessions N      test sessions per control connection (default: 16)\n"
+    "  --max-total-sessions N  test sessions in all (default: 1024)\n"
+    "  --servwait sec        close a control connection with neither control\n"
+    "                        messages nor test packets for this long (default: 900)\n"
+    "  --user NAME           after binding, drop root privileges to this user and\n"
+    "                        its group (refuses to run on as root if it cannot)\n"
+    "  --ttl time-to-live    TTL / Hop Limit of reflected packets (default: 64)\n"
+    "\n"
+    "Debug options:\n"
+    "  -l, --logfile filename, -q, --quiet, -v, --verbose, -d, --debug\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "Each connection, session request, start, stop and teardown is logged.\n"
+    "SIGINT or SIGTERM closes everything and exits 0.\n";
+
+enum {
+    OPT_PORT_RANGE = 400,
+    OPT_MAX_CONN,
+    OPT_MAX_SESS,
+    OPT_MAX_TOTAL,
+    OPT_SERVWAIT,
+    OPT_USER,
+};
+
+struct server_run {
+    tw_loop_t *loop;
+    int sigfd;
+    tw_watch_t watch;
+};
+
+static void on_signal(void *arg, uint32_t events)
+{
+    struct server_run *r = arg;
+    struct signalfd_siginfo si;
+    if (read(r->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+        return;
+    tw_notice("%s received: stop the TWAMP server", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+    tw_loop_stop(r->loop);
+}
+
+static void drop_privileges(const char *user)
+{
+    struct passwd *pw = getpwnam(user);
+    if (!pw)
+        cli_fail("--user %s: no such user", user);
+    if (setgroups(0, NULL) < 0 && errno != EPERM)
+        cli_fail("--user %s: cannot drop supplementary groups: %s", user, strerror(errno));
+    if (setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+        cli_fail("--user %s: cannot switch to uid %u gid %u: %s", user, (unsigned)pw->pw_uid,
+                 (unsigned)pw->pw_gid, strerror(errno));
+    if (pw->pw_uid != 0 && (setuid(0) == 0 || geteuid() == 0))
+        cli_fail("--user %s: root privileges could not be dropped", user);
+    tw_notice("Running as user %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid,
+              (unsigned)pw->pw_gid);
+}
+
+int cmd_server(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_COMMON_LONGOPTS,
+        {"port-range", required_argument, NULL, OPT_PORT_RANGE},
+        {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+        {"max-sessions", required_argument, NULL, OPT_MAX_SESS},
+        {"max-total-sessions", required_argument, NULL, OPT_MAX_TOTAL},
+        {"servwait", required_argument, NULL, OPT_SERVWAIT},
+        {"user", required_argument, NULL, OPT_USER},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = "server";
+    cli_common_t c;
+    cli_common_init(&c, cmd);
+    tw_ctrl_server_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.modes = TW_MODE_UNAUTHENTICATED | TW_MODE_REFLECT_OCTETS | TW_MODE_SYMMETRICAL;
+    cfg.max_connections = 64;
+    cfg.max_sessions_per_conn = 16;
+    cfg.max_sessions = 1024;
+    cfg.servwait_ns = 900 * TW_NS_PER_SEC;
+    cfg.max_timeout_ns = 86400 * TW_NS_PER_SEC;
+    cfg.max_padding = 65535;
+    const char *user = NULL;
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+        if (cli_common_opt(&c, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'h':
+            fputs(server_help, stdout);
+            exit(0);
+        case OPT_PORT_RANGE: {
+            char lo[16], hi[16], extra;
+            if (sscanf(optarg, "%15[0-9]-%15[0-9]%c", lo, hi, &extra) != 2)
+                cli_usage_error(cmd, "--port-range needs LOW-HIGH, e.g. 20000-20999, not '%s'",
+                                optarg);
+            cfg.port_lo = (uint16_t)cli_int(cmd, "--port-range low port", lo, 1, 65535);
+            cfg.port_hi = (uint16_t)cli_int(cmd, "--port-range high port", hi, 1, 65535);
+            if (cfg.port_hi < cfg.port_lo)
+                cli_usage_error(cmd, "--port-range %s: the high port is below the low one", optarg);
+            break;
+        }
+        case OPT_MAX_CONN:
+            cfg.max_connections = (int)cli_int(cmd, "--max-connections", optarg, 1, 100000);
+            break;
+        case OPT_MAX_SESS:
+            cfg.max_sessions_per_conn = (int)cli_int(cmd, "--max-sessions", optarg, 1, 65535);
+            break;
+        case OPT_MAX_TOTAL:
+            cfg.max_sessions = (int)cli_int(cmd, "--max-total-sessions", optarg, 1, 1000000);
+            break;
+        case OPT_SERVWAIT:
+            cfg.servwait_ns =
+                (int64_t)(cli_double(cmd, "--servwait", optarg, 0.001, 31536000) * 1e9);
+            break;
+        case OPT_USER:
+            user = optarg;
+            break;
+        default:
+            cli_bad_option(cmd, argc, argv);
+        }
+    }
+    if (argc - optind > 1)
+        cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    const char *local = argc - optind == 1 ? argv[optind] : ":862";
+    cli_common_finish(&c);
+    if (c.dscp >= 0 || c.tos || c.padding_set || c.df)
+        tw_notice("--tos, --dscp, --padding and --do-not-fragment are ignored by the server: "
+                  "each session's DSCP comes from its request");
+    cfg.ttl = c.ttl;
+
+    tw_addr_spec_t spec;
+    char err[512];
+    if (tw_addr_parse(local, 862, &spec, err, sizeof err) < 0)
+        cli_usage_error(cmd, "local address '%s': %s", local, err);
+    tw_loop_t *loop = tw_loop_new();
+    if (!loop)
+        cli_fail("cannot create the event loop: %s", strerror(errno));
+    tw_ctrl_server_t *srv = NULL;
+    int rc = -1;
+    if (!spec.host[0]) {
+        cfg.dualstack = true;
+        if (tw_addr_resolve(&spec, AF_INET6, true, &cfg.listen, &cfg.listen_len, err, sizeof err) ==
+            0)
+            rc = tw_ctrl_server_open(&srv, &cfg, loop, err, sizeof err);
+        if (rc < 0) {
+            tw_info("no dual-stack listener (%s); listening on IPv4 only", err);
+            cfg.dualstack = false;
+        }
+    }
+    if (rc < 0) {
+        if (tw_addr_resolve(&spec, spec.host[0] ? AF_UNSPEC : AF_INET, true, &cfg.listen,
+                            &cfg.listen_len, err, sizeof err) < 0)
+            cli_fail("local address '%s': %s", local, err);
+        if (tw_ctrl_server_open(&srv, &cfg, loop, err, sizeof err) < 0)
+            cli_fail("%s", err);
+    }
+    if (user)
+        drop_privileges(user);
+
+    struct server_run r = {.loop = loop};
+    r.sigfd = cli_signalfd();
+    if (r.sigfd < 0 || tw_loop_add(loop, &r.watch, r.sigfd, EPOLLIN, on_signal, &r) < 0)
+        cli_fail("cannot watch for signals: %s", strerror(errno));
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    char a[TW_ADDRSTRLEN];
+    tw_ctrl_server_local(srv, &ss, &sl);
+    tw_notice("TWAMP server listening on %s%s", tw_addr_str((struct sockaddr *)&ss, a, sizeof a),
+              cfg.dualstack ? " (IPv6 and IPv4)" : "");
+    if (tw_loop_run(loop) < 0)
+        cli_fail("event loop failed: %s", strerror(errno));
+    const tw_ctrl_server_counters_t *k = tw_ctrl_server_counters(srv);
+    tw_notice("TWAMP server stopped: %llu connections (%llu refused, %llu closed for protocol "
+              "errors), %llu sessions accepted, %llu refused",
+              (unsigned long long)k->connections, (unsigned long long)k->connections_refused,
+              (unsigned long long)k->protocol_errors, (unsigned long long)k->sessions_accepted,
+              (unsigned long long)k->sessions_refused);
+    tw_ctrl_server_close(srv);
+    close(r.sigfd);
+    tw_loop_free(loop);
+    tw_log_close();
+    return 0;
+}

@@ -1,0 +1,744 @@
+#include "control_server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "net.h"
+#include "ntptime.h"
+#include "reflector.h"
+
+struct conn;
+
+struct session {
+    struct tw_ctrl_server *srv;
+    struct conn *conn; /* NULL once its connection is gone */
+    struct session *next;
+    tw_reflector_t *refl;
+    tw_timer_t timer; /* teardown after Stop-Sessions (or a lost connection) */
+    uint8_t sid[16];
+    uint16_t port;
+    int64_t timeout_ns;
+    bool started, stopping;
+    int index; /* 1-based within its connection, for log lines */
+    char owner[TW_ADDRSTRLEN];
+};
+
+enum cstate {
+    C_SETUP, /* greeting sent, waiting for Set-Up-Response */
+    C_READY, /* Server-Start sent, waiting for commands */
+};
+
+struct conn {
+    struct tw_ctrl_server *srv;
+    struct conn *next, *prev;
+    int fd;
+    tw_watch_t watch;
+    tw_timer_t idle_timer;
+    enum cstate st;
+    uint32_t mode;
+    uint8_t buf[TW_CTRL_SETUP_RESPONSE_LEN];
+    size_t need, have;
+    struct sockaddr_storage peer, local;
+    socklen_t peer_len, local_len;
+    int64_t last_ctrl; /* tw_mono_now() of the last control message */
+    struct session *sessions;
+    int nsessions;
+    int requested; /* sessions requested so far (numbering) */
+    char name[TW_ADDRSTRLEN];
+};
+
+struct tw_ctrl_server {
+    tw_ctrl_server_cfg_t cfg;
+    tw_loop_t *loop;
+    int lfd;
+    tw_watch_t lwatch;
+    struct conn *conns;
+    struct session *orphans; /* sessions whose connection is gone, until their timeout */
+    tw_batch_t *batch;       /* one receive batch shared by every session's reflector */
+    tw_ctrl_server_counters_t ctr;
+    uint64_t start_ntp;
+    uint16_t next_port;
+};
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static void random_bytes(uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t r = getrandom(p, n, 0);
+        if (r <= 0) {
+            /* Never fatal here: a challenge or SID only has to be unpredictable
+             * enough; fall back to the clock. */
+            uint64_t t = (uint64_t)tw_mono_now();
+            for (size_t i = 0; i < n; i++)
+                p[i] = (uint8_t)(t >> ((i % 8) * 8)) ^ (uint8_t)i;
+            return;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+}
+
+/* An IPv4-mapped IPv6 address as plain IPv4 (a dual-stack listener's peers). */
+static void unmap(struct sockaddr_storage *ss)
+{
+    if (ss->ss_family != AF_INET6)
+        return;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+        return;
+    struct sockaddr_in s4;
+    memset(&s4, 0, sizeof s4);
+    s4.sin_family = AF_INET;
+    s4.sin_port = s6->sin6_port;
+    memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+    memset(ss, 0, sizeof *ss);
+    memcpy(ss, &s4, sizeof s4);
+}
+
+static socklen_t ss_len(const struct sockaddr_storage *ss)
+{
+    return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
+static bool raw_is_zero(const uint8_t *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i])
+            return false;
+    return true;
+}
+
+/* The address in a Request-TW-Session field, or fallback when it is zero. */
+static void req_addr(uint8_t ipvn, const uint8_t raw[16], const struct sockaddr_storage *fallback,
+                     struct sockaddr_storage *out)
+{
+    memset(out, 0, sizeof *out);
+    if (raw_is_zero(raw, ipvn == 6 ? 16 : 4)) {
+        *out = *fallback;
+        set_port(out, 0);
+        return;
+    }
+    if (ipvn == 6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+        s6->sin6_family = AF_INET6;
+        memcpy(&s6->sin6_addr, raw, 16);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+        s4->sin_family = AF_INET;
+        memcpy(&s4->sin_addr, raw, 4);
+    }
+}
+
+/* ---- sessions --------------------------------------------------------------- */
+
+static void session_free(struct session *s)
+{
+    tw_ctrl_server_t *srv = s->srv;
+    tw_timer_cancel(srv->loop, &s->timer);
+    if (s->refl) {
+        const tw_reflector_counters_t *k = tw_reflector_counters(s->refl);
+        tw_notice("%s: session %d (port %u) ended: %llu reflected, %llu dropped (not started "
+                  "%llu, foreign sender %llu, too short %llu)",
+                  s->owner, s->index, s->port, (unsigned long long)k->reflected,
+                  (unsigned long long)(k->inactive + k->foreign + k->too_short),
+                  (unsigned long long)k->inactive, (unsigned long long)k->foreign,
+                  (unsigned long long)k->too_short);
+        tw_reflector_close(s->refl);
+    }
+    srv->ctr.active_sessions--;
+    free(s);
+}
+
+static void unlink_session(struct session **list, struct session *s)
+{
+    for (struct session **pp = list; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            s->next = NULL;
+            return;
+        }
+    }
+}
+
+static void on_session_timeout(void *arg)
+{
+    struct session *s = arg;
+    if (s->conn) {
+        unlink_session(&s->conn->sessions, s);
+        s->conn->nsessions--;
+    } else {
+        unlink_session(&s->srv->orphans, s);
+    }
+    session_free(s);
+}
+
+/* Stop a session: it keeps reflecting for its Timeout (late packets still in
+ * flight), then goes. A session never started goes at once. */
+static void session_stop(struct session *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    tw_timer_set(s->srv->loop, &s->timer, tw_mono_now() + (s->started ? s->timeout_ns : 0),
+                 on_session_timeout, s);
+}
+
+/* ---- connections ------------------------------------------------------------ */
+
+static void conn_close(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void conn_close(struct conn *c, const char *fmt, ...)
+{
+    tw_ctrl_server_t *srv = c->srv;
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    tw_notice("Connection from %s closed: %s", c->name, why);
+    tw_timer_cancel(srv->loop, &c->idle_timer);
+    tw_loop_del(srv->loop, &c->watch);
+    close(c->fd);
+    /* Sessions outlive their connection by their Timeout (RFC 5357 §3.8). */
+    while (c->sessions) {
+        struct session *s = c->sessions;
+        c->sessions = s->next;
+        s->conn = NULL;
+        s->next = srv->orphans;
+        srv->orphans = s;
+        s->stopping = false;
+        session_stop(s);
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    srv->ctr.active_connections--;
+    free(c);
+}
+
+static void protocol_error(struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void protocol_error(struct conn *c, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    c->srv->ctr.protocol_errors++;
+    conn_close(c, "%s", why);
+}
+
+/* One write per message; a client too slow to take 48 octets is dropped. */
+static int conn_send(struct conn *c, const uint8_t *buf, size_t len, const char *what)
+{
+    if (tw_log_on(TW_LOG_DEBUG))
+        tw_log_hex(TW_LOG_DEBUG, "CTRL.TX", buf, len);
+    ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n != (ssize_t)len) {
+        conn_close(c, "cannot send %s: %s", what, n < 0 ? strerror(errno) : "short write");
+        return -1;
+    }
+    tw_info("%s: CTRL.TX <<%s>>", c->name, what);
+    return 0;
+}
+
+static void expect(struct conn *c, size_t len)
+{
+    c->need = len;
+    c->have = 0;
+}
+
+static int bind_session(tw_ctrl_server_t *srv, struct session *s, tw_reflector_cfg_t *rc,
+                        uint16_t want, char *err, size_t errlen)
+{
+    /* The requested port first, then the configured range, else the kernel's. */
+    if (want) {
+        set_port(&rc->local, want);
+        if (tw_reflector_open(&s->refl, rc, srv->loop, err, errlen) == 0)
+            return 0;
+    }
+    if (srv->cfg.port_lo) {
+        uint32_t span = (uint32_t)srv->cfg.port_hi - srv->cfg.port_lo + 1;
+        for (uint32_t i = 0; i < span; i++) {
+            uint16_t p = (uint16_t)(srv->cfg.port_lo + (srv->next_port + i) % span);
+            set_port(&rc->local, p);
+            if (tw_reflector_open(&s->refl, rc, srv->loop, err, errlen) == 0) {
+                srv->next_port = (uint16_t)((srv->next_port + i + 1) % span);
+                return 0;
+            }
+        }
+        snprintf(err, errlen, "no free port in %u-%u", srv->cfg.port_lo, srv->cfg.port_hi);
+        return -1;
+    }
+    set_port(&rc->local, 0);
+    return tw_reflector_open(&s->refl, rc, srv->loop, err, errlen);
+}
+
+/* The senders return -1 when the connection is gone (a failed send closes it). */
+static int send_accept(struct conn *c, uint8_t accept, const struct session *s)
+{
+    tw_accept_session_t a;
+    memset(&a, 0, sizeof a);
+    a.accept = accept;
+    if (s) {
+        a.port = s->port;
+        memcpy(a.sid, s->sid, 16);
+    }
+    uint8_t buf[TW_CTRL_ACCEPT_SESSION_LEN];
+    tw_accept_session_encode(&a, buf, sizeof buf);
+    if (accept != TW_ACCEPT_OK)
+        c->srv->ctr.sessions_refused++;
+    return conn_send(c, buf, sizeof buf, "Accept-Session");
+}
+
+static int refuse(struct conn *c, uint8_t accept, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int refuse(struct conn *c, uint8_t accept, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    tw_notice("%s: session %d refused with Accept %u (%s): %s", c->name, c->requested, accept,
+              tw_accept_str(accept), why);
+    return send_accept(c, accept, NULL);
+}
+
+static int on_request(struct conn *c)
+{
+    tw_ctrl_server_t *srv = c->srv;
+    tw_request_session_t rq;
+    c->requested++;
+    if (tw_request_session_decode(c->buf, c->have, &rq) != TW_WIRE_OK) {
+        protocol_error(c, "malformed Request-TW-Session (IPVN %u)", c->buf[1] & 0x0f);
+        return -1;
+    }
+    int dscp = tw_type_p_dscp(rq.type_p);
+    uint64_t tsec = rq.timeout >> 32;
+    int64_t timeout_ns = (int64_t)(tsec * TW_NS_PER_SEC) +
+                         (int64_t)(((rq.timeout & 0xffffffffu) * (uint64_t)TW_NS_PER_SEC) >> 32);
+    struct sockaddr_storage snd, rcv;
+    req_addr(rq.ipvn, rq.sender_addr, &c->peer, &snd);
+    req_addr(rq.ipvn, rq.receiver_addr, &c->local, &rcv);
+    char sa[TW_ADDRSTRLEN], ra[TW_ADDRSTRLEN];
+    set_port(&snd, rq.sender_port);
+    set_port(&rcv, rq.receiver_port);
+    tw_notice("%s: Request-TW-Session %d: sender %s, receiver %s, DSCP %d, padding %u, timeout "
+              "%.3f s",
+              c->name, c->requested, tw_addr_str((struct sockaddr *)&snd, sa, sizeof sa),
+              tw_addr_str((struct sockaddr *)&rcv, ra, sizeof ra), dscp, rq.padding_length,
+              (double)tsec + (double)(rq.timeout & 0xffffffffu) / 4294967296.0);
+
+    if (rq.conf_sender || rq.conf_receiver) {
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "Conf-Sender/Conf-Receiver must be 0 in TWAMP");
+    }
+    if (dscp < 0) {
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "Type-P Descriptor 0x%08x is not a DSCP",
+                      rq.type_p);
+    }
+    if (rq.padding_length > srv->cfg.max_padding) {
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "padding length %u is above %u",
+                      rq.padding_length, srv->cfg.max_padding);
+    }
+    if (tsec > (uint64_t)(srv->cfg.max_timeout_ns / TW_NS_PER_SEC)) {
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "timeout %llu s is above %lld s",
+                      (unsigned long long)tsec,
+                      (long long)(srv->cfg.max_timeout_ns / TW_NS_PER_SEC));
+    }
+    if ((rq.ipvn == 6) != (rcv.ss_family == AF_INET6)) {
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "IPv%u session on an IPv%d control connection",
+                      rq.ipvn, c->local.ss_family == AF_INET6 ? 6 : 4);
+    }
+    if (c->nsessions >= srv->cfg.max_sessions_per_conn) {
+        return refuse(c, TW_ACCEPT_TEMPORARY, "this connection has %d sessions (--max-sessions %d)",
+                      c->nsessions, srv->cfg.max_sessions_per_conn);
+    }
+    if (srv->ctr.active_sessions >= srv->cfg.max_sessions) {
+        return refuse(c, TW_ACCEPT_TEMPORARY,
+                      "the server has %d sessions (--max-total-sessions %d)",
+                      srv->ctr.active_sessions, srv->cfg.max_sessions);
+    }
+
+    struct session *s = calloc(1, sizeof *s);
+    if (!s) {
+        return refuse(c, TW_ACCEPT_INTERNAL, "out of memory");
+    }
+    s->srv = srv;
+    s->conn = c;
+    snprintf(s->owner, sizeof s->owner, "%s", c->name);
+    s->index = c->requested;
+    s->timeout_ns = timeout_ns;
+    tw_reflector_cfg_t rc;
+    memset(&rc, 0, sizeof rc);
+    rc.local = rcv;
+    rc.local_len = ss_len(&rcv);
+    rc.sockopts.tos = dscp << 2;
+    rc.sockopts.ttl = srv->cfg.ttl;
+    rc.idle_reset_ns = 30 * TW_NS_PER_SEC;
+    rc.max_senders = 4;
+    rc.only_from = snd;
+    rc.inactive = true;
+    rc.batch = srv->batch;
+    char err[256];
+    if (bind_session(srv, s, &rc, rq.receiver_port, err, sizeof err) < 0) {
+        free(s);
+        return refuse(c, TW_ACCEPT_TEMPORARY, "%s", err);
+    }
+    struct sockaddr_storage bound;
+    socklen_t bl;
+    tw_reflector_local(s->refl, &bound, &bl);
+    s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    /* SID (RFC 4656 §3.5): receiver address (4 octets), NTP time, 4 random. */
+    if (rcv.ss_family == AF_INET6)
+        memcpy(s->sid, &((struct sockaddr_in6 *)&rcv)->sin6_addr.s6_addr[12], 4);
+    else
+        memcpy(s->sid, &((struct sockaddr_in *)&rcv)->sin_addr, 4);
+    tw_put64(s->sid + 4, tw_time_to_ntp(tw_now()));
+    random_bytes(s->sid + 12, 4);
+    s->next = c->sessions;
+    c->sessions = s;
+    c->nsessions++;
+    srv->ctr.active_sessions++;
+    srv->ctr.sessions_accepted++;
+    tw_notice("%s: session %d accepted on port %u%s", c->name, s->index, s->port,
+              rq.receiver_port && rq.receiver_port != s->port ? " (the requested port was taken)"
+                                                              : "");
+    return send_accept(c, TW_ACCEPT_OK, s);
+}
+
+static int on_start(struct conn *c)
+{
+    int n = 0;
+    for (struct session *s = c->sessions; s; s = s->next) {
+        if (!s->started && !s->stopping) {
+            s->started = true;
+            tw_reflector_set_active(s->refl, true);
+            n++;
+        }
+    }
+    tw_notice("%s: Start-Sessions: %d session%s started", c->name, n, n == 1 ? "" : "s");
+    uint8_t buf[TW_CTRL_START_ACK_LEN];
+    tw_start_ack_encode(TW_ACCEPT_OK, NULL, buf, sizeof buf);
+    return conn_send(c, buf, sizeof buf, "Start-Ack");
+}
+
+static void on_stop(struct conn *c)
+{
+    tw_stop_sessions_t m;
+    tw_stop_sessions_decode(c->buf, c->have, &m);
+    int active = 0;
+    for (struct session *s = c->sessions; s; s = s->next)
+        active += !s->stopping;
+    /* Liberal: the Python twampy sends 0 sessions; stop them all anyway. */
+    if (m.num_sessions != (uint32_t)active)
+        tw_info("%s: Stop-Sessions says %u sessions, the connection has %d: stopping all", c->name,
+                m.num_sessions, active);
+    tw_notice("%s: Stop-Sessions: %d session%s stopping", c->name, active, active == 1 ? "" : "s");
+    for (struct session *s = c->sessions; s; s = s->next)
+        session_stop(s);
+}
+
+static void on_setup_response(struct conn *c)
+{
+    tw_ctrl_server_t *srv = c->srv;
+    tw_setup_response_t r;
+    tw_setup_response_decode(c->buf, c->have, &r);
+    uint32_t sec = r.mode & TW_MODE_SECURITY_MASK;
+    char ms[160];
+    tw_modes_str(r.mode, ms, sizeof ms);
+    if (r.mode == 0) {
+        conn_close(c, "the client declined every mode (Set-Up-Response mode 0)");
+        return;
+    }
+    if (sec == 0 || (sec & (sec - 1)) || (r.mode & ~srv->cfg.modes)) {
+        tw_server_start_t st;
+        memset(&st, 0, sizeof st);
+        st.accept = TW_ACCEPT_NOT_SUPPORTED;
+        uint8_t buf[TW_CTRL_SERVER_START_LEN];
+        tw_server_start_encode(&st, buf, sizeof buf);
+        if (conn_send(c, buf, sizeof buf, "Server-Start") == 0) {
+            char offered[160];
+            protocol_error(c, "the client chose mode %s, which this server did not offer (%s)", ms,
+                           tw_modes_str(srv->cfg.modes, offered, sizeof offered));
+        }
+        return;
+    }
+    c->mode = r.mode;
+    tw_info("%s: Set-Up-Response: mode %s", c->name, ms);
+    tw_server_start_t st;
+    memset(&st, 0, sizeof st);
+    st.accept = TW_ACCEPT_OK;
+    random_bytes(st.server_iv, sizeof st.server_iv);
+    st.start_time = srv->start_ntp;
+    uint8_t buf[TW_CTRL_SERVER_START_LEN];
+    tw_server_start_encode(&st, buf, sizeof buf);
+    if (conn_send(c, buf, sizeof buf, "Server-Start") < 0)
+        return;
+    c->st = C_READY;
+    expect(c, 16);
+}
+
+/* A whole message is in c->buf. Returns false when the connection is gone. */
+static bool on_message(struct conn *c)
+{
+    if (tw_log_on(TW_LOG_DEBUG))
+        tw_log_hex(TW_LOG_DEBUG, "CTRL.RX", c->buf, c->have);
+    c->last_ctrl = tw_mono_now();
+    if (c->st == C_SETUP) {
+        on_setup_response(c);
+        return c->st == C_READY;
+    }
+    uint8_t cmd = c->buf[0];
+    if (c->have == 16) {
+        /* The first block names the command and so the message length. */
+        size_t len = tw_ctrl_command_len(cmd);
+        if (len == 0) {
+            protocol_error(c, "unknown or unsupported command %u", cmd);
+            return false;
+        }
+        if (len > c->have) {
+            c->need = len;
+            return true;
+        }
+    }
+    int r = 0;
+    switch (cmd) {
+    case TW_CMD_REQUEST_TW_SESSION:
+        r = on_request(c);
+        break;
+    case TW_CMD_START_SESSIONS:
+        r = on_start(c);
+        break;
+    case TW_CMD_STOP_SESSIONS:
+        on_stop(c);
+        break;
+    default:
+        protocol_error(c, "unexpected command %u", cmd);
+        return false;
+    }
+    if (r < 0)
+        return false; /* the connection is gone */
+    expect(c, 16);
+    return true;
+}
+
+static void on_conn_io(void *arg, uint32_t events)
+{
+    struct conn *c = arg;
+    for (;;) {
+        ssize_t n = recv(c->fd, c->buf + c->have, c->need - c->have, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return;
+            conn_close(c, "%s", strerror(errno));
+            return;
+        }
+        if (n == 0) {
+            if (c->have)
+                protocol_error(c,
+                               "the client closed the connection in the middle of a message "
+                               "(%zu of %zu octets)",
+                               c->have, c->need);
+            else
+                conn_close(c, "the client closed the connection");
+            return;
+        }
+        c->have += (size_t)n;
+        if (c->have == c->need && !on_message(c))
+            return;
+    }
+}
+
+/* SERVWAIT: a connection with neither control messages nor test packets for
+ * servwait is closed (RFC 4656 §3.6, RFC 5357 §3.8). */
+static void on_idle_check(void *arg)
+{
+    struct conn *c = arg;
+    int64_t last = c->last_ctrl;
+    for (struct session *s = c->sessions; s; s = s->next) {
+        int64_t t = tw_reflector_counters(s->refl)->last_rx_mono;
+        if (t > last)
+            last = t;
+    }
+    int64_t now = tw_mono_now();
+    if (now - last >= c->srv->cfg.servwait_ns) {
+        conn_close(c, "idle for %.0f s (--servwait)", (double)(now - last) / 1e9);
+        return;
+    }
+    tw_timer_set(c->srv->loop, &c->idle_timer, last + c->srv->cfg.servwait_ns, on_idle_check, c);
+}
+
+static void send_greeting(int fd, uint32_t modes)
+{
+    tw_greeting_t g;
+    memset(&g, 0, sizeof g);
+    g.modes = modes;
+    random_bytes(g.challenge, sizeof g.challenge);
+    random_bytes(g.salt, sizeof g.salt);
+    g.count = 1024;
+    uint8_t buf[TW_CTRL_GREETING_LEN];
+    tw_greeting_encode(&g, buf, sizeof buf);
+    if (send(fd, buf, sizeof buf, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof buf)
+        tw_info("could not send the Server Greeting: %s", strerror(errno));
+}
+
+static void on_accept(void *arg, uint32_t events)
+{
+    tw_ctrl_server_t *srv = arg;
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t pl = sizeof peer;
+        int fd = accept4(srv->lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                tw_warn("accept failed: %s", strerror(errno));
+            return;
+        }
+        unmap(&peer);
+        char name[TW_ADDRSTRLEN];
+        tw_addr_str((struct sockaddr *)&peer, name, sizeof name);
+        if (srv->ctr.active_connections >= srv->cfg.max_connections) {
+            /* Modes 0: "the server does not wish to communicate" (RFC 4656 §3.1). */
+            srv->ctr.connections_refused++;
+            tw_notice("Connection from %s refused: %d connections already (--max-connections)",
+                      name, srv->ctr.active_connections);
+            send_greeting(fd, 0);
+            close(fd);
+            continue;
+        }
+        struct conn *c = calloc(1, sizeof *c);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->srv = srv;
+        c->fd = fd;
+        c->peer = peer;
+        c->peer_len = pl;
+        c->local_len = sizeof c->local;
+        getsockname(fd, (struct sockaddr *)&c->local, &c->local_len);
+        unmap(&c->local);
+        snprintf(c->name, sizeof c->name, "%s", name);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (tw_loop_add(srv->loop, &c->watch, fd, EPOLLIN, on_conn_io, c) < 0) {
+            close(fd);
+            free(c);
+            continue;
+        }
+        c->next = srv->conns;
+        if (srv->conns)
+            srv->conns->prev = c;
+        srv->conns = c;
+        srv->ctr.connections++;
+        srv->ctr.active_connections++;
+        c->last_ctrl = tw_mono_now();
+        tw_notice("Connection from %s", name);
+        send_greeting(fd, srv->cfg.modes);
+        c->st = C_SETUP;
+        expect(c, TW_CTRL_SETUP_RESPONSE_LEN);
+        tw_timer_set(srv->loop, &c->idle_timer, c->last_ctrl + srv->cfg.servwait_ns, on_idle_check,
+                     c);
+    }
+}
+
+int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg, tw_loop_t *loop,
+                        char *err, size_t errlen)
+{
+    tw_ctrl_server_t *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    srv->cfg = *cfg;
+    srv->loop = loop;
+    srv->lfd = -1;
+    srv->start_ntp = tw_time_to_ntp(tw_now());
+    srv->batch = tw_batch_new(TW_BATCH, TW_RX_BUFSIZE);
+    int fam = cfg->listen.ss_family;
+    srv->lfd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (!srv->batch || srv->lfd < 0) {
+        snprintf(err, errlen, "cannot open the control socket: %s", strerror(errno));
+        tw_ctrl_server_close(srv);
+        return -1;
+    }
+    int one = 1, v6only = cfg->dualstack ? 0 : 1;
+    setsockopt(srv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fam == AF_INET6)
+        setsockopt(srv->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+    if (bind(srv->lfd, (const struct sockaddr *)&cfg->listen, cfg->listen_len) < 0 ||
+        listen(srv->lfd, 256) < 0) {
+        char a[TW_ADDRSTRLEN];
+        int e = errno;
+        snprintf(err, errlen, "cannot listen on %s: %s%s",
+                 tw_addr_str((const struct sockaddr *)&cfg->listen, a, sizeof a), strerror(e),
+                 e == EACCES ? " (port 862 needs root or CAP_NET_BIND_SERVICE; drop privileges "
+                               "with --user)"
+                             : "");
+        tw_ctrl_server_close(srv);
+        return -1;
+    }
+    if (tw_loop_add(loop, &srv->lwatch, srv->lfd, EPOLLIN, on_accept, srv) < 0) {
+        snprintf(err, errlen, "cannot watch the control socket: %s", strerror(errno));
+        tw_ctrl_server_close(srv);
+        return -1;
+    }
+    *out = srv;
+    return 0;
+}
+
+int tw_ctrl_server_local(const tw_ctrl_server_t *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+    *len = sizeof *ss;
+    return getsockname(s->lfd, (struct sockaddr *)ss, len);
+}
+
+const tw_ctrl_server_counters_t *tw_ctrl_server_counters(const tw_ctrl_server_t *s)
+{
+    return &s->ctr;
+}
+
+void tw_ctrl_server_close(tw_ctrl_server_t *s)
+{
+    if (!s)
+        return;
+    while (s->conns)
+        conn_close(s->conns, "the server is shutting down");
+    while (s->orphans) {
+        struct session *x = s->orphans;
+        s->orphans = x->next;
+        session_free(x);
+    }
+    if (s->lfd >= 0) {
+        tw_loop_del(s->loop, &s->lwatch);
+        close(s->lfd);
+    }
+    tw_batch_free(s->batch);
+    free(s);
+}
