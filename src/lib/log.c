@@ -49,7 +49,7 @@ void tw_log(int level, const char *fmt, ...)
     /* Two-digit years, as the Python twampy logs. */
     snprintf(stamp, sizeof stamp, "%02d/%02d/%02d %02d:%02d:%02d", tm.tm_year % 100, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    char msg[2048];
+    char msg[20480]; /* room for a hex dump of the largest packet */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -63,8 +63,8 @@ void tw_log_hex(int level, const char *prefix, const uint8_t *buf, size_t len)
     if (!tw_log_on(level))
         return;
     static const char hex[] = "0123456789abcdef";
-    char line[2 * 1024 + 8];
-    size_t n = len > 1024 ? 1024 : len, o = 0;
+    static char line[2 * 9216 + 8]; /* single-threaded, like the rest of the log */
+    size_t n = len > 9216 ? 9216 : len, o = 0;
     for (size_t i = 0; i < n; i++) {
         line[o++] = hex[buf[i] >> 4];
         line[o++] = hex[buf[i] & 15];

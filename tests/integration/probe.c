@@ -1,0 +1,651 @@
+/* twampy_probe: a raw-UDP test tool for the integration tests. It checks, on
+ * loopback only, what the twampy binary cannot show by itself: reply lengths and
+ * TLVs, the TOS/TTL really on the wire in both directions, the reflector's
+ * sequence numbers and the source address of replies.
+ *
+ *   twampy_probe lengths HOST PORT
+ *   twampy_probe reflect HOST PORT [--expect-tos N] [--expect-ttl N] [--count N]
+ *                        [--expect-len N] [--expect-ssid N]
+ *       (prints "listening on PORT" once bound, then one line per test packet:
+ *        "packet SEQ: len N tos N ttl N ssid N")
+ *   twampy_probe request HOST PORT [--expect-tos N] [--expect-ttl N] [--ttl N]
+ *                        [--expect-rseq-stateless] [--stamp]
+ *   twampy_probe srcaddr PORT [--to ADDR]
+ *
+ * Exit status: 0 every check passed, 1 a check failed (one "twampy_probe: FAIL:"
+ * line on stderr says which), 2 usage error. Every receive is bounded by a poll()
+ * timeout, so the probe never hangs. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ntptime.h"
+#include "wire.h"
+
+#define RECV_TIMEOUT_MS 5000
+#define BUF_LEN 65536
+
+static const char usage_text[] =
+    "usage:\n"
+    "  twampy_probe lengths HOST PORT\n"
+    "  twampy_probe reflect HOST PORT [--expect-tos N] [--expect-ttl N] [--count N]\n"
+    "                       [--expect-len N] [--expect-ssid N]\n"
+    "  twampy_probe request HOST PORT [--expect-tos N] [--expect-ttl N] [--ttl N]\n"
+    "                       [--expect-rseq-stateless] [--stamp]\n"
+    "  twampy_probe srcaddr PORT [--to ADDR]\n"
+    "HOST is a loopback literal (127.0.0.0/8 or ::1, brackets allowed).\n";
+
+static const char *subcmd = "?";
+
+__attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "twampy_probe %s: FAIL: ", subcmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+__attribute__((format(printf, 1, 2), noreturn)) static void usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "twampy_probe: usage error: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fputs(usage_text, stderr);
+    exit(2);
+}
+
+static long num(const char *opt, const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 0);
+    if (!*s || *end || errno || v < lo || v > hi)
+        usage("%s needs a number %ld..%ld, not '%s'", opt, lo, hi, s);
+    return v;
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+struct addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+};
+
+static bool is_loopback(const struct addr *a)
+{
+    if (a->ss.ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)&a->ss;
+        return (ntohl(s->sin_addr.s_addr) >> 24) == 127;
+    }
+    const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&a->ss;
+    return IN6_IS_ADDR_LOOPBACK(&s->sin6_addr);
+}
+
+/* A loopback literal and a port; anything else is refused, so that no test can
+ * ever send a packet off this host. */
+static struct addr make_addr(const char *host, const char *port)
+{
+    struct addr a;
+    memset(&a, 0, sizeof a);
+    uint16_t p = (uint16_t)num("PORT", port, 0, 65535);
+    char h[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof h) {
+        memcpy(h, host + 1, n - 2);
+        h[n - 2] = 0;
+    } else {
+        snprintf(h, sizeof h, "%s", host);
+    }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&a.ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a.ss;
+    if (inet_pton(AF_INET, h, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(p);
+        a.len = sizeof *s4;
+    } else if (inet_pton(AF_INET6, h, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(p);
+        a.len = sizeof *s6;
+    } else {
+        usage("'%s' is not an IPv4 or IPv6 literal", host);
+    }
+    if (!is_loopback(&a))
+        usage("'%s' is not a loopback address (127.0.0.0/8 or ::1)", host);
+    return a;
+}
+
+static uint16_t addr_port(const struct addr *a)
+{
+    if (a->ss.ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+    return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+}
+
+static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &s->sin_addr, ip, sizeof ip);
+        snprintf(buf, len, "%s:%u", ip, ntohs(s->sin_port));
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof ip);
+        snprintf(buf, len, "[%s]:%u", ip, ntohs(s->sin6_port));
+    } else {
+        snprintf(buf, len, "?");
+    }
+    return buf;
+}
+
+/* ---- sockets ------------------------------------------------------------ */
+
+static void setopt(int fd, int level, int name, int val, const char *what)
+{
+    if (setsockopt(fd, level, name, &val, sizeof val) < 0)
+        fail("setsockopt(%s, %d): %s", what, val, strerror(errno));
+}
+
+/* A UDP socket bound to local that reports TOS/Traffic Class and TTL/Hop Limit
+ * of every packet it receives; ttl > 0 sets the TTL/Hop Limit it sends with. */
+static int open_udp(const struct addr *local, int ttl)
+{
+    int fam = local->ss.ss_family;
+    int fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        fail("socket: %s", strerror(errno));
+    if (fam == AF_INET6) {
+        setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY");
+        setopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS");
+        setopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
+        if (ttl > 0)
+            setopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl, "IPV6_UNICAST_HOPS");
+    } else {
+        setopt(fd, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS");
+        setopt(fd, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL");
+        if (ttl > 0)
+            setopt(fd, IPPROTO_IP, IP_TTL, ttl, "IP_TTL");
+    }
+    setopt(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF");
+    if (bind(fd, (const struct sockaddr *)&local->ss, local->len) < 0) {
+        char a[80];
+        fail("bind %s: %s", addr_str(&local->ss, a, sizeof a), strerror(errno));
+    }
+    return fd;
+}
+
+/* A socket on the loopback address of dst's family, any port. */
+static int open_client(const struct addr *dst, int ttl)
+{
+    struct addr local;
+    if (dst->ss.ss_family == AF_INET6)
+        local = make_addr("::1", "0");
+    else
+        local = make_addr("127.0.0.1", "0");
+    return open_udp(&local, ttl);
+}
+
+static void send_to(int fd, const void *buf, size_t len, const struct addr *dst)
+{
+    ssize_t r = sendto(fd, buf, len, 0, (const struct sockaddr *)&dst->ss, dst->len);
+    if (r != (ssize_t)len) {
+        char a[80];
+        fail("sendto %s (%zu octets): %s", addr_str(&dst->ss, a, sizeof a), len,
+             r < 0 ? strerror(errno) : "short send");
+    }
+}
+
+struct rx {
+    size_t len; /* the datagram's real length (MSG_TRUNC) */
+    int ttl, tos;
+    struct sockaddr_storage peer;
+};
+
+/* Receive one datagram within timeout_ms; false on timeout. */
+static bool recv_within(int fd, uint8_t *buf, size_t cap, int timeout_ms, struct rx *rx)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int pr;
+    do
+        pr = poll(&pfd, 1, timeout_ms);
+    while (pr < 0 && errno == EINTR);
+    if (pr < 0)
+        fail("poll: %s", strerror(errno));
+    if (pr == 0)
+        return false;
+    union {
+        struct cmsghdr align;
+        uint8_t b[512];
+    } ctl;
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    struct msghdr mh = {.msg_name = &rx->peer,
+                        .msg_namelen = sizeof rx->peer,
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = ctl.b,
+                        .msg_controllen = sizeof ctl.b};
+    ssize_t n = recvmsg(fd, &mh, MSG_TRUNC);
+    if (n < 0)
+        fail("recvmsg: %s", strerror(errno));
+    if ((size_t)n > cap)
+        fail("received a %zd-octet datagram, larger than the %zu-octet buffer", n, cap);
+    rx->len = (size_t)n;
+    rx->ttl = rx->tos = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        const uint8_t *d = CMSG_DATA(c);
+        size_t dlen = c->cmsg_len - CMSG_LEN(0);
+        int v = -1;
+        if (dlen >= sizeof(int))
+            memcpy(&v, d, sizeof v);
+        else if (dlen >= 1)
+            v = d[0];
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL)
+            rx->ttl = v;
+        else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS)
+            rx->tos = dlen >= 1 ? d[0] : -1; /* one octet */
+        else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)
+            rx->ttl = v;
+        else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS)
+            rx->tos = v;
+    }
+    return true;
+}
+
+static void recv_or_fail(int fd, uint8_t *buf, size_t cap, struct rx *rx, const char *what)
+{
+    if (!recv_within(fd, buf, cap, RECV_TIMEOUT_MS, rx))
+        fail("no reply within %d ms to %s", RECV_TIMEOUT_MS, what);
+}
+
+/* ---- packets ------------------------------------------------------------ */
+
+static uint64_t ntp_now(void)
+{
+    return tw_time_to_ntp(tw_now());
+}
+
+/* A Session-Sender request of len octets (>= 14): header, SSID at 14 when
+ * len >= 16 (0 for TWAMP light), zero padding. Returns the timestamp sent. */
+static uint64_t build_request(uint8_t *buf, size_t len, uint32_t seq, uint16_t ssid)
+{
+    memset(buf, 0, len);
+    uint64_t ts = ntp_now();
+    tw_put32(buf, seq);
+    tw_put64(buf + 4, ts);
+    tw_put16(buf + 12, 0x0001); /* S=0 Z=0 Scale=0 Multiplier=1 */
+    if (len >= 16)
+        tw_put16(buf + 14, ssid);
+    return ts;
+}
+
+/* The checks every reply to one of our requests must pass. */
+static void check_reply_header(const uint8_t *rep, size_t len, uint32_t seq, uint64_t ts,
+                               const char *what)
+{
+    tw_reflector_pkt_t r;
+    if (tw_reflector_decode(rep, len, &r) != TW_WIRE_OK)
+        fail("%s: reply of %zu octets does not decode", what, len);
+    if (r.sender_seq != seq)
+        fail("%s: Sender Sequence Number %" PRIu32 ", expected %" PRIu32, what, r.sender_seq, seq);
+    if (r.sender_time != ts)
+        fail("%s: Sender Timestamp 0x%016" PRIx64 " is not the one sent (0x%016" PRIx64 ")", what,
+             r.sender_time, ts);
+    if (r.sender_errest != 0x0001)
+        fail("%s: Sender Error Estimate 0x%04x, expected 0x0001 as sent", what, r.sender_errest);
+    if ((r.errest & 0xff) == 0)
+        fail("%s: reflector Error Estimate 0x%04x has Multiplier 0 (RFC 4656 forbids it)", what,
+             r.errest);
+    if (tw_get16(rep + 38) != 0)
+        fail("%s: MBZ octets 38..39 are 0x%04x", what, tw_get16(rep + 38));
+}
+
+/* ---- lengths ------------------------------------------------------------ */
+
+static int cmd_lengths(int argc, char **argv)
+{
+    if (argc != 2)
+        usage("lengths takes HOST PORT");
+    struct addr dst = make_addr(argv[0], argv[1]);
+    int fd = open_client(&dst, 0);
+    static uint8_t req[BUF_LEN], rep[BUF_LEN];
+    struct rx rx;
+    char what[96];
+
+    /* 1. Every length from the minimum to the largest test packet. */
+    for (size_t len = TW_SENDER_MIN_LEN; len <= TW_MAX_PACKET_LEN; len++) {
+        uint32_t seq = (uint32_t)len;
+        uint64_t ts = build_request(req, len, seq, 0);
+        send_to(fd, req, len, &dst);
+        snprintf(what, sizeof what, "%zu-octet request", len);
+        recv_or_fail(fd, rep, sizeof rep, &rx, what);
+        size_t want = len > TW_REFLECTOR_BASE_LEN ? len : TW_REFLECTOR_BASE_LEN;
+        if (rx.len != want)
+            fail("%s: reply is %zu octets, expected max(%zu, 41) = %zu", what, rx.len, len, want);
+        check_reply_header(rep, rx.len, seq, ts, what);
+    }
+    printf("lengths: %d requests of 14..%d octets answered with max(len, 41) octets\n",
+           TW_MAX_PACKET_LEN - TW_SENDER_MIN_LEN + 1, TW_MAX_PACKET_LEN);
+
+    /* 2. Too short: an empty and a 13-octet datagram get no reply. A normal
+     * request sent right after them must be the next thing to come back: the
+     * responder reads a socket's datagrams in order and answers in order. */
+    build_request(req, 13, 0xdead, 0);
+    send_to(fd, req, 0, &dst);
+    send_to(fd, req, 13, &dst);
+    uint64_t ts = build_request(req, 41, 0xabcd, 0);
+    send_to(fd, req, 41, &dst);
+    recv_or_fail(fd, rep, sizeof rep, &rx, "41-octet request after 0- and 13-octet datagrams");
+    if (rx.len != 41 || tw_get32(rep + 24) != 0xabcd)
+        fail("after a 0- and a 13-octet datagram the first reply is %zu octets for sseq %" PRIu32
+             ", expected the 41-octet reply to sseq 43981 (a too-short datagram was answered?)",
+             rx.len, tw_get32(rep + 24));
+    check_reply_header(rep, rx.len, 0xabcd, ts, "41-octet request after too-short datagrams");
+    printf("lengths: 0- and 13-octet datagrams got no reply; a 41-octet request did\n");
+
+    /* 3. STAMP: a 44-octet request with SSID 0x1234 comes back as 44 octets
+     * with the SSID at offset 14 and MBZ 41..43. */
+    ts = build_request(req, 44, 1001, 0x1234);
+    memset(req + 41, 0xff, 3); /* MBZ in the reply whatever the request holds */
+    send_to(fd, req, 44, &dst);
+    recv_or_fail(fd, rep, sizeof rep, &rx, "44-octet STAMP request");
+    if (rx.len != 44)
+        fail("44-octet STAMP request: reply is %zu octets, expected 44", rx.len);
+    check_reply_header(rep, rx.len, 1001, ts, "44-octet STAMP request");
+    if (tw_get16(rep + 14) != 0x1234)
+        fail("44-octet STAMP request: reply SSID 0x%04x, expected 0x1234", tw_get16(rep + 14));
+    if (rep[41] || rep[42] || rep[43])
+        fail("44-octet STAMP request: reply MBZ 41..43 is %02x %02x %02x", rep[41], rep[42],
+             rep[43]);
+
+    /* 4. STAMP with an Extra Padding TLV (U set, as a Session-Sender sends it):
+     * the reflector understands it and returns it with U cleared. */
+    ts = build_request(req, 60, 1002, 0x1234);
+    req[44] = 0x80;
+    req[45] = TW_TLV_EXTRA_PADDING;
+    tw_put16(req + 46, 12);
+    for (int i = 0; i < 12; i++)
+        req[48 + i] = (uint8_t)(0xa0 + i);
+    send_to(fd, req, 60, &dst);
+    recv_or_fail(fd, rep, sizeof rep, &rx, "60-octet STAMP request with Extra Padding TLV");
+    if (rx.len != 60)
+        fail("60-octet STAMP request: reply is %zu octets, expected 60", rx.len);
+    check_reply_header(rep, rx.len, 1002, ts, "60-octet STAMP request");
+    if (tw_get16(rep + 14) != 0x1234)
+        fail("60-octet STAMP request: reply SSID 0x%04x, expected 0x1234", tw_get16(rep + 14));
+    if (rep[44] != 0x00 || rep[45] != TW_TLV_EXTRA_PADDING || tw_get16(rep + 46) != 12)
+        fail("60-octet STAMP request: reply TLV header flags 0x%02x type %u length %u, expected "
+             "flags 0x00 (U cleared) type 1 length 12",
+             rep[44], rep[45], tw_get16(rep + 46));
+    if (memcmp(rep + 48, req + 48, 12) != 0)
+        fail("60-octet STAMP request: the Extra Padding value did not come back unchanged");
+
+    /* 5. A TLV type the reflector does not know comes back with U set. */
+    ts = build_request(req, 52, 1003, 0x1234);
+    req[44] = 0x00;
+    req[45] = 200;
+    tw_put16(req + 46, 4);
+    memcpy(req + 48, "\x01\x02\x03\x04", 4);
+    send_to(fd, req, 52, &dst);
+    recv_or_fail(fd, rep, sizeof rep, &rx, "52-octet STAMP request with an unknown TLV");
+    if (rx.len != 52)
+        fail("52-octet STAMP request: reply is %zu octets, expected 52", rx.len);
+    check_reply_header(rep, rx.len, 1003, ts, "52-octet STAMP request");
+    if (rep[44] != 0x80 || rep[45] != 200 || tw_get16(rep + 46) != 4 ||
+        memcmp(rep + 48, req + 48, 4) != 0)
+        fail("52-octet STAMP request: unknown TLV came back as flags 0x%02x type %u length %u, "
+             "expected flags 0x80 (U set) type 200 length 4, value unchanged",
+             rep[44], rep[45], tw_get16(rep + 46));
+    printf("lengths: STAMP SSID and TLVs reflected as RFC 8972 says\n");
+    close(fd);
+    return 0;
+}
+
+/* ---- reflect ------------------------------------------------------------ */
+
+static int cmd_reflect(int argc, char **argv)
+{
+    if (argc < 2)
+        usage("reflect takes HOST PORT [options]");
+    struct addr local = make_addr(argv[0], argv[1]);
+    long expect_tos = -1, expect_ttl = -1, expect_len = -1, expect_ssid = -1, count = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i];
+        if (i + 1 >= argc)
+            usage("%s needs a value (or is unknown)", o);
+        const char *v = argv[++i];
+        if (!strcmp(o, "--expect-tos"))
+            expect_tos = num(o, v, 0, 255);
+        else if (!strcmp(o, "--expect-ttl"))
+            expect_ttl = num(o, v, 0, 255);
+        else if (!strcmp(o, "--count"))
+            count = num(o, v, 1, 100000);
+        else if (!strcmp(o, "--expect-len"))
+            expect_len = num(o, v, 0, 65535);
+        else if (!strcmp(o, "--expect-ssid"))
+            expect_ssid = num(o, v, 0, 65535);
+        else
+            usage("unknown option '%s'", o);
+    }
+    int fd = open_udp(&local, 0);
+    struct addr bound = {.len = sizeof bound.ss};
+    if (getsockname(fd, (struct sockaddr *)&bound.ss, &bound.len) < 0)
+        fail("getsockname: %s", strerror(errno));
+    printf("listening on %u\n", addr_port(&bound));
+    fflush(stdout);
+
+    static uint8_t buf[BUF_LEN];
+    for (long i = 0; i < count; i++) {
+        struct rx rx;
+        char what[64];
+        snprintf(what, sizeof what, "test packet %ld of %ld", i + 1, count);
+        if (!recv_within(fd, buf, sizeof buf, RECV_TIMEOUT_MS, &rx))
+            fail("%s did not arrive within %d ms", what, RECV_TIMEOUT_MS);
+        tw_sender_pkt_t req;
+        if (tw_sender_decode(buf, rx.len, &req) != TW_WIRE_OK)
+            fail("%s: %zu octets is too short for a Session-Sender packet", what, rx.len);
+        if (req.seq != (uint32_t)i)
+            fail("%s: Sequence Number %" PRIu32 ", expected %ld", what, req.seq, i);
+        if (expect_tos >= 0 && rx.tos != expect_tos)
+            fail("%s: TOS/Traffic Class %d on the wire, expected %ld", what, rx.tos, expect_tos);
+        if (expect_ttl >= 0 && rx.ttl != expect_ttl)
+            fail("%s: TTL/Hop Limit %d on the wire, expected %ld", what, rx.ttl, expect_ttl);
+        if (expect_len >= 0 && rx.len != (size_t)expect_len)
+            fail("%s: %zu octets, expected %ld", what, rx.len, expect_len);
+        if (expect_ssid >= 0 && (rx.len < 16 || req.ssid != expect_ssid))
+            fail("%s: SSID %u, expected %ld", what, req.ssid, expect_ssid);
+        printf("packet %" PRIu32 ": len %zu tos %d ttl %d ssid %u\n", req.seq, rx.len, rx.tos,
+               rx.ttl, rx.len >= 16 ? req.ssid : 0);
+        uint64_t t2 = ntp_now();
+        uint8_t rep[TW_REFLECTOR_BASE_LEN];
+        tw_reflector_pkt_t r = {
+            .seq = (uint32_t)i,
+            .errest = 0x0001,
+            .rx_time = t2,
+            .sender_seq = req.seq,
+            .sender_time = req.timestamp,
+            .sender_errest = req.errest,
+            .sender_ttl = (uint8_t)(rx.ttl < 0 ? 0 : rx.ttl),
+        };
+        r.timestamp = ntp_now();
+        tw_reflector_encode(&r, false, rep, sizeof rep);
+        struct addr peer = {.ss = rx.peer,
+                            .len = rx.peer.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                 : sizeof(struct sockaddr_in)};
+        send_to(fd, rep, sizeof rep, &peer);
+    }
+    printf("reflect: %ld test packets checked (tos %ld, ttl %ld) and answered\n", count, expect_tos,
+           expect_ttl);
+    close(fd);
+    return 0;
+}
+
+/* ---- request ------------------------------------------------------------ */
+
+struct req_opts {
+    long expect_tos, expect_ttl, ttl;
+    bool stateless, stamp;
+};
+
+/* One request from fd with sseq and ssid; checks the reply and returns its rseq. */
+static uint32_t one_request(int fd, const struct addr *dst, const struct req_opts *o, uint32_t sseq,
+                            uint16_t ssid)
+{
+    static uint8_t req[BUF_LEN], rep[BUF_LEN];
+    size_t len = o->stamp ? TW_STAMP_BASE_LEN : TW_REFLECTOR_BASE_LEN;
+    char what[64];
+    snprintf(what, sizeof what, "request sseq=%" PRIu32 " ssid=%u", sseq, ssid);
+    uint64_t t1 = build_request(req, len, sseq, o->stamp ? ssid : 0);
+    send_to(fd, req, len, dst);
+    struct rx rx;
+    recv_or_fail(fd, rep, sizeof rep, &rx, what);
+    if (rx.len != len)
+        fail("%s: reply is %zu octets, expected %zu", what, rx.len, len);
+    check_reply_header(rep, rx.len, sseq, t1, what);
+    tw_reflector_pkt_t r;
+    tw_reflector_decode(rep, rx.len, &r);
+    if (o->expect_tos >= 0 && rx.tos != o->expect_tos)
+        fail("%s: reply TOS/Traffic Class %d on the wire, expected %ld", what, rx.tos,
+             o->expect_tos);
+    if (o->expect_ttl >= 0 && rx.ttl != o->expect_ttl)
+        fail("%s: reply TTL/Hop Limit %d on the wire, expected %ld", what, rx.ttl, o->expect_ttl);
+    if (r.sender_ttl != o->ttl)
+        fail("%s: reply Sender TTL (offset 40) is %u, expected %ld (the TTL we sent with)", what,
+             r.sender_ttl, o->ttl);
+    if (r.rx_time == 0 || r.timestamp == 0)
+        fail("%s: Receive Timestamp (t2) 0x%016" PRIx64 " or Timestamp (t3) 0x%016" PRIx64
+             " missing",
+             what, r.rx_time, r.timestamp);
+    if (r.timestamp < r.rx_time)
+        fail("%s: Timestamp t3 0x%016" PRIx64 " is before Receive Timestamp t2 0x%016" PRIx64, what,
+             r.timestamp, r.rx_time);
+    /* Same host, same clock: t2 must be an NTP time close to ours (this catches
+     * a Unix-epoch or byte-order mistake, it is no delay measurement). */
+    int64_t off = (int64_t)((r.rx_time >> 32) - (t1 >> 32));
+    if (off < -3600 || off > 3600)
+        fail("%s: Receive Timestamp is %" PRId64 " s away from the sender's NTP clock", what, off);
+    if (o->stamp && r.ssid != ssid)
+        fail("%s: reply SSID %u, expected %u", what, r.ssid, ssid);
+    return r.seq;
+}
+
+static void expect_rseq(uint32_t got, uint32_t want, const char *what)
+{
+    if (got != want)
+        fail("%s: reflector sequence number %" PRIu32 ", expected %" PRIu32, what, got, want);
+}
+
+static int cmd_request(int argc, char **argv)
+{
+    if (argc < 2)
+        usage("request takes HOST PORT [options]");
+    struct addr dst = make_addr(argv[0], argv[1]);
+    struct req_opts o = {.expect_tos = -1, .expect_ttl = -1, .ttl = 64};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--expect-rseq-stateless")) {
+            o.stateless = true;
+            continue;
+        }
+        if (!strcmp(a, "--stamp")) {
+            o.stamp = true;
+            continue;
+        }
+        if (i + 1 >= argc)
+            usage("%s needs a value (or is unknown)", a);
+        const char *v = argv[++i];
+        if (!strcmp(a, "--expect-tos"))
+            o.expect_tos = num(a, v, 0, 255);
+        else if (!strcmp(a, "--expect-ttl"))
+            o.expect_ttl = num(a, v, 0, 255);
+        else if (!strcmp(a, "--ttl"))
+            o.ttl = num(a, v, 1, 255);
+        else
+            usage("unknown option '%s'", a);
+    }
+    /* Sender sequence numbers start at 7 so that a stateful reflector's own
+     * numbers (0, 1, 2) and copied ones (7, 8, 9) cannot be confused. */
+    int a = open_client(&dst, (int)o.ttl);
+    for (uint32_t k = 0; k < 3; k++)
+        expect_rseq(one_request(a, &dst, &o, 7 + k, 1), o.stateless ? 7 + k : k, "first socket");
+    int b = open_client(&dst, (int)o.ttl);
+    expect_rseq(one_request(b, &dst, &o, 7, 1), o.stateless ? 7 : 0,
+                "second socket (a new sender port)");
+    expect_rseq(one_request(a, &dst, &o, 10, 1), o.stateless ? 10 : 3,
+                "first socket again (its state must survive the second socket)");
+    if (o.stamp)
+        expect_rseq(one_request(a, &dst, &o, 11, 2), o.stateless ? 11 : 0,
+                    "first socket with another SSID (a new STAMP session)");
+    printf("request: replies carry tos %ld, ttl %ld, Sender TTL %ld, t3 >= t2, %s rseq\n",
+           o.expect_tos, o.expect_ttl, o.ttl, o.stateless ? "stateless" : "stateful");
+    close(a);
+    close(b);
+    return 0;
+}
+
+/* ---- srcaddr ------------------------------------------------------------ */
+
+static int cmd_srcaddr(int argc, char **argv)
+{
+    if (argc != 1 && !(argc == 3 && !strcmp(argv[1], "--to")))
+        usage("srcaddr takes PORT [--to ADDR]");
+    const char *to = argc == 3 ? argv[2] : "127.0.0.2";
+    struct addr dst = make_addr(to, argv[0]);
+    if (dst.ss.ss_family != AF_INET)
+        usage("srcaddr needs an IPv4 address other than 127.0.0.1 (loopback has one IPv6 address)");
+    struct addr local = make_addr("127.0.0.1", "0");
+    int fd = open_udp(&local, 0);
+    uint8_t req[TW_REFLECTOR_BASE_LEN];
+    static uint8_t rep[BUF_LEN];
+    uint64_t ts = build_request(req, sizeof req, 4242, 0);
+    send_to(fd, req, sizeof req, &dst);
+    struct rx rx;
+    char what[96], got[80], want[80];
+    snprintf(what, sizeof what, "request to %s", addr_str(&dst.ss, want, sizeof want));
+    recv_or_fail(fd, rep, sizeof rep, &rx, what);
+    check_reply_header(rep, rx.len, 4242, ts, what);
+    const struct sockaddr_in *p = (const struct sockaddr_in *)&rx.peer;
+    const struct sockaddr_in *d = (const struct sockaddr_in *)&dst.ss;
+    if (rx.peer.ss_family != AF_INET || p->sin_addr.s_addr != d->sin_addr.s_addr ||
+        p->sin_port != d->sin_port)
+        fail("the reply to a request sent to %s came from %s", want,
+             addr_str(&rx.peer, got, sizeof got));
+    printf("srcaddr: the reply came from %s\n", want);
+    close(fd);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        usage("a subcommand is required");
+    subcmd = argv[1];
+    if (!strcmp(subcmd, "-h") || !strcmp(subcmd, "--help")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (!strcmp(subcmd, "lengths"))
+        return cmd_lengths(argc - 2, argv + 2);
+    if (!strcmp(subcmd, "reflect"))
+        return cmd_reflect(argc - 2, argv + 2);
+    if (!strcmp(subcmd, "request"))
+        return cmd_request(argc - 2, argv + 2);
+    if (!strcmp(subcmd, "srcaddr"))
+        return cmd_srcaddr(argc - 2, argv + 2);
+    usage("unknown subcommand '%s'", subcmd);
+}
