@@ -55,11 +55,6 @@ fail() {
     echo "FAIL [$TEST_NAME]: $*" >&2
     exit 1
 }
-# A defect of twampy itself, left failing on purpose for the lead to decide.
-known_bug() {
-    echo "KNOWN BUG [$TEST_NAME]: $*" >&2
-    exit 1
-}
 
 have_ipv6() {
     [ -r /proc/net/if_inet6 ] && grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6
