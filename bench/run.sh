@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# twampy benchmarks: run.sh BUILD_DIR (`make bench` builds BUILD_DIR in Release first).
+#
+# (a) Reflector throughput: bench/blaster floods valid 41-octet TWAMP light packets
+#     (window of outstanding packets) at bench/udp_echo (a minimal batched UDP
+#     echo server, the reference) and at `twampy responder`, alternating, REPS
+#     times each; medians of replies/s and of the server's CPU ns per reflected
+#     packet, and the ratios twampy/echo. Target: pps ratio >= 0.8.
+# (b) Round-trip accuracy: `ping -i 0.01 -c 1000 127.0.0.1` (the reference) and a
+#     1000-packet, 10 ms twampy session; twampy's Roundtrip Avg (report table) and
+#     median (from the -v "Reply from ... rtt=" lines) against ping's median.
+#     Target: twampy median / ping median <= 1.5.
+#
+# The machine is shared and noisy, so every figure is printed next to a reference
+# measured in the same run, and the verdicts are ratios. This is a benchmark, not
+# a test: the exit status is 0 whatever the figures (non-zero only when a tool
+# cannot run at all). Only loopback addresses are used.
+#
+# Server CPU cost is given two ways: the server process's own utime + stime, and
+# the busy time of the CPU it is pinned to, which also holds the softirq work
+# (loopback delivery of its replies) that the kernel accounts apart from it.
+#
+# Environment: BENCH_DURATION (seconds per throughput run, default 5),
+# BENCH_REPS (pairs of throughput runs, default 3), BENCH_WINDOW (blaster's
+# outstanding packets, default 2048), BENCH_COUNT (packets in (b), default 1000).
+set -euo pipefail
+
+BUILD=${1:?usage: bench/run.sh BUILD_DIR}
+TWAMPY=$BUILD/twampy
+ECHO=$BUILD/bench/udp_echo
+BLASTER=$BUILD/bench/blaster
+DUR=${BENCH_DURATION:-5}
+REPS=${BENCH_REPS:-3}
+WINDOW=${BENCH_WINDOW:-2048}
+COUNT=${BENCH_COUNT:-1000}
+PPS_TARGET=0.8
+RTT_TARGET=1.5
+
+for b in "$TWAMPY" "$ECHO" "$BLASTER"; do
+    [ -x "$b" ] || {
+        echo "bench: $b is missing; build $BUILD first" >&2
+        exit 1
+    }
+done
+
+TMP=$(mktemp -d /tmp/twampy-bench.XXXXXX)
+SERVER_PID=
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Server on CPU 0, load generator on CPU 1, when there are two CPUs to pin to.
+SRV_PIN=()
+CLI_PIN=()
+CORE_ARG=()
+PINNING="no (taskset or a second CPU missing)"
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+    SRV_PIN=(taskset -c 0)
+    CLI_PIN=(taskset -c 1)
+    CORE_ARG=(-c 0)
+    PINNING="server on CPU 0, load generator on CPU 1"
+fi
+
+# --- helpers -------------------------------------------------------------------
+
+# median of the numbers on stdin (one per line); empty input prints nothing.
+median() {
+    sort -g | awk '{a[NR] = $1} END {
+        if (NR == 0) exit
+        if (NR % 2) printf "%.10g\n", a[(NR + 1) / 2]
+        else printf "%.10g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# ratio A B: A/B with 3 decimals, "n/a" when either is missing or B is 0.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        if (a == "" || b == "" || a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"
+        else printf "%.3f\n", a / b }'
+}
+
+# verdict VALUE OP TARGET: "met" / "NOT met" / "n/a".
+verdict() {
+    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+        if (v == "n/a" || v == "") { print "n/a"; exit }
+        ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0)
+        print ok ? "met" : "NOT met" }'
+}
+
+# kv LINE KEY: the value of KEY=value in a blaster line.
+kv() {
+    printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# wait_port FILE SED_EXPR: wait (5 s at most) for the server to print its port.
+wait_port() {
+    local i port
+    for i in $(seq 1 100); do
+        port=$(sed -n "$2" "$1" 2>/dev/null | head -n1)
+        if [ -n "$port" ]; then
+            echo "$port"
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "bench: the server did not report its port; its output:" >&2
+    cat "$1" >&2
+    return 1
+}
+
+stop_server() {
+    kill -INT "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+
+ECHO_PORT_SED='s/^listening on \([0-9][0-9]*\)$/\1/p'
+TW_PORT_SED='s/.*Wait to receive test packets on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p'
+
+# blast NAME: one throughput run against the server already started; appends the
+# blaster line to $TMP/NAME.runs.
+blast() {
+    local line
+    line=$("${CLI_PIN[@]}" "$BLASTER" -d "$DUR" -W 0.5 -w "$WINDOW" -p "$SERVER_PID" \
+        "${CORE_ARG[@]}" 127.0.0.1 "$PORT") || {
+        echo "bench: blaster failed against $1: $line" >&2
+        return 1
+    }
+    echo "$line" >>"$TMP/$1.runs"
+    printf '  %-7s %s\n' "$1" "$line"
+}
+
+# --- (a) reflector throughput -------------------------------------------------
+
+echo "== twampy benchmarks ($(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r))"
+echo
+echo "-- (a) reflector throughput: ${REPS}x (udp_echo, twampy responder), ${DUR} s each,"
+echo "   41-octet TWAMP light packets, window $WINDOW; pinning: $PINNING"
+: >"$TMP/echo.runs"
+: >"$TMP/twampy.runs"
+for rep in $(seq 1 "$REPS"); do
+    "${SRV_PIN[@]}" "$ECHO" 127.0.0.1 0 >"$TMP/echo.out" 2>"$TMP/echo.err" &
+    SERVER_PID=$!
+    PORT=$(wait_port "$TMP/echo.out" "$ECHO_PORT_SED")
+    blast echo
+    stop_server
+    sed 's/^udp_echo: /          udp_echo: /' "$TMP/echo.err"
+
+    "${SRV_PIN[@]}" "$TWAMPY" responder 127.0.0.1:0 >/dev/null 2>"$TMP/resp.err" &
+    SERVER_PID=$!
+    PORT=$(wait_port "$TMP/resp.err" "$TW_PORT_SED")
+    blast twampy
+    stop_server
+    sed -n 's/.*\(TWL session reflector stopped: .*\)/          responder: \1/p' "$TMP/resp.err"
+done
+
+col() { # col NAME KEY: median of KEY over NAME's runs
+    local l
+    while IFS= read -r l; do kv "$l" "$2"; done <"$TMP/$1.runs" | median
+}
+ECHO_PPS=$(col echo pps)
+TW_PPS=$(col twampy pps)
+ECHO_NS=$(col echo cpu_ns_per_pkt)
+TW_NS=$(col twampy cpu_ns_per_pkt)
+ECHO_CORENS=$(col echo core_ns_per_pkt)
+TW_CORENS=$(col twampy core_ns_per_pkt)
+ECHO_SCPU=$(col echo server_cpu)
+TW_SCPU=$(col twampy server_cpu)
+ECHO_SCORE=$(col echo server_core)
+TW_SCORE=$(col twampy server_core)
+ECHO_CCORE=$(col echo client_core)
+TW_CCORE=$(col twampy client_core)
+ECHO_SSTEAL=$(col echo server_steal)
+TW_SSTEAL=$(col twampy server_steal)
+ECHO_CSTEAL=$(col echo client_steal)
+TW_CSTEAL=$(col twampy client_steal)
+PPS_RATIO=$(ratio "$TW_PPS" "$ECHO_PPS")
+NS_RATIO=$(ratio "$TW_NS" "$ECHO_NS")
+CORENS_RATIO=$(ratio "$TW_CORENS" "$ECHO_CORENS")
+# The runs go in pairs (echo then twampy, back to back): the median of the
+# per-pair ratios cancels slow changes in the machine's load.
+pair_ratio() { # pair_ratio KEY
+    local i e t
+    for i in $(seq 1 "$REPS"); do
+        e=$(kv "$(sed -n "${i}p" "$TMP/echo.runs")" "$1")
+        t=$(kv "$(sed -n "${i}p" "$TMP/twampy.runs")" "$1")
+        ratio "$t" "$e"
+    done | grep -v n/a | median | awk '{printf "%.3f\n", $1}'
+}
+PAIR_PPS_RATIO=$(pair_ratio pps)
+PAIR_NS_RATIO=$(pair_ratio cpu_ns_per_pkt)
+PPS_VERDICT=$(verdict "$PPS_RATIO" ">=" "$PPS_TARGET")
+
+# --- (b) round-trip accuracy --------------------------------------------------
+
+echo
+echo "-- (b) round trip on 127.0.0.1: ping vs twampy, $COUNT packets every 10 ms each, one"
+echo "   after the other"
+PING_STATUS=ok
+PING_MED=n/a
+PING_AVG=n/a
+if ! command -v ping >/dev/null 2>&1; then
+    PING_STATUS="skipped: ping is not installed"
+else
+    ping -n -i 0.01 -c "$COUNT" 127.0.0.1 >"$TMP/ping.out" 2>&1 || true
+    sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$TMP/ping.out" | awk '{print $1 * 1000}' \
+        >"$TMP/ping.us"
+    if [ -s "$TMP/ping.us" ]; then
+        PING_MED=$(median <"$TMP/ping.us")
+        PING_AVG=$(awk '{s += $1} END {printf "%.1f\n", s / NR}' "$TMP/ping.us")
+        echo "  ping:   $(wc -l <"$TMP/ping.us") replies; $(tail -n1 "$TMP/ping.out")"
+    else
+        PING_STATUS="skipped: ping not permitted or failed ($(head -n1 "$TMP/ping.out"))"
+        echo "  ping:   $PING_STATUS"
+    fi
+fi
+
+"$TWAMPY" responder 127.0.0.1:0 >/dev/null 2>"$TMP/resp.err" &
+SERVER_PID=$!
+PORT=$(wait_port "$TMP/resp.err" "$TW_PORT_SED")
+TW_RC=0
+"$TWAMPY" sender "127.0.0.1:$PORT" 127.0.0.1:0 -c "$COUNT" -i 10 -v >"$TMP/sender.out" \
+    2>"$TMP/sender.err" || TW_RC=$?
+stop_server
+# to_us VALUE: "35us", "1.23ms", "1.23sec", "1.0min" in microseconds.
+to_us() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[-0-9.]+/, "", u)
+        if (u == "us") m = 1; else if (u == "ms") m = 1e3
+        else if (u == "sec") m = 1e6; else if (u == "min") m = 6e7; else { print "n/a"; exit }
+        printf "%.1f\n", n * m }'
+}
+TW_ROW=$(grep '^ *Roundtrip:' "$TMP/sender.out" || true)
+if [ -n "$TW_ROW" ]; then
+    TW_AVG=$(to_us "$(echo "$TW_ROW" | awk '{print $4}')")
+    TW_LOSS=$(echo "$TW_ROW" | awk '{print $6}')
+else
+    TW_AVG=n/a
+    TW_LOSS=n/a
+fi
+sed -n 's/.*Reply from .* rtt=\([-0-9.]*\)ms.*/\1/p' "$TMP/sender.err" |
+    awk '{print $1 * 1000}' >"$TMP/twampy.us"
+TW_REPLIES=$(wc -l <"$TMP/twampy.us")
+TW_MED=$(median <"$TMP/twampy.us")
+TW_MED=${TW_MED:-n/a}
+echo "  twampy: exit $TW_RC, $TW_REPLIES replies logged; report table:"
+sed 's/^/    /' "$TMP/sender.out"
+RTT_RATIO=$(ratio "$TW_MED" "$PING_MED")
+AVG_RATIO=$(ratio "$TW_AVG" "$PING_AVG")
+RTT_VERDICT=$(verdict "$RTT_RATIO" "<=" "$RTT_TARGET")
+
+# --- summary ------------------------------------------------------------------
+
+note() { printf '    note: %s\n' "$*"; }
+echo
+echo "================================ summary ================================"
+echo "(a) reflector throughput (median of $REPS runs of ${DUR} s each; $PINNING)"
+printf '    %-34s %10s %10s %8s\n' "" "udp_echo" "twampy" "ratio"
+printf '    %-34s %10s %10s %8s\n' "replies/s" "$ECHO_PPS" "$TW_PPS" "$PPS_RATIO"
+printf '    %-34s %10s %10s %8s\n' "server process CPU ns / reply" "$ECHO_NS" "$TW_NS" "$NS_RATIO"
+printf '    %-34s %10s %10s %8s\n' "server core busy ns / reply" "$ECHO_CORENS" "$TW_CORENS" \
+    "$CORENS_RATIO"
+printf '    %-34s %10s %10s\n' "server process CPU (s/s)" "$ECHO_SCPU" "$TW_SCPU"
+printf '    %-34s %10s %10s\n' "server core busy (incl. softirq)" "$ECHO_SCORE" "$TW_SCORE"
+printf '    %-34s %10s %10s\n' "load generator core busy" "$ECHO_CCORE" "$TW_CCORE"
+printf '    %-34s %10s %10s\n' "steal, server / load gen. core" "$ECHO_SSTEAL / $ECHO_CSTEAL" \
+    "$TW_SSTEAL / $TW_CSTEAL"
+echo "    median of per-pair ratios: replies/s ${PAIR_PPS_RATIO:-n/a}," \
+    "process CPU ns / reply ${PAIR_NS_RATIO:-n/a}"
+echo "    target: twampy/udp_echo replies/s >= $PPS_TARGET -> $PPS_RATIO: $PPS_VERDICT"
+if awk -v a="$ECHO_SSTEAL" -v b="$ECHO_CSTEAL" -v c="$TW_SSTEAL" -v d="$TW_CSTEAL" \
+    'BEGIN {exit !(a + 0 > 0.05 || b + 0 > 0.05 || c + 0 > 0.05 || d + 0 > 0.05)}'; then
+    note "the hypervisor took > 5% of a core (steal) in the median run: figures are noisy"
+fi
+if awk -v c="$ECHO_SCORE" 'BEGIN {exit !(c >= 0 && c + 0 < 0.9)}'; then
+    note "udp_echo's core was < 90% busy: something other than the echo server (the load" \
+        "generator, the hypervisor) set its rate; the ns/reply ratios are then the better measure"
+fi
+echo "(b) round trip on 127.0.0.1 ($COUNT packets, 10 ms apart)"
+echo "    ping:   median ${PING_MED} us, avg ${PING_AVG} us ($PING_STATUS)"
+echo "    twampy: median ${TW_MED} us (from -v rtt=, 10 us resolution), avg ${TW_AVG} us" \
+    "(Roundtrip Avg), loss ${TW_LOSS}"
+echo "    twampy avg / ping avg: $AVG_RATIO"
+note "twampy logs rtt= in 10 us steps, so its median is +-5 us; the avg ratio has 1 us steps"
+echo "    target: twampy median / ping median <= $RTT_TARGET -> $RTT_RATIO: $RTT_VERDICT"
+echo "========================================================================="
