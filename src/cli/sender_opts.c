@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "control_client.h"
+#include "log.h"
 #include "wire.h"
 
 static void only_with(const char *cmd, unsigned flags, unsigned need, const char *opt)
@@ -120,4 +121,13 @@ void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg)
     cfg->stamp = a->stamp;
     cfg->ssid = (uint16_t)(a->ssid < 0 ? 0 : a->ssid);
     cfg->timeout_ns = (int64_t)(a->timeout_s * 1e9);
+}
+
+void log_timestamp_sources(const tw_sender_result_t *res)
+{
+    tw_info("Timestamps: t1 from the kernel's transmit timestamp for %llu of %llu packets, t4 "
+            "from the kernel's receive timestamp for %llu of %llu replies (the rest from "
+            "user space)",
+            (unsigned long long)res->tx_kernel, (unsigned long long)res->sent,
+            (unsigned long long)res->rx_kernel, (unsigned long long)res->stats.received);
 }

@@ -38,4 +38,7 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
  * resolved first (its family decides the largest padding). */
 void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg);
 
+/* Log (verbose) where t1 and t4 came from: the kernel or user space. */
+void log_timestamp_sources(const tw_sender_result_t *res);
+
 #endif

@@ -8,6 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+
 #include "addr.h"
 
 #define CTRL_LEN 256
@@ -157,6 +160,14 @@ static void read_cmsgs(struct msghdr *mh, tw_pkt_t *p)
             memcpy(&ts, d, sizeof ts);
             p->rx_time = (tw_time_t)ts.tv_sec * TW_NS_PER_SEC + ts.tv_nsec;
             p->rx_kernel = true;
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+                   dlen >= sizeof(struct scm_timestamping) && !p->rx_kernel) {
+            struct scm_timestamping st;
+            memcpy(&st, d, sizeof st);
+            if (st.ts[0].tv_sec || st.ts[0].tv_nsec) {
+                p->rx_time = (tw_time_t)st.ts[0].tv_sec * TW_NS_PER_SEC + st.ts[0].tv_nsec;
+                p->rx_kernel = true;
+            }
         } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
             p->ttl = ival;
         } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
@@ -272,6 +283,57 @@ int tw_send_replies(int fd, tw_batch_t *b, int n)
         ok += r;
     }
     return ok;
+}
+
+int tw_tx_timestamps_enable(int fd)
+{
+    int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE |
+                SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags);
+}
+
+int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, uint32_t id, tw_time_t ts), void *arg)
+{
+    int count = 0;
+    for (int rounds = 0; rounds < 1024; rounds++) {
+        uint8_t data[64];
+        union {
+            struct cmsghdr align;
+            uint8_t b[512];
+        } ctl;
+        struct iovec iov = {data, sizeof data};
+        struct msghdr mh = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
+        if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            break;
+        tw_time_t ts = 0;
+        bool have_ts = false, have_id = false;
+        uint32_t id = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+            size_t dlen = c->cmsg_len - CMSG_LEN(0);
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+                dlen >= sizeof(struct scm_timestamping)) {
+                struct scm_timestamping st;
+                memcpy(&st, CMSG_DATA(c), sizeof st);
+                ts = (tw_time_t)st.ts[0].tv_sec * TW_NS_PER_SEC + st.ts[0].tv_nsec;
+                have_ts = ts != 0;
+            } else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+                        (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
+                       dlen >= sizeof(struct sock_extended_err)) {
+                struct sock_extended_err ee;
+                memcpy(&ee, CMSG_DATA(c), sizeof ee);
+                if (ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+                    id = ee.ee_data;
+                    have_id = true;
+                }
+            }
+        }
+        if (have_ts && have_id) {
+            cb(arg, id, ts);
+            count++;
+        }
+    }
+    return count;
 }
 
 int tw_sock_family(int fd)

@@ -67,6 +67,15 @@ int tw_recv_batch(int fd, tw_batch_t *b);
  * for every i < n whose len is not 0. Returns the number sent, or -1. */
 int tw_send_replies(int fd, tw_batch_t *b, int n);
 
+/* Ask the kernel for a software transmit timestamp of every datagram sent on fd
+ * (SO_TIMESTAMPING with OPT_ID: the n-th datagram sent after this call has id
+ * n - 1). Returns 0, or -1 when the kernel cannot. */
+int tw_tx_timestamps_enable(int fd);
+
+/* Drain the transmit timestamps waiting in fd's error queue: cb(arg, id, ts)
+ * for each. Returns how many were read. */
+int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, uint32_t id, tw_time_t ts), void *arg);
+
 /* Is this socket's destination address family IPv6? */
 int tw_sock_family(int fd);
 

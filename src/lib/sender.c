@@ -18,7 +18,7 @@
 
 struct sent_rec {
     uint32_t seq;
-    bool used, answered;
+    bool used, answered, t1_kernel;
     uint64_t wire_ts; /* the Timestamp as sent: a reply must echo it */
     tw_time_t t1;
 };
@@ -35,6 +35,9 @@ struct tw_sender {
     tw_batch_t *batch;
     uint8_t *txbuf;
     struct sent_rec *ring;
+    uint32_t *txmap;  /* kernel transmit-timestamp id -> sequence number */
+    uint32_t txid;    /* id of the next datagram the kernel will stamp */
+    bool tx_stamping; /* the kernel gives transmit timestamps */
     tw_timer_t send_timer, end_timer;
     int64_t start_mono;
     uint32_t next; /* next sequence number to send */
@@ -123,6 +126,8 @@ static int send_one(tw_sender_t *s)
         /* The packet counts as sent and lost: the schedule goes on. */
     }
     *rec = (struct sent_rec){.seq = s->next, .used = true, .wire_ts = pkt.timestamp, .t1 = t1};
+    if (r >= 0 && s->tx_stamping)
+        s->txmap[s->txid++ & (RING_SIZE - 1)] = s->next;
     tw_info("Sent to %s [sseq=%u]", s->peer, s->next);
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "transmit", s->txbuf, len);
@@ -179,6 +184,8 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
         return;
     }
     rec->answered = true;
+    if (p->rx_kernel)
+        s->res.rx_kernel++;
     tw_time_t t1 = rec->t1, t2 = tw_ntp_to_time(rep.rx_time), t3 = tw_ntp_to_time(rep.timestamp),
               t4 = p->rx_time;
     int64_t rt = (t4 - t1) - (t3 - t2), ob = t2 - t1, ib = t4 - t3;
@@ -195,9 +202,26 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     }
 }
 
+/* The kernel's transmit timestamp of datagram id replaces the user-space t1:
+ * it is taken after the IP stack, right where the packet leaves. */
+static void on_tx_timestamp(void *arg, uint32_t id, tw_time_t ts)
+{
+    tw_sender_t *s = arg;
+    uint32_t seq = s->txmap[id & (RING_SIZE - 1)];
+    struct sent_rec *rec = &s->ring[seq & (RING_SIZE - 1)];
+    if (!rec->used || rec->seq != seq || rec->t1_kernel || rec->answered)
+        return;
+    rec->t1 = ts;
+    rec->t1_kernel = true;
+    s->res.tx_kernel++;
+}
+
 static void on_readable(void *arg, uint32_t events)
 {
     tw_sender_t *s = arg;
+    /* Transmit timestamps first, so a reply always meets its packet's. */
+    if (s->tx_stamping)
+        tw_tx_timestamps_read(s->fd, on_tx_timestamp, s);
     for (;;) {
         int n = tw_recv_batch(s->fd, s->batch);
         if (n <= 0)
@@ -224,9 +248,10 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     s->rng = (uint64_t)tw_mono_now() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
     tw_addr_str((struct sockaddr *)&cfg->remote, s->peer, sizeof s->peer);
     s->ring = calloc(RING_SIZE, sizeof *s->ring);
+    s->txmap = calloc(RING_SIZE, sizeof *s->txmap);
     s->txbuf = calloc(1, TW_MAX_PACKET_LEN);
     s->batch = tw_batch_new(16, RX_BUFSIZE);
-    if (!s->ring || !s->txbuf || !s->batch) {
+    if (!s->ring || !s->txmap || !s->txbuf || !s->batch) {
         snprintf(err, errlen, "out of memory");
         tw_sender_close(s);
         return -1;
@@ -237,6 +262,9 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         tw_sender_close(s);
         return -1;
     }
+    s->tx_stamping = tw_tx_timestamps_enable(s->fd) == 0;
+    if (!s->tx_stamping)
+        tw_info("no kernel transmit timestamps (%s): t1 is read before each send", strerror(errno));
     if (tw_loop_add(loop, &s->watch, s->fd, EPOLLIN, on_readable, s) < 0) {
         snprintf(err, errlen, "cannot watch the sender socket: %s", strerror(errno));
         tw_sender_close(s);
@@ -296,6 +324,7 @@ void tw_sender_close(tw_sender_t *s)
     }
     tw_batch_free(s->batch);
     free(s->ring);
+    free(s->txmap);
     free(s->txbuf);
     free(s);
 }

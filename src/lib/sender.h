@@ -36,8 +36,10 @@ typedef struct tw_sender_result {
     uint64_t unmatched;     /* replies to nothing we sent (or to a packet long gone) */
     uint64_t short_replies; /* shorter than the 41-octet reflector format */
     uint64_t send_errors;
-    bool interrupted; /* stopped before the end (tw_sender_stop) */
-    int fatal_errno;  /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
+    uint64_t tx_kernel; /* packets whose t1 is the kernel's transmit timestamp */
+    uint64_t rx_kernel; /* replies whose t4 is the kernel's receive timestamp */
+    bool interrupted;   /* stopped before the end (tw_sender_stop) */
+    int fatal_errno;    /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
     char fatal[256];
 } tw_sender_result_t;
 
