@@ -10,24 +10,27 @@
  *   -w  packets outstanding at most (default 2048)
  *   -p  the reflector's PID: its CPU time over the measured interval is read from
  *       /proc/PID/stat (utime + stime) and /proc/PID/schedstat
- *   -c  the CPU the reflector is pinned to: how busy that CPU was is read from
- *       /proc/stat. Unlike the process's own time, this includes softirq work
- *       (the loopback delivery of its replies) when the kernel accounts it apart
- *       (IRQ time accounting, ksoftirqd).
+ *   -c  the CPU the reflector is pinned to: how busy it was, and how much of it
+ *       other processes (or the hypervisor) took, is read from /proc/stat
  *
  * Prints one line:
- *   pps=N cpu_ns_per_pkt=N sched_ns_per_pkt=N core_ns_per_pkt=N server_cpu=F
- *   server_core=F server_steal=F client_cpu=F client_core=F client_steal=F
- *   sent=N received=N lost=N stalls=N short=N duration=F window=N
- * pps is replies received per second over the measured interval. cpu_ns_per_pkt
- * is the reflector's utime + stime per reply (sched_ns_per_pkt the same from
- * schedstat, ns resolution), core_ns_per_pkt the busy time (user, system, irq,
- * softirq) of its CPU per reply. server_cpu / client_cpu are the processes' CPU
- * seconds per second; server_core / client_core the busy fraction of their CPUs
- * and *_steal the fraction the hypervisor gave to others, a measure of the noise
- * (client_* only when this process is pinned to one CPU). Figures not measured
- * are -1. lost counts the replies still missing a second after the end; stalls,
- * the times no reply came for 200 ms and the window was opened again. */
+ *   pps=N cpu_ns_per_pkt=N sched_ns_per_pkt=N server_cpu=F
+ *   server_core=F server_foreign=F server_steal=F client_cpu=F client_core=F
+ *   client_foreign=F client_steal=F sent=N received=N lost=N stalls=N short=N
+ *   duration=F window=N
+ * pps: replies received per second over the measured interval.
+ * cpu_ns_per_pkt: the reflector's utime + stime per reply (sched_ns_per_pkt: the
+ *   same from schedstat, in ns rather than clock ticks). The loopback delivery of
+ *   the replies it sends runs as softirq inside its sendmmsg calls and is part of
+ *   it (on the kernels seen; with IRQ time accounting it would be apart).
+ * server_cpu, client_cpu: the processes' CPU seconds per second.
+ * *_core: busy fraction of the CPU (user, system, irq, softirq); *_foreign: the
+ *   part of it that other processes took; *_steal: the fraction the hypervisor
+ *   gave to other machines. foreign and steal measure the noise. client_* figures
+ *   need this process pinned to one CPU.
+ * lost: replies still missing a second after the end; stalls: times no reply
+ *   came for 200 ms and the window was opened again.
+ * Figures not measured are -1. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -352,22 +355,29 @@ int main(int argc, char **argv)
     if (sched_start >= 0 && sched_end >= 0 && rx_meas)
         sched_ns = (double)(sched_end - sched_start) / (double)rx_meas;
     double client_cpu = secs > 0 ? (double)(self_end - self_start) / 1e9 / secs : 0;
-    double core_ns = -1, core_busy[2] = {-1, -1}, core_steal[2] = {-1, -1};
+    /* Per CPU: busy, foreign (busy but not the process: other processes, the
+     * noise) and steal, as fractions of the interval. */
+    double busy[2] = {-1, -1}, foreign[2] = {-1, -1}, steal[2] = {-1, -1};
+    int64_t proc_ns[2] = {cpu_start >= 0 && cpu_end >= 0 ? cpu_end - cpu_start : -1,
+                          self_end - self_start};
     for (int c = 0; c < 2; c++) {
         int64_t dt = cok[c] ? cs[c][1].total - cs[c][0].total : 0;
-        if (dt > 0) {
-            core_busy[c] = (double)(cs[c][1].busy - cs[c][0].busy) / (double)dt;
-            core_steal[c] = (double)(cs[c][1].steal - cs[c][0].steal) / (double)dt;
+        if (dt <= 0)
+            continue;
+        int64_t b = cs[c][1].busy - cs[c][0].busy;
+        busy[c] = (double)b / (double)dt;
+        steal[c] = (double)(cs[c][1].steal - cs[c][0].steal) / (double)dt;
+        if (proc_ns[c] >= 0) {
+            double f = (double)(b - proc_ns[c]) / (double)dt;
+            foreign[c] = f < 0 ? 0 : f;
         }
     }
-    if (cok[0] && rx_meas)
-        core_ns = (double)(cs[0][1].busy - cs[0][0].busy) / (double)rx_meas;
-    printf("pps=%.0f cpu_ns_per_pkt=%.0f sched_ns_per_pkt=%.0f core_ns_per_pkt=%.0f "
-           "server_cpu=%.2f server_core=%.2f server_steal=%.2f client_cpu=%.2f "
-           "client_core=%.2f client_steal=%.2f sent=%llu received=%llu lost=%llu stalls=%llu "
-           "short=%llu duration=%.3f window=%d\n",
-           pps, cpu_ns, sched_ns, core_ns, server_cpu, core_busy[0], core_steal[0], client_cpu,
-           core_busy[1], core_steal[1], (unsigned long long)sent, (unsigned long long)received,
+    printf("pps=%.0f cpu_ns_per_pkt=%.0f sched_ns_per_pkt=%.0f "
+           "server_cpu=%.2f server_core=%.2f server_foreign=%.2f server_steal=%.2f "
+           "client_cpu=%.2f client_core=%.2f client_foreign=%.2f client_steal=%.2f sent=%llu "
+           "received=%llu lost=%llu stalls=%llu short=%llu duration=%.3f window=%d\n",
+           pps, cpu_ns, sched_ns, server_cpu, busy[0], foreign[0], steal[0], client_cpu, busy[1],
+           foreign[1], steal[1], (unsigned long long)sent, (unsigned long long)received,
            (unsigned long long)lost, (unsigned long long)stalls, (unsigned long long)short_replies,
            secs, window);
     close(fd);

@@ -4,21 +4,20 @@
 # (a) Reflector throughput: bench/blaster floods valid 41-octet TWAMP light packets
 #     (window of outstanding packets) at bench/udp_echo (a minimal batched UDP
 #     echo server, the reference) and at `twampy responder`, alternating, REPS
-#     times each; medians of replies/s and of the server's CPU ns per reflected
-#     packet, and the ratios twampy/echo. Target: pps ratio >= 0.8.
+#     times each; medians of replies/s and of the server's CPU ns per reply, and
+#     the ratios twampy/echo. Target: replies/s ratio >= 0.8.
 # (b) Round-trip accuracy: `ping -i 0.01 -c 1000 127.0.0.1` (the reference) and a
-#     1000-packet, 10 ms twampy session; twampy's Roundtrip Avg (report table) and
-#     median (from the -v "Reply from ... rtt=" lines) against ping's median.
-#     Target: twampy median / ping median <= 1.5.
+#     1000-packet, 10 ms twampy session, one after the other; twampy's Roundtrip
+#     Avg (report table) and median (from the -v "Reply from ... rtt=" lines)
+#     against ping's median. Target: twampy median / ping median <= 1.5.
 #
 # The machine is shared and noisy, so every figure is printed next to a reference
-# measured in the same run, and the verdicts are ratios. This is a benchmark, not
-# a test: the exit status is 0 whatever the figures (non-zero only when a tool
-# cannot run at all). Only loopback addresses are used.
-#
-# Server CPU cost is given two ways: the server process's own utime + stime, and
-# the busy time of the CPU it is pinned to, which also holds the softirq work
-# (loopback delivery of its replies) that the kernel accounts apart from it.
+# measured in the same run, and the verdicts are ratios. The blaster also says how
+# much of each pinned CPU other processes took ("foreign", processes of other
+# containers included) or the hypervisor ("steal"): a run where that passes 10%
+# is run once more and the quieter of the two kept. This is a benchmark, not a
+# test: the exit status is 0 whatever the figures (non-zero only when a tool cannot
+# run at all). Only loopback addresses are used.
 #
 # Environment: BENCH_DURATION (seconds per throughput run, default 5),
 # BENCH_REPS (pairs of throughput runs, default 3), BENCH_WINDOW (blaster's
@@ -35,6 +34,7 @@ WINDOW=${BENCH_WINDOW:-2048}
 COUNT=${BENCH_COUNT:-1000}
 PPS_TARGET=0.8
 RTT_TARGET=1.5
+NOISY=0.10 # foreign + steal share of a pinned CPU that makes a run noisy
 
 for b in "$TWAMPY" "$ECHO" "$BLASTER"; do
     [ -x "$b" ] || {
@@ -97,6 +97,14 @@ kv() {
     printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
+# noise LINE: the largest share of a pinned CPU taken by others (foreign + steal).
+noise() {
+    awk -v a="$(kv "$1" server_foreign)" -v b="$(kv "$1" server_steal)" \
+        -v c="$(kv "$1" client_foreign)" -v d="$(kv "$1" client_steal)" 'BEGIN {
+        s = (a < 0 ? 0 : a) + (b < 0 ? 0 : b); t = (c < 0 ? 0 : c) + (d < 0 ? 0 : d)
+        printf "%.2f\n", (s > t ? s : t) }'
+}
+
 # wait_port FILE SED_EXPR: wait (5 s at most) for the server to print its port.
 wait_port() {
     local i port
@@ -123,17 +131,27 @@ stop_server() {
 ECHO_PORT_SED='s/^listening on \([0-9][0-9]*\)$/\1/p'
 TW_PORT_SED='s/.*Wait to receive test packets on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p'
 
-# blast NAME: one throughput run against the server already started; appends the
-# blaster line to $TMP/NAME.runs.
+# blast NAME: a throughput run against the server already started on $PORT, once
+# more when the first was noisy (the quieter one kept); appends the blaster line
+# to $TMP/NAME.runs.
 blast() {
-    local line
-    line=$("${CLI_PIN[@]}" "$BLASTER" -d "$DUR" -W 0.5 -w "$WINDOW" -p "$SERVER_PID" \
-        "${CORE_ARG[@]}" 127.0.0.1 "$PORT") || {
-        echo "bench: blaster failed against $1: $line" >&2
-        return 1
-    }
-    echo "$line" >>"$TMP/$1.runs"
-    printf '  %-7s %s\n' "$1" "$line"
+    local line best='' try n bestn=''
+    for try in 1 2; do
+        line=$("${CLI_PIN[@]}" "$BLASTER" -d "$DUR" -W 0.5 -w "$WINDOW" -p "$SERVER_PID" \
+            "${CORE_ARG[@]}" 127.0.0.1 "$PORT") || {
+            echo "bench: blaster failed against $1: $line" >&2
+            return 1
+        }
+        n=$(noise "$line")
+        printf '  %-7s %s\n' "$1" "$line"
+        if [ -z "$best" ] || awk -v a="$n" -v b="$bestn" 'BEGIN {exit !(a + 0 < b + 0)}'; then
+            best=$line
+            bestn=$n
+        fi
+        awk -v n="$n" -v t="$NOISY" 'BEGIN {exit !(n + 0 > t + 0)}' || break
+        [ "$try" = 1 ] && echo "          (others took ${n} of a CPU: once more)"
+    done
+    echo "$best" >>"$TMP/$1.runs"
 }
 
 # --- (a) reflector throughput -------------------------------------------------
@@ -144,7 +162,7 @@ echo "-- (a) reflector throughput: ${REPS}x (udp_echo, twampy responder), ${DUR}
 echo "   41-octet TWAMP light packets, window $WINDOW; pinning: $PINNING"
 : >"$TMP/echo.runs"
 : >"$TMP/twampy.runs"
-for rep in $(seq 1 "$REPS"); do
+for _ in $(seq 1 "$REPS"); do
     "${SRV_PIN[@]}" "$ECHO" 127.0.0.1 0 >"$TMP/echo.out" 2>"$TMP/echo.err" &
     SERVER_PID=$!
     PORT=$(wait_port "$TMP/echo.out" "$ECHO_PORT_SED")
@@ -164,28 +182,7 @@ col() { # col NAME KEY: median of KEY over NAME's runs
     local l
     while IFS= read -r l; do kv "$l" "$2"; done <"$TMP/$1.runs" | median
 }
-ECHO_PPS=$(col echo pps)
-TW_PPS=$(col twampy pps)
-ECHO_NS=$(col echo cpu_ns_per_pkt)
-TW_NS=$(col twampy cpu_ns_per_pkt)
-ECHO_CORENS=$(col echo core_ns_per_pkt)
-TW_CORENS=$(col twampy core_ns_per_pkt)
-ECHO_SCPU=$(col echo server_cpu)
-TW_SCPU=$(col twampy server_cpu)
-ECHO_SCORE=$(col echo server_core)
-TW_SCORE=$(col twampy server_core)
-ECHO_CCORE=$(col echo client_core)
-TW_CCORE=$(col twampy client_core)
-ECHO_SSTEAL=$(col echo server_steal)
-TW_SSTEAL=$(col twampy server_steal)
-ECHO_CSTEAL=$(col echo client_steal)
-TW_CSTEAL=$(col twampy client_steal)
-PPS_RATIO=$(ratio "$TW_PPS" "$ECHO_PPS")
-NS_RATIO=$(ratio "$TW_NS" "$ECHO_NS")
-CORENS_RATIO=$(ratio "$TW_CORENS" "$ECHO_CORENS")
-# The runs go in pairs (echo then twampy, back to back): the median of the
-# per-pair ratios cancels slow changes in the machine's load.
-pair_ratio() { # pair_ratio KEY
+pair_ratio() { # pair_ratio KEY: median over the pairs of twampy/echo
     local i e t
     for i in $(seq 1 "$REPS"); do
         e=$(kv "$(sed -n "${i}p" "$TMP/echo.runs")" "$1")
@@ -193,20 +190,37 @@ pair_ratio() { # pair_ratio KEY
         ratio "$t" "$e"
     done | grep -v n/a | median | awk '{printf "%.3f\n", $1}'
 }
+ECHO_PPS=$(col echo pps)
+TW_PPS=$(col twampy pps)
+ECHO_NS=$(col echo cpu_ns_per_pkt)
+TW_NS=$(col twampy cpu_ns_per_pkt)
+ECHO_SCPU=$(col echo server_cpu)
+TW_SCPU=$(col twampy server_cpu)
+ECHO_CCPU=$(col echo client_cpu)
+TW_CCPU=$(col twampy client_cpu)
+ECHO_SCORE=$(col echo server_core)
+TW_SCORE=$(col twampy server_core)
+ECHO_CCORE=$(col echo client_core)
+TW_CCORE=$(col twampy client_core)
+PPS_RATIO=$(ratio "$TW_PPS" "$ECHO_PPS")
+NS_RATIO=$(ratio "$TW_NS" "$ECHO_NS")
 PAIR_PPS_RATIO=$(pair_ratio pps)
 PAIR_NS_RATIO=$(pair_ratio cpu_ns_per_pkt)
 PPS_VERDICT=$(verdict "$PPS_RATIO" ">=" "$PPS_TARGET")
+NOISY_RUNS=$(cat "$TMP/echo.runs" "$TMP/twampy.runs" | while IFS= read -r l; do
+    noise "$l"
+done | awk -v t="$NOISY" '$1 + 0 > t + 0 {n++} END {print n + 0}')
 
 # --- (b) round-trip accuracy --------------------------------------------------
 
 echo
-echo "-- (b) round trip on 127.0.0.1: ping vs twampy, $COUNT packets every 10 ms each, one"
-echo "   after the other"
+echo "-- (b) round trip on 127.0.0.1: ping, then twampy, $COUNT packets every 10 ms each"
 PING_STATUS=ok
 PING_MED=n/a
 PING_AVG=n/a
 if ! command -v ping >/dev/null 2>&1; then
     PING_STATUS="skipped: ping is not installed"
+    echo "  ping:   $PING_STATUS"
 else
     ping -n -i 0.01 -c "$COUNT" 127.0.0.1 >"$TMP/ping.out" 2>&1 || true
     sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$TMP/ping.out" | awk '{print $1 * 1000}' \
@@ -249,7 +263,9 @@ sed -n 's/.*Reply from .* rtt=\([-0-9.]*\)ms.*/\1/p' "$TMP/sender.err" |
 TW_REPLIES=$(wc -l <"$TMP/twampy.us")
 TW_MED=$(median <"$TMP/twampy.us")
 TW_MED=${TW_MED:-n/a}
-echo "  twampy: exit $TW_RC, $TW_REPLIES replies logged; report table:"
+echo "  twampy: exit $TW_RC, $TW_REPLIES replies logged"
+sed -n 's/.*\(Timestamps: .*\)/  twampy: \1/p' "$TMP/sender.err"
+echo "  twampy: report table:"
 sed 's/^/    /' "$TMP/sender.out"
 RTT_RATIO=$(ratio "$TW_MED" "$PING_MED")
 AVG_RATIO=$(ratio "$TW_AVG" "$PING_AVG")
@@ -258,35 +274,36 @@ RTT_VERDICT=$(verdict "$RTT_RATIO" "<=" "$RTT_TARGET")
 # --- summary ------------------------------------------------------------------
 
 note() { printf '    note: %s\n' "$*"; }
+row() { printf '    %-34s %10s %10s %8s\n' "$@"; }
 echo
 echo "================================ summary ================================"
 echo "(a) reflector throughput (median of $REPS runs of ${DUR} s each; $PINNING)"
-printf '    %-34s %10s %10s %8s\n' "" "udp_echo" "twampy" "ratio"
-printf '    %-34s %10s %10s %8s\n' "replies/s" "$ECHO_PPS" "$TW_PPS" "$PPS_RATIO"
-printf '    %-34s %10s %10s %8s\n' "server process CPU ns / reply" "$ECHO_NS" "$TW_NS" "$NS_RATIO"
-printf '    %-34s %10s %10s %8s\n' "server core busy ns / reply" "$ECHO_CORENS" "$TW_CORENS" \
-    "$CORENS_RATIO"
-printf '    %-34s %10s %10s\n' "server process CPU (s/s)" "$ECHO_SCPU" "$TW_SCPU"
-printf '    %-34s %10s %10s\n' "server core busy (incl. softirq)" "$ECHO_SCORE" "$TW_SCORE"
-printf '    %-34s %10s %10s\n' "load generator core busy" "$ECHO_CCORE" "$TW_CCORE"
-printf '    %-34s %10s %10s\n' "steal, server / load gen. core" "$ECHO_SSTEAL / $ECHO_CSTEAL" \
-    "$TW_SSTEAL / $TW_CSTEAL"
+row "" "udp_echo" "twampy" "ratio"
+row "replies/s" "$ECHO_PPS" "$TW_PPS" "$PPS_RATIO"
+row "server CPU ns / reply" "$ECHO_NS" "$TW_NS" "$NS_RATIO"
+row "server CPU (s/s)" "$ECHO_SCPU" "$TW_SCPU" ""
+row "load generator CPU (s/s)" "$ECHO_CCPU" "$TW_CCPU" ""
+row "server / load generator core busy" "$ECHO_SCORE / $ECHO_CCORE" "$TW_SCORE / $TW_CCORE" ""
 echo "    median of per-pair ratios: replies/s ${PAIR_PPS_RATIO:-n/a}," \
-    "process CPU ns / reply ${PAIR_NS_RATIO:-n/a}"
+    "server CPU ns / reply ${PAIR_NS_RATIO:-n/a}"
 echo "    target: twampy/udp_echo replies/s >= $PPS_TARGET -> $PPS_RATIO: $PPS_VERDICT"
-if awk -v a="$ECHO_SSTEAL" -v b="$ECHO_CSTEAL" -v c="$TW_SSTEAL" -v d="$TW_CSTEAL" \
-    'BEGIN {exit !(a + 0 > 0.05 || b + 0 > 0.05 || c + 0 > 0.05 || d + 0 > 0.05)}'; then
-    note "the hypervisor took > 5% of a core (steal) in the median run: figures are noisy"
+if [ "$NOISY_RUNS" -gt 0 ]; then
+    note "$NOISY_RUNS of the $((2 * REPS)) runs kept had other processes or the hypervisor" \
+        "take > $NOISY of a pinned CPU: noisy figures"
 fi
 if awk -v c="$ECHO_SCORE" 'BEGIN {exit !(c >= 0 && c + 0 < 0.9)}'; then
-    note "udp_echo's core was < 90% busy: something other than the echo server (the load" \
-        "generator, the hypervisor) set its rate; the ns/reply ratios are then the better measure"
+    note "udp_echo's CPU was < 90% busy: it did not set its own rate; the CPU ns / reply" \
+        "ratio is then the better measure"
 fi
 echo "(b) round trip on 127.0.0.1 ($COUNT packets, 10 ms apart)"
 echo "    ping:   median ${PING_MED} us, avg ${PING_AVG} us ($PING_STATUS)"
-echo "    twampy: median ${TW_MED} us (from -v rtt=, 10 us resolution), avg ${TW_AVG} us" \
-    "(Roundtrip Avg), loss ${TW_LOSS}"
+echo "    twampy: median ${TW_MED} us (from -v rtt=), avg ${TW_AVG} us (Roundtrip Avg)," \
+    "loss ${TW_LOSS}"
 echo "    twampy avg / ping avg: $AVG_RATIO"
-note "twampy logs rtt= in 10 us steps, so its median is +-5 us; the avg ratio has 1 us steps"
 echo "    target: twampy median / ping median <= $RTT_TARGET -> $RTT_RATIO: $RTT_VERDICT"
+note "twampy logs rtt= in 10 us steps, so its median is +-5 us; the avg ratio has 1 us steps"
+note "not like for like: ping's RTT runs from user space before its send to its receive" \
+    "timestamp; twampy's Roundtrip leaves out the reflector's turnaround (t3 - t2) and" \
+    "takes t1 and t4 from the kernel where it can, so a ratio well under 1 is expected;" \
+    "the target guards against twampy adding delay"
 echo "========================================================================="

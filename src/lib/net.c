@@ -35,6 +35,13 @@ static int setopt(int fd, int level, int name, int val)
     return setsockopt(fd, level, name, &val, sizeof val);
 }
 
+static int is_wildcard(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET6)
+        return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+    return ((const struct sockaddr_in *)sa)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
 int tw_udp_open(const struct sockaddr *local, socklen_t local_len, const tw_sockopts_t *o,
                 char *err, size_t errlen)
 {
@@ -45,6 +52,10 @@ int tw_udp_open(const struct sockaddr *local, socklen_t local_len, const tw_sock
         return -1;
     }
     const char *what = NULL;
+    /* Each receive report costs the hot path a control message: ask for the
+     * local address only where it can differ (a wildcard bind), and for the
+     * TOS only when someone reads it. */
+    int pktinfo = is_wildcard(local), rtos = o->recv_tos;
     if (fam == AF_INET6) {
         if (setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, o->dualstack ? 0 : 1) < 0)
             what = "IPV6_V6ONLY";
@@ -57,8 +68,8 @@ int tw_udp_open(const struct sockaddr *local, socklen_t local_len, const tw_sock
         else if (o->df && setopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO) < 0)
             what = "IPV6_MTU_DISCOVER";
         else if (setopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0 ||
-                 setopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1) < 0 ||
-                 setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0)
+                 setopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, rtos) < 0 ||
+                 setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, pktinfo) < 0)
             what = "IPv6 receive options";
         if (!what && o->dualstack) {
             /* IPv4 packets on a dual-stack socket report through the IPv4 options. */
@@ -66,8 +77,8 @@ int tw_udp_open(const struct sockaddr *local, socklen_t local_len, const tw_sock
             setopt(fd, IPPROTO_IP, IP_TTL, o->ttl);
             setopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, o->df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT);
             setopt(fd, IPPROTO_IP, IP_RECVTTL, 1);
-            setopt(fd, IPPROTO_IP, IP_RECVTOS, 1);
-            setopt(fd, IPPROTO_IP, IP_PKTINFO, 1);
+            setopt(fd, IPPROTO_IP, IP_RECVTOS, rtos);
+            setopt(fd, IPPROTO_IP, IP_PKTINFO, pktinfo);
         }
     } else {
         if (setopt(fd, IPPROTO_IP, IP_TOS, o->tos) < 0)
@@ -78,8 +89,8 @@ int tw_udp_open(const struct sockaddr *local, socklen_t local_len, const tw_sock
                         o->df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT) < 0)
             what = "IP_MTU_DISCOVER (do-not-fragment)";
         else if (setopt(fd, IPPROTO_IP, IP_RECVTTL, 1) < 0 ||
-                 setopt(fd, IPPROTO_IP, IP_RECVTOS, 1) < 0 ||
-                 setopt(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0)
+                 setopt(fd, IPPROTO_IP, IP_RECVTOS, rtos) < 0 ||
+                 setopt(fd, IPPROTO_IP, IP_PKTINFO, pktinfo) < 0)
             what = "IPv4 receive options";
     }
     if (!what && setopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) < 0)
@@ -144,7 +155,7 @@ static void read_cmsgs(struct msghdr *mh, tw_pkt_t *p)
     p->rx_kernel = false;
     p->ttl = -1;
     p->tos = -1;
-    p->pktinfo_level = 0;
+    p->pktinfo_family = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
         const uint8_t *d = CMSG_DATA(c);
         size_t dlen = c->cmsg_len - CMSG_LEN(0);
@@ -179,11 +190,11 @@ static void read_cmsgs(struct msghdr *mh, tw_pkt_t *p)
         } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
                    dlen >= sizeof(struct in_pktinfo)) {
             memcpy(&p->pktinfo.v4, d, sizeof p->pktinfo.v4);
-            p->pktinfo_level = IPPROTO_IP;
+            p->pktinfo_family = AF_INET;
         } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
                    dlen >= sizeof(struct in6_pktinfo)) {
             memcpy(&p->pktinfo.v6, d, sizeof p->pktinfo.v6);
-            p->pktinfo_level = IPPROTO_IPV6;
+            p->pktinfo_family = AF_INET6;
         }
     }
     if (!p->rx_kernel)
@@ -223,7 +234,7 @@ static size_t put_src_cmsg(const tw_pkt_t *p, uint8_t *ctl)
 {
     struct msghdr mh = {.msg_control = ctl, .msg_controllen = CTRL_LEN};
     struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    if (p->pktinfo_level == IPPROTO_IP) {
+    if (p->pktinfo_family == AF_INET) {
         struct in_pktinfo pi;
         memset(&pi, 0, sizeof pi);
         pi.ipi_spec_dst = p->pktinfo.v4.ipi_addr;
@@ -233,7 +244,7 @@ static size_t put_src_cmsg(const tw_pkt_t *p, uint8_t *ctl)
         memcpy(CMSG_DATA(c), &pi, sizeof pi);
         return CMSG_SPACE(sizeof pi);
     }
-    if (p->pktinfo_level == IPPROTO_IPV6) {
+    if (p->pktinfo_family == AF_INET6) {
         struct in6_pktinfo pi;
         memset(&pi, 0, sizeof pi);
         pi.ipi6_addr = p->pktinfo.v6.ipi6_addr;

@@ -19,6 +19,7 @@ typedef struct tw_sockopts {
     bool df;        /* set DF (IPv4) / don't fragment (IPv6) */
     bool dualstack; /* IPv6 wildcard socket also takes IPv4 (IPV6_V6ONLY off) */
     int bufsize;    /* SO_RCVBUF/SO_SNDBUF wish, 0 = kernel default */
+    bool recv_tos;  /* report each packet's TOS / Traffic Class (tw_pkt_t.tos) */
 } tw_sockopts_t;
 
 /* Open a non-blocking UDP socket bound to local with opts and every receive-side
@@ -39,7 +40,7 @@ typedef struct tw_pkt {
     int ttl;           /* TTL / Hop Limit as received, -1 unknown */
     int tos;           /* TOS / Traffic Class as received, -1 unknown */
     /* The local address the packet was sent to, to answer from the same one. */
-    int pktinfo_level; /* 0 none, IPPROTO_IP or IPPROTO_IPV6 */
+    int pktinfo_family; /* 0 none (not asked for), AF_INET or AF_INET6 */
     union {
         struct in_pktinfo v4;
         struct in6_pktinfo v6;

@@ -20,7 +20,7 @@ static tw_addr_spec_t parse_ok(const char *s)
 
     memset(&spec, 0x5a, sizeof(spec));
     if (tw_addr_parse(s, 20001, &spec, err, sizeof(err)) != 0)
-        fail_msg("parse of '%s' failed: %s", s, err);
+        fail_msg("parse of '%s' failed: %s", s ? s : "(null)", err);
     return spec;
 }
 
