@@ -144,7 +144,8 @@ static void on_greeting(tw_ctrl_client_t *c)
     tw_greeting_decode(c->rbuf, c->have, &g);
     c->server_modes = g.modes;
     char ms[160];
-    tw_info("CTRL.RX <<Server Greeting>> modes %s", tw_modes_str(g.modes, ms, sizeof ms));
+    tw_modes_str(g.modes, ms, sizeof ms); /* also for the failure messages below */
+    tw_info("CTRL.RX <<Server Greeting>> modes %s", ms);
     if ((g.modes & TW_MODE_SECURITY_MASK) == 0) {
         fail(c, "TWAMP server %s refuses service: its greeting offers no mode (modes %s)", c->peer,
              ms);

@@ -464,7 +464,8 @@ static void on_stop(struct conn *c)
         session_stop(s);
 }
 
-static void on_setup_response(struct conn *c)
+/* Returns -1 when the connection is gone. */
+static int on_setup_response(struct conn *c)
 {
     tw_ctrl_server_t *srv = c->srv;
     tw_setup_response_t r;
@@ -474,7 +475,7 @@ static void on_setup_response(struct conn *c)
     tw_modes_str(r.mode, ms, sizeof ms);
     if (r.mode == 0) {
         conn_close(c, "the client declined every mode (Set-Up-Response mode 0)");
-        return;
+        return -1;
     }
     if (sec == 0 || (sec & (sec - 1)) || (r.mode & ~srv->cfg.modes)) {
         tw_server_start_t st;
@@ -487,7 +488,7 @@ static void on_setup_response(struct conn *c)
             protocol_error(c, "the client chose mode %s, which this server did not offer (%s)", ms,
                            tw_modes_str(srv->cfg.modes, offered, sizeof offered));
         }
-        return;
+        return -1;
     }
     c->mode = r.mode;
     tw_info("%s: Set-Up-Response: mode %s", c->name, ms);
@@ -499,9 +500,10 @@ static void on_setup_response(struct conn *c)
     uint8_t buf[TW_CTRL_SERVER_START_LEN];
     tw_server_start_encode(&st, buf, sizeof buf);
     if (conn_send(c, buf, sizeof buf, "Server-Start") < 0)
-        return;
+        return -1;
     c->st = C_READY;
     expect(c, 16);
+    return 0;
 }
 
 /* A whole message is in c->buf. Returns false when the connection is gone. */
@@ -510,10 +512,8 @@ static bool on_message(struct conn *c)
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "CTRL.RX", c->buf, c->have);
     c->last_ctrl = tw_mono_now();
-    if (c->st == C_SETUP) {
-        on_setup_response(c);
-        return c->st == C_READY;
-    }
+    if (c->st == C_SETUP)
+        return on_setup_response(c) == 0;
     uint8_t cmd = c->buf[0];
     if (c->have == 16) {
         /* The first block names the command and so the message length. */

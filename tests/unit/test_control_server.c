@@ -1,0 +1,1272 @@
+/* Unit tests for control_server: the TWAMP server's control state machine and
+ * its per-session reflectors, driven over real loopback TCP and UDP. The test
+ * plays the TWAMP-Control client with plain sockets: it writes Set-Up-Response,
+ * Request-TW-Session, Start-Sessions and Stop-Sessions built octet by octet from
+ * the layouts of RFC 4656 §3 and RFC 5357 §3 (WIRE.md), checks every octet the
+ * server answers, and sends TWAMP-Test packets to the accepted ports. Each step
+ * runs the event loop with a deadline; nothing sleeps. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control_server.h"
+#include "log.h"
+#include "ntptime.h"
+
+#define WAIT_MS 2000 /* bound of a test step that is expected to succeed */
+#define MODES 0x61u  /* unauthenticated | reflect octets | symmetrical size */
+#define NCONN 4
+#define MAX_REPLIES 16
+
+/* ---- octets, written out by hand ------------------------------------------ */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static void assert_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != 0)
+            fail_msg("octet %zu of a field that must be zero is 0x%02x", i, p[i]);
+    }
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+static uint32_t ntp_seconds_now(void)
+{
+    return (uint32_t)((uint64_t)time(NULL) + 2208988800u);
+}
+
+static void assert_ntp_now(uint32_t sec, const char *what)
+{
+    uint32_t now = ntp_seconds_now();
+    if (sec + 5 < now || sec > now + 5)
+        fail_msg("%s: %u s (NTP) is not now (%u s)", what, sec, now);
+}
+
+/* Set-Up-Response (164): Mode (0,4), KeyID (4,80), Token (84,64), Client-IV
+ * (148,16). */
+static void build_setup_response(uint8_t m[164], uint32_t mode)
+{
+    memset(m, 0, 164);
+    put32(m, mode);
+}
+
+typedef struct req {
+    uint8_t ipvn, conf_sender, conf_receiver;
+    uint16_t sender_port, receiver_port;
+    uint8_t sender_addr[16], receiver_addr[16];
+    uint32_t padding;
+    uint64_t timeout_ntp;
+    uint32_t type_p;
+} req_t;
+
+/* 0.1 s in NTP format: 0x1999999A / 2^32. */
+#define NTP_100MS 0x000000001999999Aull
+
+static req_t default_req(void)
+{
+    req_t r;
+    memset(&r, 0, sizeof r);
+    r.ipvn = 4;
+    r.sender_port = 20000;
+    r.padding = 27;
+    r.timeout_ntp = NTP_100MS;
+    r.type_p = 46u << 24; /* DSCP EF */
+    return r;
+}
+
+/* Request-TW-Session (112), RFC 5357 §3.5 (table in WIRE.md). */
+static void build_request(uint8_t m[112], const req_t *r)
+{
+    memset(m, 0, 112);
+    m[0] = 5;
+    m[1] = r->ipvn;
+    m[2] = r->conf_sender;
+    m[3] = r->conf_receiver;
+    put32(m + 4, 0); /* Number of Schedule Slots */
+    put32(m + 8, 0); /* Number of Packets */
+    put16(m + 12, r->sender_port);
+    put16(m + 14, r->receiver_port);
+    memcpy(m + 16, r->sender_addr, 16);
+    memcpy(m + 32, r->receiver_addr, 16);
+    /* 48: SID, 16 zero octets */
+    put32(m + 64, r->padding);
+    put32(m + 68, ntp_seconds_now()); /* Start Time */
+    put32(m + 72, 0);
+    put64(m + 76, r->timeout_ntp);
+    put32(m + 84, r->type_p);
+    /* 88: octets to reflect, padding to reflect, MBZ; 96: HMAC: all zero */
+}
+
+static void build_start_sessions(uint8_t m[32])
+{
+    memset(m, 0, 32);
+    m[0] = 2;
+}
+
+static void build_stop_sessions(uint8_t m[32], uint32_t n)
+{
+    memset(m, 0, 32);
+    m[0] = 3;
+    m[1] = 0; /* Accept */
+    put32(m + 4, n);
+}
+
+/* ---- the fixture ------------------------------------------------------------- */
+
+struct fixture;
+
+typedef struct tconn {
+    struct fixture *f;
+    int fd;
+    tw_watch_t w;
+    bool watching;
+    uint8_t rx[4096];
+    size_t rxlen, want;
+    bool eof;
+    int rx_errno;
+    tw_timer_t drib_timer;
+    uint8_t drib[512];
+    size_t drib_len, drib_off;
+} tconn_t;
+
+typedef struct fixture {
+    tw_loop_t *loop;
+    tw_ctrl_server_cfg_t cfg;
+    tw_ctrl_server_t *srv;
+    uint16_t port;
+    tconn_t c[NCONN];
+    /* the test's UDP Session-Sender */
+    int udp;
+    tw_watch_t uw;
+    bool uwatching;
+    uint8_t reply[MAX_REPLIES][128];
+    size_t reply_len[MAX_REPLIES];
+    int nreplies, want_replies;
+    /* run_until */
+    tw_timer_t tick;
+    bool (*pred)(void *);
+    void *parg;
+    int64_t deadline;
+    bool expired;
+} fixture_t;
+
+static void on_tick(void *arg)
+{
+    fixture_t *f = arg;
+    int64_t now = tw_mono_now();
+    if (f->pred && f->pred(f->parg)) {
+        tw_loop_stop(f->loop);
+        return;
+    }
+    if (now >= f->deadline) {
+        f->expired = true;
+        tw_loop_stop(f->loop);
+        return;
+    }
+    int64_t next = now + TW_NS_PER_MS;
+    tw_timer_set(f->loop, &f->tick, next < f->deadline ? next : f->deadline, on_tick, f);
+}
+
+/* Run the loop until pred(arg) holds or ms have passed; returns pred's verdict.
+ * With pred NULL, runs for ms. Test callbacks stop the loop after each event and
+ * a 1 ms tick looks at pred for changes with no event of the test's own. */
+static bool run_until(fixture_t *f, bool (*pred)(void *), void *arg, int ms)
+{
+    f->pred = pred;
+    f->parg = arg;
+    f->expired = false;
+    f->deadline = tw_mono_now() + ms * TW_NS_PER_MS;
+    tw_timer_set(f->loop, &f->tick, tw_mono_now(), on_tick, f);
+    while (!(pred && pred(arg)) && !f->expired)
+        assert_int_equal(tw_loop_run(f->loop), 0);
+    tw_timer_cancel(f->loop, &f->tick);
+    f->pred = NULL;
+    return pred ? pred(arg) : false;
+}
+
+static void conn_io(void *arg, uint32_t events)
+{
+    tconn_t *c = arg;
+    for (;;) {
+        if (c->rxlen == sizeof c->rx)
+            break;
+        ssize_t n = recv(c->fd, c->rx + c->rxlen, sizeof c->rx - c->rxlen, MSG_DONTWAIT);
+        if (n > 0) {
+            c->rxlen += (size_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            break;
+        c->eof = true;
+        c->rx_errno = n < 0 ? errno : 0;
+        tw_loop_del(c->f->loop, &c->w);
+        c->watching = false;
+        break;
+    }
+    tw_loop_stop(c->f->loop);
+}
+
+static void udp_io(void *arg, uint32_t events)
+{
+    fixture_t *f = arg;
+    for (;;) {
+        uint8_t buf[2048];
+        ssize_t n = recv(f->udp, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0)
+            break;
+        if (f->nreplies < MAX_REPLIES) {
+            size_t k = (size_t)n < sizeof f->reply[0] ? (size_t)n : sizeof f->reply[0];
+            memcpy(f->reply[f->nreplies], buf, k);
+            f->reply_len[f->nreplies] = (size_t)n;
+        }
+        f->nreplies++;
+    }
+    tw_loop_stop(f->loop);
+}
+
+static fixture_t *fixture_new(void)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->loop = tw_loop_new();
+    assert_non_null(f->loop);
+    f->udp = -1;
+    for (int i = 0; i < NCONN; i++) {
+        f->c[i].f = f;
+        f->c[i].fd = -1;
+    }
+    struct sockaddr_in *a = (struct sockaddr_in *)&f->cfg.listen;
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a->sin_port = 0;
+    f->cfg.listen_len = sizeof *a;
+    f->cfg.modes = MODES;
+    f->cfg.max_connections = 8;
+    f->cfg.max_sessions_per_conn = 16;
+    f->cfg.max_sessions = 64;
+    f->cfg.servwait_ns = 60 * TW_NS_PER_SEC;
+    f->cfg.max_timeout_ns = 86400 * TW_NS_PER_SEC;
+    f->cfg.max_padding = 65535;
+    f->cfg.ttl = 255;
+    return f;
+}
+
+static void fixture_free(fixture_t *f)
+{
+    if (!f)
+        return;
+    for (int i = 0; i < NCONN; i++) {
+        tconn_t *c = &f->c[i];
+        tw_timer_cancel(f->loop, &c->drib_timer);
+        if (c->watching)
+            tw_loop_del(f->loop, &c->w);
+        if (c->fd >= 0)
+            close(c->fd);
+    }
+    if (f->uwatching)
+        tw_loop_del(f->loop, &f->uw);
+    if (f->udp >= 0)
+        close(f->udp);
+    tw_timer_cancel(f->loop, &f->tick);
+    tw_ctrl_server_close(f->srv);
+    tw_loop_free(f->loop);
+    free(f);
+}
+
+static int setup(void **state)
+{
+    *state = fixture_new();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_free(*state);
+    return 0;
+}
+
+static void start_server(fixture_t *f)
+{
+    char err[256] = "";
+    if (tw_ctrl_server_open(&f->srv, &f->cfg, f->loop, err, sizeof err) != 0)
+        fail_msg("tw_ctrl_server_open: %s", err);
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    assert_int_equal(tw_ctrl_server_local(f->srv, &ss, &sl), 0);
+    assert_int_equal(ss.ss_family, AF_INET);
+    f->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    assert_true(f->port != 0);
+}
+
+static const tw_ctrl_server_counters_t *ctr(fixture_t *f)
+{
+    return tw_ctrl_server_counters(f->srv);
+}
+
+/* connections, refused, protocol errors, sessions accepted, sessions refused,
+ * active connections, active sessions */
+static void check_counters(fixture_t *f, uint64_t conns, uint64_t refused, uint64_t perr,
+                           uint64_t sacc, uint64_t sref, int aconn, int asess)
+{
+    const tw_ctrl_server_counters_t *k = ctr(f);
+    if (k->connections != conns || k->connections_refused != refused ||
+        k->protocol_errors != perr || k->sessions_accepted != sacc || k->sessions_refused != sref ||
+        k->active_connections != aconn || k->active_sessions != asess)
+        fail_msg("counters: connections %llu (want %llu), refused %llu (%llu), protocol errors "
+                 "%llu (%llu), sessions accepted %llu (%llu), sessions refused %llu (%llu), "
+                 "active connections %d (%d), active sessions %d (%d)",
+                 (unsigned long long)k->connections, (unsigned long long)conns,
+                 (unsigned long long)k->connections_refused, (unsigned long long)refused,
+                 (unsigned long long)k->protocol_errors, (unsigned long long)perr,
+                 (unsigned long long)k->sessions_accepted, (unsigned long long)sacc,
+                 (unsigned long long)k->sessions_refused, (unsigned long long)sref,
+                 k->active_connections, aconn, k->active_sessions, asess);
+}
+
+/* ---- steps ------------------------------------------------------------------ */
+
+static bool pred_rx(void *arg)
+{
+    tconn_t *c = arg;
+    return c->rxlen >= c->want || c->eof;
+}
+
+static bool pred_eof(void *arg)
+{
+    tconn_t *c = arg;
+    return c->eof;
+}
+
+static tconn_t *connect_to(fixture_t *f, int i)
+{
+    tconn_t *c = &f->c[i];
+    assert_int_equal(c->fd, -1);
+    memset(c, 0, sizeof *c);
+    c->f = f;
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(c->fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons(f->port)};
+    /* Completes from the listen backlog, before the server's loop accepts. */
+    assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK), 0);
+    assert_int_equal(tw_loop_add(f->loop, &c->w, c->fd, EPOLLIN, conn_io, c), 0);
+    c->watching = true;
+    return c;
+}
+
+static void send_bytes(tconn_t *c, const void *buf, size_t len)
+{
+    assert_int_equal(send(c->fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static void expect_rx(tconn_t *c, uint8_t *out, size_t len, const char *what)
+{
+    c->want = len;
+    run_until(c->f, pred_rx, c, WAIT_MS);
+    if (c->rxlen < len)
+        fail_msg("expected %s (%zu octets) from the server, got %zu octets%s", what, len, c->rxlen,
+                 c->eof ? " and then the connection closed" : "");
+    memcpy(out, c->rx, len);
+    memmove(c->rx, c->rx + len, c->rxlen - len);
+    c->rxlen -= len;
+}
+
+/* The server closes the connection with nothing more to say. */
+static void expect_closed(tconn_t *c, const char *after)
+{
+    if (!run_until(c->f, pred_eof, c, WAIT_MS))
+        fail_msg("the server did not close the connection after %s", after);
+    if (c->rxlen)
+        fail_msg("the server sent %zu unexpected octets (first 0x%02x) before closing after %s",
+                 c->rxlen, c->rx[0], after);
+}
+
+/* Nothing arrives and the connection stays open. */
+static void expect_open_and_quiet(tconn_t *c)
+{
+    run_until(c->f, NULL, NULL, 10); /* let the server act on anything pending */
+    uint8_t b;
+    ssize_t n = recv(c->fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+    if (c->eof || n >= 0 || errno != EAGAIN)
+        fail_msg("the connection should be open and quiet (eof %d, recv %zd, %zu octets "
+                 "pending)",
+                 c->eof, n, c->rxlen);
+    assert_int_equal(c->rxlen, 0);
+}
+
+static void check_greeting(const uint8_t m[64], uint32_t modes)
+{
+    assert_zero(m, 12); /* Unused */
+    assert_int_equal(get32(m + 12), modes);
+    if (all_zero(m + 16, 32)) /* Challenge and Salt */
+        fail_msg("Challenge and Salt are all zero");
+    assert_int_equal(get32(m + 48), 1024); /* Count */
+    assert_zero(m + 52, 12);               /* MBZ */
+}
+
+static void check_server_start(const uint8_t m[48], uint8_t accept)
+{
+    assert_zero(m, 15);
+    assert_int_equal(m[15], accept);
+    if (accept == 0)
+        assert_ntp_now(get32(m + 32), "Server-Start Start-Time");
+    assert_zero(m + 40, 8);
+}
+
+/* Accept-Session (48): Accept (0,1), MBZ (1,1), Port (2,2), SID (4,16), Reflected
+ * octets (20,2), Server octets (22,2), MBZ (24,8), HMAC (32,16). Returns the
+ * port. */
+static uint16_t check_accept(const uint8_t m[48], uint8_t accept)
+{
+    if (m[0] != accept)
+        fail_msg("Accept-Session Accept %u, expected %u", m[0], accept);
+    assert_int_equal(m[1], 0);
+    uint16_t port = get16(m + 2);
+    if (accept == 0) {
+        assert_true(port != 0);
+        static const uint8_t lo[4] = {127, 0, 0, 1};
+        assert_memory_equal(m + 4, lo, 4); /* SID: the receiver address */
+        assert_ntp_now(get32(m + 8), "SID timestamp");
+    } else {
+        assert_int_equal(port, 0);
+        assert_zero(m + 4, 16);
+    }
+    assert_zero(m + 20, 28);
+    return port;
+}
+
+static void check_start_ack(const uint8_t m[32], uint8_t accept)
+{
+    assert_int_equal(m[0], accept);
+    assert_zero(m + 1, 31);
+}
+
+/* Connect, read the greeting, choose mode, read Server-Start 0. */
+static tconn_t *ready_mode(fixture_t *f, int i, uint32_t mode)
+{
+    uint8_t m[164];
+    tconn_t *c = connect_to(f, i);
+    expect_rx(c, m, 64, "Server Greeting");
+    check_greeting(m, f->cfg.modes);
+    build_setup_response(m, mode);
+    send_bytes(c, m, 164);
+    expect_rx(c, m, 48, "Server-Start");
+    check_server_start(m, 0);
+    return c;
+}
+
+static tconn_t *ready(fixture_t *f, int i)
+{
+    return ready_mode(f, i, 0x41);
+}
+
+static uint16_t request(tconn_t *c, const req_t *r, uint8_t want_accept)
+{
+    uint8_t m[112];
+    build_request(m, r);
+    send_bytes(c, m, 112);
+    expect_rx(c, m, 48, "Accept-Session");
+    return check_accept(m, want_accept);
+}
+
+static void start(tconn_t *c)
+{
+    uint8_t m[32];
+    build_start_sessions(m);
+    send_bytes(c, m, 32);
+    expect_rx(c, m, 32, "Start-Ack");
+    check_start_ack(m, 0);
+}
+
+/* ---- UDP ---------------------------------------------------------------------- */
+
+static void open_udp(fixture_t *f)
+{
+    f->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    assert_true(f->udp >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(f->udp, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(tw_loop_add(f->loop, &f->uw, f->udp, EPOLLIN, udp_io, f), 0);
+    f->uwatching = true;
+}
+
+/* A TWAMP-Test packet (RFC 5357 §4.1.2): Sequence Number, Timestamp, Error
+ * Estimate, then padding to len. */
+static void send_test_packet(fixture_t *f, uint16_t port, uint32_t seq, size_t len)
+{
+    uint8_t p[64];
+    memset(p, 0, sizeof p);
+    put32(p, seq);
+    put32(p + 4, 0xE0000000u + seq); /* Timestamp, seconds */
+    put32(p + 8, 0x12345678u);       /* Timestamp, fraction */
+    put16(p + 12, 0x0101);           /* Error Estimate */
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(port)};
+    assert_int_equal(sendto(f->udp, p, len, 0, (struct sockaddr *)&a, sizeof a), (ssize_t)len);
+}
+
+static bool pred_replies(void *arg)
+{
+    fixture_t *f = arg;
+    return f->nreplies >= f->want_replies;
+}
+
+static bool wait_replies(fixture_t *f, int n)
+{
+    f->want_replies = n;
+    return run_until(f, pred_replies, f, WAIT_MS);
+}
+
+/* Reflector reply (RFC 5357 §4.2.1): Sender Sequence Number (24,4), Sender
+ * Timestamp (28,8), Sender Error Estimate (36,2), Sender TTL (40,1). */
+static void check_reply(fixture_t *f, int i, uint32_t seq)
+{
+    const uint8_t *r = f->reply[i];
+    assert_int_equal(f->reply_len[i], 41);
+    if (get32(r + 24) != seq)
+        fail_msg("reply %d answers Sender Sequence Number %u, expected %u", i, get32(r + 24), seq);
+    assert_int_equal(get32(r + 28), 0xE0000000u + seq);
+    assert_int_equal(get32(r + 32), 0x12345678u);
+    assert_int_equal(get16(r + 36), 0x0101);
+    assert_true(r[40] > 0);
+}
+
+/* ---- greeting and Set-Up-Response ------------------------------------------------ */
+
+static void test_greeting(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    uint8_t g1[64], g2[64];
+    tconn_t *a = connect_to(f, 0);
+    expect_rx(a, g1, 64, "Server Greeting");
+    check_greeting(g1, MODES);
+    tconn_t *b = connect_to(f, 1);
+    expect_rx(b, g2, 64, "Server Greeting");
+    check_greeting(g2, MODES);
+    /* The Challenge is fresh per connection. */
+    assert_memory_not_equal(g1 + 16, g2 + 16, 16);
+    expect_open_and_quiet(a);
+    check_counters(f, 2, 0, 0, 0, 0, 2, 0);
+}
+
+static void test_greeting_configured_modes(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.modes = 1;
+    start_server(f);
+    uint8_t m[164];
+    tconn_t *c = connect_to(f, 0);
+    expect_rx(c, m, 64, "Server Greeting");
+    check_greeting(m, 1);
+    /* Symmetrical size was not offered this time. */
+    build_setup_response(m, 0x41);
+    send_bytes(c, m, 164);
+    expect_rx(c, m, 48, "Server-Start");
+    check_server_start(m, 3);
+    expect_closed(c, "Server-Start with Accept 3");
+    check_counters(f, 1, 0, 1, 0, 0, 0, 0);
+}
+
+static void test_setup_response_good(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    tconn_t *a = ready_mode(f, 0, 0x41);
+    tconn_t *b = ready_mode(f, 1, 0x01);
+    tconn_t *c = ready_mode(f, 2, 0x21);
+    expect_open_and_quiet(a);
+    expect_open_and_quiet(b);
+    expect_open_and_quiet(c);
+    check_counters(f, 3, 0, 0, 0, 0, 3, 0);
+}
+
+static void setup_refused(fixture_t *f, int i, uint32_t mode)
+{
+    uint8_t m[164];
+    tconn_t *c = connect_to(f, i);
+    expect_rx(c, m, 64, "Server Greeting");
+    build_setup_response(m, mode);
+    send_bytes(c, m, 164);
+    expect_rx(c, m, 48, "Server-Start");
+    if (m[15] != 3)
+        fail_msg("Set-Up-Response mode 0x%08x: Server-Start Accept %u, expected 3", mode, m[15]);
+    check_server_start(m, 3);
+    expect_closed(c, "Server-Start with Accept 3");
+}
+
+/* Mode 2 (authenticated) was not offered: Accept 3 and close. */
+static void test_setup_mode_not_offered(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    setup_refused(f, 0, 2);
+    check_counters(f, 1, 0, 1, 0, 0, 0, 0);
+}
+
+/* Two security modes at once, and a feature bit that was not offered. */
+static void test_setup_mode_invalid(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    setup_refused(f, 0, 0x03);
+    setup_refused(f, 1, 0x81);
+    setup_refused(f, 2, 0x40); /* a feature without a security mode */
+    check_counters(f, 3, 0, 3, 0, 0, 0, 0);
+}
+
+/* Mode 0: the client does not wish to continue; closed without a Server-Start. */
+static void test_setup_mode_zero(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    uint8_t m[164];
+    tconn_t *c = connect_to(f, 0);
+    expect_rx(c, m, 64, "Server Greeting");
+    build_setup_response(m, 0);
+    send_bytes(c, m, 164);
+    expect_closed(c, "Set-Up-Response mode 0");
+    check_counters(f, 1, 0, 0, 0, 0, 0, 0);
+}
+
+/* A first message that is no Set-Up-Response at all. */
+static void test_garbage_first_message(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    uint8_t m[164];
+    /* An HTTP request: "GET " read as the Mode has no security bit. */
+    tconn_t *c = connect_to(f, 0);
+    expect_rx(c, m, 64, "Server Greeting");
+    const char *http = "GET / HTTP/1.1\r\nHost: twamp\r\nUser-Agent: test\r\n";
+    for (size_t i = 0; i < 164; i++)
+        m[i] = (uint8_t)http[i % strlen(http)];
+    send_bytes(c, m, 164);
+    expect_rx(c, m, 48, "Server-Start");
+    check_server_start(m, 3);
+    expect_closed(c, "a garbage Set-Up-Response");
+    /* All ones. */
+    c = connect_to(f, 1);
+    expect_rx(c, m, 64, "Server Greeting");
+    memset(m, 0xFF, 164);
+    send_bytes(c, m, 164);
+    expect_rx(c, m, 48, "Server-Start");
+    check_server_start(m, 3);
+    expect_closed(c, "an all-ones Set-Up-Response");
+    check_counters(f, 2, 0, 2, 0, 0, 0, 0);
+}
+
+/* ---- Request-TW-Session -------------------------------------------------------- */
+
+static void test_request_accepted(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    uint16_t port = request(c, &r, 0);
+    /* The port is really bound by the reflector. */
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(port)};
+    errno = 0;
+    int rc = bind(s, (struct sockaddr *)&a, sizeof a);
+    int e = errno;
+    close(s);
+    if (rc == 0 || e != EADDRINUSE)
+        fail_msg("binding UDP 127.0.0.1:%u: %s, expected EADDRINUSE", port,
+                 rc == 0 ? "succeeded" : strerror(e));
+    check_counters(f, 1, 0, 0, 1, 0, 1, 1);
+
+    /* The same with the receiver address given: the SID starts with it. */
+    r.receiver_addr[0] = 127;
+    r.receiver_addr[3] = 1;
+    r.sender_addr[0] = 127;
+    r.sender_addr[3] = 1;
+    uint16_t port2 = request(c, &r, 0);
+    assert_true(port2 != port);
+    expect_open_and_quiet(c);
+    check_counters(f, 1, 0, 0, 2, 0, 1, 2);
+}
+
+static uint16_t free_udp_port(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t al = sizeof a;
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+static void test_request_port_honoured(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    r.receiver_port = free_udp_port();
+    assert_int_equal(request(c, &r, 0), r.receiver_port);
+
+    /* A requested port that is taken: another one, still accepted. */
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t al = sizeof a;
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+    r.receiver_port = ntohs(a.sin_port);
+    uint16_t got = request(c, &r, 0);
+    close(s);
+    assert_true(got != r.receiver_port);
+    check_counters(f, 1, 0, 0, 2, 0, 1, 2);
+}
+
+/* Every request the server must refuse with Accept 3, on one connection that
+ * stays usable. */
+static void test_request_refused_not_supported(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    req_t r;
+
+    r = default_req();
+    r.type_p = 0x40000000u; /* 01: a PHB ID, not a DSCP */
+    request(c, &r, 3);
+    r = default_req();
+    r.type_p = 0x40000000u | (0x2Eu << 10); /* PHB form with a value */
+    request(c, &r, 3);
+    r = default_req();
+    r.conf_sender = 1;
+    request(c, &r, 3);
+    r = default_req();
+    r.conf_receiver = 1;
+    request(c, &r, 3);
+    r = default_req();
+    r.padding = 0xFFFFFFFFu;
+    request(c, &r, 3);
+    r = default_req();
+    r.timeout_ntp = (uint64_t)(10u * 365u * 86400u) << 32; /* 10 years */
+    request(c, &r, 3);
+    r = default_req();
+    r.ipvn = 6; /* an IPv6 session on an IPv4 control connection */
+    request(c, &r, 3);
+    check_counters(f, 1, 0, 0, 0, 7, 1, 0);
+
+    /* Still open and serving. */
+    r = default_req();
+    request(c, &r, 0);
+    check_counters(f, 1, 0, 0, 1, 7, 1, 1);
+}
+
+/* The limits are inclusive: padding = max_padding and timeout = max are fine. */
+static void test_request_at_limits(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.max_padding = 1400;
+    f->cfg.max_timeout_ns = 30 * TW_NS_PER_SEC;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    r.padding = 1400;
+    r.timeout_ntp = (uint64_t)30 << 32;
+    request(c, &r, 0);
+    r.padding = 1401;
+    request(c, &r, 3);
+    r.padding = 0;
+    r.timeout_ntp = (uint64_t)31 << 32;
+    request(c, &r, 3);
+    check_counters(f, 1, 0, 0, 1, 2, 1, 1);
+}
+
+static void test_max_sessions_per_conn(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.max_sessions_per_conn = 1;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    request(c, &r, 0);
+    request(c, &r, 5);
+    /* Another connection has its own allowance. */
+    tconn_t *d = ready(f, 1);
+    request(d, &r, 0);
+    check_counters(f, 2, 0, 0, 2, 1, 2, 2);
+}
+
+static void test_max_sessions_total(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.max_sessions = 2;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    tconn_t *d = ready(f, 1);
+    req_t r = default_req();
+    request(c, &r, 0);
+    request(d, &r, 0);
+    request(c, &r, 5);
+    request(d, &r, 5);
+    check_counters(f, 2, 0, 0, 2, 2, 2, 2);
+}
+
+/* An IPVN that is neither 4 nor 6: a malformed message, the connection goes. */
+static void test_request_bad_ipvn(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    r.ipvn = 5;
+    uint8_t m[112];
+    build_request(m, &r);
+    send_bytes(c, m, 112);
+    expect_closed(c, "a Request-TW-Session with IPVN 5");
+    check_counters(f, 1, 0, 1, 0, 0, 0, 0);
+}
+
+/* ---- Start-Sessions, the reflector, Stop-Sessions ---------------------------------- */
+
+static void test_start_and_reflect(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    open_udp(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    uint16_t port = request(c, &r, 0);
+
+    /* Before Start-Sessions: the reflector must drop this one. */
+    send_test_packet(f, port, 1, 14);
+    /* A round trip on the control connection after it, so that the packet is
+     * read before Start-Sessions is (loopback delivers in order). */
+    r.sender_port = 20002;
+    request(c, &r, 0);
+    assert_int_equal(f->nreplies, 0);
+
+    start(c);
+    /* After Start-Sessions: one 41-octet reply per packet, for these only. */
+    send_test_packet(f, port, 2, 14);
+    if (!wait_replies(f, 1))
+        fail_msg("no reply to a test packet sent after Start-Ack");
+    send_test_packet(f, port, 3, 41);
+    if (!wait_replies(f, 2))
+        fail_msg("no reply to the second test packet sent after Start-Ack");
+    if (f->nreplies != 2)
+        fail_msg("%d replies for 2 packets sent after Start-Sessions", f->nreplies);
+    check_reply(f, 0, 2); /* not 1: the early packet was dropped */
+    check_reply(f, 1, 3);
+    uint8_t b;
+    assert_true(recv(f->udp, &b, 1, MSG_DONTWAIT) < 0);
+    expect_open_and_quiet(c);
+    check_counters(f, 1, 0, 0, 2, 0, 1, 2);
+}
+
+/* Start-Sessions with no session at all is acknowledged too. */
+static void test_start_without_sessions(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    start(c);
+    expect_open_and_quiet(c);
+    check_counters(f, 1, 0, 0, 0, 0, 1, 0);
+}
+
+static bool pred_no_sessions(void *arg)
+{
+    fixture_t *f = arg;
+    return ctr(f)->active_sessions == 0;
+}
+
+static void stop_with_count(fixture_t *f, uint32_t n)
+{
+    start_server(f);
+    open_udp(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    r.timeout_ntp = (uint64_t)1 << 31; /* 0.5 s */
+    uint16_t port = request(c, &r, 0);
+    start(c);
+    send_test_packet(f, port, 1, 41);
+    assert_true(wait_replies(f, 1));
+    check_reply(f, 0, 1);
+
+    uint8_t m[32];
+    build_stop_sessions(m, n);
+    send_bytes(c, m, 32);
+    /* The session reflects for its Timeout after Stop-Sessions. */
+    send_test_packet(f, port, 2, 41);
+    if (!wait_replies(f, 2))
+        fail_msg("no reply within the session's Timeout after Stop-Sessions");
+    check_reply(f, 1, 2);
+    /* Then it goes; the connection stays. */
+    if (!run_until(f, pred_no_sessions, f, WAIT_MS))
+        fail_msg("the session did not end after its Timeout (%d active)", ctr(f)->active_sessions);
+    expect_open_and_quiet(c);
+    check_counters(f, 1, 0, 0, 1, 0, 1, 0);
+    /* And can request again. */
+    r.timeout_ntp = 0;
+    request(c, &r, 0);
+    check_counters(f, 1, 0, 0, 2, 0, 1, 1);
+}
+
+/* Stop-Sessions with Number of Sessions 0, as the Python twampy sends it. */
+static void test_stop_sessions_zero(void **state)
+{
+    stop_with_count(*state, 0);
+}
+
+static void test_stop_sessions_count(void **state)
+{
+    stop_with_count(*state, 1);
+}
+
+/* Sessions outlive their control connection by their Timeout. */
+static void test_connection_lost_sessions_linger(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req(); /* Timeout 0.1 s */
+    request(c, &r, 0);
+    request(c, &r, 0);
+    start(c);
+    r.timeout_ntp = 0;
+    request(c, &r, 0); /* never started: goes at once */
+    check_counters(f, 1, 0, 0, 3, 0, 1, 3);
+    assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
+    expect_closed(c, "the client closed its side");
+    assert_int_equal(ctr(f)->active_connections, 0);
+    if (!run_until(f, pred_no_sessions, f, WAIT_MS))
+        fail_msg("%d sessions left after the connection closed", ctr(f)->active_sessions);
+    check_counters(f, 1, 0, 0, 3, 0, 0, 0);
+}
+
+/* ---- malformed streams ----------------------------------------------------------------- */
+
+static void test_unknown_command(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    /* 9 (Stop-N-Ack), the forbidden 1, OWAMP's 4, experimental 6, 0, 255. */
+    static const uint8_t cmds[] = {9, 1, 4, 6, 0, 255};
+    for (size_t i = 0; i < sizeof cmds; i++) {
+        tconn_t *c = ready(f, 0);
+        uint8_t m[16];
+        memset(m, 0, sizeof m);
+        m[0] = cmds[i];
+        send_bytes(c, m, 16);
+        char what[64];
+        snprintf(what, sizeof what, "unknown command %u", cmds[i]);
+        expect_closed(c, what);
+        check_counters(f, i + 1, 0, i + 1, 0, 0, 0, 0);
+        close(c->fd);
+        c->fd = -1;
+    }
+}
+
+static void test_garbage_command(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    uint8_t m[32];
+    memset(m, 0xA5, sizeof m);
+    send_bytes(c, m, 16);
+    expect_closed(c, "a garbage command");
+    check_counters(f, 1, 0, 1, 0, 0, 0, 0);
+}
+
+static void on_dribble(void *arg)
+{
+    tconn_t *c = arg;
+    if (c->drib_off < c->drib_len) {
+        assert_int_equal(send(c->fd, c->drib + c->drib_off, 1, MSG_NOSIGNAL), 1);
+        c->drib_off++;
+    }
+    if (c->drib_off < c->drib_len)
+        tw_timer_set(c->f->loop, &c->drib_timer, tw_mono_now() + 100 * TW_NS_PER_US, on_dribble, c);
+    tw_loop_stop(c->f->loop);
+}
+
+/* Send one octet per loop round. */
+static void dribble(tconn_t *c, const uint8_t *buf, size_t len)
+{
+    assert_true(len <= sizeof c->drib);
+    memcpy(c->drib, buf, len);
+    c->drib_len = len;
+    c->drib_off = 0;
+    tw_timer_set(c->f->loop, &c->drib_timer, tw_mono_now(), on_dribble, c);
+}
+
+static void test_split_single_octets(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    uint8_t m[164];
+    tconn_t *c = connect_to(f, 0);
+    expect_rx(c, m, 64, "Server Greeting");
+    build_setup_response(m, 0x41);
+    dribble(c, m, 164);
+    expect_rx(c, m, 48, "Server-Start");
+    assert_int_equal(c->drib_off, 164);
+    check_server_start(m, 0);
+    req_t r = default_req();
+    build_request(m, &r);
+    dribble(c, m, 112);
+    expect_rx(c, m, 48, "Accept-Session");
+    check_accept(m, 0);
+    build_start_sessions(m);
+    dribble(c, m, 32);
+    expect_rx(c, m, 32, "Start-Ack");
+    check_start_ack(m, 0);
+    build_stop_sessions(m, 1);
+    dribble(c, m, 32);
+    run_until(f, NULL, NULL, 20);
+    assert_int_equal(c->drib_off, 32);
+    expect_open_and_quiet(c);
+    check_counters(f, 1, 0, 0, 1, 0, 1, 1);
+}
+
+/* Set-Up-Response, two requests and Start-Sessions in one write. */
+static void test_joined_messages(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    uint8_t m[164 + 112 + 112 + 32];
+    tconn_t *c = connect_to(f, 0);
+    expect_rx(c, m, 64, "Server Greeting");
+    req_t r = default_req();
+    build_setup_response(m, 0x41);
+    build_request(m + 164, &r);
+    r.sender_port = 20002;
+    build_request(m + 276, &r);
+    build_start_sessions(m + 388);
+    send_bytes(c, m, sizeof m);
+    expect_rx(c, m, 48, "Server-Start");
+    check_server_start(m, 0);
+    expect_rx(c, m, 48, "Accept-Session 1");
+    uint16_t p1 = check_accept(m, 0);
+    expect_rx(c, m, 48, "Accept-Session 2");
+    uint16_t p2 = check_accept(m, 0);
+    assert_true(p1 != p2);
+    expect_rx(c, m, 32, "Start-Ack");
+    check_start_ack(m, 0);
+    expect_open_and_quiet(c);
+    check_counters(f, 1, 0, 0, 2, 0, 1, 2);
+}
+
+static void test_half_message_then_close(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    uint8_t m[164];
+
+    /* Half a Set-Up-Response. */
+    tconn_t *c = connect_to(f, 0);
+    expect_rx(c, m, 64, "Server Greeting");
+    build_setup_response(m, 0x41);
+    send_bytes(c, m, 82);
+    assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
+    expect_closed(c, "half a Set-Up-Response and EOF");
+    check_counters(f, 1, 0, 1, 0, 0, 0, 0);
+
+    /* Half a Request-TW-Session. */
+    c = ready(f, 1);
+    req_t r = default_req();
+    build_request(m, &r);
+    send_bytes(c, m, 50);
+    assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
+    expect_closed(c, "half a Request-TW-Session and EOF");
+    check_counters(f, 2, 0, 2, 0, 0, 0, 0);
+
+    /* Exactly the first 16-octet block of a Request-TW-Session. */
+    c = ready(f, 2);
+    send_bytes(c, m, 16);
+    assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
+    expect_closed(c, "the first block of a Request-TW-Session and EOF");
+    check_counters(f, 3, 0, 3, 0, 0, 0, 0);
+
+    /* On a message boundary: a clean close, no protocol error. */
+    c = ready(f, 3);
+    assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
+    expect_closed(c, "EOF between messages");
+    check_counters(f, 4, 0, 3, 0, 0, 0, 0);
+}
+
+/* ---- limits and SERVWAIT ------------------------------------------------------------- */
+
+static void test_max_connections(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.max_connections = 1;
+    start_server(f);
+    uint8_t m[164];
+    tconn_t *a = connect_to(f, 0);
+    expect_rx(a, m, 64, "Server Greeting");
+    check_greeting(m, MODES);
+
+    tconn_t *b = connect_to(f, 1);
+    expect_rx(b, m, 64, "the refusing Server Greeting");
+    assert_zero(m, 12);
+    assert_int_equal(get32(m + 12), 0); /* Modes 0: go away */
+    expect_closed(b, "the Server Greeting with Modes 0");
+    check_counters(f, 1, 1, 0, 0, 0, 1, 0);
+
+    /* The first connection is not disturbed. */
+    build_setup_response(m, 0x41);
+    send_bytes(a, m, 164);
+    expect_rx(a, m, 48, "Server-Start");
+    check_server_start(m, 0);
+
+    /* Once it is gone, a new connection is served. */
+    assert_int_equal(shutdown(a->fd, SHUT_WR), 0);
+    expect_closed(a, "the client closed its side");
+    tconn_t *c = connect_to(f, 2);
+    expect_rx(c, m, 64, "Server Greeting");
+    check_greeting(m, MODES);
+    check_counters(f, 2, 1, 0, 0, 0, 1, 0);
+}
+
+static void test_servwait(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.servwait_ns = 200 * TW_NS_PER_MS;
+    start_server(f);
+    uint8_t m[164];
+    int64_t t0 = tw_mono_now();
+    tconn_t *a = connect_to(f, 0);
+    tconn_t *b = connect_to(f, 1);
+    expect_rx(a, m, 64, "Server Greeting");
+    expect_rx(b, m, 64, "Server Greeting");
+    run_until(f, NULL, NULL, 100);
+    /* b talks, a stays idle. */
+    build_setup_response(m, 0x41);
+    send_bytes(b, m, 164);
+    expect_rx(b, m, 48, "Server-Start");
+    expect_closed(a, "200 ms of silence (servwait)");
+    int64_t ms = (tw_mono_now() - t0) / TW_NS_PER_MS;
+    if (ms < 190)
+        fail_msg("the idle connection was closed after %lld ms, servwait is 200 ms", (long long)ms);
+    /* b had a message 100 ms after a's last: still open. */
+    expect_open_and_quiet(b);
+    check_counters(f, 2, 0, 0, 0, 0, 1, 0);
+    /* Then b's own servwait runs out. */
+    expect_closed(b, "200 ms of silence after Server-Start (servwait)");
+    check_counters(f, 2, 0, 0, 0, 0, 0, 0);
+}
+
+/* Test packets count as activity: a running session keeps its connection. */
+static void test_servwait_test_traffic(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.servwait_ns = 200 * TW_NS_PER_MS;
+    start_server(f);
+    open_udp(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    uint16_t port = request(c, &r, 0);
+    start(c);
+    for (uint32_t i = 0; i < 8; i++) {
+        send_test_packet(f, port, i, 41);
+        assert_true(wait_replies(f, (int)i + 1));
+        run_until(f, pred_eof, c, 50);
+        if (c->eof)
+            fail_msg("the connection was closed after %u test packets 50 ms apart", i + 1);
+    }
+    check_counters(f, 1, 0, 0, 1, 0, 1, 1);
+}
+
+int main(int argc, char **argv)
+{
+    /* An optional argument selects tests by name (cmocka pattern with * and ?). */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    tw_log_set_level(getenv("TWAMPY_TEST_DEBUG") ? TW_LOG_DEBUG : TW_LOG_OFF);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_greeting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setup_response_good, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_port_honoured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_refused_not_supported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_at_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_sessions_per_conn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_sessions_total, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_bad_ipvn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_and_reflect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_without_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_sessions_zero, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_sessions_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connection_lost_sessions_linger, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_single_octets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_joined_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_half_message_then_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_servwait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_servwait_test_traffic, setup, teardown),
+        /* Last: each of these closes a connection from inside on_setup_response. */
+        cmocka_unit_test_setup_teardown(test_greeting_configured_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setup_mode_not_offered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setup_mode_invalid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setup_mode_zero, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_first_message, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
