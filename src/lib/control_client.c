@@ -1,6 +1,7 @@
 #include "control_client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -306,6 +307,19 @@ int tw_ctrl_client_open(tw_ctrl_client_t **out, const tw_ctrl_client_cfg_t *cfg,
     c->cfg = *cfg;
     c->loop = loop;
     tw_addr_str((const struct sockaddr *)&cfg->server, c->peer, sizeof c->peer);
+    if (cfg->use_connected_fd) {
+        c->fd = cfg->connected_fd;
+        fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+        if (tw_loop_add(loop, &c->watch, c->fd, EPOLLIN, on_io, c) < 0) {
+            snprintf(err, errlen, "cannot watch the control connection: %s", strerror(errno));
+            close(c->fd);
+            free(c);
+            return -1;
+        }
+        expect(c, ST_GREETING, TW_CTRL_GREETING_LEN);
+        *out = c;
+        return 0;
+    }
     c->fd = socket(cfg->server.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         snprintf(err, errlen, "cannot open a TCP socket: %s", strerror(errno));

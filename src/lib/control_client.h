@@ -31,6 +31,10 @@ typedef struct tw_ctrl_session_req {
 typedef struct tw_ctrl_client_cfg {
     struct sockaddr_storage server;
     socklen_t server_len;
+    /* Use this connected stream socket instead of connecting to server (tests
+     * and fuzzing use a socketpair); the client owns and closes it. */
+    bool use_connected_fd;
+    int connected_fd;
     int64_t step_timeout_ns; /* --control-timeout */
     int nsessions;           /* 1..TW_CTRL_MAX_SESSIONS */
     tw_ctrl_session_req_t req[TW_CTRL_MAX_SESSIONS];

@@ -608,6 +608,58 @@ static void send_greeting(int fd, uint32_t modes)
         tw_info("could not send the Server Greeting: %s", strerror(errno));
 }
 
+/* Take a new control connection (from accept or a test); -1 closes fd. */
+static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage *peer_in,
+                    socklen_t pl)
+{
+    struct sockaddr_storage peer = *peer_in;
+    unmap(&peer);
+    char name[TW_ADDRSTRLEN];
+    tw_addr_str((struct sockaddr *)&peer, name, sizeof name);
+    if (srv->ctr.active_connections >= srv->cfg.max_connections) {
+        /* Modes 0: "the server does not wish to communicate" (RFC 4656 §3.1). */
+        srv->ctr.connections_refused++;
+        tw_notice("Connection from %s refused: %d connections already (--max-connections)", name,
+                  srv->ctr.active_connections);
+        send_greeting(fd, 0);
+        close(fd);
+        return -1;
+    }
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return -1;
+    }
+    c->srv = srv;
+    c->fd = fd;
+    c->peer = peer;
+    c->peer_len = pl;
+    c->local_len = sizeof c->local;
+    getsockname(fd, (struct sockaddr *)&c->local, &c->local_len);
+    unmap(&c->local);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (tw_loop_add(srv->loop, &c->watch, fd, EPOLLIN, on_conn_io, c) < 0) {
+        close(fd);
+        free(c);
+        return -1;
+    }
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->ctr.connections++;
+    srv->ctr.active_connections++;
+    c->last_ctrl = tw_mono_now();
+    tw_notice("Connection from %s", name);
+    send_greeting(fd, srv->cfg.modes);
+    c->st = C_SETUP;
+    expect(c, TW_CTRL_SETUP_RESPONSE_LEN);
+    tw_timer_set(srv->loop, &c->idle_timer, c->last_ctrl + srv->cfg.servwait_ns, on_idle_check, c);
+    return 0;
+}
+
 static void on_accept(void *arg, uint32_t events)
 {
     tw_ctrl_server_t *srv = arg;
@@ -620,52 +672,18 @@ static void on_accept(void *arg, uint32_t events)
                 tw_warn("accept failed: %s", strerror(errno));
             return;
         }
-        unmap(&peer);
-        char name[TW_ADDRSTRLEN];
-        tw_addr_str((struct sockaddr *)&peer, name, sizeof name);
-        if (srv->ctr.active_connections >= srv->cfg.max_connections) {
-            /* Modes 0: "the server does not wish to communicate" (RFC 4656 §3.1). */
-            srv->ctr.connections_refused++;
-            tw_notice("Connection from %s refused: %d connections already (--max-connections)",
-                      name, srv->ctr.active_connections);
-            send_greeting(fd, 0);
-            close(fd);
-            continue;
-        }
-        struct conn *c = calloc(1, sizeof *c);
-        if (!c) {
-            close(fd);
-            continue;
-        }
-        c->srv = srv;
-        c->fd = fd;
-        c->peer = peer;
-        c->peer_len = pl;
-        c->local_len = sizeof c->local;
-        getsockname(fd, (struct sockaddr *)&c->local, &c->local_len);
-        unmap(&c->local);
-        snprintf(c->name, sizeof c->name, "%s", name);
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (tw_loop_add(srv->loop, &c->watch, fd, EPOLLIN, on_conn_io, c) < 0) {
-            close(fd);
-            free(c);
-            continue;
-        }
-        c->next = srv->conns;
-        if (srv->conns)
-            srv->conns->prev = c;
-        srv->conns = c;
-        srv->ctr.connections++;
-        srv->ctr.active_connections++;
-        c->last_ctrl = tw_mono_now();
-        tw_notice("Connection from %s", name);
-        send_greeting(fd, srv->cfg.modes);
-        c->st = C_SETUP;
-        expect(c, TW_CTRL_SETUP_RESPONSE_LEN);
-        tw_timer_set(srv->loop, &c->idle_timer, c->last_ctrl + srv->cfg.servwait_ns, on_idle_check,
-                     c);
+        conn_new(srv, fd, &peer, pl);
     }
+}
+
+int tw_ctrl_server_adopt(tw_ctrl_server_t *s, int fd)
+{
+    struct sockaddr_storage peer;
+    socklen_t pl = sizeof peer;
+    memset(&peer, 0, sizeof peer);
+    if (getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+        pl = 0;
+    return conn_new(s, fd, &peer, pl);
 }
 
 int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg, tw_loop_t *loop,

@@ -44,6 +44,9 @@ int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg,
                         char *err, size_t errlen);
 int tw_ctrl_server_local(const tw_ctrl_server_t *s, struct sockaddr_storage *ss, socklen_t *len);
 const tw_ctrl_server_counters_t *tw_ctrl_server_counters(const tw_ctrl_server_t *s);
+/* Serve fd, an already connected stream socket, as a new control connection
+ * (tests and fuzzing use a socketpair). Returns 0, or -1 (fd is closed). */
+int tw_ctrl_server_adopt(tw_ctrl_server_t *s, int fd);
 /* Close every connection and session and the listener. */
 void tw_ctrl_server_close(tw_ctrl_server_t *s);
 

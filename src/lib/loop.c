@@ -163,32 +163,45 @@ static void run_timers(tw_loop_t *l)
     rearm(l);
 }
 
+/* Wait up to timeout_ms (-1: forever) for one round of events and deliver it.
+ * Returns the number of events, or -1 on an epoll failure. */
+static int run_round(tw_loop_t *l, int timeout_ms)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    int n = epoll_wait(l->epfd, evs, MAX_EVENTS, timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? 0 : -1;
+    l->dispatching = true;
+    l->ndead = 0;
+    for (int i = 0; i < n && l->running; i++) {
+        tw_watch_t *w = evs[i].data.ptr;
+        if (!w) {
+            run_timers(l);
+            continue;
+        }
+        if (!is_dead(l, w) && w->fd >= 0)
+            w->cb(w->arg, evs[i].events);
+    }
+    l->dispatching = false;
+    l->ndead = 0;
+    return n;
+}
+
 int tw_loop_run(tw_loop_t *l)
 {
     l->running = true;
-    struct epoll_event evs[MAX_EVENTS];
-    while (l->running) {
-        int n = epoll_wait(l->epfd, evs, MAX_EVENTS, -1);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
+    while (l->running)
+        if (run_round(l, -1) < 0)
             return -1;
-        }
-        l->dispatching = true;
-        l->ndead = 0;
-        for (int i = 0; i < n && l->running; i++) {
-            tw_watch_t *w = evs[i].data.ptr;
-            if (!w) {
-                run_timers(l);
-                continue;
-            }
-            if (!is_dead(l, w) && w->fd >= 0)
-                w->cb(w->arg, evs[i].events);
-        }
-        l->dispatching = false;
-        l->ndead = 0;
-    }
     return 0;
+}
+
+int tw_loop_run_once(tw_loop_t *l, int timeout_ms)
+{
+    l->running = true;
+    int n = run_round(l, timeout_ms);
+    l->running = false;
+    return n;
 }
 
 void tw_loop_stop(tw_loop_t *l)

@@ -45,5 +45,8 @@ void tw_timer_cancel(tw_loop_t *l, tw_timer_t *t);
 /* Run until tw_loop_stop(). Returns 0, or -1 on an epoll failure. */
 int tw_loop_run(tw_loop_t *l);
 void tw_loop_stop(tw_loop_t *l);
+/* One round: wait up to timeout_ms (0: do not wait) and deliver what is ready.
+ * Returns the number of events delivered, or -1. For tests and fuzzing. */
+int tw_loop_run_once(tw_loop_t *l, int timeout_ms);
 
 #endif

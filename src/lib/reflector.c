@@ -245,6 +245,42 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t
     return true;
 }
 
+/* Second pass over one reply: the header with t3 read now. */
+static void finish_reply(tw_pkt_t *p, uint32_t seq, const tw_sender_pkt_t *req, uint16_t errest)
+{
+    tw_reflector_pkt_t rep = {
+        .seq = seq,
+        .errest = errest,
+        .ssid = req->ssid,
+        .rx_time = tw_time_to_ntp(p->rx_time),
+        .sender_seq = req->seq,
+        .sender_time = req->timestamp,
+        .sender_errest = req->errest,
+        .sender_ttl = (uint8_t)(p->ttl < 0 ? 0 : p->ttl),
+    };
+    rep.timestamp = tw_time_to_ntp(tw_now());
+    tw_reflector_encode(&rep, p->len >= TW_STAMP_BASE_LEN, p->buf, p->len);
+    if (tw_log_on(TW_LOG_INFO)) {
+        char a[TW_ADDRSTRLEN];
+        tw_info("Request from %s [sseq=%u rseq=%u ttl=%d outbound=%.2fms]",
+                tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), req->seq, rep.seq, p->ttl,
+                (double)(p->rx_time - tw_ntp_to_time(req->timestamp)) / 1e6);
+    }
+    if (tw_log_on(TW_LOG_DEBUG))
+        tw_log_hex(TW_LOG_DEBUG, "transmit", p->buf, p->len);
+}
+
+size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p)
+{
+    int64_t mono = tw_mono_now();
+    uint32_t seq;
+    tw_sender_pkt_t req;
+    if (!prepare_reply(r, p, mono, &seq, &req))
+        return p->len = 0;
+    finish_reply(p, seq, &req, clock_errest(r, mono));
+    return p->len;
+}
+
 static void on_readable(void *arg, uint32_t events)
 {
     tw_reflector_t *r = arg;
@@ -267,28 +303,8 @@ static void on_readable(void *arg, uint32_t events)
         /* Second pass: t3 as late as possible, right before the batch goes out. */
         for (int i = 0; i < n; i++) {
             tw_pkt_t *p = tw_batch_pkt(r->batch, i);
-            if (!p->len)
-                continue;
-            tw_reflector_pkt_t rep = {
-                .seq = r->seq_out[i],
-                .errest = errest,
-                .ssid = req[i].ssid,
-                .rx_time = tw_time_to_ntp(p->rx_time),
-                .sender_seq = req[i].seq,
-                .sender_time = req[i].timestamp,
-                .sender_errest = req[i].errest,
-                .sender_ttl = (uint8_t)(p->ttl < 0 ? 0 : p->ttl),
-            };
-            rep.timestamp = tw_time_to_ntp(tw_now());
-            tw_reflector_encode(&rep, p->len >= TW_STAMP_BASE_LEN, p->buf, p->len);
-            if (tw_log_on(TW_LOG_INFO)) {
-                char a[TW_ADDRSTRLEN];
-                tw_info("Request from %s [sseq=%u rseq=%u ttl=%d outbound=%.2fms]",
-                        tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), req[i].seq, rep.seq,
-                        p->ttl, (double)(p->rx_time - tw_ntp_to_time(req[i].timestamp)) / 1e6);
-            }
-            if (tw_log_on(TW_LOG_DEBUG))
-                tw_log_hex(TW_LOG_DEBUG, "transmit", p->buf, p->len);
+            if (p->len)
+                finish_reply(p, r->seq_out[i], &req[i], errest);
         }
         int want = 0;
         for (int i = 0; i < n; i++)

@@ -45,6 +45,10 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
                       char *err, size_t errlen);
 void tw_reflector_close(tw_reflector_t *r);
 const tw_reflector_counters_t *tw_reflector_counters(const tw_reflector_t *r);
+/* Turn the request in p (buf, len, cap, peer, rx_time, ttl) into its reply in
+ * place, as the reflector does for every packet it reads; returns the reply's
+ * length, 0 when the request gets none. No I/O: for tests and fuzzing. */
+size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p);
 /* Start or stop answering (a TWAMP session between Start- and Stop-Sessions). */
 void tw_reflector_set_active(tw_reflector_t *r, bool active);
 /* The address the reflector is bound to (with the kernel's port for port 0). */
