@@ -301,6 +301,7 @@ int cmd_controller(int argc, char **argv)
             if (c.nsessions > 1)
                 printf("Session %d of %d\n", i + 1, c.nsessions);
             tw_report_table(stdout, &res->stats, res->sent);
+            tw_report_extended(stdout, res);
             log_timestamp_sources(res);
             tw_loss_t l = tw_stats_loss(&res->stats, res->sent);
             loss.outbound += l.outbound;

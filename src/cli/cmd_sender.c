@@ -110,6 +110,7 @@ static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg)
         cli_fail("event loop failed: %s", strerror(errno));
     const tw_sender_result_t *res = tw_sender_result(r.sender);
     tw_report_table(stdout, &res->stats, res->sent);
+    tw_report_extended(stdout, res);
     log_timestamp_sources(res);
     fflush(stdout);
     if (res->duplicates || res->unmatched || res->short_replies || res->send_errors)

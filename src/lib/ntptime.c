@@ -5,6 +5,7 @@
  * convert the same way as later ones. */
 #include "ntptime.h"
 
+#include <string.h>
 #include <sys/timex.h>
 #include <time.h>
 
@@ -176,4 +177,13 @@ tw_errest_t tw_clock_errest(bool ptp)
         err_ns = est_us * (uint64_t)TW_NS_PER_US + res_ns;
     }
     return tw_errest_from_ns(err_ns, sync, ptp);
+}
+
+int tw_clock_tai_offset(void)
+{
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    if (adjtimex(&tx) >= 0 && tx.tai > 0)
+        return tx.tai;
+    return 37; /* TAI - UTC since 2017-01-01; no leap second announced since */
 }

@@ -56,4 +56,7 @@ int64_t tw_errest_to_ns(const tw_errest_t *e);
  * estimated error (plus the clock's resolution), or 1 s when it has none. */
 tw_errest_t tw_clock_errest(bool ptp);
 
+/* TAI - UTC in seconds: the kernel's value (adjtimex), or 37 when it has none. */
+int tw_clock_tai_offset(void);
+
 #endif

@@ -68,3 +68,152 @@ void tw_report_table_loss(FILE *f, const tw_stats_t *s, uint64_t sent, const tw_
           "===============================================================================\n",
           f);
 }
+
+/* ---- the extended block ---------------------------------------------------- */
+
+static const char *const delay_cols[] = {"Min",   "Median", "p90",  "p95",   "p99",
+                                         "p99.9", "Max",    "Mean", "StdDev"};
+static const char *const var_cols[] = {"Jitter",  "IPDV p50", "IPDV p99", "IPDV max",
+                                       "PDV p50", "PDV p99",  "PDV p99.9"};
+
+static void header(FILE *f, const char *first, const char *const *cols, int n)
+{
+    fprintf(f, "%-13s", first);
+    for (int i = 0; i < n; i++)
+        fprintf(f, " %10s", cols[i]);
+    fputc('\n', f);
+}
+
+static const char *trim(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    return s;
+}
+
+static void delay_cells(FILE *f, const int64_t *v, int n)
+{
+    char b[32];
+    for (int i = 0; i < n; i++)
+        fprintf(f, " %s", tw_fmt_delay(b, sizeof b, (double)v[i] / 1e6));
+}
+
+static void ext_row(FILE *f, const char *name, const tw_dirmetrics_t *d)
+{
+    int64_t v[9] = {
+        d->min,
+        tw_hist_percentile(&d->hist, 50),
+        tw_hist_percentile(&d->hist, 90),
+        tw_hist_percentile(&d->hist, 95),
+        tw_hist_percentile(&d->hist, 99),
+        tw_hist_percentile(&d->hist, 99.9),
+        d->max,
+        (int64_t)d->mean,
+        (int64_t)tw_dirmetrics_stddev(d),
+    };
+    fprintf(f, "  %-11s", name);
+    delay_cells(f, v, 9);
+    fputc('\n', f);
+}
+
+static void var_row(FILE *f, const char *name, const tw_dirmetrics_t *d)
+{
+    /* IPDV percentiles and RFC 3550 jitter; PDV = delay - min (RFC 5481). */
+    int64_t v[7] = {
+        (int64_t)d->jitter,
+        tw_hist_percentile(&d->ipdv, 50),
+        tw_hist_percentile(&d->ipdv, 99),
+        d->ipdv.n ? d->ipdv.max : 0,
+        tw_hist_percentile(&d->hist, 50) - d->min,
+        tw_hist_percentile(&d->hist, 99) - d->min,
+        tw_hist_percentile(&d->hist, 99.9) - d->min,
+    };
+    fprintf(f, "  %-11s", name);
+    delay_cells(f, v, 7);
+    fputc('\n', f);
+}
+
+void tw_report_extended(FILE *f, const tw_sender_result_t *r)
+{
+    const tw_metrics_t *m = &r->metrics;
+    const tw_stats_t *st = &r->stats;
+    tw_loss_t loss = tw_stats_loss(st, r->sent);
+    char b1[32], b2[32], b3[32];
+    fputs("Extended statistics\n"
+          "-------------------------------------------------------------------------------"
+          "-----------------\n",
+          f);
+    if (m->received) {
+        header(f, "Delay", delay_cols, 9);
+        /* Row names differ from the table's ("Roundtrip:"), so that scripts
+         * that grep twampy's table still find one line each. */
+        ext_row(f, "outbound", &m->outbound);
+        ext_row(f, "inbound", &m->inbound);
+        ext_row(f, "round trip", &m->roundtrip);
+        header(f, "Variation", var_cols, 7);
+        var_row(f, "outbound", &m->outbound);
+        var_row(f, "inbound", &m->inbound);
+        var_row(f, "round trip", &m->roundtrip);
+        fprintf(
+            f, "Reflector residence (t3 - t2): min %s, median %s, max %s\n",
+            trim(tw_fmt_delay(b1, sizeof b1, (double)m->residence.min / 1e6)),
+            trim(tw_fmt_delay(b2, sizeof b2, (double)tw_hist_percentile(&m->residence, 50) / 1e6)),
+            trim(tw_fmt_delay(b3, sizeof b3, (double)m->residence.max / 1e6)));
+        if (m->ttl_out_first >= 0 || m->ttl_in_first >= 0)
+            fprintf(f, "TTL / Hop Limit: outbound %d (as the reflector received it), inbound %d\n",
+                    m->ttl_out_first, m->ttl_in_first);
+    }
+    fprintf(f,
+            "Packets: %llu sent, %llu received, %llu lost (outbound %llu, inbound %llu), %llu "
+            "duplicate, %llu reordered (largest extent %llu), %llu late, %llu unmatched\n",
+            (unsigned long long)r->sent, (unsigned long long)st->received,
+            (unsigned long long)loss.roundtrip, (unsigned long long)loss.outbound,
+            (unsigned long long)loss.inbound, (unsigned long long)r->duplicates,
+            (unsigned long long)m->reordered, (unsigned long long)m->reorder_extent,
+            (unsigned long long)r->late, (unsigned long long)r->unmatched);
+    fprintf(f, "Timestamps: t1 kernel %llu/%llu, t4 kernel %llu/%llu\n",
+            (unsigned long long)r->tx_kernel, (unsigned long long)r->sent,
+            (unsigned long long)r->rx_kernel, (unsigned long long)st->received);
+    tw_warnings_t w;
+    tw_report_warnings(r, &w);
+    for (int i = 0; i < w.n; i++)
+        fprintf(f, "Warning: %s\n", w.msg[i]);
+    fputs("================================================================================"
+          "================\n",
+          f);
+}
+
+void tw_report_warnings(const tw_sender_result_t *r, tw_warnings_t *w)
+{
+    const tw_metrics_t *m = &r->metrics;
+    w->n = 0;
+#define WARN(...)                                                                                  \
+    do {                                                                                           \
+        if (w->n < TW_MAX_WARNINGS)                                                                \
+            snprintf(w->msg[w->n++], sizeof w->msg[0], __VA_ARGS__);                               \
+    } while (0)
+    if (m->received && (!m->local_sync || !m->remote_sync_all))
+        WARN("one-way delays are not meaningful: %s not synchronized (S bit clear); "
+             "round-trip figures are unaffected",
+             !m->local_sync && !m->remote_sync_all ? "the local and the reflector's clocks are"
+             : !m->local_sync                      ? "the local clock is"
+                                                   : "the reflector's clock is");
+    if (m->negative_oneway)
+        WARN("%llu one-way delays came out negative: the two clocks disagree by at least that "
+             "much",
+             (unsigned long long)m->negative_oneway);
+    if (r->stats.received > 1 && r->stats.stateless && r->stats.received < r->sent)
+        WARN("the reflector copies our sequence numbers (stateless): outbound and inbound loss "
+             "cannot be told apart");
+    if (m->ttl_out_first >= 0 && m->ttl_out_min != m->ttl_out_max)
+        WARN("path change: the TTL / Hop Limit the reflector received changed during the run "
+             "(%d to %d)",
+             m->ttl_out_min, m->ttl_out_max);
+    if (m->ttl_in_first >= 0 && m->ttl_in_min != m->ttl_in_max)
+        WARN("path change: the TTL / Hop Limit of the replies changed during the run (%d to %d)",
+             m->ttl_in_min, m->ttl_in_max);
+    if (r->late)
+        WARN("%llu replies came after the timeout: counted as late, not measured",
+             (unsigned long long)r->late);
+#undef WARN
+}

@@ -184,12 +184,35 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
         return;
     }
     rec->answered = true;
+    tw_time_t t4 = p->rx_time;
+    if (t4 - rec->t1 > s->cfg.timeout_ns) {
+        s->res.late++;
+        tw_info("Late reply [sseq=%u] after %.3f s: counted, not measured", rep.sender_seq,
+                (double)(t4 - rec->t1) / 1e9);
+        return;
+    }
     if (p->rx_kernel)
         s->res.rx_kernel++;
-    tw_time_t t1 = rec->t1, t2 = tw_ntp_to_time(rep.rx_time), t3 = tw_ntp_to_time(rep.timestamp),
-              t4 = p->rx_time;
+    tw_errest_t ree = tw_errest_decode(rep.errest);
+    tw_time_t t1 = rec->t1;
+    tw_time_t t2 =
+        ree.ptp ? tw_ptp_to_time(rep.rx_time, tw_clock_tai_offset()) : tw_ntp_to_time(rep.rx_time);
+    tw_time_t t3 = ree.ptp ? tw_ptp_to_time(rep.timestamp, tw_clock_tai_offset())
+                           : tw_ntp_to_time(rep.timestamp);
     int64_t rt = (t4 - t1) - (t3 - t2), ob = t2 - t1, ib = t4 - t3;
     tw_stats_add(&s->res.stats, rt, ob, ib, rep.seq, rep.sender_seq);
+    tw_sample_t smp = {
+        .seq = rep.sender_seq,
+        .rseq = rep.seq,
+        .t1 = t1,
+        .t2 = t2,
+        .t3 = t3,
+        .t4 = t4,
+        .ttl_out = rep.sender_ttl,
+        .ttl_in = p->ttl,
+        .remote_sync = ree.sync,
+    };
+    tw_metrics_add(&s->res.metrics, &smp);
     if (tw_log_on(TW_LOG_INFO)) {
         char a[TW_ADDRSTRLEN];
         tw_info("Reply from %s [rseq=%u sseq=%u rtt=%.2fms outbound=%.2fms inbound=%.2fms]",
@@ -245,6 +268,12 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     s->loop = loop;
     s->fd = -1;
     tw_stats_init(&s->res.stats);
+    tw_errest_t local = tw_clock_errest(false);
+    if (tw_metrics_init(&s->res.metrics, local.sync) < 0) {
+        snprintf(err, errlen, "out of memory");
+        free(s);
+        return -1;
+    }
     s->rng = (uint64_t)tw_mono_now() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
     tw_addr_str((struct sockaddr *)&cfg->remote, s->peer, sizeof s->peer);
     s->ring = calloc(RING_SIZE, sizeof *s->ring);
@@ -325,6 +354,7 @@ void tw_sender_close(tw_sender_t *s)
     tw_batch_free(s->batch);
     free(s->ring);
     free(s->txmap);
+    tw_metrics_free(&s->res.metrics);
     free(s->txbuf);
     free(s);
 }

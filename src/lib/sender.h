@@ -11,6 +11,7 @@
 
 #include "loop.h"
 #include "net.h"
+#include "metrics.h"
 #include "stats.h"
 
 #define TW_PADDING_IMIX (-1)
@@ -30,7 +31,9 @@ typedef struct tw_sender_cfg {
 } tw_sender_cfg_t;
 
 typedef struct tw_sender_result {
-    tw_stats_t stats;
+    tw_stats_t stats;     /* twampy's table */
+    tw_metrics_t metrics; /* the extended statistics */
+    uint64_t late;        /* replies later than the timeout: counted, not measured */
     uint64_t sent;
     uint64_t duplicates;    /* a second reply to the same packet */
     uint64_t unmatched;     /* replies to nothing we sent (or to a packet long gone) */

@@ -1,0 +1,132 @@
+#include "metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MASK (TW_METRICS_RING - 1)
+/* How far back a reordering extent is searched for. */
+#define EXTENT_SCAN 4096
+
+static void dir_init(tw_dirmetrics_t *d)
+{
+    memset(d, 0, sizeof *d);
+    tw_hist_init(&d->hist);
+    tw_hist_init(&d->ipdv);
+}
+
+int tw_metrics_init(tw_metrics_t *m, bool local_sync)
+{
+    memset(m, 0, sizeof *m);
+    dir_init(&m->outbound);
+    dir_init(&m->inbound);
+    dir_init(&m->roundtrip);
+    tw_hist_init(&m->residence);
+    m->local_sync = local_sync;
+    m->remote_sync_all = true;
+    m->ttl_out_first = m->ttl_in_first = -1;
+    m->ring = calloc(TW_METRICS_RING, sizeof *m->ring);
+    return m->ring ? 0 : -1;
+}
+
+void tw_metrics_free(tw_metrics_t *m)
+{
+    free(m->ring);
+    m->ring = NULL;
+}
+
+static void dir_add(tw_dirmetrics_t *d, int64_t v)
+{
+    if (d->n == 0 || v < d->min)
+        d->min = v;
+    if (d->n == 0 || v > d->max)
+        d->max = v;
+    d->n++;
+    double delta = (double)v - d->mean;
+    d->mean += delta / (double)d->n;
+    d->m2 += delta * ((double)v - d->mean);
+    if (d->n > 1)
+        d->jitter += (fabs((double)(v - d->last)) - d->jitter) / 16.0;
+    d->last = v;
+    tw_hist_add(&d->hist, v);
+}
+
+double tw_dirmetrics_stddev(const tw_dirmetrics_t *d)
+{
+    return d->n > 1 ? sqrt(d->m2 / (double)(d->n - 1)) : 0.0;
+}
+
+int64_t tw_dirmetrics_percentile(const tw_dirmetrics_t *d, double p)
+{
+    return tw_hist_percentile(&d->hist, p);
+}
+
+static void ttl_track(int v, int *first, int *lo, int *hi)
+{
+    if (v < 0)
+        return;
+    if (*first < 0) {
+        *first = *lo = *hi = v;
+        return;
+    }
+    if (v < *lo)
+        *lo = v;
+    if (v > *hi)
+        *hi = v;
+}
+
+/* IPDV between a packet and its neighbour by sequence number, both received. */
+static void ipdv_pair(tw_metrics_t *m, const struct tw_metrics_slot *prev,
+                      const struct tw_metrics_slot *cur)
+{
+    tw_hist_add(&m->outbound.ipdv, cur->ob - prev->ob);
+    tw_hist_add(&m->inbound.ipdv, cur->ib - prev->ib);
+    tw_hist_add(&m->roundtrip.ipdv, cur->rt - prev->rt);
+}
+
+void tw_metrics_add(tw_metrics_t *m, const tw_sample_t *s)
+{
+    int64_t ob = s->t2 - s->t1, ib = s->t4 - s->t3;
+    int64_t rt = (s->t4 - s->t1) - (s->t3 - s->t2);
+    m->received++;
+    dir_add(&m->outbound, ob);
+    dir_add(&m->inbound, ib);
+    dir_add(&m->roundtrip, rt);
+    tw_hist_add(&m->residence, s->t3 - s->t2);
+    if (ob < 0 || ib < 0)
+        m->negative_oneway++;
+    if (!s->remote_sync)
+        m->remote_sync_all = false;
+    ttl_track(s->ttl_out, &m->ttl_out_first, &m->ttl_out_min, &m->ttl_out_max);
+    ttl_track(s->ttl_in, &m->ttl_in_first, &m->ttl_in_min, &m->ttl_in_max);
+
+    uint64_t arrival = m->arrivals++;
+    /* RFC 4737 §3: reordered when below NextExp; the extent is how many
+     * packets arrived since the earliest one with a larger sequence number. */
+    bool first = m->received == 1;
+    if (!first && (int32_t)(s->seq - m->next_exp) < 0) {
+        m->reordered++;
+        uint64_t earliest = arrival;
+        uint32_t span = m->next_exp - s->seq;
+        if (span > EXTENT_SCAN)
+            span = EXTENT_SCAN;
+        for (uint32_t k = 1; k < span; k++) {
+            const struct tw_metrics_slot *x = &m->ring[(s->seq + k) & MASK];
+            if (x->valid && x->seq == s->seq + k && x->arrival < earliest)
+                earliest = x->arrival;
+        }
+        if (arrival - earliest > m->reorder_extent)
+            m->reorder_extent = arrival - earliest;
+    } else {
+        m->next_exp = s->seq + 1;
+    }
+
+    struct tw_metrics_slot *cur = &m->ring[s->seq & MASK];
+    *cur = (struct tw_metrics_slot){s->seq, true, arrival, ob, ib, rt};
+    const struct tw_metrics_slot *prev = &m->ring[(s->seq - 1) & MASK];
+    const struct tw_metrics_slot *next = &m->ring[(s->seq + 1) & MASK];
+    if (prev->valid && prev->seq == s->seq - 1)
+        ipdv_pair(m, prev, cur);
+    if (next->valid && next->seq == s->seq + 1)
+        ipdv_pair(m, cur, next);
+}
