@@ -115,6 +115,7 @@ void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg)
                         "or 34 or more",
                         pad);
     cfg->sockopts = cli_sockopts(&a->common);
+    cfg->sockopts.recv_tos = true; /* the DSCP of each reply, for --csv */
     cfg->count = a->count;
     cfg->interval_ns = (int64_t)(a->interval_ms * 1e6 + 0.5);
     cfg->padding = pad;

@@ -39,6 +39,7 @@ struct tw_reflector {
     tw_watch_t watch;
     tw_batch_t *batch;
     bool own_batch;
+    int tai; /* TAI - UTC, for PTP timestamps */
     bool active;
     tw_reflector_counters_t ctr;
     struct sender_state *pool;
@@ -246,19 +247,24 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t
 }
 
 /* Second pass over one reply: the header with t3 read now. */
-static void finish_reply(tw_pkt_t *p, uint32_t seq, const tw_sender_pkt_t *req, uint16_t errest)
+static void finish_reply(tw_pkt_t *p, uint32_t seq, const tw_sender_pkt_t *req, uint16_t errest,
+                         int tai)
 {
+    /* A sender that uses PTP timestamps (Z = 1, RFC 8186 / RFC 8762 §4.2.1)
+     * gets them back in PTP format; otherwise NTP. */
+    bool ptp = (req->errest & 0x4000) != 0;
     tw_reflector_pkt_t rep = {
         .seq = seq,
-        .errest = errest,
+        .errest = (uint16_t)(ptp ? errest | 0x4000 : errest & ~0x4000),
         .ssid = req->ssid,
-        .rx_time = tw_time_to_ntp(p->rx_time),
+        .rx_time = ptp ? tw_time_to_ptp(p->rx_time, tai) : tw_time_to_ntp(p->rx_time),
         .sender_seq = req->seq,
         .sender_time = req->timestamp,
         .sender_errest = req->errest,
         .sender_ttl = (uint8_t)(p->ttl < 0 ? 0 : p->ttl),
     };
-    rep.timestamp = tw_time_to_ntp(tw_now());
+    tw_time_t t3 = tw_now();
+    rep.timestamp = ptp ? tw_time_to_ptp(t3, tai) : tw_time_to_ntp(t3);
     tw_reflector_encode(&rep, p->len >= TW_STAMP_BASE_LEN, p->buf, p->len);
     if (tw_log_on(TW_LOG_INFO)) {
         char a[TW_ADDRSTRLEN];
@@ -277,7 +283,7 @@ size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p)
     tw_sender_pkt_t req;
     if (!prepare_reply(r, p, mono, &seq, &req))
         return p->len = 0;
-    finish_reply(p, seq, &req, clock_errest(r, mono));
+    finish_reply(p, seq, &req, clock_errest(r, mono), r->tai);
     return p->len;
 }
 
@@ -304,7 +310,7 @@ static void on_readable(void *arg, uint32_t events)
         for (int i = 0; i < n; i++) {
             tw_pkt_t *p = tw_batch_pkt(r->batch, i);
             if (p->len)
-                finish_reply(p, r->seq_out[i], &req[i], errest);
+                finish_reply(p, r->seq_out[i], &req[i], errest, r->tai);
         }
         int want = 0;
         for (int i = 0; i < n; i++)
@@ -343,6 +349,7 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
     r->pool = calloc(r->cfg.max_senders, sizeof *r->pool);
     r->hash = calloc(hsize, sizeof *r->hash);
     r->active = !cfg->inactive;
+    r->tai = tw_clock_tai_offset();
     r->batch = cfg->batch;
     if (!r->batch) {
         r->batch = tw_batch_new(TW_BATCH, RX_BUFSIZE);

@@ -1,6 +1,7 @@
 #include "sender.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +15,17 @@
 /* Outstanding packets remembered for matching: a ring indexed by sequence number. */
 #define RING_BITS 17
 #define RING_SIZE (1u << RING_BITS)
+#define RING_MASK (RING_SIZE - 1)
 #define RX_BUFSIZE TW_RX_BUFSIZE
 
 struct sent_rec {
     uint32_t seq;
-    bool used, answered, t1_kernel;
+    bool used, answered, t1_kernel, duplicate, reordered, late;
+    uint32_t size;
     uint64_t wire_ts; /* the Timestamp as sent: a reply must echo it */
-    tw_time_t t1;
+    tw_time_t t1, t2, t3, t4;
+    uint64_t ntp2, ntp3;
+    int16_t ttl_out, ttl_in, tos_in;
 };
 
 /* twampy's IMIX paddings, 7:4:1 of 64, 590 and 1514-octet frames. */
@@ -38,11 +43,17 @@ struct tw_sender {
     uint32_t *txmap;  /* kernel transmit-timestamp id -> sequence number */
     uint32_t txid;    /* id of the next datagram the kernel will stamp */
     bool tx_stamping; /* the kernel gives transmit timestamps */
-    tw_timer_t send_timer, end_timer;
+    tw_timer_t send_timer, end_timer, interval_timer;
     int64_t start_mono;
-    uint32_t next; /* next sequence number to send */
-    bool done, started;
+    int64_t next_due; /* CLOCK_MONOTONIC time the next packet is due */
+    uint64_t next;    /* packets sent so far; the next sequence number is (uint32_t)next */
+    uint64_t flushed; /* records up to here were handed to on_packet */
+    uint64_t max_answered_plus1;
+    bool done, started, sending_over;
     uint64_t rng;
+    int tai;
+    tw_interval_t iv; /* the interval being accumulated */
+    uint64_t iv_lost_base;
     tw_sender_result_t res;
     char peer[TW_ADDRSTRLEN];
 };
@@ -61,13 +72,13 @@ size_t tw_sender_packet_len(bool stamp, int padding)
     return len;
 }
 
-static uint32_t rand32(tw_sender_t *s)
+static uint64_t rand64(tw_sender_t *s)
 {
-    /* xorshift64*: enough to pick an IMIX size, no need for a crypto RNG. */
+    /* xorshift64*: repeatable from --seed; no need for a crypto RNG here. */
     s->rng ^= s->rng >> 12;
     s->rng ^= s->rng << 25;
     s->rng ^= s->rng >> 27;
-    return (uint32_t)((s->rng * 2685821657736338717ull) >> 32);
+    return s->rng * 2685821657736338717ull;
 }
 
 static size_t next_len(tw_sender_t *s)
@@ -75,10 +86,100 @@ static size_t next_len(tw_sender_t *s)
     int pad = s->cfg.padding;
     if (pad == TW_PADDING_IMIX) {
         const int *mix = s->cfg.remote.ss_family == AF_INET6 ? imix_v6 : imix_v4;
-        pad = mix[rand32(s) % 12];
+        pad = mix[(rand64(s) >> 32) % 12];
     }
     size_t len = tw_sender_packet_len(s->cfg.stamp, pad);
     return len ? len : TW_STAMP_BASE_LEN + TW_TLV_HDR_LEN;
+}
+
+/* When packet k (k >= 1) is due, given packet k-1 was due at prev. Periodic
+ * schedules are computed from the start, so they never drift; Poisson gaps are
+ * exponential with the interval as their mean. */
+static int64_t due_after(tw_sender_t *s, uint64_t k, int64_t prev)
+{
+    if (s->cfg.schedule == TW_SCHEDULE_POISSON) {
+        double u = (double)(rand64(s) >> 11) / 9007199254740992.0; /* [0, 1) */
+        return prev + (int64_t)(-log1p(-u) * (double)s->cfg.interval_ns);
+    }
+    return s->start_mono + (int64_t)k * s->cfg.interval_ns;
+}
+
+static bool more_to_send(const tw_sender_t *s, int64_t now)
+{
+    if (s->sending_over)
+        return false;
+    if (s->cfg.count && s->next >= s->cfg.count)
+        return false;
+    if (s->cfg.duration_ns && s->started && now - s->start_mono >= s->cfg.duration_ns)
+        return false;
+    return true;
+}
+
+static void emit(tw_sender_t *s, const struct sent_rec *r)
+{
+    tw_packet_record_t out = {
+        .seq = r->seq,
+        .status = !r->answered   ? TW_PKT_LOST
+                  : r->late      ? TW_PKT_LATE
+                  : r->duplicate ? TW_PKT_DUPLICATE
+                  : r->reordered ? TW_PKT_REORDERED
+                                 : TW_PKT_OK,
+        .t1 = r->t1,
+        .ntp1 = r->wire_ts,
+        .ttl_out = r->ttl_out,
+        .ttl_in = r->ttl_in,
+        .tos_in = r->tos_in,
+        .size = r->size,
+    };
+    if (r->answered) {
+        out.t2 = r->t2;
+        out.t3 = r->t3;
+        out.t4 = r->t4;
+        out.ntp2 = r->ntp2;
+        out.ntp3 = r->ntp3;
+        out.ntp4 = tw_time_to_ntp(r->t4);
+    }
+    s->cfg.on_packet(s->cfg.hook_arg, &out);
+}
+
+/* Hand on the records whose fate is final: answered, or older than the
+ * timeout (all of them with all). In sequence order. */
+static void flush_records(tw_sender_t *s, bool all)
+{
+    if (!s->cfg.on_packet)
+        return;
+    tw_time_t now = tw_now();
+    while (s->flushed < s->next) {
+        struct sent_rec *r = &s->ring[s->flushed & RING_MASK];
+        if (!all && s->next - s->flushed < RING_SIZE && now - r->t1 <= s->cfg.timeout_ns)
+            break;
+        emit(s, r);
+        s->flushed++;
+    }
+}
+
+static void interval_reset(tw_sender_t *s, double start_s)
+{
+    memset(&s->iv, 0, sizeof s->iv);
+    s->iv.start_s = start_s;
+}
+
+static void on_interval_timer(void *arg)
+{
+    tw_sender_t *s = arg;
+    int64_t now = tw_mono_now();
+    s->iv.end_s = (double)(now - s->start_mono) / 1e9;
+    /* Lost so far in the interval's packets: not answered within the timeout. */
+    s->iv.lost = s->iv.sent > s->iv.received ? s->iv.sent - s->iv.received : 0;
+    if (s->iv.received)
+        s->iv.rtt_mean /= (double)s->iv.received;
+    s->cfg.on_interval(s->cfg.hook_arg, &s->iv);
+    interval_reset(s, s->iv.end_s);
+    if (!s->done)
+        tw_timer_set(s->loop, &s->interval_timer,
+                     s->start_mono + (int64_t)((s->iv.start_s * 1e9) + 0.5) +
+                         s->cfg.report_interval_ns,
+                     on_interval_timer, s);
 }
 
 static void finish(tw_sender_t *s)
@@ -86,8 +187,11 @@ static void finish(tw_sender_t *s)
     if (s->done)
         return;
     s->done = true;
+    s->res.elapsed_s = s->started ? (double)(tw_mono_now() - s->start_mono) / 1e9 : 0;
     tw_timer_cancel(s->loop, &s->send_timer);
     tw_timer_cancel(s->loop, &s->end_timer);
+    tw_timer_cancel(s->loop, &s->interval_timer);
+    flush_records(s, true);
     if (s->cfg.on_done)
         s->cfg.on_done(s->cfg.on_done_arg);
 }
@@ -99,15 +203,23 @@ static void on_end_timer(void *arg)
     finish(s);
 }
 
+static bool all_answered(const tw_sender_t *s)
+{
+    return s->res.stats.received + s->res.late >= s->next;
+}
+
 static int send_one(tw_sender_t *s)
 {
     size_t len = next_len(s);
-    tw_errest_t ee = tw_clock_errest(false);
-    tw_sender_pkt_t pkt = {.seq = s->next, .errest = tw_errest_encode(&ee), .ssid = s->cfg.ssid};
-    struct sent_rec *rec = &s->ring[s->next & (RING_SIZE - 1)];
+    tw_errest_t ee = tw_clock_errest(s->cfg.ptp);
+    uint32_t seq = (uint32_t)s->next;
+    tw_sender_pkt_t pkt = {.seq = seq, .errest = tw_errest_encode(&ee), .ssid = s->cfg.ssid};
+    struct sent_rec *rec = &s->ring[seq & RING_MASK];
+    if (rec->used && s->cfg.on_packet && s->flushed <= s->next - RING_SIZE)
+        flush_records(s, false);
     /* t1 as late as possible: read the clock right before the send. */
     tw_time_t t1 = tw_now();
-    pkt.timestamp = tw_time_to_ntp(t1);
+    pkt.timestamp = s->cfg.ptp ? tw_time_to_ptp(t1, s->tai) : tw_time_to_ntp(t1);
     tw_sender_encode(&pkt, s->cfg.stamp, s->txbuf, len);
     ssize_t r =
         sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
@@ -125,14 +237,22 @@ static int send_one(tw_sender_t *s)
             tw_warn("cannot send to %s: %s", s->peer, strerror(e));
         /* The packet counts as sent and lost: the schedule goes on. */
     }
-    *rec = (struct sent_rec){.seq = s->next, .used = true, .wire_ts = pkt.timestamp, .t1 = t1};
+    *rec = (struct sent_rec){.seq = seq,
+                             .used = true,
+                             .size = (uint32_t)len,
+                             .wire_ts = pkt.timestamp,
+                             .t1 = t1,
+                             .ttl_out = -1,
+                             .ttl_in = -1,
+                             .tos_in = -1};
     if (r >= 0 && s->tx_stamping)
-        s->txmap[s->txid++ & (RING_SIZE - 1)] = s->next;
-    tw_info("Sent to %s [sseq=%u]", s->peer, s->next);
+        s->txmap[s->txid++ & RING_MASK] = seq;
+    tw_info("Sent to %s [sseq=%u]", s->peer, seq);
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "transmit", s->txbuf, len);
     s->next++;
     s->res.sent++;
+    s->iv.sent++;
     return 0;
 }
 
@@ -142,19 +262,24 @@ static void on_send_timer(void *arg)
     int64_t now = tw_mono_now();
     /* Send every packet that is due: the schedule is absolute, so a late wake-up
      * never shifts the packets after it. */
-    while (s->next < s->cfg.count && s->start_mono + (int64_t)s->next * s->cfg.interval_ns <= now) {
+    while (more_to_send(s, now) && s->next_due <= now) {
         if (send_one(s) < 0) {
             tw_error("%s", s->res.fatal);
             finish(s);
             return;
         }
+        s->next_due = due_after(s, s->next, s->next_due);
     }
-    if (s->next < s->cfg.count) {
-        tw_timer_set(s->loop, &s->send_timer, s->start_mono + (int64_t)s->next * s->cfg.interval_ns,
-                     on_send_timer, s);
-    } else if (s->res.stats.received >= s->cfg.count) {
+    flush_records(s, false);
+    if (more_to_send(s, now)) {
+        int64_t at = s->next_due;
+        if (s->cfg.duration_ns && at > s->start_mono + s->cfg.duration_ns)
+            at = s->start_mono + s->cfg.duration_ns;
+        tw_timer_set(s->loop, &s->send_timer, at, on_send_timer, s);
+    } else if (all_answered(s)) {
         finish(s);
     } else {
+        s->sending_over = true;
         tw_timer_set(s->loop, &s->end_timer, now + s->cfg.timeout_ns, on_end_timer, s);
     }
 }
@@ -169,9 +294,12 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
         tw_info("short packet received: %zu bytes", p->len);
         return;
     }
-    struct sent_rec *rec = &s->ring[rep.sender_seq & (RING_SIZE - 1)];
-    if (!rec->used || rec->seq != rep.sender_seq || rec->wire_ts != rep.sender_time ||
-        rep.sender_seq >= s->next) {
+    struct sent_rec *rec = &s->ring[rep.sender_seq & RING_MASK];
+    /* A reply must echo a sequence number and Timestamp we sent; sequence
+     * numbers wrap at 2^32, so "already sent" is judged modulo 2^32. */
+    uint32_t ahead = (uint32_t)s->next - rep.sender_seq; /* 1 = the latest packet */
+    if (!rec->used || rec->seq != rep.sender_seq || rec->wire_ts != rep.sender_time || ahead == 0 ||
+        ahead > RING_SIZE || ahead > s->next) {
         s->res.unmatched++;
         char a[TW_ADDRSTRLEN];
         tw_info("Unmatched reply from %s [sseq=%u]",
@@ -180,25 +308,38 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     }
     if (rec->answered) {
         s->res.duplicates++;
+        rec->duplicate = true;
         tw_info("Duplicate reply [sseq=%u]", rep.sender_seq);
         return;
     }
     rec->answered = true;
     tw_time_t t4 = p->rx_time;
-    if (t4 - rec->t1 > s->cfg.timeout_ns) {
+    rec->t4 = t4;
+    rec->ttl_in = (int16_t)p->ttl;
+    rec->tos_in = (int16_t)p->tos;
+    rec->ttl_out = rep.sender_ttl;
+    rec->ntp2 = rep.rx_time;
+    rec->ntp3 = rep.timestamp;
+    tw_errest_t ree = tw_errest_decode(rep.errest);
+    tw_time_t t1 = rec->t1;
+    tw_time_t t2 = ree.ptp ? tw_ptp_to_time(rep.rx_time, s->tai) : tw_ntp_to_time(rep.rx_time);
+    tw_time_t t3 = ree.ptp ? tw_ptp_to_time(rep.timestamp, s->tai) : tw_ntp_to_time(rep.timestamp);
+    rec->t2 = t2;
+    rec->t3 = t3;
+    if (t4 - t1 > s->cfg.timeout_ns) {
         s->res.late++;
+        rec->late = true;
         tw_info("Late reply [sseq=%u] after %.3f s: counted, not measured", rep.sender_seq,
-                (double)(t4 - rec->t1) / 1e9);
+                (double)(t4 - t1) / 1e9);
         return;
     }
     if (p->rx_kernel)
         s->res.rx_kernel++;
-    tw_errest_t ree = tw_errest_decode(rep.errest);
-    tw_time_t t1 = rec->t1;
-    tw_time_t t2 =
-        ree.ptp ? tw_ptp_to_time(rep.rx_time, tw_clock_tai_offset()) : tw_ntp_to_time(rep.rx_time);
-    tw_time_t t3 = ree.ptp ? tw_ptp_to_time(rep.timestamp, tw_clock_tai_offset())
-                           : tw_ntp_to_time(rep.timestamp);
+    uint64_t idx = s->next - ahead; /* the packet's place in the whole run */
+    if (idx + 1 < s->max_answered_plus1)
+        rec->reordered = true;
+    else
+        s->max_answered_plus1 = idx + 1;
     int64_t rt = (t4 - t1) - (t3 - t2), ob = t2 - t1, ib = t4 - t3;
     tw_stats_add(&s->res.stats, rt, ob, ib, rep.seq, rep.sender_seq);
     tw_sample_t smp = {
@@ -213,13 +354,21 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
         .remote_sync = ree.sync,
     };
     tw_metrics_add(&s->res.metrics, &smp);
+    s->res.last_rtt = rt;
+    if (s->iv.received == 0 || rt < s->iv.rtt_min)
+        s->iv.rtt_min = rt;
+    if (s->iv.received == 0 || rt > s->iv.rtt_max)
+        s->iv.rtt_max = rt;
+    s->iv.rtt_mean += (double)rt; /* a sum until the line is made */
+    s->iv.rtt_last = rt;
+    s->iv.received++;
     if (tw_log_on(TW_LOG_INFO)) {
         char a[TW_ADDRSTRLEN];
         tw_info("Reply from %s [rseq=%u sseq=%u rtt=%.2fms outbound=%.2fms inbound=%.2fms]",
                 tw_addr_ip_str((struct sockaddr *)&p->peer, a, sizeof a), rep.seq, rep.sender_seq,
                 (double)rt / 1e6, (double)ob / 1e6, (double)ib / 1e6);
     }
-    if (s->next >= s->cfg.count && s->res.stats.received >= s->cfg.count) {
+    if (!more_to_send(s, tw_mono_now()) && all_answered(s)) {
         tw_info("All packets received back");
         finish(s);
     }
@@ -230,8 +379,8 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
 static void on_tx_timestamp(void *arg, uint32_t id, tw_time_t ts)
 {
     tw_sender_t *s = arg;
-    uint32_t seq = s->txmap[id & (RING_SIZE - 1)];
-    struct sent_rec *rec = &s->ring[seq & (RING_SIZE - 1)];
+    uint32_t seq = s->txmap[id & RING_MASK];
+    struct sent_rec *rec = &s->ring[seq & RING_MASK];
     if (!rec->used || rec->seq != seq || rec->t1_kernel || rec->answered)
         return;
     rec->t1 = ts;
@@ -274,7 +423,11 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         free(s);
         return -1;
     }
-    s->rng = (uint64_t)tw_mono_now() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
+    s->res.seed = cfg->seed ? cfg->seed : ((uint64_t)tw_now() ^ ((uint64_t)getpid() << 32)) | 1;
+    s->rng = s->res.seed ^ 0x9E3779B97F4A7C15ull;
+    if (!s->rng)
+        s->rng = 1;
+    s->tai = tw_clock_tai_offset();
     tw_addr_str((struct sockaddr *)&cfg->remote, s->peer, sizeof s->peer);
     s->ring = calloc(RING_SIZE, sizeof *s->ring);
     s->txmap = calloc(RING_SIZE, sizeof *s->txmap);
@@ -291,8 +444,8 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         tw_sender_close(s);
         return -1;
     }
-    s->tx_stamping = tw_tx_timestamps_enable(s->fd) == 0;
-    if (!s->tx_stamping)
+    s->tx_stamping = cfg->tsmode != TW_TS_USER && tw_tx_timestamps_enable(s->fd) == 0;
+    if (!s->tx_stamping && cfg->tsmode != TW_TS_USER)
         tw_info("no kernel transmit timestamps (%s): t1 is read before each send", strerror(errno));
     if (tw_loop_add(loop, &s->watch, s->fd, EPOLLIN, on_readable, s) < 0) {
         snprintf(err, errlen, "cannot watch the sender socket: %s", strerror(errno));
@@ -320,6 +473,11 @@ void tw_sender_start(tw_sender_t *s)
 {
     s->started = true;
     s->start_mono = tw_mono_now();
+    s->next_due = s->start_mono;
+    interval_reset(s, 0);
+    if (s->cfg.on_interval && s->cfg.report_interval_ns > 0)
+        tw_timer_set(s->loop, &s->interval_timer, s->start_mono + s->cfg.report_interval_ns,
+                     on_interval_timer, s);
     on_send_timer(s);
 }
 
@@ -347,6 +505,7 @@ void tw_sender_close(tw_sender_t *s)
         return;
     tw_timer_cancel(s->loop, &s->send_timer);
     tw_timer_cancel(s->loop, &s->end_timer);
+    tw_timer_cancel(s->loop, &s->interval_timer);
     if (s->fd >= 0) {
         tw_loop_del(s->loop, &s->watch);
         close(s->fd);

@@ -16,18 +16,60 @@
 
 #define TW_PADDING_IMIX (-1)
 
+enum tw_schedule { TW_SCHEDULE_PERIODIC, TW_SCHEDULE_POISSON };
+enum tw_tsmode { TW_TS_SOFTWARE, TW_TS_USER, TW_TS_HARDWARE };
+
+/* What became of one packet, final once its timeout has passed. */
+typedef enum tw_pkt_status {
+    TW_PKT_OK,
+    TW_PKT_LOST,
+    TW_PKT_DUPLICATE, /* answered more than once */
+    TW_PKT_REORDERED, /* answered after a later-sent packet */
+    TW_PKT_LATE,      /* answered after the timeout */
+} tw_pkt_status_t;
+
+typedef struct tw_packet_record {
+    uint32_t seq;
+    tw_pkt_status_t status;
+    tw_time_t t1, t2, t3, t4;        /* 0 when unknown (lost) */
+    uint64_t ntp1, ntp2, ntp3, ntp4; /* as on the wire (t1: the Timestamp we sent) */
+    int ttl_out, ttl_in;             /* -1 unknown */
+    int tos_in;                      /* TOS / Traffic Class of the reply, -1 unknown */
+    uint32_t size;                   /* octets sent (UDP payload) */
+} tw_packet_record_t;
+
+/* One --report-interval line. */
+typedef struct tw_interval {
+    double start_s, end_s;         /* since the first packet */
+    uint64_t sent, received, lost; /* in the interval (lost: by the time of the line) */
+    int64_t rtt_min, rtt_max;      /* ns; valid when received > 0 */
+    double rtt_mean;
+    int64_t rtt_last;
+} tw_interval_t;
+
 typedef struct tw_sender_cfg {
     struct sockaddr_storage local, remote;
     socklen_t local_len, remote_len;
     tw_sockopts_t sockopts;
-    uint32_t count;      /* packets to send, >= 1 */
-    int64_t interval_ns; /* gap between packets */
-    int padding;         /* octets after the 14-octet header, or TW_PADDING_IMIX */
-    bool stamp;          /* RFC 8762 STAMP packets instead of TWAMP light */
-    uint16_t ssid;       /* STAMP Session Identifier */
-    int64_t timeout_ns;  /* wait this long after the last send */
+    uint32_t count;      /* packets to send; 0 = until duration or stopped */
+    int64_t duration_ns; /* stop sending after this long; 0 = no limit */
+    int64_t interval_ns; /* gap between packets (the mean gap for Poisson) */
+    enum tw_schedule schedule;
+    uint64_t seed; /* Poisson and IMIX random numbers; 0 = from the clock */
+    int padding;   /* octets after the 14-octet header, or TW_PADDING_IMIX */
+    bool stamp;    /* RFC 8762 STAMP packets instead of TWAMP light */
+    uint16_t ssid; /* STAMP Session Identifier */
+    bool ptp;      /* send PTPv2 timestamps (Z = 1) instead of NTP */
+    enum tw_tsmode tsmode;
+    int64_t timeout_ns; /* wait this long after the last send; later replies are late */
     void (*on_done)(void *arg);
     void *on_done_arg;
+    /* Optional: every packet's final record, in sequence order (--csv). */
+    void (*on_packet)(void *arg, const tw_packet_record_t *rec);
+    /* Optional: every report_interval_ns while sending (--report-interval). */
+    void (*on_interval)(void *arg, const tw_interval_t *iv);
+    int64_t report_interval_ns;
+    void *hook_arg;
 } tw_sender_cfg_t;
 
 typedef struct tw_sender_result {
@@ -42,6 +84,9 @@ typedef struct tw_sender_result {
     uint64_t tx_kernel; /* packets whose t1 is the kernel's transmit timestamp */
     uint64_t rx_kernel; /* replies whose t4 is the kernel's receive timestamp */
     bool interrupted;   /* stopped before the end (tw_sender_stop) */
+    uint64_t seed;      /* the random seed used (to repeat a Poisson run) */
+    int64_t last_rtt;   /* the latest round trip, ns (progress display) */
+    double elapsed_s;   /* from the first packet to the end */
     int fatal_errno;    /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
     char fatal[256];
 } tw_sender_result_t;
