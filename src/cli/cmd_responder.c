@@ -12,6 +12,7 @@
 #include "log.h"
 #include "loop.h"
 #include "opts.h"
+#include "privileges.h"
 #include "reflector.h"
 
 static const char responder_help[] =
@@ -33,6 +34,10 @@ static const char responder_help[] =
     "                        per sender (direction-specific loss is then unknown)\n"
     "  --max-senders N       per-sender state entries; the least recently seen\n"
     "                        sender is forgotten first (default: 65536)\n"
+    "  --allow CIDR          only answer sources in this prefix (repeatable, e.g.\n"
+    "                        --allow 192.0.2.0/24 --allow 2001:db8::/32); others are\n"
+    "                        counted and dropped (default: answer everyone)\n"
+    "  --user NAME           after binding, drop root privileges to this user\n"
     "\n"
     "IP socket options:\n"
     "  --tos type-of-service TOS / Traffic Class octet of replies 0..255 (default: 0)\n"
@@ -50,6 +55,8 @@ static const char responder_help[] =
     "  -h, --help            show this help and exit\n"
     "\n"
     "Ctrl-C (SIGINT) or SIGTERM stops the responder and logs its counters.\n";
+
+enum { OPT_R_ALLOW = 500, OPT_R_USER };
 
 struct responder {
     tw_loop_t *loop;
@@ -75,8 +82,13 @@ int cmd_responder(int argc, char **argv)
         {"timer", required_argument, NULL, OPT_TIMER},
         {"stateless", no_argument, NULL, OPT_STATELESS},
         {"max-senders", required_argument, NULL, OPT_MAX_SENDERS},
+        {"allow", required_argument, NULL, OPT_R_ALLOW},
+        {"user", required_argument, NULL, OPT_R_USER},
         {NULL, 0, NULL, 0},
     };
+    static tw_acl_t allow;
+    const char *user = NULL;
+    char aerr[256];
     const char *cmd = "responder";
     cli_common_t c;
     cli_common_init(&c, cmd);
@@ -105,6 +117,13 @@ int cmd_responder(int argc, char **argv)
         case OPT_MAX_SENDERS:
             cfg.max_senders = (uint32_t)cli_int(cmd, "--max-senders", optarg, 1, 1 << 24);
             break;
+        case OPT_R_ALLOW:
+            if (tw_acl_add(&allow, optarg, aerr, sizeof aerr) < 0)
+                cli_usage_error(cmd, "--allow: %s", aerr);
+            break;
+        case OPT_R_USER:
+            user = optarg;
+            break;
         default:
             cli_bad_option(cmd, argc, argv);
         }
@@ -122,6 +141,7 @@ int cmd_responder(int argc, char **argv)
     if (tw_addr_parse(local, 20001, &spec, err, sizeof err) < 0)
         cli_usage_error(cmd, "local address '%s': %s", local, err);
     cfg.sockopts = cli_sockopts(&c);
+    cfg.allow = &allow;
     cfg.sockopts.bufsize = 4 << 20;
 
     tw_loop_t *loop = tw_loop_new();
@@ -149,6 +169,9 @@ int cmd_responder(int argc, char **argv)
             cli_fail("%s", err);
     }
 
+    if (user)
+        cli_drop_privileges(user);
+
     struct responder r = {.loop = loop};
     r.sigfd = cli_signalfd();
     if (r.sigfd < 0 || tw_loop_add(loop, &r.watch, r.sigfd, EPOLLIN, on_signal, &r) < 0)
@@ -164,10 +187,11 @@ int cmd_responder(int argc, char **argv)
         cli_fail("event loop failed: %s", strerror(errno));
     const tw_reflector_counters_t *k = tw_reflector_counters(refl);
     tw_notice("TWL session reflector stopped: %llu received, %llu reflected, %llu too short, "
-              "%llu truncated, %llu send errors, %llu senders forgotten",
+              "%llu truncated, %llu send errors, %llu senders forgotten, %llu denied by --allow",
               (unsigned long long)k->received, (unsigned long long)k->reflected,
               (unsigned long long)k->too_short, (unsigned long long)k->truncated,
-              (unsigned long long)k->send_errors, (unsigned long long)k->senders_evicted);
+              (unsigned long long)k->send_errors, (unsigned long long)k->senders_evicted,
+              (unsigned long long)k->denied);
     tw_reflector_close(refl);
     close(r.sigfd);
     tw_loop_free(loop);

@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "ntptime.h"
 #include "opts.h"
+#include "privileges.h"
 
 static const char server_help[] =
     "usage: twampy server [options] [local-ip:port]\n"
@@ -37,6 +38,8 @@ static const char server_help[] =
     "  --max-total-sessions N  test sessions in all (default: 1024)\n"
     "  --servwait sec        close a control connection with neither control\n"
     "                        messages nor test packets for this long (default: 900)\n"
+    "  --allow CIDR          only these clients and senders (repeatable); others\n"
+    "                        are refused (default: everyone)\n"
     "  --user NAME           after binding, drop root privileges to this user and\n"
     "                        its group (refuses to run on as root if it cannot)\n"
     "  --ttl time-to-live    TTL / Hop Limit of reflected packets (default: 64)\n"
@@ -55,6 +58,7 @@ enum {
     OPT_MAX_TOTAL,
     OPT_SERVWAIT,
     OPT_USER,
+    OPT_ALLOW,
 };
 
 struct server_run {
@@ -73,22 +77,6 @@ static void on_signal(void *arg, uint32_t events)
     tw_loop_stop(r->loop);
 }
 
-static void drop_privileges(const char *user)
-{
-    struct passwd *pw = getpwnam(user);
-    if (!pw)
-        cli_fail("--user %s: no such user", user);
-    if (setgroups(0, NULL) < 0 && errno != EPERM)
-        cli_fail("--user %s: cannot drop supplementary groups: %s", user, strerror(errno));
-    if (setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
-        cli_fail("--user %s: cannot switch to uid %u gid %u: %s", user, (unsigned)pw->pw_uid,
-                 (unsigned)pw->pw_gid, strerror(errno));
-    if (pw->pw_uid != 0 && (setuid(0) == 0 || geteuid() == 0))
-        cli_fail("--user %s: root privileges could not be dropped", user);
-    tw_notice("Running as user %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid,
-              (unsigned)pw->pw_gid);
-}
-
 int cmd_server(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -99,6 +87,7 @@ int cmd_server(int argc, char **argv)
         {"max-total-sessions", required_argument, NULL, OPT_MAX_TOTAL},
         {"servwait", required_argument, NULL, OPT_SERVWAIT},
         {"user", required_argument, NULL, OPT_USER},
+        {"allow", required_argument, NULL, OPT_ALLOW},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "server";
@@ -150,6 +139,12 @@ int cmd_server(int argc, char **argv)
         case OPT_USER:
             user = optarg;
             break;
+        case OPT_ALLOW: {
+            char aerr[256];
+            if (tw_acl_add(&cfg.allow, optarg, aerr, sizeof aerr) < 0)
+                cli_usage_error(cmd, "--allow: %s", aerr);
+            break;
+        }
         default:
             cli_bad_option(cmd, argc, argv);
         }
@@ -190,7 +185,7 @@ int cmd_server(int argc, char **argv)
             cli_fail("%s", err);
     }
     if (user)
-        drop_privileges(user);
+        cli_drop_privileges(user);
 
     struct server_run r = {.loop = loop};
     r.sigfd = cli_signalfd();
@@ -206,10 +201,10 @@ int cmd_server(int argc, char **argv)
         cli_fail("event loop failed: %s", strerror(errno));
     const tw_ctrl_server_counters_t *k = tw_ctrl_server_counters(srv);
     tw_notice("TWAMP server stopped: %llu connections (%llu refused, %llu closed for protocol "
-              "errors), %llu sessions accepted, %llu refused",
+              "errors), %llu sessions accepted, %llu refused, %llu connections denied by --allow",
               (unsigned long long)k->connections, (unsigned long long)k->connections_refused,
               (unsigned long long)k->protocol_errors, (unsigned long long)k->sessions_accepted,
-              (unsigned long long)k->sessions_refused);
+              (unsigned long long)k->sessions_refused, (unsigned long long)k->connections_denied);
     tw_ctrl_server_close(srv);
     close(r.sigfd);
     tw_loop_free(loop);

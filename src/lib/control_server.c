@@ -404,6 +404,7 @@ static int on_request(struct conn *c)
     rc.only_from = snd;
     rc.inactive = true;
     rc.batch = srv->batch;
+    rc.allow = &srv->cfg.allow;
     char err[256];
     if (bind_session(srv, s, &rc, rq.receiver_port, err, sizeof err) < 0) {
         free(s);
@@ -616,6 +617,13 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     unmap(&peer);
     char name[TW_ADDRSTRLEN];
     tw_addr_str((struct sockaddr *)&peer, name, sizeof name);
+    if (peer.ss_family != AF_UNIX && peer.ss_family != AF_UNSPEC &&
+        !tw_acl_allows(&srv->cfg.allow, (struct sockaddr *)&peer)) {
+        srv->ctr.connections_denied++;
+        tw_notice("Connection from %s refused: not covered by --allow", name);
+        close(fd);
+        return -1;
+    }
     if (srv->ctr.active_connections >= srv->cfg.max_connections) {
         /* Modes 0: "the server does not wish to communicate" (RFC 4656 §3.1). */
         srv->ctr.connections_refused++;

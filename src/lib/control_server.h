@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "acl.h"
 #include "control_wire.h"
 #include "loop.h"
 
@@ -26,11 +27,13 @@ typedef struct tw_ctrl_server_cfg {
     int64_t max_timeout_ns;    /* refuse sessions asking for a longer Timeout */
     uint32_t max_padding;      /* refuse sessions announcing more padding */
     int ttl;                   /* TTL / Hop Limit of reflected packets */
+    tw_acl_t allow;            /* only these clients and senders (empty: everyone) */
 } tw_ctrl_server_cfg_t;
 
 typedef struct tw_ctrl_server_counters {
     uint64_t connections;         /* accepted */
     uint64_t connections_refused; /* over --max-connections */
+    uint64_t connections_denied;  /* from a source --allow does not cover */
     uint64_t protocol_errors;     /* connections closed for a bad message */
     uint64_t sessions_accepted;
     uint64_t sessions_refused;

@@ -189,6 +189,10 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t
         r->ctr.inactive++;
         return false;
     }
+    if (!tw_acl_allows(r->cfg.allow, (struct sockaddr *)&p->peer)) {
+        r->ctr.denied++;
+        return false;
+    }
     if (r->cfg.only_from.ss_family != AF_UNSPEC && !same_host(&r->cfg.only_from, &p->peer)) {
         r->ctr.foreign++;
         if (tw_log_on(TW_LOG_INFO)) {

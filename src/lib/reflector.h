@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "acl.h"
 #include "loop.h"
 #include "net.h"
 
@@ -22,8 +23,9 @@ typedef struct tw_reflector_cfg {
     /* A TWAMP session's reflector: only this sender address (port ignored, for
      * NAT) gets replies; AF_UNSPEC (zeroed) means anyone. */
     struct sockaddr_storage only_from;
-    bool inactive;     /* start inactive: drop everything until activated */
-    tw_batch_t *batch; /* shared receive batch (not owned), or NULL for an own one */
+    bool inactive;         /* start inactive: drop everything until activated */
+    const tw_acl_t *allow; /* only these sources get replies (NULL or empty: all) */
+    tw_batch_t *batch;     /* shared receive batch (not owned), or NULL for an own one */
 } tw_reflector_cfg_t;
 
 typedef struct tw_reflector_counters {
@@ -35,6 +37,7 @@ typedef struct tw_reflector_counters {
     uint64_t senders_evicted;
     uint64_t inactive;    /* arrived while the session was not started */
     uint64_t foreign;     /* from an address that is not the session's sender */
+    uint64_t denied;      /* from a source --allow does not cover */
     int64_t last_rx_mono; /* tw_mono_now() of the last datagram, 0 if none */
 } tw_reflector_counters_t;
 

@@ -1,0 +1,87 @@
+#include "acl.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tw_acl_add(tw_acl_t *acl, const char *cidr, char *err, size_t errlen)
+{
+    if (acl->n >= TW_ACL_MAX) {
+        snprintf(err, errlen, "at most %d --allow prefixes", TW_ACL_MAX);
+        return -1;
+    }
+    char host[64];
+    const char *slash = strchr(cidr, '/');
+    size_t hl = slash ? (size_t)(slash - cidr) : strlen(cidr);
+    if (hl == 0 || hl >= sizeof host) {
+        snprintf(err, errlen, "'%s' is not an address or prefix", cidr);
+        return -1;
+    }
+    memcpy(host, cidr, hl);
+    host[hl] = 0;
+    int family, maxbits;
+    uint8_t addr[16] = {0};
+    if (inet_pton(AF_INET, host, addr) == 1) {
+        family = AF_INET;
+        maxbits = 32;
+    } else if (inet_pton(AF_INET6, host, addr) == 1) {
+        family = AF_INET6;
+        maxbits = 128;
+    } else {
+        snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", host);
+        return -1;
+    }
+    int prefix = maxbits;
+    if (slash) {
+        char *end;
+        long v = strtol(slash + 1, &end, 10);
+        if (!slash[1] || *end || v < 0 || v > maxbits) {
+            snprintf(err, errlen, "'%s': the prefix length must be 0..%d", cidr, maxbits);
+            return -1;
+        }
+        prefix = (int)v;
+    }
+    acl->e[acl->n].family = family;
+    memcpy(acl->e[acl->n].addr, addr, 16);
+    acl->e[acl->n].prefix = prefix;
+    acl->n++;
+    return 0;
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *b, int bits)
+{
+    int full = bits / 8, rest = bits % 8;
+    if (memcmp(a, b, (size_t)full) != 0)
+        return false;
+    if (!rest)
+        return true;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return (a[full] & mask) == (b[full] & mask);
+}
+
+bool tw_acl_allows(const tw_acl_t *acl, const struct sockaddr *sa)
+{
+    if (!acl || acl->n == 0)
+        return true;
+    int family = sa->sa_family;
+    uint8_t addr[16] = {0};
+    if (family == AF_INET) {
+        memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a6)) {
+            family = AF_INET;
+            memcpy(addr, &a6->s6_addr[12], 4);
+        } else {
+            memcpy(addr, a6, 16);
+        }
+    } else {
+        return false;
+    }
+    for (int i = 0; i < acl->n; i++)
+        if (acl->e[i].family == family && prefix_match(acl->e[i].addr, addr, acl->e[i].prefix))
+            return true;
+    return false;
+}
