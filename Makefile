@@ -6,7 +6,7 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Debian packages the build and the tests need.
-DEB_PKGS := cmake make gcc libc6-dev pkg-config libcmocka-dev clang-format iproute2 iputils-ping
+DEB_PKGS := cmake make gcc libc6-dev pkg-config libssl-dev libcmocka-dev clang-format iproute2 iputils-ping
 
 .PHONY: all build run check test asan bench install deps format clean
 

@@ -55,6 +55,18 @@ fail() {
     echo "FAIL [$TEST_NAME]: $*" >&2
     exit 1
 }
+# fail_later MESSAGE: report a failed check but go on with the independent
+# checks after it; finish then fails the test.
+FAILED_LATER=0
+fail_later() {
+    echo "FAIL [$TEST_NAME]: $*" >&2
+    FAILED_LATER=$((FAILED_LATER + 1))
+}
+# finish: the last line of a script: fails when a fail_later check failed.
+finish() {
+    [ "$FAILED_LATER" -eq 0 ] || fail "$FAILED_LATER check(s) failed, see the FAIL lines above"
+    note "$TEST_NAME: all checks passed"
+}
 
 have_ipv6() {
     [ -r /proc/net/if_inet6 ] && grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6
@@ -142,11 +154,12 @@ stop_responder() {
     [ -n "$COUNTERS" ] || fail "responder $name logged no counters line when stopped"
 }
 
-# expect_counters TEXT: the last stopped responder's counters line contains TEXT.
+# expect_counters TEXT: the last stopped responder's (or server's) counters
+# line contains TEXT.
 expect_counters() {
     case "$COUNTERS" in
     *"$1"*) ;;
-    *) fail "responder counters: expected '$1' in '$COUNTERS'" ;;
+    *) fail "counters: expected '$1' in '$COUNTERS'" ;;
     esac
 }
 
@@ -211,4 +224,164 @@ sender_ok() {
 dumped_sizes() {
     sed -n "s/.* DEBUG .*$2: [0-9a-f]*\(\.\.\.\)\{0,1\} (\([0-9][0-9]*\) bytes)\$/\2/p" \
         "$WORK/$1.err"
+}
+
+# ---- TWAMP-Control: server, controller, probe ------------------------------
+
+# now_ms: a wall clock in milliseconds, for "this took at most ..." checks.
+now_ms() {
+    local t=${EPOCHREALTIME/./}
+    echo $((t / 1000))
+}
+
+# re_of TEXT: TEXT as a regular expression (sed BRE or ERE) that matches
+# itself: 127.0.0.1 -> 127\.0\.0\.1, [::1]:862 -> \[::1\]:862.
+re_of() {
+    printf '%s' "$1" | sed 's/[].[]/\\&/g'
+}
+
+# wait_count NAME STREAM ERE N [SECS]: until N lines of $WORK/NAME.STREAM match
+# ERE. Fails when NAME exits with fewer or after SECS (default 20).
+wait_count() {
+    local name=$1 file=$WORK/$1.$2 re=$3 n=$4 deadline=$((SECONDS + ${5:-20}))
+    while [ "$(grep -cE -- "$re" "$file" 2>/dev/null)" -lt "$n" ]; do
+        if ! alive "${PID_OF[$name]}"; then
+            [ "$(grep -cE -- "$re" "$file" 2>/dev/null)" -ge "$n" ] && return 0
+            fail "$name exited before printing $n lines /$re/ on std$2"
+        fi
+        [ "$SECONDS" -lt "$deadline" ] ||
+            fail "$name printed $(grep -cE -- "$re" "$file") lines /$re/ on std$2, not $n, in time"
+        sleep 0.02
+    done
+}
+
+# log_has NAME ERE: a line of NAME's stderr (its log) matches ERE.
+log_has() {
+    grep -qE -- "$2" "$WORK/$1.err" ||
+        fail "$1 logged no line matching /$2/$(printf '\n  its last lines:\n%s' "$(tail -n 8 "$WORK/$1.err" | cut -c1-250)")"
+}
+
+# log_count NAME ERE: the number of lines of NAME's stderr that match ERE.
+log_count() {
+    grep -cE -- "$2" "$WORK/$1.err"
+}
+
+# start_server NAME [ARGS...]: twampy server ARGS in the background; waits for
+# its "TWAMP server listening on ADDR:PORT" line and sets PORT.
+start_server() {
+    local name=$1
+    shift
+    bg "$name" "$TWAMPY" server "$@"
+    wait_for "$name" err 'TWAMP server listening on '
+    PORT=$(sed -n 's/.*TWAMP server listening on .*:\([0-9][0-9]*\).*/\1/p' "$WORK/$name.err" |
+        head -n 1)
+    [ -n "$PORT" ] || fail "no port in server $name's ready line"
+}
+
+# server_answers NAME HOST PORT WHAT: server NAME on HOST:PORT still answers a
+# new connection with a greeting after WHAT; else fail, quoting the
+# sanitizer's report if it died of one. (The server is single-threaded: once it
+# has greeted a new client, it has handled everything sent to it before.)
+server_answers() {
+    local name=$1 host=$2 port=$3 what=$4 i why
+    if timeout --foreground -k 5 10 "$PROBE" tcp "$host" "$port" greeting close >/dev/null 2>&1 &&
+        alive "${PID_OF[$name]}"; then
+        return 0
+    fi
+    for ((i = 0; i < 250; i++)); do
+        alive "${PID_OF[$name]}" || break
+        sleep 0.02
+    done
+    why=$(grep -E 'ERROR: AddressSanitizer|runtime error|SUMMARY: ' "$WORK/$name.err" | head -n 3)
+    fail "server $name stopped answering after $what${why:+:$(printf '\n%s' "$why")}"
+}
+
+# stop_server NAME: SIGINT, exit status 0, its counters line in COUNTERS.
+stop_server() {
+    local name=$1
+    kill -INT "${PID_OF[$name]}"
+    bg_wait "$name"
+    [ "$BG_RC" -eq 0 ] || fail "server $name exited with $BG_RC after SIGINT, expected 0"
+    COUNTERS=$(grep -o 'TWAMP server stopped: .*' "$WORK/$name.err")
+    [ -n "$COUNTERS" ] || fail "server $name logged no counters line when stopped"
+}
+
+# expect_tables FILE N: the report in FILE has exactly N tables (N Outbound,
+# Inbound and Roundtrip rows), every row with 0.0% loss.
+expect_tables() {
+    local f=$1 n=$2 row got
+    for row in Outbound Inbound Roundtrip; do
+        got=$(grep -cE "^  $row: " "$f")
+        [ "$got" -eq "$n" ] ||
+            fail "$got '$row:' rows in the report, expected $n:$(printf '\n%s' "$(cat "$f")")"
+        got=$(grep -E "^  $row: " "$f" | grep -cvE ' 0\.0%$')
+        [ "$got" -eq 0 ] ||
+            fail "$got '$row:' rows without 0.0% loss:$(printf '\n%s' "$(cat "$f")")"
+    done
+    if grep -q 'NO STATS AVAILABLE' "$f"; then
+        fail "report says NO STATS AVAILABLE"
+    fi
+}
+
+# tables_for ARGS...: how many tables a controller run with ARGS prints (one, or
+# N + 1 with --sessions N).
+tables_for() {
+    local n=1 prev='' a
+    for a in "$@"; do
+        [ "$prev" = --sessions ] && n=$((a + 1))
+        prev=$a
+    done
+    echo "$n"
+}
+
+# controller_ok ARGS...: twampy controller ARGS exits 0, reports 0.0% loss in
+# every table and logs no error.
+controller_ok() {
+    expect_exit 0 "$TWAMPY" controller "$@"
+    expect_tables "$OUT" "$(tables_for "$@")"
+    if grep -qE 'twampy: error|ERROR|WARN' "$ERR"; then
+        fail "controller $* logged an error: $(grep -E 'error|ERROR|WARN' "$ERR" | head -n 3)"
+    fi
+}
+
+# start_controller NAME ARGS...: twampy controller ARGS in the background; waits
+# until its test runs (its "Session 1 accepted: reflector ..." line).
+declare -A CTL_ARGS=()
+start_controller() {
+    local name=$1
+    shift
+    bg "$name" "$TWAMPY" controller "$@"
+    CTL_ARGS[$name]="$*"
+    wait_for "$name" err 'Session 1 accepted: reflector '
+}
+
+# controller_done NAME: the background controller exits 0 with 0.0% loss.
+controller_done() {
+    local name=$1
+    bg_wait "$name"
+    [ "$BG_RC" -eq 0 ] ||
+        fail "controller $name exited with $BG_RC: $(grep 'error' "$WORK/$name.err" | head -n 3)"
+    # shellcheck disable=SC2086 # the arguments, split again
+    expect_tables "$WORK/$name.out" "$(tables_for ${CTL_ARGS[$name]})"
+}
+
+# start_probe NAME ERE ARGS...: twampy_probe ARGS in the background; waits for
+# a line of its stdout that matches ERE.
+start_probe() {
+    local name=$1 re=$2
+    shift 2
+    bg "$name" "$PROBE" "$@"
+    wait_for "$name" out "$re"
+}
+
+# probe_ok ARGS...: twampy_probe ARGS in the foreground exits 0 (its output in $OUT).
+probe_ok() {
+    run "$PROBE" "$@"
+    [ "$RC" -eq 0 ] || fail "twampy_probe $* exited with $RC: $(head -c 600 "$ERR")"
+}
+
+# out_has ERE: a line of the last foreground command's stdout matches.
+out_has() {
+    grep -qE -- "$1" "$OUT" ||
+        fail "no stdout line matching /$1/:$(printf '\n%s' "$(head -c 1500 "$OUT")")"
 }

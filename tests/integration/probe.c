@@ -11,6 +11,18 @@
  *   twampy_probe request HOST PORT [--expect-tos N] [--expect-ttl N] [--ttl N]
  *                        [--expect-rseq-stateless] [--stamp]
  *   twampy_probe srcaddr PORT [--to ADDR]
+ *   twampy_probe send HOST --port-file FILE [--count N] [--expect-tos N]
+ *                     [--expect-ttl N]
+ *       (an external Session-Sender: binds HOST:0, prints "bound to PORT", waits
+ *        for FILE to hold the reflector's port, then sends N TWAMP light requests
+ *        from PORT and checks the replies: "reply SEQ: len N tos N ttl N")
+ *   twampy_probe freeport HOST udp|tcp
+ *       (prints a port nothing is bound to right now)
+ *   twampy_probe tcp HOST PORT STEP...
+ *       (a TWAMP-Control client that follows a script; see cmd_tcp)
+ *   twampy_probe fakeserver HOST STEP...
+ *       (a scripted one-connection TWAMP server; prints "listening on PORT";
+ *        see cmd_fakeserver)
  *
  * Exit status: 0 every check passed, 1 a check failed (one "twampy_probe: FAIL:"
  * line on stderr says which), 2 usage error. Every receive is bounded by a poll()
@@ -19,6 +31,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,7 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ntptime.h"
@@ -43,6 +58,10 @@ static const char usage_text[] =
     "  twampy_probe request HOST PORT [--expect-tos N] [--expect-ttl N] [--ttl N]\n"
     "                       [--expect-rseq-stateless] [--stamp]\n"
     "  twampy_probe srcaddr PORT [--to ADDR]\n"
+    "  twampy_probe send HOST --port-file FILE [--count N] [--expect-tos N] [--expect-ttl N]\n"
+    "  twampy_probe freeport HOST udp|tcp\n"
+    "  twampy_probe tcp HOST PORT STEP...\n"
+    "  twampy_probe fakeserver HOST STEP...\n"
     "HOST is a loopback literal (127.0.0.0/8 or ::1, brackets allowed).\n";
 
 static const char *subcmd = "?";
@@ -630,6 +649,537 @@ static int cmd_srcaddr(int argc, char **argv)
     return 0;
 }
 
+/* ---- shared by send, tcp and fakeserver ---------------------------------- */
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static void set_port(struct addr *a, uint16_t port)
+{
+    if (a->ss.ss_family == AF_INET)
+        ((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
+    else
+        ((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
+}
+
+static bool same_addr(const struct sockaddr_storage *ss, const struct addr *a)
+{
+    if (ss->ss_family != a->ss.ss_family)
+        return false;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const struct sockaddr_in *)ss;
+        const struct sockaddr_in *y = (const struct sockaddr_in *)&a->ss;
+        return x->sin_addr.s_addr == y->sin_addr.s_addr && x->sin_port == y->sin_port;
+    }
+    const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)ss;
+    const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)&a->ss;
+    return !memcmp(&x->sin6_addr, &y->sin6_addr, 16) && x->sin6_port == y->sin6_port;
+}
+
+static uint16_t local_port(int fd)
+{
+    struct addr bound = {.len = sizeof bound.ss};
+    if (getsockname(fd, (struct sockaddr *)&bound.ss, &bound.len) < 0)
+        fail("getsockname: %s", strerror(errno));
+    return addr_port(&bound);
+}
+
+/* ---- send: an external Session-Sender ------------------------------------ */
+
+/* Wait (bounded) until file holds a port number ending in a newline: the test
+ * script writes it once it knows the reflector port the server gave out. */
+static uint16_t wait_port_file(const char *file)
+{
+    double deadline = mono_s() + 20;
+    for (;;) {
+        FILE *f = fopen(file, "r");
+        if (f) {
+            char line[32];
+            bool whole = fgets(line, sizeof line, f) && strchr(line, '\n');
+            fclose(f);
+            if (whole) {
+                line[strcspn(line, "\n")] = 0;
+                return (uint16_t)num("the port in --port-file", line, 1, 65535);
+            }
+        }
+        if (mono_s() > deadline)
+            fail("no port in %s within 20 s", file);
+        pause_ms(10);
+    }
+}
+
+static int cmd_send(int argc, char **argv)
+{
+    if (argc < 1)
+        usage("send takes HOST --port-file FILE [options]");
+    struct addr dst = make_addr(argv[0], "0");
+    const char *port_file = NULL;
+    long count = 3, expect_tos = -1, expect_ttl = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (i + 1 >= argc)
+            usage("%s needs a value (or is unknown)", o);
+        const char *v = argv[++i];
+        if (!strcmp(o, "--port-file"))
+            port_file = v;
+        else if (!strcmp(o, "--count"))
+            count = num(o, v, 1, 100000);
+        else if (!strcmp(o, "--expect-tos"))
+            expect_tos = num(o, v, 0, 255);
+        else if (!strcmp(o, "--expect-ttl"))
+            expect_ttl = num(o, v, 0, 255);
+        else
+            usage("unknown option '%s'", o);
+    }
+    if (!port_file)
+        usage("send needs --port-file FILE");
+    int fd = open_udp(&dst, 0); /* HOST:0 */
+    printf("bound to %u\n", local_port(fd));
+    fflush(stdout);
+    set_port(&dst, wait_port_file(port_file));
+
+    static uint8_t req[BUF_LEN], rep[BUF_LEN];
+    for (long i = 0; i < count; i++) {
+        char what[96], from[80], want[80];
+        snprintf(what, sizeof what, "request %ld of %ld to %s", i + 1, count,
+                 addr_str(&dst.ss, want, sizeof want));
+        uint64_t ts = build_request(req, TW_REFLECTOR_BASE_LEN, (uint32_t)i, 0);
+        send_to(fd, req, TW_REFLECTOR_BASE_LEN, &dst);
+        struct rx rx;
+        recv_or_fail(fd, rep, sizeof rep, &rx, what);
+        if (!same_addr(&rx.peer, &dst))
+            fail("%s: the reply came from %s", what, addr_str(&rx.peer, from, sizeof from));
+        if (rx.len != TW_REFLECTOR_BASE_LEN)
+            fail("%s: reply is %zu octets, expected %d", what, rx.len, TW_REFLECTOR_BASE_LEN);
+        check_reply_header(rep, rx.len, (uint32_t)i, ts, what);
+        tw_reflector_pkt_t r;
+        tw_reflector_decode(rep, rx.len, &r);
+        if (r.seq != (uint32_t)i)
+            fail("%s: reflector sequence number %" PRIu32 ", expected %ld", what, r.seq, i);
+        if (expect_tos >= 0 && rx.tos != expect_tos)
+            fail("%s: reply TOS/Traffic Class %d on the wire, expected %ld", what, rx.tos,
+                 expect_tos);
+        if (expect_ttl >= 0 && rx.ttl != expect_ttl)
+            fail("%s: reply TTL/Hop Limit %d on the wire, expected %ld", what, rx.ttl, expect_ttl);
+        printf("reply %ld: len %zu tos %d ttl %d\n", i, rx.len, rx.tos, rx.ttl);
+    }
+    printf("send: %ld replies checked (tos %ld, ttl %ld)\n", count, expect_tos, expect_ttl);
+    close(fd);
+    return 0;
+}
+
+/* ---- freeport ------------------------------------------------------------ */
+
+static int cmd_freeport(int argc, char **argv)
+{
+    if (argc != 2 || (strcmp(argv[1], "udp") && strcmp(argv[1], "tcp")))
+        usage("freeport takes HOST udp|tcp");
+    struct addr a = make_addr(argv[0], "0");
+    int fd = socket(a.ss.ss_family, (strcmp(argv[1], "tcp") ? SOCK_DGRAM : SOCK_STREAM), 0);
+    if (fd < 0)
+        fail("socket: %s", strerror(errno));
+    if (bind(fd, (const struct sockaddr *)&a.ss, a.len) < 0)
+        fail("bind: %s", strerror(errno));
+    printf("%u\n", local_port(fd));
+    close(fd);
+    return 0;
+}
+
+/* ---- TWAMP-Control over TCP: helpers -------------------------------------- */
+
+#define CTRL_TIMEOUT_MS 10000
+
+static volatile sig_atomic_t got_term;
+static void on_term(int sig)
+{
+    (void)sig;
+    got_term = 1;
+}
+
+/* One write (slow: one octet per write, 2 ms apart, so that the peer reads the
+ * message in pieces). */
+static void tcp_send(int fd, const uint8_t *buf, size_t len, bool slow, const char *what)
+{
+    if (!slow) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+        if (n != (ssize_t)len)
+            fail("sending %s (%zu octets): %s", what, len, n < 0 ? strerror(errno) : "short write");
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (send(fd, buf + i, 1, MSG_NOSIGNAL) != 1)
+            fail("sending %s one octet per write: octet %zu of %zu: %s", what, i + 1, len,
+                 strerror(errno));
+        pause_ms(2);
+    }
+}
+
+/* Read exactly len octets within CTRL_TIMEOUT_MS. */
+static void tcp_recv(int fd, uint8_t *buf, size_t len, const char *what)
+{
+    size_t have = 0;
+    double deadline = mono_s() + CTRL_TIMEOUT_MS / 1000.0;
+    while (have < len) {
+        int left = (int)((deadline - mono_s()) * 1000);
+        if (left <= 0)
+            fail("%s: %zu of %zu octets within %d ms", what, have, len, CTRL_TIMEOUT_MS);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, left);
+        if (r < 0 && errno != EINTR)
+            fail("poll: %s", strerror(errno));
+        if (r <= 0)
+            continue;
+        ssize_t n = recv(fd, buf + have, len - have, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            fail("%s: recv after %zu of %zu octets: %s", what, have, len, strerror(errno));
+        if (n == 0)
+            fail("%s: the peer closed the connection after %zu of %zu octets", what, have, len);
+        have += (size_t)n;
+    }
+}
+
+/* Wait up to secs for the peer to close the connection (EOF or reset). Returns
+ * the seconds it took, -1 on timeout, -2 on SIGTERM/SIGINT (if stop_on_term);
+ * octets that arrive meanwhile are counted in *extra. */
+static double tcp_wait_eof(int fd, double secs, size_t *extra, bool stop_on_term)
+{
+    double t0 = mono_s(), deadline = t0 + secs;
+    *extra = 0;
+    for (;;) {
+        if (stop_on_term && got_term)
+            return -2;
+        int left = (int)((deadline - mono_s()) * 1000);
+        if (left <= 0)
+            return -1;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, left);
+        if (r < 0 && errno != EINTR)
+            fail("poll: %s", strerror(errno));
+        if (r <= 0)
+            continue;
+        uint8_t b[4096];
+        ssize_t n = recv(fd, b, sizeof b, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0 || (n < 0 && errno == ECONNRESET))
+            return mono_s() - t0;
+        if (n < 0)
+            fail("recv: %s", strerror(errno));
+        *extra += (size_t)n;
+    }
+}
+
+static size_t parse_hex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = strlen(hex);
+    if (n % 2 || n / 2 > cap)
+        usage("hex '%.40s...' needs an even number of digits, at most %zu octets", hex, cap);
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            usage("'%.40s...' is not hex", hex);
+        out[i] = (uint8_t)v;
+    }
+    return n / 2;
+}
+
+/* A step "name" or "name=value": is it name, and its value (NULL when none). */
+static bool step_is(const char *step, const char *name, const char **val)
+{
+    size_t n = strlen(name);
+    if (strncmp(step, name, n) != 0)
+        return false;
+    if (step[n] == 0) {
+        *val = NULL;
+        return true;
+    }
+    if (step[n] == '=') {
+        *val = step + n + 1;
+        return true;
+    }
+    return false;
+}
+
+/* Messages built by hand from RFC 4656 §3 / RFC 5357 §3 (see WIRE.md), not with
+ * twampy's own codecs, so that a codec mistake cannot hide itself. */
+static void build_request_session(uint8_t m[112], int family, uint16_t sender_port)
+{
+    memset(m, 0, 112);
+    m[0] = 5;                          /* Request-TW-Session */
+    m[1] = family == AF_INET6 ? 6 : 4; /* IPVN; Conf-Sender/Receiver 0 */
+    tw_put16(m + 12, sender_port);     /* receiver port 0: any; addresses 0 */
+    tw_put32(m + 64, 27);              /* padding length */
+    tw_put64(m + 68, ntp_now());       /* start time */
+    tw_put64(m + 76, 1ull << 32);      /* timeout 1 s */
+}
+
+/* ---- tcp: a scripted TWAMP-Control client --------------------------------- */
+
+/* twampy_probe tcp HOST PORT STEP...: connects, prints "connected from PORT",
+ * then runs the steps in order, printing one line for each:
+ *   greeting[=MODES]   read the 64-octet Server Greeting ("greeting modes M")
+ *   setup[=MODE]       send a Set-Up-Response (mode 1 by default)
+ *   serverstart[=A]    read Server-Start ("server-start accept A")
+ *   request            send a Request-TW-Session (receiver port 0) in one write
+ *   request-slow       the same, one octet per write
+ *   half-request       its first 56 octets only
+ *   accept[=A]         read Accept-Session ("accept-session accept A port P")
+ *   start, startack[=A], stop   Start-Sessions, read Start-Ack, Stop-Sessions (1)
+ *   hex=HEX, hexslow=HEX        raw octets, in one write / one per write
+ *   eof=SECS           the server must close within SECS ("closed by the server
+ *                      after S s, N octets before")
+ *   open=SECS          the server must keep it open SECS, sending nothing
+ *   hold               prints "holding" and waits for SIGTERM/SIGINT ("released");
+ *                      the server closing it first is a failure
+ *   close              close the connection
+ * =VALUE checks what was read. */
+static int cmd_tcp(int argc, char **argv)
+{
+    if (argc < 3)
+        usage("tcp takes HOST PORT STEP...");
+    struct addr dst = make_addr(argv[0], argv[1]);
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
+    int fd = socket(dst.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        fail("socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (const struct sockaddr *)&dst.ss, dst.len) < 0)
+        fail("connect: %s", strerror(errno));
+    printf("connected from %u\n", local_port(fd));
+    fflush(stdout);
+    static uint8_t b[65536];
+    for (int i = 2; i < argc; i++) {
+        const char *st = argv[i], *v;
+        if (step_is(st, "greeting", &v)) {
+            tcp_recv(fd, b, 64, "Server Greeting");
+            uint32_t modes = tw_get32(b + 12);
+            printf("greeting modes %" PRIu32 "\n", modes);
+            if (v && modes != (uint32_t)num("greeting", v, 0, UINT32_MAX))
+                fail("Server Greeting modes %" PRIu32 ", expected %s", modes, v);
+        } else if (step_is(st, "setup", &v)) {
+            memset(b, 0, 164);
+            uint32_t mode = v ? (uint32_t)num("setup", v, 0, UINT32_MAX) : 1;
+            tw_put32(b, mode);
+            tcp_send(fd, b, 164, false, "Set-Up-Response");
+            printf("sent set-up-response mode %" PRIu32 "\n", mode);
+        } else if (step_is(st, "serverstart", &v)) {
+            tcp_recv(fd, b, 48, "Server-Start");
+            printf("server-start accept %u\n", b[15]);
+            if (v && b[15] != num("serverstart", v, 0, 255))
+                fail("Server-Start accept %u, expected %s", b[15], v);
+        } else if (step_is(st, "request", &v) || step_is(st, "request-slow", &v) ||
+                   step_is(st, "half-request", &v)) {
+            bool slow = !strcmp(st, "request-slow"), half = !strcmp(st, "half-request");
+            build_request_session(b, dst.ss.ss_family, local_port(fd));
+            tcp_send(fd, b, half ? 56 : 112, slow, "Request-TW-Session");
+            printf("sent %s of request-tw-session%s\n", half ? "56 of 112 octets" : "112 octets",
+                   slow ? ", one octet per write" : "");
+        } else if (step_is(st, "accept", &v)) {
+            tcp_recv(fd, b, 48, "Accept-Session");
+            printf("accept-session accept %u port %u\n", b[0], tw_get16(b + 2));
+            if (v && b[0] != num("accept", v, 0, 255))
+                fail("Accept-Session accept %u, expected %s", b[0], v);
+            if (b[0] == 0 && tw_get16(b + 2) == 0)
+                fail("Accept-Session accepted the session on port 0");
+        } else if (step_is(st, "start", &v)) {
+            memset(b, 0, 32);
+            b[0] = 2;
+            tcp_send(fd, b, 32, false, "Start-Sessions");
+            printf("sent start-sessions\n");
+        } else if (step_is(st, "startack", &v)) {
+            tcp_recv(fd, b, 32, "Start-Ack");
+            printf("start-ack accept %u\n", b[0]);
+            if (v && b[0] != num("startack", v, 0, 255))
+                fail("Start-Ack accept %u, expected %s", b[0], v);
+        } else if (step_is(st, "stop", &v)) {
+            memset(b, 0, 32);
+            b[0] = 3;
+            tw_put32(b + 4, 1);
+            tcp_send(fd, b, 32, false, "Stop-Sessions");
+            printf("sent stop-sessions\n");
+        } else if (step_is(st, "hex", &v) || step_is(st, "hexslow", &v)) {
+            if (!v)
+                usage("%s needs =HEX", st);
+            size_t n = parse_hex(v, b, sizeof b);
+            tcp_send(fd, b, n, !strncmp(st, "hexslow", 7), "raw octets");
+            printf("sent %zu raw octets%s\n", n, !strncmp(st, "hexslow", 7) ? ", one per write" : "");
+        } else if (step_is(st, "eof", &v) && v) {
+            double secs = (double)num("eof", v, 1, 60), t;
+            size_t extra;
+            if ((t = tcp_wait_eof(fd, secs, &extra, false)) < 0)
+                fail("the server did not close the connection within %.0f s", secs);
+            printf("closed by the server after %.3f s, %zu octets before\n", t, extra);
+        } else if (step_is(st, "open", &v) && v) {
+            double secs = strtod(v, NULL), t;
+            size_t extra;
+            if ((t = tcp_wait_eof(fd, secs, &extra, false)) >= 0)
+                fail("the server closed the connection after %.3f s (%zu octets before)", t,
+                     extra);
+            if (extra)
+                fail("the server sent %zu unexpected octets", extra);
+            printf("still open after %s s\n", v);
+        } else if (step_is(st, "hold", &v)) {
+            printf("holding\n");
+            fflush(stdout);
+            size_t extra;
+            double t = tcp_wait_eof(fd, 60, &extra, true);
+            if (t >= 0)
+                fail("the server closed a held connection after %.3f s", t);
+            if (t == -1)
+                fail("held for 60 s without being released");
+            printf("released%s\n", extra ? " (the server sent octets meanwhile)" : "");
+        } else if (step_is(st, "close", &v)) {
+            close(fd);
+            fd = -1;
+            printf("closed\n");
+        } else {
+            usage("unknown tcp step '%s'", st);
+        }
+        fflush(stdout);
+        if (fd < 0 && i + 1 < argc)
+            usage("no step may follow close");
+    }
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+/* ---- fakeserver: a scripted TWAMP server ---------------------------------- */
+
+/* twampy_probe fakeserver HOST STEP...: listens on HOST:0 (TCP), prints
+ * "listening on PORT", takes one connection and runs the steps:
+ *   greeting=MODES     send a Server Greeting offering MODES
+ *   hex=HEX            send raw octets
+ *   setup[=MODE]       read a Set-Up-Response ("set-up-response mode M")
+ *   serverstart=A      send Server-Start with Accept A
+ *   request            read a Request-TW-Session ("request-tw-session ipvn V
+ *                      sender port S receiver port R padding P type-p 0xT")
+ *   accept=A[:PORT]    send Accept-Session with Accept A and port PORT (default 9)
+ *   startsessions, startack=A, stopsessions   read / send / read
+ *   slow               send every later message one octet per write
+ *   close              close the connection and exit at once
+ * Without close it then waits up to 30 s for the client to close ("client
+ * closed after S s, N more octets"). */
+static int cmd_fakeserver(int argc, char **argv)
+{
+    if (argc < 1)
+        usage("fakeserver takes HOST STEP...");
+    struct addr local = make_addr(argv[0], "0");
+    int lfd = socket(local.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (lfd < 0)
+        fail("socket: %s", strerror(errno));
+    if (bind(lfd, (const struct sockaddr *)&local.ss, local.len) < 0 || listen(lfd, 4) < 0)
+        fail("bind/listen: %s", strerror(errno));
+    printf("listening on %u\n", local_port(lfd));
+    fflush(stdout);
+    struct pollfd p = {.fd = lfd, .events = POLLIN};
+    if (poll(&p, 1, 20000) != 1)
+        fail("no connection within 20 s");
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0)
+        fail("accept: %s", strerror(errno));
+    close(lfd);
+    printf("connection accepted\n");
+    fflush(stdout);
+    static uint8_t b[65536];
+    bool slow = false;
+    for (int i = 1; i < argc; i++) {
+        const char *st = argv[i], *v;
+        if (step_is(st, "slow", &v)) {
+            slow = true;
+            printf("sending one octet per write from now on\n");
+        } else if (step_is(st, "greeting", &v) && v) {
+            memset(b, 0, 64);
+            tw_put32(b + 12, (uint32_t)num("greeting", v, 0, UINT32_MAX));
+            for (int k = 16; k < 48; k++)
+                b[k] = (uint8_t)(k * 37 + 11); /* challenge and salt */
+            tw_put32(b + 48, 1024);             /* count */
+            tcp_send(fd, b, 64, slow, "Server Greeting");
+            printf("sent greeting modes %s\n", v);
+        } else if (step_is(st, "hex", &v) && v) {
+            size_t n = parse_hex(v, b, sizeof b);
+            tcp_send(fd, b, n, slow, "raw octets");
+            printf("sent %zu raw octets\n", n);
+        } else if (step_is(st, "setup", &v)) {
+            tcp_recv(fd, b, 164, "Set-Up-Response");
+            printf("set-up-response mode %" PRIu32 "\n", tw_get32(b));
+            if (v && tw_get32(b) != (uint32_t)num("setup", v, 0, UINT32_MAX))
+                fail("Set-Up-Response mode %" PRIu32 ", expected %s", tw_get32(b), v);
+        } else if (step_is(st, "serverstart", &v) && v) {
+            memset(b, 0, 48);
+            b[15] = (uint8_t)num("serverstart", v, 0, 255);
+            for (int k = 16; k < 32; k++)
+                b[k] = (uint8_t)k; /* Server-IV */
+            tw_put64(b + 32, ntp_now());
+            tcp_send(fd, b, 48, slow, "Server-Start");
+            printf("sent server-start accept %s\n", v);
+        } else if (step_is(st, "request", &v)) {
+            tcp_recv(fd, b, 112, "Request-TW-Session");
+            printf("request-tw-session command %u ipvn %u sender port %u receiver port %u "
+                   "padding %" PRIu32 " type-p 0x%08" PRIx32 "\n",
+                   b[0], b[1] & 0x0f, tw_get16(b + 12), tw_get16(b + 14), tw_get32(b + 64),
+                   tw_get32(b + 84));
+        } else if (step_is(st, "accept", &v) && v) {
+            unsigned a, port = 9;
+            char extra;
+            int n = sscanf(v, "%u:%u%c", &a, &port, &extra);
+            if ((n != 1 && n != 2) || a > 255 || port > 65535)
+                usage("accept=A[:PORT], not '%s'", v);
+            memset(b, 0, 48);
+            b[0] = (uint8_t)a;
+            tw_put16(b + 2, (uint16_t)port);
+            for (int k = 4; k < 20; k++)
+                b[k] = (uint8_t)(k * 13); /* SID */
+            tcp_send(fd, b, 48, slow, "Accept-Session");
+            printf("sent accept-session accept %u port %u\n", a, port);
+        } else if (step_is(st, "startsessions", &v)) {
+            tcp_recv(fd, b, 32, "Start-Sessions");
+            printf("start-sessions command %u\n", b[0]);
+            if (b[0] != 2)
+                fail("expected Start-Sessions (command 2), got command %u", b[0]);
+        } else if (step_is(st, "startack", &v) && v) {
+            memset(b, 0, 32);
+            b[0] = (uint8_t)num("startack", v, 0, 255);
+            tcp_send(fd, b, 32, slow, "Start-Ack");
+            printf("sent start-ack accept %s\n", v);
+        } else if (step_is(st, "stopsessions", &v)) {
+            tcp_recv(fd, b, 32, "Stop-Sessions");
+            printf("stop-sessions command %u sessions %" PRIu32 "\n", b[0], tw_get32(b + 4));
+            if (b[0] != 3)
+                fail("expected Stop-Sessions (command 3), got command %u", b[0]);
+        } else if (step_is(st, "close", &v)) {
+            close(fd);
+            printf("closed\n");
+            return 0;
+        } else {
+            usage("unknown fakeserver step '%s'", st);
+        }
+        fflush(stdout);
+    }
+    size_t extra;
+    double t = tcp_wait_eof(fd, 30, &extra, false);
+    if (t < 0)
+        fail("the client kept the connection open for 30 s after the script");
+    printf("client closed after %.3f s, %zu more octets\n", t, extra);
+    close(fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -647,5 +1197,13 @@ int main(int argc, char **argv)
         return cmd_request(argc - 2, argv + 2);
     if (!strcmp(subcmd, "srcaddr"))
         return cmd_srcaddr(argc - 2, argv + 2);
+    if (!strcmp(subcmd, "send"))
+        return cmd_send(argc - 2, argv + 2);
+    if (!strcmp(subcmd, "freeport"))
+        return cmd_freeport(argc - 2, argv + 2);
+    if (!strcmp(subcmd, "tcp"))
+        return cmd_tcp(argc - 2, argv + 2);
+    if (!strcmp(subcmd, "fakeserver"))
+        return cmd_fakeserver(argc - 2, argv + 2);
     usage("unknown subcommand '%s'", subcmd);
 }
