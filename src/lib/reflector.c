@@ -291,44 +291,66 @@ size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p)
     return p->len;
 }
 
+/* Read and answer one batch: returns the number of datagrams read (0: none
+ * waiting), or -1 on a receive error. */
+static int serve_batch(tw_reflector_t *r)
+{
+    tw_sender_pkt_t req[TW_BATCH];
+    int n = tw_recv_batch(r->fd, r->batch);
+    if (n <= 0) {
+        if (n < 0)
+            tw_warn("reflector receive failed: %s", strerror(errno));
+        return n;
+    }
+    int64_t mono = tw_mono_now();
+    r->ctr.last_rx_mono = mono;
+    uint16_t errest = clock_errest(r, mono);
+    for (int i = 0; i < n; i++) {
+        tw_pkt_t *p = tw_batch_pkt(r->batch, i);
+        if (!prepare_reply(r, p, mono, &r->seq_out[i], &req[i]))
+            p->len = 0;
+    }
+    /* Second pass: t3 as late as possible, right before the batch goes out. */
+    for (int i = 0; i < n; i++) {
+        tw_pkt_t *p = tw_batch_pkt(r->batch, i);
+        if (p->len)
+            finish_reply(p, r->seq_out[i], &req[i], errest, r->tai);
+    }
+    int want = 0;
+    for (int i = 0; i < n; i++)
+        want += tw_batch_pkt(r->batch, i)->len ? 1 : 0;
+    int sent = tw_send_replies(r->fd, r->batch, n);
+    if (sent < 0)
+        sent = 0;
+    r->ctr.reflected += (uint64_t)sent;
+    if (sent < want) {
+        r->ctr.send_errors += (uint64_t)(want - sent);
+        tw_info("%d of %d replies could not be sent", want - sent, want);
+    }
+    return n;
+}
+
 static void on_readable(void *arg, uint32_t events)
 {
     tw_reflector_t *r = arg;
-    tw_sender_pkt_t req[TW_BATCH];
     for (int rounds = 0; rounds < 16; rounds++) {
-        int n = tw_recv_batch(r->fd, r->batch);
-        if (n <= 0) {
-            if (n < 0)
-                tw_warn("reflector receive failed: %s", strerror(errno));
+        int n = serve_batch(r);
+        if (n < 0)
             return;
-        }
-        int64_t mono = tw_mono_now();
-        r->ctr.last_rx_mono = mono;
-        uint16_t errest = clock_errest(r, mono);
-        for (int i = 0; i < n; i++) {
-            tw_pkt_t *p = tw_batch_pkt(r->batch, i);
-            if (!prepare_reply(r, p, mono, &r->seq_out[i], &req[i]))
-                p->len = 0;
-        }
-        /* Second pass: t3 as late as possible, right before the batch goes out. */
-        for (int i = 0; i < n; i++) {
-            tw_pkt_t *p = tw_batch_pkt(r->batch, i);
-            if (p->len)
-                finish_reply(p, r->seq_out[i], &req[i], errest, r->tai);
-        }
-        int want = 0;
-        for (int i = 0; i < n; i++)
-            want += tw_batch_pkt(r->batch, i)->len ? 1 : 0;
-        int sent = tw_send_replies(r->fd, r->batch, n);
-        if (sent < 0)
-            sent = 0;
-        r->ctr.reflected += (uint64_t)sent;
-        if (sent < want) {
-            r->ctr.send_errors += (uint64_t)(want - sent);
-            tw_info("%d of %d replies could not be sent", want - sent, want);
-        }
         if (n < TW_BATCH)
+            break;
+    }
+    if (r->cfg.busy_poll_ns <= 0)
+        return;
+    /* --busy-poll: spin on the socket instead of sleeping until the next
+     * packet, so no scheduler wake-up sits between t2 and t3. */
+    int64_t until = tw_mono_now() + r->cfg.busy_poll_ns;
+    while (tw_mono_now() < until) {
+        int n = serve_batch(r);
+        if (n < 0)
             return;
+        if (n > 0)
+            until = tw_mono_now() + r->cfg.busy_poll_ns;
     }
 }
 

@@ -25,6 +25,8 @@ typedef struct tw_reflector_cfg {
     struct sockaddr_storage only_from;
     bool inactive;         /* start inactive: drop everything until activated */
     const tw_acl_t *allow; /* only these sources get replies (NULL or empty: all) */
+    int64_t busy_poll_ns;  /* keep polling this long after the last packet instead of
+                              sleeping: lower residence time for a CPU core */
     tw_batch_t *batch;     /* shared receive batch (not owned), or NULL for an own one */
 } tw_reflector_cfg_t;
 

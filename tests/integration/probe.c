@@ -1017,7 +1017,8 @@ static int cmd_tcp(int argc, char **argv)
                 usage("%s needs =HEX", st);
             size_t n = parse_hex(v, b, sizeof b);
             tcp_send(fd, b, n, !strncmp(st, "hexslow", 7), "raw octets");
-            printf("sent %zu raw octets%s\n", n, !strncmp(st, "hexslow", 7) ? ", one per write" : "");
+            printf("sent %zu raw octets%s\n", n,
+                   !strncmp(st, "hexslow", 7) ? ", one per write" : "");
         } else if (step_is(st, "eof", &v) && v) {
             double secs = (double)num("eof", v, 1, 60), t;
             size_t extra;
@@ -1028,8 +1029,7 @@ static int cmd_tcp(int argc, char **argv)
             double secs = strtod(v, NULL), t;
             size_t extra;
             if ((t = tcp_wait_eof(fd, secs, &extra, false)) >= 0)
-                fail("the server closed the connection after %.3f s (%zu octets before)", t,
-                     extra);
+                fail("the server closed the connection after %.3f s (%zu octets before)", t, extra);
             if (extra)
                 fail("the server sent %zu unexpected octets", extra);
             printf("still open after %s s\n", v);
@@ -1108,7 +1108,7 @@ static int cmd_fakeserver(int argc, char **argv)
             tw_put32(b + 12, (uint32_t)num("greeting", v, 0, UINT32_MAX));
             for (int k = 16; k < 48; k++)
                 b[k] = (uint8_t)(k * 37 + 11); /* challenge and salt */
-            tw_put32(b + 48, 1024);             /* count */
+            tw_put32(b + 48, 1024);            /* count */
             tcp_send(fd, b, 64, slow, "Server Greeting");
             printf("sent greeting modes %s\n", v);
         } else if (step_is(st, "hex", &v) && v) {
