@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# A reflector under hostile traffic: every length from 0 to 65507 octets with
+# valid headers and hostile padding, then random bytes (a reply only for 14
+# octets or more, never longer than max(request, 41)); then a flood from
+# 100,000 distinct source addresses and ports, with --max-senders bounding its
+# memory: RSS stays flat and the reflector keeps answering.
+source "$(dirname "$0")/lib.sh" "$1" "$2"
+HOSTILE=$3
+[ -x "$HOSTILE" ] || fail "not an executable: $HOSTILE"
+
+start_responder rhost 127.0.0.1:0
+run "$HOSTILE" lengths 127.0.0.1 "$PORT"
+[ "$RC" -eq 0 ] || fail "lengths: $(cat "$ERR")"
+note "$(cat "$OUT")"
+sender_ok -c 5 -i 1 "127.0.0.1:$PORT" 127.0.0.1:0
+stop_responder rhost
+note "$COUNTERS"
+expect_counters "0 send errors"
+
+start_responder rflood --max-senders 20000 127.0.0.1:0
+pid=${PID_OF[rflood]}
+# the responder is timeout's child: find twampy's own PID
+rpid=$(pgrep -P "$pid" | head -n 1)
+[ -n "$rpid" ] || rpid=$pid
+run "$HOSTILE" flood 127.0.0.1 "$PORT" 100000 "$rpid"
+[ "$RC" -eq 0 ] || fail "flood: $(cat "$ERR")"
+note "$(tr '\n' ' ' <"$OUT")"
+growth=$(sed -n 's/^rss_growth_kb: //p' "$OUT")
+[ -n "$growth" ] || fail "no RSS figure"
+# 80,000 more senders after the table is full may not cost memory
+[ "$growth" -lt 1024 ] || fail "RSS grew by $growth kB between 20,000 and 100,000 senders"
+sender_ok -c 5 -i 1 "127.0.0.1:$PORT" 127.0.0.1:0
+stop_responder rflood
+note "$COUNTERS"
+forgotten=$(echo "$COUNTERS" | sed -n 's/.* \([0-9]*\) senders forgotten.*/\1/p')
+[ "${forgotten:-0}" -ge 80000 ] || fail "expected >= 80000 senders forgotten: $COUNTERS"
+note "hostile: all checks passed"
