@@ -2,13 +2,17 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 BENCH_BUILD ?= build-bench
+FUZZ_BUILD ?= build-fuzz
+# Seconds each fuzz target runs under `make fuzz` (`make fuzz-short`: 10).
+FUZZ_SECONDS ?= 60
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Debian packages the build and the tests need.
-DEB_PKGS := cmake make gcc libc6-dev pkg-config libssl-dev libcmocka-dev clang-format iproute2 iputils-ping
+DEB_PKGS := cmake make gcc libc6-dev pkg-config libssl-dev libcmocka-dev clang-format iproute2 iputils-ping \
+            clang libclang-rt-14-dev valgrind tshark
 
-.PHONY: all build run check test asan bench install deps format clean
+.PHONY: all build run check test asan fuzz fuzz-short bench install deps format clean
 
 all: build
 
@@ -19,6 +23,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
+	    echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	  else \
 	    echo "missing Debian packages; run:"; \
@@ -45,8 +50,20 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
-# Every test, then every test again under AddressSanitizer and UBSan.
-check: test asan
+# Every test, then every test again under AddressSanitizer and UBSan, then
+# every fuzz target for a few seconds.
+check: test asan fuzz-short
+
+# libFuzzer (clang): every target in fuzz/ for FUZZ_SECONDS on a copy of its
+# seed corpus (new inputs go to $(FUZZ_BUILD)/corpus-<target>); fuzz/README.md.
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+	  -DTWAMPY_FUZZ=ON -DTWAMPY_TESTS=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	./fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-short:
+	$(MAKE) fuzz FUZZ_SECONDS=10
 
 bench: deps
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DTWAMPY_TESTS=ON
@@ -60,4 +77,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)

@@ -35,6 +35,10 @@ int tw_acl_add(tw_acl_t *acl, const char *cidr, char *err, size_t errlen)
     }
     int prefix = maxbits;
     if (slash) {
+        if (slash[1] < '0' || slash[1] > '9') {
+            snprintf(err, errlen, "'%s': the prefix length must be 0..%d", cidr, maxbits);
+            return -1;
+        }
         char *end;
         long v = strtol(slash + 1, &end, 10);
         if (!slash[1] || *end || v < 0 || v > maxbits) {
@@ -42,6 +46,15 @@ int tw_acl_add(tw_acl_t *acl, const char *cidr, char *err, size_t errlen)
             return -1;
         }
         prefix = (int)v;
+    }
+    /* An IPv4-mapped IPv6 prefix (::ffff:a.b.c.d/96 or longer) is the IPv4
+     * prefix it names: sources are matched in their IPv4 form. */
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (family == AF_INET6 && prefix >= 96 && !memcmp(addr, mapped, 12)) {
+        memmove(addr, addr + 12, 4);
+        memset(addr + 4, 0, 12);
+        family = AF_INET;
+        prefix -= 96;
     }
     acl->e[acl->n].family = family;
     memcpy(acl->e[acl->n].addr, addr, 16);

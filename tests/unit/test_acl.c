@@ -53,6 +53,12 @@ static void test_prefixes(void **state)
     /* an IPv4-mapped IPv6 source matches the IPv4 prefix */
     assert_true(allows(&acl, "::ffff:192.0.2.5"));
     assert_false(allows(&acl, "::ffff:192.0.2.200"));
+    /* and an IPv4-mapped prefix is the IPv4 prefix it names */
+    tw_acl_t m = {0};
+    assert_int_equal(tw_acl_add(&m, "::ffff:198.51.100.0/120", err, sizeof err), 0);
+    assert_true(allows(&m, "198.51.100.77"));
+    assert_true(allows(&m, "::ffff:198.51.100.78"));
+    assert_false(allows(&m, "198.51.101.1"));
 }
 
 static void test_zero_prefix_and_odd_bits(void **state)
