@@ -33,5 +33,11 @@ sender_ok -c 5 -i 1 "127.0.0.1:$PORT" 127.0.0.1:0
 stop_responder rflood
 note "$COUNTERS"
 forgotten=$(echo "$COUNTERS" | sed -n 's/.* \([0-9]*\) senders forgotten.*/\1/p')
-[ "${forgotten:-0}" -ge 80000 ] || fail "expected >= 80000 senders forgotten: $COUNTERS"
+received=$(echo "$COUNTERS" | sed -n 's/.*stopped: \([0-9]*\) received.*/\1/p')
+# Under load the kernel may drop some of the flood: every sender that did
+# arrive beyond the 20,000 the table holds must have pushed an older one out
+# (a few requests came from the probe's one sync socket).
+[ "${received:-0}" -ge 50000 ] || fail "only ${received:-0} of the flood arrived: $COUNTERS"
+[ "${forgotten:-0}" -ge $((received - 20000 - 20)) ] ||
+    fail "expected about $((received - 20000)) senders forgotten: $COUNTERS"
 note "hostile: all checks passed"
