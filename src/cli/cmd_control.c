@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "auth_opts.h"
 #include "commands.h"
 #include "control_client.h"
 #include "log.h"
@@ -37,11 +38,37 @@ static const char controller_help[] =
     "  --sessions N          request N sessions on one control connection and run\n"
     "                        them at once, each with its own ports (default: 1)\n"
     "  --control-timeout sec timeout of each TWAMP-Control step (default: 10)\n"
-    "  -c, --count packets   test packets per session (default: 100)\n"
+    "  -c, --count packets   test packets per session, 0 = until --duration or\n"
+    "                        Ctrl-C/SIGTERM (default: 100; 0 with --duration)\n"
+    "  --duration sec        stop sending after this long\n"
     "  -i, --interval msec   interval between packets in ms, fractions allowed\n"
     "                        (default: 100)\n"
+    "  --schedule periodic|poisson, --seed N, --timestamping sw|hw|user, --ptp\n"
+    "                        as 'twampy sender' (session i gets seed N + i - 1)\n"
     "  --timeout sec         wait this long for replies after the last packet; also\n"
     "                        the session timeout sent to the server (default: 5)\n"
+    "\n"
+    "Report options:\n"
+    "  --json, --csv file, --report-interval sec, --histogram, --no-progress\n"
+    "                        as 'twampy sender'; with --sessions N the JSON has\n"
+    "                        each session and the total, the CSV a session column\n"
+    "\n"
+    "Security options (RFC 4656, RFC 5357, RFC 5618):\n"
+    "  --keyfile file        shared secrets, one 'KEYID PASSPHRASE' per line ('#'\n"
+    "                        comments; 'KEYID 0xHEX' for octets); others must not\n"
+    "                        be able to read it (chmod 600)\n"
+    "  --keyid name          the KeyID whose passphrase to use (with --keyfile)\n"
+    "  --modes list          the modes to accept, in order of preference, from\n"
+    "                        open, authenticated, encrypted, mixed (default with\n"
+    "                        --keyfile: encrypted,authenticated,mixed,open, the\n"
+    "                        first one the server offers; without: open).\n"
+    "                        authenticated and encrypted protect the test packets\n"
+    "                        (48-octet format + padding, 112-octet replies); mixed\n"
+    "                        protects only TWAMP-Control\n"
+    "  --kdf-max-count N     refuse a server whose key derivation Count is above\n"
+    "                        N (default: 1048576)\n"
+    "  The report ends with a 'Mode: ...' log line, and counts replies that fail\n"
+    "  their integrity check (never measured).\n"
     "\n"
     "IP socket options:\n"
     "  --tos, --dscp, --ttl, --padding, --do-not-fragment   as 'twampy sender';\n"
@@ -75,6 +102,10 @@ static const char controlclient_help[] =
     "  --timeout sec         session timeout sent to the server (default: 5)\n"
     "  --dscp, --tos         the session's Type-P DSCP\n"
     "  --padding bytes       the padding length announced (default: 27)\n"
+    "  --keyfile file, --keyid name, --kdf-max-count N   as 'twampy controller'\n"
+    "  --modes list          mixed and open only (default with --keyfile:\n"
+    "                        mixed,open): the external Session-Sender cannot have\n"
+    "                        the test keys of authenticated or encrypted mode\n"
     "\n"
     "Debug options:\n"
     "  -l, --logfile filename, -q, --quiet, -v, --verbose, -d, --debug\n"
@@ -96,6 +127,7 @@ struct ctl {
     socklen_t server_len;
     const char *server_arg;
     int64_t duration_ns;
+    struct sender_output *out; /* controller */
 };
 
 static void on_failed(void *arg, const char *why)
@@ -128,6 +160,11 @@ static void accepted_addr(const struct ctl *c, uint16_t port, struct sockaddr_st
 static void on_started_controller(void *arg, const tw_accept_session_t *acc, int n)
 {
     struct ctl *c = arg;
+    if (auth_sessions(c->client, c->senders, n, c->why, sizeof c->why) < 0) {
+        c->failed = true;
+        tw_ctrl_client_stop(c->client);
+        return;
+    }
     c->started = true;
     for (int i = 0; i < n; i++) {
         struct sockaddr_storage ss;
@@ -136,7 +173,9 @@ static void on_started_controller(void *arg, const tw_accept_session_t *acc, int
         tw_notice("Session %d accepted: reflector %s", i + 1,
                   tw_addr_str((struct sockaddr *)&ss, a, sizeof a));
         tw_sender_set_remote(c->senders[i], (struct sockaddr *)&ss, c->server_len);
+        output_remote(c->out, i, (struct sockaddr *)&ss);
     }
+    output_start(c->out, c->loop);
     for (int i = 0; i < n; i++)
         tw_sender_start(c->senders[i]);
 }
@@ -157,6 +196,8 @@ static void on_signal(void *arg, uint32_t events)
     struct signalfd_siginfo si;
     if (read(c->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
         return;
+    if (c->out)
+        output_clear_progress(c->out);
     tw_notice("%s received: stop", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
     c->interrupted = true;
     if (!c->started) {
@@ -215,7 +256,7 @@ int cmd_controller(int argc, char **argv)
 {
     const char *cmd = "controller";
     struct sender_args a;
-    parse_sender_args(argc, argv, &a, cmd, controller_help, SO_POSITIONAL | SO_CONTROL);
+    parse_sender_args(argc, argv, &a, cmd, controller_help, SO_POSITIONAL | SO_CONTROL | SO_REPORT);
     if (a.interval_ms == 0)
         a.interval_ms = 100;
     struct ctl c;
@@ -238,6 +279,11 @@ int cmd_controller(int argc, char **argv)
     if (!c.loop)
         cli_fail("cannot create the event loop: %s", strerror(errno));
     c.nsessions = a.sessions;
+    struct sender_output out;
+    output_open(&out, &a, a.sessions);
+    char server_str[TW_ADDRSTRLEN];
+    out.server = tw_addr_str((struct sockaddr *)&c.server, server_str, sizeof server_str);
+    c.out = &out;
 
     tw_ctrl_client_cfg_t cc;
     memset(&cc, 0, sizeof cc);
@@ -249,6 +295,7 @@ int cmd_controller(int argc, char **argv)
     cc.on_failed = on_failed;
     cc.on_stopped = on_stopped;
     cc.arg = &c;
+    auth_client_cfg(&a.auth, cmd, false, &cc);
 
     for (int i = 0; i < a.sessions; i++) {
         tw_sender_cfg_t sc;
@@ -265,10 +312,12 @@ int cmd_controller(int argc, char **argv)
         else
             ((struct sockaddr_in *)&sc.local)->sin_port = htons(lport);
         make_sender_cfg(&a, &sc);
+        output_hook(&out, i, &sc);
         sc.on_done = on_sender_done;
         sc.on_done_arg = &c;
         if (tw_sender_open(&c.senders[i], &sc, c.loop, err, sizeof err) < 0)
             cli_fail("session %d: %s", i + 1, err);
+        output_sender(&out, i, c.senders[i], &sc);
         struct sockaddr_storage bound;
         socklen_t bl;
         tw_sender_local(c.senders[i], &bound, &bl);
@@ -283,6 +332,7 @@ int cmd_controller(int argc, char **argv)
     watch_signals(&c);
     if (tw_ctrl_client_open(&c.client, &cc, c.loop, err, sizeof err) < 0)
         cli_fail("%s", err);
+    tw_secret_cleanse(&cc.secret); /* the client has its own copy */
     if (tw_loop_run(c.loop) < 0)
         cli_fail("event loop failed: %s", strerror(errno));
 
@@ -292,34 +342,18 @@ int cmd_controller(int argc, char **argv)
         rc = EXIT_FAILURE;
     }
     if (c.started) {
-        tw_stats_t total;
-        tw_stats_init(&total);
-        tw_loss_t loss = {0, 0, 0};
-        uint64_t sent = 0;
+        output_report(&out);
+        auth_report(c.senders, c.nsessions);
         for (int i = 0; i < c.nsessions; i++) {
             const tw_sender_result_t *res = tw_sender_result(c.senders[i]);
-            if (c.nsessions > 1)
-                printf("Session %d of %d\n", i + 1, c.nsessions);
-            tw_report_table(stdout, &res->stats, res->sent);
-            tw_report_extended(stdout, res);
-            log_timestamp_sources(res);
-            tw_loss_t l = tw_stats_loss(&res->stats, res->sent);
-            loss.outbound += l.outbound;
-            loss.inbound += l.inbound;
-            loss.roundtrip += l.roundtrip;
-            sent += res->sent;
-            tw_stats_merge(&total, &res->stats);
             if (res->fatal_errno) {
                 fprintf(stderr, "twampy: error: session %d: %s\n", i + 1, res->fatal);
                 rc = EXIT_FAILURE;
             }
         }
-        if (c.nsessions > 1) {
-            printf("All %d sessions\n", c.nsessions);
-            tw_report_table_loss(stdout, &total, sent, &loss);
-        }
-        fflush(stdout);
     }
+    if (output_close(&out) < 0)
+        rc = EXIT_FAILURE;
     for (int i = 0; i < c.nsessions; i++)
         tw_sender_close(c.senders[i]);
     tw_ctrl_client_close(c.client);
@@ -339,6 +373,7 @@ static void on_started_controlclient(void *arg, const tw_accept_session_t *acc, 
     char a[TW_ADDRSTRLEN], sid[33];
     for (int i = 0; i < 16; i++)
         snprintf(sid + 2 * i, 3, "%02x", acc[0].sid[i]);
+    tw_notice("Mode: %s", tw_mode_name(tw_ctrl_client_mode(c->client)));
     printf("Session accepted: reflector %s, SID %s\n",
            tw_addr_str((struct sockaddr *)&ss, a, sizeof a), sid);
     fflush(stdout);
@@ -382,10 +417,12 @@ int cmd_controlclient(int argc, char **argv)
     cc.on_failed = on_failed;
     cc.on_stopped = on_stopped;
     cc.arg = &c;
+    auth_client_cfg(&a.auth, cmd, true, &cc);
     watch_signals(&c);
     char err[512];
     if (tw_ctrl_client_open(&c.client, &cc, c.loop, err, sizeof err) < 0)
         cli_fail("%s", err);
+    tw_secret_cleanse(&cc.secret); /* the client has its own copy */
     if (a.duration_s > 0)
         tw_timer_set(c.loop, &c.duration_timer, tw_mono_now() + (int64_t)(a.duration_s * 1e9),
                      on_duration, &c);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "auth_opts.h"
 #include "commands.h"
 #include "log.h"
 #include "loop.h"
@@ -38,6 +39,12 @@ static const char responder_help[] =
     "                        --allow 192.0.2.0/24 --allow 2001:db8::/32); others are\n"
     "                        counted and dropped (default: answer everyone)\n"
     "  --user NAME           after binding, drop root privileges to this user\n"
+    "  --keyfile file        authenticated STAMP only (RFC 8762): answer\n"
+    "                        112-octet requests whose HMAC-SHA-256 checks with a\n"
+    "                        passphrase of this 'KEYID PASSPHRASE' file (chmod\n"
+    "                        600, read before --user), in the 112-octet format;\n"
+    "                        every other request is counted and dropped unanswered\n"
+    "  --keyid name          the line of --keyfile (not needed with a single line)\n"
     "  --busy-poll usec      after each packet, keep polling the socket this long\n"
     "                        instead of sleeping: the reply leaves without a\n"
     "                        scheduler wake-up in between (lower, steadier residence\n"
@@ -89,6 +96,7 @@ int cmd_responder(int argc, char **argv)
         {"allow", required_argument, NULL, OPT_R_ALLOW},
         {"user", required_argument, NULL, OPT_R_USER},
         {"busy-poll", required_argument, NULL, OPT_R_BUSY_POLL},
+        AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     static tw_acl_t allow;
@@ -97,6 +105,8 @@ int cmd_responder(int argc, char **argv)
     const char *cmd = "responder";
     cli_common_t c;
     cli_common_init(&c, cmd);
+    struct auth_args auth;
+    memset(&auth, 0, sizeof auth);
     tw_reflector_cfg_t cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.idle_reset_ns = 30 * TW_NS_PER_SEC;
@@ -105,6 +115,8 @@ int cmd_responder(int argc, char **argv)
     opterr = 0;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         if (cli_common_opt(&c, opt, optarg))
+            continue;
+        if (auth_opt(&auth, cmd, AUTH_KEY, opt, optarg))
             continue;
         switch (opt) {
         case 'h':
@@ -151,6 +163,12 @@ int cmd_responder(int argc, char **argv)
     cfg.sockopts = cli_sockopts(&c);
     cfg.allow = &allow;
     cfg.sockopts.bufsize = 4 << 20;
+    /* Authenticated STAMP: the key is read before privileges are dropped. */
+    const tw_secret_t *key = auth_stamp_key(&auth, cmd, true);
+    if (key) {
+        cfg.stamp_key = key->bytes;
+        cfg.stamp_key_len = key->len;
+    }
 
     tw_loop_t *loop = tw_loop_new();
     if (!loop)
@@ -176,6 +194,7 @@ int cmd_responder(int argc, char **argv)
         if (tw_reflector_open(&refl, &cfg, loop, err, sizeof err) < 0)
             cli_fail("%s", err);
     }
+    auth_forget(); /* the reflector has the key in its HMAC context */
 
     if (user)
         cli_drop_privileges(user);
@@ -188,18 +207,24 @@ int cmd_responder(int argc, char **argv)
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
     tw_reflector_local(refl, &ss, &sl);
-    tw_notice("Wait to receive test packets on %s%s",
-              tw_addr_str((struct sockaddr *)&ss, a, sizeof a),
-              cfg.sockopts.dualstack ? " (IPv6 and IPv4)" : "");
+    tw_notice(
+        "Wait to receive test packets on %s%s%s", tw_addr_str((struct sockaddr *)&ss, a, sizeof a),
+        cfg.sockopts.dualstack ? " (IPv6 and IPv4)" : "", key ? " (authenticated STAMP only)" : "");
     if (tw_loop_run(loop) < 0)
         cli_fail("event loop failed: %s", strerror(errno));
     const tw_reflector_counters_t *k = tw_reflector_counters(refl);
+    char authc[160] = "";
+    if (key)
+        snprintf(authc, sizeof authc,
+                 ", %llu unauthenticated, %llu failed the integrity check (dropped unanswered)",
+                 (unsigned long long)k->unauthenticated, (unsigned long long)k->integrity);
     tw_notice("TWL session reflector stopped: %llu received, %llu reflected, %llu too short, "
-              "%llu truncated, %llu send errors, %llu senders forgotten, %llu denied by --allow",
+              "%llu truncated, %llu send errors, %llu senders forgotten, %llu denied by "
+              "--allow%s",
               (unsigned long long)k->received, (unsigned long long)k->reflected,
               (unsigned long long)k->too_short, (unsigned long long)k->truncated,
               (unsigned long long)k->send_errors, (unsigned long long)k->senders_evicted,
-              (unsigned long long)k->denied);
+              (unsigned long long)k->denied, authc);
     tw_reflector_close(refl);
     close(r.sigfd);
     tw_loop_free(loop);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "auth_opts.h"
 #include "commands.h"
 #include "log.h"
 #include "loop.h"
@@ -29,13 +30,45 @@ static const char sender_help[] =
     "  local-ip:port         local address (default: :20000)\n"
     "\n"
     "TWL sender options:\n"
-    "  -c, --count packets   number of test packets (default: 100)\n"
+    "  -c, --count packets   number of test packets, 0 = until --duration or\n"
+    "                        Ctrl-C/SIGTERM (default: 100; 0 with --duration)\n"
+    "  --duration sec        stop sending after this long\n"
     "  -i, --interval msec   interval between packets in milliseconds, fractions\n"
     "                        allowed, e.g. 0.5 (default: 100)\n"
-    "  --timeout sec         wait this long for replies after the last packet\n"
-    "                        (default: 5)\n"
+    "  --schedule periodic|poisson\n"
+    "                        packets every interval (default), or exponential\n"
+    "                        gaps with the interval as their mean\n"
+    "  --seed N              random seed of the Poisson gaps and IMIX sizes, to\n"
+    "                        repeat a run (default: from the clock; -v and\n"
+    "                        --json show the seed used)\n"
+    "  --timeout sec         wait this long for replies after the last packet;\n"
+    "                        later replies count as late (default: 5)\n"
     "  --stamp               send RFC 8762 STAMP packets (44-octet base format)\n"
     "  --ssid N              STAMP Session Identifier 0..65535 (default: 0)\n"
+    "  --keyfile file        with --stamp: authenticated STAMP (RFC 8762),\n"
+    "                        112-octet packets with HMAC-SHA-256 keyed with a\n"
+    "                        passphrase of this 'KEYID PASSPHRASE' file (chmod\n"
+    "                        600); replies that fail the HMAC are counted as\n"
+    "                        integrity failures, never measured\n"
+    "  --keyid name          the line of --keyfile (not needed with a single line)\n"
+    "  --timestamping sw|hw|user\n"
+    "                        sw: the kernel's software timestamps for t1 and t4\n"
+    "                        (default); hw: NIC hardware timestamps (not\n"
+    "                        available yet: says so once and uses sw); user: t1\n"
+    "                        read in user space before each send, to compare\n"
+    "  --ptp                 send PTPv2 timestamps (Z = 1) instead of NTP\n"
+    "\n"
+    "Report options:\n"
+    "  --json                the report as one JSON document on stdout instead of\n"
+    "                        the text (docs/json-schema.md); with --report-interval\n"
+    "                        JSON Lines, the report on the last line\n"
+    "  --csv file            one row per packet sent: status, t1..t4 (ISO-8601\n"
+    "                        and NTP), delays, TTLs, DSCP, size\n"
+    "  --report-interval sec a line per interval while the test runs\n"
+    "  --histogram           an ASCII histogram of round-trip delay after the\n"
+    "                        text report\n"
+    "  --no-progress         no live progress line on stderr (shown only when\n"
+    "                        stderr is a terminal, never with --json, -q or -v)\n"
     "\n"
     "IP socket options:\n"
     "  --tos type-of-service TOS / Traffic Class octet 0..255 (default: 0)\n"
@@ -62,12 +95,15 @@ static const char demo_help[] =
     "\n"
     "Starts a reflector on a free loopback port inside this process and runs a\n"
     "test session against it, printing the normal report. Takes the sender's\n"
-    "options (--count, --interval, --padding, --stamp, --dscp, -v, ...); the\n"
+    "options (--count, --duration, --interval, --schedule, --seed, --padding,\n"
+    "--stamp, --dscp, --timestamping, --ptp, --json, --csv, --report-interval,\n"
+    "--histogram, --no-progress, -v, ...; see 'twampy sender --help'); the\n"
     "interval defaults to 10 ms here so that 100 packets take one second.\n";
 
 struct run {
     tw_loop_t *loop;
     tw_sender_t *sender;
+    struct sender_output *out;
     int sigfd;
     tw_watch_t watch;
 };
@@ -84,35 +120,48 @@ static void on_signal(void *arg, uint32_t events)
     struct signalfd_siginfo si;
     if (read(r->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
         return;
+    output_clear_progress(r->out);
     tw_notice("%s received: stop sending", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
     tw_sender_stop(r->sender);
 }
 
 /* Run the sender on loop until it is done (or Ctrl-C), then print the report. */
-static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg)
+static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg, const struct sender_args *a)
 {
-    struct run r = {.loop = loop};
+    struct sender_output out;
+    struct run r = {.loop = loop, .out = &out};
+    output_open(&out, a, 1);
+    output_hook(&out, 0, cfg);
     cfg->on_done = on_sender_done;
     cfg->on_done_arg = &r;
     char err[512];
     r.sigfd = cli_signalfd();
     if (r.sigfd < 0 || tw_loop_add(loop, &r.watch, r.sigfd, EPOLLIN, on_signal, &r) < 0)
         cli_fail("cannot watch for signals: %s", strerror(errno));
-    if (tw_sender_open(&r.sender, cfg, loop, err, sizeof err) < 0)
+    int orc = tw_sender_open(&r.sender, cfg, loop, err, sizeof err);
+    auth_forget(); /* the sender has the STAMP key in its HMAC context */
+    if (orc < 0)
         cli_fail("%s", err);
-    char a[TW_ADDRSTRLEN];
-    tw_info("Session-Sender: %u %s packets to %s every %.3f ms", cfg->count,
+    output_sender(&out, 0, r.sender, cfg);
+    char as[TW_ADDRSTRLEN], n[64] = "", until[64] = "";
+    if (cfg->count)
+        snprintf(n, sizeof n, "%u ", cfg->count);
+    if (cfg->duration_ns)
+        snprintf(until, sizeof until, " for at most %g s", (double)cfg->duration_ns / 1e9);
+    else if (!cfg->count)
+        snprintf(until, sizeof until, " until stopped");
+    tw_info("Session-Sender: %s%s packets to %s every %.3f ms%s%s", n,
             cfg->stamp ? "STAMP" : "TWAMP light",
-            tw_addr_str((struct sockaddr *)&cfg->remote, a, sizeof a),
-            (double)cfg->interval_ns / 1e6);
+            tw_addr_str((struct sockaddr *)&cfg->remote, as, sizeof as),
+            (double)cfg->interval_ns / 1e6,
+            cfg->schedule == TW_SCHEDULE_POISSON ? " on average (Poisson)" : "", until);
+    output_start(&out, loop);
     tw_sender_start(r.sender);
     if (!tw_sender_done(r.sender) && tw_loop_run(loop) < 0)
         cli_fail("event loop failed: %s", strerror(errno));
     const tw_sender_result_t *res = tw_sender_result(r.sender);
-    tw_report_table(stdout, &res->stats, res->sent);
-    tw_report_extended(stdout, res);
-    log_timestamp_sources(res);
-    fflush(stdout);
+    output_report(&out);
+    auth_report(&r.sender, 1);
     if (res->duplicates || res->unmatched || res->short_replies || res->send_errors)
         tw_notice("replies: %llu duplicate, %llu unmatched, %llu too short; %llu send errors",
                   (unsigned long long)res->duplicates, (unsigned long long)res->unmatched,
@@ -120,6 +169,8 @@ static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg)
     int rc = res->fatal_errno ? EXIT_FAILURE : 0;
     if (res->fatal_errno)
         fprintf(stderr, "twampy: error: %s\n", res->fatal);
+    if (output_close(&out) < 0)
+        rc = EXIT_FAILURE;
     tw_sender_close(r.sender);
     tw_loop_del(loop, &r.watch);
     close(r.sigfd);
@@ -129,7 +180,7 @@ static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg)
 int cmd_sender(int argc, char **argv)
 {
     struct sender_args a;
-    parse_sender_args(argc, argv, &a, "sender", sender_help, SO_POSITIONAL | SO_STAMP);
+    parse_sender_args(argc, argv, &a, "sender", sender_help, SO_POSITIONAL | SO_STAMP | SO_REPORT);
     if (!a.remote)
         a.remote = "127.0.0.1:20001";
     if (!a.local)
@@ -160,11 +211,16 @@ int cmd_sender(int argc, char **argv)
                         sizeof err) < 0)
         cli_fail("local address '%s': %s", a.local, err);
     make_sender_cfg(&a, &cfg);
+    const tw_secret_t *key = auth_stamp_key(&a.auth, "sender", a.stamp);
+    if (key) {
+        cfg.stamp_key = key->bytes;
+        cfg.stamp_key_len = key->len;
+    }
 
     tw_loop_t *loop = tw_loop_new();
     if (!loop)
         cli_fail("cannot create the event loop: %s", strerror(errno));
-    int rc = run_session(loop, &cfg);
+    int rc = run_session(loop, &cfg, &a);
     tw_loop_free(loop);
     tw_log_close();
     return rc;
@@ -173,7 +229,7 @@ int cmd_sender(int argc, char **argv)
 int cmd_demo(int argc, char **argv)
 {
     struct sender_args a;
-    parse_sender_args(argc, argv, &a, "demo", demo_help, SO_STAMP);
+    parse_sender_args(argc, argv, &a, "demo", demo_help, SO_STAMP | SO_REPORT);
     if (a.interval_ms == 0)
         a.interval_ms = 10;
     tw_loop_t *loop = tw_loop_new();
@@ -198,12 +254,16 @@ int cmd_demo(int argc, char **argv)
     cli_resolve("demo", "local address", "127.0.0.1:0", 0, AF_INET, true, &cfg.local,
                 &cfg.local_len);
     make_sender_cfg(&a, &cfg);
-    char as[TW_ADDRSTRLEN];
+    char as[TW_ADDRSTRLEN], n[32] = "", until[64] = "";
+    if (cfg.count)
+        snprintf(n, sizeof n, "%u ", cfg.count);
+    if (cfg.duration_ns)
+        snprintf(until, sizeof until, " for at most %g s", a.duration_s);
     fprintf(stderr,
-            "twampy demo: reflector on %s, sending %u %s packets every %g ms (Ctrl-C stops)\n",
-            tw_addr_str((struct sockaddr *)&cfg.remote, as, sizeof as), cfg.count,
-            cfg.stamp ? "STAMP" : "TWAMP light", a.interval_ms);
-    int code = run_session(loop, &cfg);
+            "twampy demo: reflector on %s, sending %s%s packets every %g ms%s (Ctrl-C stops)\n",
+            tw_addr_str((struct sockaddr *)&cfg.remote, as, sizeof as), n,
+            cfg.stamp ? "STAMP" : "TWAMP light", a.interval_ms, until);
+    int code = run_session(loop, &cfg, &a);
     tw_reflector_close(refl);
     tw_loop_free(loop);
     tw_log_close();

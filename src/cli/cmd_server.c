@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "auth_opts.h"
 #include "commands.h"
 #include "control_server.h"
 #include "log.h"
@@ -22,8 +23,9 @@ static const char server_help[] =
     "usage: twampy server [options] [local-ip:port]\n"
     "\n"
     "TWAMP server (RFC 5357): accepts TWAMP-Control connections, sets up the test\n"
-    "sessions clients request and reflects their test packets. Unauthenticated\n"
-    "mode, with the RFC 6038 reflect-octets and symmetrical-size features.\n"
+    "sessions clients request and reflects their test packets. Modes open\n"
+    "(unauthenticated), authenticated, encrypted and mixed (RFC 5618), with the\n"
+    "RFC 6038 reflect-octets and symmetrical-size features.\n"
     "\n"
     "positional arguments:\n"
     "  local-ip:port         control address (default: :862, every IPv6 and IPv4\n"
@@ -43,6 +45,20 @@ static const char server_help[] =
     "  --user NAME           after binding, drop root privileges to this user and\n"
     "                        its group (refuses to run on as root if it cannot)\n"
     "  --ttl time-to-live    TTL / Hop Limit of reflected packets (default: 64)\n"
+    "\n"
+    "Security options (RFC 4656, RFC 5357, RFC 5618):\n"
+    "  --keyfile file        the clients' shared secrets, one 'KEYID PASSPHRASE' per\n"
+    "                        line ('#' comments; 'KEYID 0xHEX' for octets); read\n"
+    "                        before --user drops privileges; refused when others\n"
+    "                        can read or write it (chmod 600)\n"
+    "  --modes list          the modes offered, from open, authenticated,\n"
+    "                        encrypted, mixed (default: open; with --keyfile all\n"
+    "                        four)\n"
+    "  --kdf-count N         the key derivation Count announced, a power of two\n"
+    "                        from 1024 (default: 2048)\n"
+    "  A wrong passphrase or an unknown KeyID gets Server-Start Accept 1; a\n"
+    "  control message that fails its HMAC closes the connection; test packets\n"
+    "  that fail theirs are counted and dropped unanswered. Each is logged.\n"
     "\n"
     "Debug options:\n"
     "  -l, --logfile filename, -q, --quiet, -v, --verbose, -d, --debug\n"
@@ -88,11 +104,14 @@ int cmd_server(int argc, char **argv)
         {"servwait", required_argument, NULL, OPT_SERVWAIT},
         {"user", required_argument, NULL, OPT_USER},
         {"allow", required_argument, NULL, OPT_ALLOW},
+        AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "server";
     cli_common_t c;
     cli_common_init(&c, cmd);
+    struct auth_args auth;
+    memset(&auth, 0, sizeof auth);
     tw_ctrl_server_cfg_t cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.modes = TW_MODE_UNAUTHENTICATED | TW_MODE_REFLECT_OCTETS | TW_MODE_SYMMETRICAL;
@@ -107,6 +126,8 @@ int cmd_server(int argc, char **argv)
     opterr = 0;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         if (cli_common_opt(&c, opt, optarg))
+            continue;
+        if (auth_opt(&auth, cmd, AUTH_KEY | AUTH_SERVER, opt, optarg))
             continue;
         switch (opt) {
         case 'h':
@@ -157,6 +178,11 @@ int cmd_server(int argc, char **argv)
         tw_notice("--tos, --dscp, --padding and --do-not-fragment are ignored by the server: "
                   "each session's DSCP comes from its request");
     cfg.ttl = c.ttl;
+    if (auth.keyid)
+        cli_usage_error(cmd, "--keyid is for clients: the server takes every KeyID of --keyfile");
+    /* The key file is read here, before privileges are dropped. */
+    tw_keyring_t *ring = NULL;
+    auth_server_cfg(&auth, cmd, &cfg, &ring);
 
     tw_addr_spec_t spec;
     char err[512];
@@ -195,17 +221,29 @@ int cmd_server(int argc, char **argv)
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
     tw_ctrl_server_local(srv, &ss, &sl);
+    char offered[160];
     tw_notice("TWAMP server listening on %s%s", tw_addr_str((struct sockaddr *)&ss, a, sizeof a),
               cfg.dualstack ? " (IPv6 and IPv4)" : "");
+    tw_info("Modes offered: %s%s", tw_modes_str(cfg.modes, offered, sizeof offered),
+            ring ? "" : " (no key file)");
     if (tw_loop_run(loop) < 0)
         cli_fail("event loop failed: %s", strerror(errno));
     const tw_ctrl_server_counters_t *k = tw_ctrl_server_counters(srv);
+    char authc[160] = "";
+    if (ring)
+        snprintf(authc, sizeof authc,
+                 ", %llu keys rejected (unknown KeyID or wrong passphrase), %llu closed for a "
+                 "failed integrity check",
+                 (unsigned long long)k->key_rejected, (unsigned long long)k->integrity_failures);
     tw_notice("TWAMP server stopped: %llu connections (%llu refused, %llu closed for protocol "
-              "errors), %llu sessions accepted, %llu refused, %llu connections denied by --allow",
+              "errors), %llu sessions accepted, %llu refused, %llu connections denied by "
+              "--allow%s",
               (unsigned long long)k->connections, (unsigned long long)k->connections_refused,
               (unsigned long long)k->protocol_errors, (unsigned long long)k->sessions_accepted,
-              (unsigned long long)k->sessions_refused, (unsigned long long)k->connections_denied);
+              (unsigned long long)k->sessions_refused, (unsigned long long)k->connections_denied,
+              authc);
     tw_ctrl_server_close(srv);
+    tw_keyring_free(ring);
     close(r.sigfd);
     tw_loop_free(loop);
     tw_log_close();

@@ -30,6 +30,16 @@ enum {
     OPT_SESSIONS,
     OPT_DURATION,
     OPT_HELP,
+    /* reports (sender, demo, controller) */
+    OPT_JSON,
+    OPT_CSV,
+    OPT_REPORT_INTERVAL,
+    OPT_HISTOGRAM,
+    OPT_NO_PROGRESS,
+    OPT_SCHEDULE,
+    OPT_SEED,
+    OPT_TIMESTAMPING,
+    OPT_PTP,
 };
 
 /* Debug options and IP socket options, as the Python twampy groups them. */

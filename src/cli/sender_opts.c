@@ -1,17 +1,37 @@
 #include "sender_opts.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control_client.h"
+#include "dscp.h"
 #include "log.h"
+#include "report.h"
+#include "report_csv.h"
+#include "report_json.h"
 #include "wire.h"
 
 static void only_with(const char *cmd, unsigned flags, unsigned need, const char *opt)
 {
     if (!(flags & need))
         cli_usage_error(cmd, "%s is not an option of 'twampy %s'", opt, cmd);
+}
+
+static uint64_t parse_seed(const char *cmd, const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *s == '-' || *s == '+' || *end || errno == EINVAL)
+        cli_usage_error(cmd, "--seed needs a whole number, not '%s'", s);
+    if (errno == ERANGE || v == 0)
+        cli_usage_error(cmd, "--seed %s is out of range (1..18446744073709551615)", s);
+    return (uint64_t)v;
 }
 
 void parse_sender_args(int argc, char **argv, struct sender_args *a, const char *cmd,
@@ -28,6 +48,16 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         {"control-timeout", required_argument, NULL, OPT_CONTROL_TIMEOUT},
         {"sessions", required_argument, NULL, OPT_SESSIONS},
         {"duration", required_argument, NULL, OPT_DURATION},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"csv", required_argument, NULL, OPT_CSV},
+        {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
+        {"histogram", no_argument, NULL, OPT_HISTOGRAM},
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"schedule", required_argument, NULL, OPT_SCHEDULE},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"timestamping", required_argument, NULL, OPT_TIMESTAMPING},
+        {"ptp", no_argument, NULL, OPT_PTP},
+        AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
@@ -43,12 +73,17 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:i:", longopts, NULL)) != -1) {
         if (cli_common_opt(&a->common, opt, optarg))
             continue;
+        if (auth_opt(&a->auth, cmd, auth_opts_for(flags), opt, optarg))
+            continue;
         switch (opt) {
         case 'h':
             fputs(help, stdout);
             exit(0);
         case 'c':
-            a->count = (uint32_t)cli_int(cmd, "--count", optarg, 1, UINT32_MAX);
+            /* 0: until --duration or Ctrl-C, for the commands that report */
+            a->count =
+                (uint32_t)cli_int(cmd, "--count", optarg, flags & SO_REPORT ? 0 : 1, UINT32_MAX);
+            a->count_set = true;
             break;
         case 'i':
             a->interval_ms = cli_double(cmd, "--interval", optarg, 0.001, 3600000);
@@ -77,8 +112,61 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
             a->sessions = (int)cli_int(cmd, "--sessions", optarg, 1, TW_CTRL_MAX_SESSIONS);
             break;
         case OPT_DURATION:
-            only_with(cmd, flags, SO_CONTROLCLIENT, "--duration");
+            only_with(cmd, flags, SO_CONTROLCLIENT | SO_REPORT, "--duration");
             a->duration_s = cli_double(cmd, "--duration", optarg, 0, 31536000);
+            break;
+        case OPT_JSON:
+            only_with(cmd, flags, SO_REPORT, "--json");
+            a->json = true;
+            break;
+        case OPT_CSV:
+            only_with(cmd, flags, SO_REPORT, "--csv");
+            if (!*optarg)
+                cli_usage_error(cmd, "--csv needs a file name");
+            if (!strcmp(optarg, "-"))
+                cli_usage_error(cmd, "--csv -: standard output carries the report; give a file "
+                                     "name (e.g. /dev/fd/3 with 3>file)");
+            a->csv = optarg;
+            break;
+        case OPT_REPORT_INTERVAL:
+            only_with(cmd, flags, SO_REPORT, "--report-interval");
+            a->report_interval_s = cli_double(cmd, "--report-interval", optarg, 0.01, 86400);
+            break;
+        case OPT_HISTOGRAM:
+            only_with(cmd, flags, SO_REPORT, "--histogram");
+            a->histogram = true;
+            break;
+        case OPT_NO_PROGRESS:
+            only_with(cmd, flags, SO_REPORT, "--no-progress");
+            a->no_progress = true;
+            break;
+        case OPT_SCHEDULE:
+            only_with(cmd, flags, SO_REPORT, "--schedule");
+            if (!strcmp(optarg, "periodic"))
+                a->schedule = TW_SCHEDULE_PERIODIC;
+            else if (!strcmp(optarg, "poisson"))
+                a->schedule = TW_SCHEDULE_POISSON;
+            else
+                cli_usage_error(cmd, "--schedule must be periodic or poisson, not '%s'", optarg);
+            break;
+        case OPT_SEED:
+            only_with(cmd, flags, SO_REPORT, "--seed");
+            a->seed = parse_seed(cmd, optarg);
+            break;
+        case OPT_TIMESTAMPING:
+            only_with(cmd, flags, SO_REPORT, "--timestamping");
+            if (!strcmp(optarg, "sw"))
+                a->timestamping = TS_SW;
+            else if (!strcmp(optarg, "hw"))
+                a->timestamping = TS_HW;
+            else if (!strcmp(optarg, "user"))
+                a->timestamping = TS_USER;
+            else
+                cli_usage_error(cmd, "--timestamping must be sw, hw or user, not '%s'", optarg);
+            break;
+        case OPT_PTP:
+            only_with(cmd, flags, SO_REPORT, "--ptp");
+            a->ptp = true;
             break;
         default:
             cli_bad_option(cmd, argc, argv);
@@ -95,6 +183,12 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         a->local = argv[optind + 1];
     if (a->ssid >= 0 && !a->stamp)
         cli_usage_error(cmd, "--ssid needs --stamp");
+    if (a->histogram && a->json)
+        cli_usage_error(cmd, "--histogram is for the text report (the JSON report has the "
+                             "histogram's buckets)");
+    /* --duration alone: the duration decides, not the default count. */
+    if ((flags & SO_REPORT) && a->duration_s > 0 && !a->count_set)
+        a->count = 0;
     cli_common_finish(&a->common);
 }
 
@@ -122,6 +216,12 @@ void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg)
     cfg->stamp = a->stamp;
     cfg->ssid = (uint16_t)(a->ssid < 0 ? 0 : a->ssid);
     cfg->timeout_ns = (int64_t)(a->timeout_s * 1e9);
+    cfg->duration_ns = (int64_t)(a->duration_s * 1e9);
+    cfg->schedule = a->schedule;
+    cfg->seed = a->seed;
+    cfg->ptp = a->ptp;
+    /* --timestamping hw falls back to software (said once, in output_open). */
+    cfg->tsmode = a->timestamping == TS_USER ? TW_TS_USER : TW_TS_SOFTWARE;
 }
 
 void log_timestamp_sources(const tw_sender_result_t *res)
@@ -131,4 +231,367 @@ void log_timestamp_sources(const tw_sender_result_t *res)
             "user space)",
             (unsigned long long)res->tx_kernel, (unsigned long long)res->sent,
             (unsigned long long)res->rx_kernel, (unsigned long long)res->stats.received);
+}
+
+/* ---- the schedule ------------------------------------------------------------ */
+
+/* The sender's random numbers (sender.c: rand64, seeded as in tw_sender_open). */
+static uint64_t xorshift64s(uint64_t *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 2685821657736338717ull;
+}
+
+void schedule_head(const tw_sender_cfg_t *cfg, uint64_t seed, int64_t *out, int n)
+{
+    uint64_t rng = seed ^ 0x9E3779B97F4A7C15ull;
+    if (!rng)
+        rng = 1;
+    int64_t t = 0;
+    for (int k = 0; k < n; k++) {
+        out[k] = cfg->schedule == TW_SCHEDULE_POISSON ? t : (int64_t)k * cfg->interval_ns;
+        /* Packet k draws its IMIX size, then the gap to packet k + 1. */
+        if (cfg->padding == TW_PADDING_IMIX)
+            xorshift64s(&rng);
+        if (cfg->schedule == TW_SCHEDULE_POISSON) {
+            double u = (double)(xorshift64s(&rng) >> 11) / 9007199254740992.0;
+            t += (int64_t)(-log1p(-u) * (double)cfg->interval_ns);
+        }
+    }
+}
+
+/* ---- the output of a run ------------------------------------------------------ */
+
+#define PROGRESS_NS (100 * TW_NS_PER_MS) /* at most 10 refreshes a second */
+
+/* A delay for the interval lines: "5.3us", "25us", "1.25ms", "1.250s". */
+static const char *fmt_short(char *buf, size_t len, double ns)
+{
+    double a = fabs(ns);
+    if (a < 10e3)
+        snprintf(buf, len, "%.1fus", ns / 1e3);
+    else if (a < 1e6)
+        snprintf(buf, len, "%.0fus", ns / 1e3);
+    else if (a < 1e9)
+        snprintf(buf, len, "%.2fms", ns / 1e6);
+    else
+        snprintf(buf, len, "%.3fs", ns / 1e9);
+    return buf;
+}
+
+static void on_packet(void *arg, const tw_packet_record_t *rec)
+{
+    struct session_out *so = arg;
+    tw_csv_row(so->o->csv, so->index, rec);
+}
+
+static void on_interval(void *arg, const tw_interval_t *iv)
+{
+    struct session_out *so = arg;
+    struct sender_output *o = so->o;
+    output_clear_progress(o);
+    if (o->a->json) {
+        tw_json_interval(stdout, o->n > 1 ? so->index : 0, iv);
+        return;
+    }
+    char who[32] = "";
+    if (o->n > 1)
+        snprintf(who, sizeof who, "session %d ", so->index);
+    printf("%s[%6.2f-%6.2f s] sent %llu received %llu lost %llu", who, iv->start_s, iv->end_s,
+           (unsigned long long)iv->sent, (unsigned long long)iv->received,
+           (unsigned long long)iv->lost);
+    if (iv->received) {
+        char a[32], b[32], c[32];
+        printf(" rtt min/avg/max %s/%s/%s\n", fmt_short(a, sizeof a, (double)iv->rtt_min),
+               fmt_short(b, sizeof b, iv->rtt_mean), fmt_short(c, sizeof c, (double)iv->rtt_max));
+    } else {
+        printf(" rtt -\n");
+    }
+    fflush(stdout);
+}
+
+void output_open(struct sender_output *o, const struct sender_args *a, int nsessions)
+{
+    memset(o, 0, sizeof *o);
+    o->a = a;
+    o->cmd = a->common.cmd;
+    o->n = nsessions;
+    for (int i = 0; i < nsessions; i++) {
+        o->s[i].o = o;
+        o->s[i].index = i + 1;
+    }
+    if (a->timestamping == TS_HW)
+        tw_warn("hardware timestamps are not available on this interface; using software "
+                "timestamps");
+    if (a->csv) {
+        o->csv = fopen(a->csv, "w");
+        if (!o->csv)
+            cli_fail("cannot open the CSV file '%s': %s", a->csv, strerror(errno));
+        tw_csv_header(o->csv);
+    }
+    /* The progress line: for a person watching a terminal, and only when
+     * nothing else writes there (-v and -d log every packet on stderr). */
+    o->progress = !a->no_progress && !a->json && isatty(STDERR_FILENO) &&
+                  a->common.loglevel != TW_LOG_OFF &&
+                  (a->common.loglevel <= TW_LOG_NOTICE || a->common.logfile);
+}
+
+void output_hook(struct sender_output *o, int i, tw_sender_cfg_t *cfg)
+{
+    struct session_out *so = &o->s[i];
+    if (o->csv)
+        cfg->on_packet = on_packet;
+    if (o->a->report_interval_s > 0) {
+        cfg->on_interval = on_interval;
+        cfg->report_interval_ns = (int64_t)(o->a->report_interval_s * 1e9 + 0.5);
+    }
+    cfg->hook_arg = so;
+    /* Sessions of one controller get different (but repeatable) schedules. */
+    if (o->a->seed)
+        cfg->seed = o->a->seed + (uint64_t)i;
+}
+
+void output_sender(struct sender_output *o, int i, tw_sender_t *s, const tw_sender_cfg_t *cfg)
+{
+    struct session_out *so = &o->s[i];
+    so->sender = s;
+    if (i == 0)
+        o->cfg = *cfg;
+    tw_addr_str((const struct sockaddr *)&cfg->remote, so->remote, sizeof so->remote);
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (tw_sender_local(s, &ss, &len) == 0)
+        tw_addr_str((struct sockaddr *)&ss, so->local, sizeof so->local);
+    so->seed = tw_sender_result(s)->seed;
+    schedule_head(cfg, so->seed, so->head, SCHEDULE_HEAD);
+    if (tw_log_on(TW_LOG_INFO)) {
+        char line[SCHEDULE_HEAD * 24] = "", b[24];
+        for (int k = 0; k < SCHEDULE_HEAD; k++) {
+            snprintf(b, sizeof b, " %.3f", (double)so->head[k] / 1e3);
+            strncat(line, b, sizeof line - strlen(line) - 1);
+        }
+        char who[32] = "";
+        if (o->n > 1)
+            snprintf(who, sizeof who, "Session %d: ", so->index);
+        tw_info("%s%s schedule, random seed %" PRIu64 "%s; first send times in us:%s", who,
+                cfg->schedule == TW_SCHEDULE_POISSON ? "Poisson" : "periodic", so->seed,
+                o->n > 1 ? "" : " (--seed repeats it)", line);
+    }
+}
+
+void output_remote(struct sender_output *o, int i, const struct sockaddr *sa)
+{
+    tw_addr_str(sa, o->s[i].remote, sizeof o->s[i].remote);
+}
+
+static void on_progress(void *arg)
+{
+    struct sender_output *o = arg;
+    uint64_t sent = 0, received = 0;
+    int64_t rtt = 0;
+    bool have_rtt = false, running = false;
+    for (int i = 0; i < o->n; i++) {
+        const struct session_out *so = &o->s[i];
+        if (!so->sender)
+            continue;
+        const tw_sender_result_t *r = tw_sender_result(so->sender);
+        sent += r->sent;
+        received += r->stats.received;
+        if (r->stats.received && !have_rtt) {
+            rtt = r->last_rtt;
+            have_rtt = true;
+        }
+        running = running || !tw_sender_done(so->sender);
+    }
+    /* Loss as ping shows it: not answered yet (the packets in flight too). */
+    char rb[32] = "-";
+    if (have_rtt)
+        snprintf(rb, sizeof rb, "%.3f ms", (double)rtt / 1e6);
+    double loss = sent > received ? 100.0 * (double)(sent - received) / (double)sent : 0.0;
+    fprintf(stderr, "\r sent %llu received %llu rtt %s loss %.1f%%\033[K", (unsigned long long)sent,
+            (unsigned long long)received, rb, loss);
+    fflush(stderr);
+    o->progress_shown = true;
+    if (running)
+        tw_timer_set(o->loop, &o->progress_timer, tw_mono_now() + PROGRESS_NS, on_progress, o);
+}
+
+void output_start(struct sender_output *o, tw_loop_t *loop)
+{
+    o->loop = loop;
+    o->start_time = tw_now();
+    if (o->progress)
+        tw_timer_set(loop, &o->progress_timer, tw_mono_now() + PROGRESS_NS, on_progress, o);
+}
+
+void output_clear_progress(struct sender_output *o)
+{
+    if (!o->progress_shown)
+        return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    o->progress_shown = false;
+}
+
+static void stop_progress(struct sender_output *o)
+{
+    if (o->loop)
+        tw_timer_cancel(o->loop, &o->progress_timer);
+    output_clear_progress(o);
+}
+
+static void json_config(tw_json_t *j, const struct sender_output *o)
+{
+    const struct sender_args *a = o->a;
+    const tw_sender_cfg_t *c = &o->cfg;
+    int64_t size = (int64_t)tw_sender_packet_len(c->stamp, c->padding);
+    tw_json_obj_begin(j, "config");
+    if (o->server) {
+        tw_json_str(j, "server", o->server);
+        tw_json_int(j, "sessions", o->n);
+    } else {
+        tw_json_str(j, "remote", o->s[0].remote);
+        tw_json_str(j, "local", o->s[0].local);
+    }
+    tw_json_str(j, "mode", o->server ? "twamp" : c->stamp ? "stamp" : "twamp-light");
+    tw_json_uint(j, "count", c->count);
+    if (c->duration_ns)
+        tw_json_num(j, "duration_s", (double)c->duration_ns / 1e9);
+    else
+        tw_json_null(j, "duration_s");
+    tw_json_num(j, "interval_ms", (double)c->interval_ns / 1e6);
+    tw_json_str(j, "schedule", c->schedule == TW_SCHEDULE_POISSON ? "poisson" : "periodic");
+    tw_json_uint(j, "seed", o->s[0].seed);
+    tw_json_arr_begin_line(j, "schedule_head_us");
+    for (int k = 0; k < SCHEDULE_HEAD; k++)
+        tw_json_us(j, NULL, o->s[0].head[k]);
+    tw_json_arr_end(j);
+    tw_json_int(j, "padding", c->padding);
+    tw_json_bool(j, "imix", c->padding == TW_PADDING_IMIX);
+    if (size > 0)
+        tw_json_int(j, "packet_size", size);
+    else
+        tw_json_null(j, "packet_size");
+    if (c->stamp)
+        tw_json_int(j, "ssid", c->ssid);
+    else
+        tw_json_null(j, "ssid");
+    tw_json_int(j, "tos", c->sockopts.tos);
+    tw_json_int(j, "dscp", c->sockopts.tos >> 2);
+    tw_json_str(j, "dscp_name", tw_dscp_name(c->sockopts.tos >> 2));
+    tw_json_int(j, "ttl", c->sockopts.ttl);
+    tw_json_bool(j, "do_not_fragment", c->sockopts.df);
+    static const char *const ts[] = {"sw", "hw", "user"};
+    tw_json_str(j, "timestamping", ts[a->timestamping]);
+    tw_json_str(j, "timestamping_used", c->tsmode == TW_TS_USER ? "user" : "sw");
+    tw_json_bool(j, "ptp", c->ptp);
+    tw_json_num(j, "timeout_s", (double)c->timeout_ns / 1e9);
+    if (a->report_interval_s > 0)
+        tw_json_num(j, "report_interval_s", a->report_interval_s);
+    else
+        tw_json_null(j, "report_interval_s");
+    tw_json_str(j, "csv", a->csv);
+    tw_json_obj_end(j);
+}
+
+static void json_report(struct sender_output *o, const tw_sender_result_t *total,
+                        const tw_loss_t *loss)
+{
+    tw_json_t j;
+    char b[48];
+    /* With --report-interval the output is JSON Lines: the report is one line too. */
+    tw_json_init(&j, stdout, o->a->report_interval_s <= 0);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_str(&j, "schema", TW_JSON_SCHEMA);
+    tw_json_str(&j, "type", "report");
+    tw_json_str(&j, "command", o->cmd);
+    tw_json_str(&j, "version", TWAMPY_VERSION);
+    tw_json_str(&j, "start_time", tw_fmt_iso8601(b, sizeof b, o->start_time));
+    json_config(&j, o);
+    tw_json_result(&j, total, loss);
+    if (o->server) {
+        tw_json_arr_begin(&j, "sessions");
+        for (int i = 0; i < o->n; i++) {
+            const struct session_out *so = &o->s[i];
+            tw_json_obj_begin(&j, NULL);
+            tw_json_int(&j, "session", so->index);
+            tw_json_str(&j, "reflector", so->remote);
+            tw_json_str(&j, "local", so->local);
+            tw_json_uint(&j, "seed", so->seed);
+            tw_json_result(&j, tw_sender_result(so->sender), NULL);
+            tw_json_obj_end(&j);
+        }
+        tw_json_arr_end(&j);
+    }
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+}
+
+void output_report(struct sender_output *o)
+{
+    stop_progress(o);
+    const struct sender_args *a = o->a;
+    if (o->n == 1) {
+        const tw_sender_result_t *res = tw_sender_result(o->s[0].sender);
+        if (a->json) {
+            json_report(o, res, NULL);
+        } else {
+            tw_report_table(stdout, &res->stats, res->sent);
+            tw_report_extended(stdout, res);
+            if (a->histogram)
+                tw_report_histogram(stdout, &res->metrics.roundtrip.hist, 20);
+        }
+        log_timestamp_sources(res);
+        fflush(stdout);
+        return;
+    }
+    /* Several sessions: each, then the total (loss summed per session). */
+    tw_sender_result_t *total = malloc(sizeof *total);
+    if (!total)
+        cli_fail("out of memory");
+    tw_report_total_init(total);
+    tw_loss_t loss = {0, 0, 0};
+    for (int i = 0; i < o->n; i++) {
+        const tw_sender_result_t *res = tw_sender_result(o->s[i].sender);
+        if (!a->json) {
+            printf("Session %d of %d\n", i + 1, o->n);
+            tw_report_table(stdout, &res->stats, res->sent);
+            tw_report_extended(stdout, res);
+        }
+        log_timestamp_sources(res);
+        tw_loss_t l = tw_stats_loss(&res->stats, res->sent);
+        loss.outbound += l.outbound;
+        loss.inbound += l.inbound;
+        loss.roundtrip += l.roundtrip;
+        tw_report_merge(total, res);
+    }
+    if (a->json) {
+        json_report(o, total, &loss);
+    } else {
+        printf("All %d sessions\n", o->n);
+        tw_report_table_loss(stdout, &total->stats, total->sent, &loss);
+        tw_report_extended_loss(stdout, total, &loss);
+        if (a->histogram)
+            tw_report_histogram(stdout, &total->metrics.roundtrip.hist, 20);
+    }
+    fflush(stdout);
+    free(total);
+}
+
+int output_close(struct sender_output *o)
+{
+    stop_progress(o);
+    if (!o->csv)
+        return 0;
+    bool bad = ferror(o->csv) != 0;
+    if (fclose(o->csv) != 0)
+        bad = true;
+    o->csv = NULL;
+    if (bad) {
+        fprintf(stderr, "twampy: error: cannot write the CSV file '%s'\n", o->a->csv);
+        return -1;
+    }
+    return 0;
 }

@@ -1,11 +1,17 @@
 /* Options shared by the commands that send test packets (sender, demo,
- * controller, controlclient). */
+ * controller, controlclient), and the output of a run: the final report (text
+ * or JSON), --csv rows, --report-interval lines and the progress display. */
 #ifndef TWAMPY_CLI_SENDER_OPTS_H
 #define TWAMPY_CLI_SENDER_OPTS_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "addr.h"
+#include "auth_opts.h"
+#include "control_client.h"
+#include "loop.h"
 #include "opts.h"
 #include "sender.h"
 
@@ -14,12 +20,16 @@ enum {
     SO_STAMP = 2,         /* --stamp, --ssid */
     SO_CONTROL = 4,       /* controller: --reflector-port, --control-timeout, --sessions */
     SO_CONTROLCLIENT = 8, /* controlclient: --reflector-port, --control-timeout, --duration */
+    SO_REPORT = 16,       /* sends and reports: --json, --csv, --duration, --schedule, ... */
 };
+
+enum { TS_SW, TS_HW, TS_USER }; /* --timestamping */
 
 struct sender_args {
     cli_common_t common;
     const char *remote, *local; /* the two positional arguments, NULL if absent */
-    uint32_t count;
+    uint32_t count;             /* 0: until --duration or stopped */
+    bool count_set;
     double interval_ms; /* 0 when not given */
     double timeout_s;
     bool stamp;
@@ -27,7 +37,15 @@ struct sender_args {
     uint16_t reflector_port;
     double control_timeout_s;
     int sessions;
-    double duration_s;
+    double duration_s; /* 0: no limit */
+    /* SO_REPORT */
+    bool json, histogram, no_progress, ptp;
+    const char *csv;          /* NULL: no CSV */
+    double report_interval_s; /* 0: none */
+    enum tw_schedule schedule;
+    uint64_t seed; /* 0: from the clock */
+    int timestamping;
+    struct auth_args auth; /* --keyfile, --keyid, --modes, --kdf-max-count */
 };
 
 /* Parse argv for cmd; --help prints help and exits 0, errors exit 2. The
@@ -40,5 +58,57 @@ void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg);
 
 /* Log (verbose) where t1 and t4 came from: the kernel or user space. */
 void log_timestamp_sources(const tw_sender_result_t *res);
+
+/* The first n send times of a run, in ns after its first packet, as the
+ * sender's schedule makes them from cfg and the seed: k * interval for
+ * periodic, sums of exponential gaps for Poisson (the same random numbers as
+ * the sender, IMIX draws included). */
+void schedule_head(const tw_sender_cfg_t *cfg, uint64_t seed, int64_t *out, int n);
+#define SCHEDULE_HEAD 8
+
+/* ---- the output of a run ----------------------------------------------------- */
+
+struct sender_output;
+
+struct session_out {
+    struct sender_output *o;
+    int index; /* 1..n */
+    tw_sender_t *sender;
+    uint64_t seed;
+    int64_t head[SCHEDULE_HEAD];
+    char remote[TW_ADDRSTRLEN], local[TW_ADDRSTRLEN];
+};
+
+struct sender_output {
+    const struct sender_args *a;
+    const char *cmd;
+    int n;
+    struct session_out s[TW_CTRL_MAX_SESSIONS];
+    tw_sender_cfg_t cfg; /* session 1's, for the configuration in JSON */
+    const char *server;  /* controller: the TWAMP server, else NULL */
+    FILE *csv;
+    tw_loop_t *loop;
+    bool progress, progress_shown;
+    tw_timer_t progress_timer;
+    tw_time_t start_time;
+};
+
+/* Before the senders are opened: opens the CSV file (a failure exits 1) and
+ * decides on the progress display. */
+void output_open(struct sender_output *o, const struct sender_args *a, int nsessions);
+/* Session i's (0-based) hooks and seed into its configuration. */
+void output_hook(struct sender_output *o, int i, tw_sender_cfg_t *cfg);
+/* Session i's sender is open: its addresses, seed and schedule. */
+void output_sender(struct sender_output *o, int i, tw_sender_t *s, const tw_sender_cfg_t *cfg);
+/* Session i sends to sa (the controller learns the port from the server). */
+void output_remote(struct sender_output *o, int i, const struct sockaddr *sa);
+/* Sending starts: the progress display, when on. */
+void output_start(struct sender_output *o, tw_loop_t *loop);
+/* Erase the progress line (before a log line or the report). */
+void output_clear_progress(struct sender_output *o);
+/* The final report of every session (and their total) on stdout. */
+void output_report(struct sender_output *o);
+/* Close the CSV file; 0, or -1 after a message when it could not be written. */
+int output_close(struct sender_output *o);
 
 #endif

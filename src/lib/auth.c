@@ -219,6 +219,15 @@ size_t tw_keyring_count(const tw_keyring_t *kr)
     return kr ? kr->n : 0;
 }
 
+const tw_secret_t *tw_keyring_at(const tw_keyring_t *kr, size_t i, const char **keyid)
+{
+    if (!kr || i >= kr->n)
+        return NULL;
+    if (keyid)
+        *keyid = kr->e[i].keyid;
+    return &kr->e[i].secret;
+}
+
 const tw_secret_t *tw_keyring_find(const tw_keyring_t *kr, const char *keyid)
 {
     if (!kr || !keyid)

@@ -95,6 +95,10 @@ int tw_keyring_load(const char *path, tw_keyring_t **out, char *err, size_t errl
 /* The secret of keyid (a NUL-terminated string), or NULL. */
 const tw_secret_t *tw_keyring_find(const tw_keyring_t *kr, const char *keyid);
 size_t tw_keyring_count(const tw_keyring_t *kr);
+/* Entry i (0 <= i < tw_keyring_count) in file order: its secret, and its KeyID
+ * in *keyid when keyid is not NULL; NULL when i is out of range. (STAMP has no
+ * KeyID on the wire: a key file with one line needs no --keyid.) */
+const tw_secret_t *tw_keyring_at(const tw_keyring_t *kr, size_t i, const char **keyid);
 void tw_keyring_free(tw_keyring_t *kr);
 
 /* Client side: the secret of keyid from the key file at path, copied into

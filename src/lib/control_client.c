@@ -36,6 +36,14 @@ static const char *const step_names[] = {
 
 struct tw_ctrl_client {
     tw_ctrl_client_cfg_t cfg;
+    uint32_t modes[4]; /* the modes it may choose, strongest first */
+    int nmodes;
+    /* Modes 2, 4, 8: the control stream is protected from Server-Start on. */
+    bool secure;
+    tw_ctrl_crypto_t crypto;
+    /* Between Set-Up-Response and Server-Start: the Session-keys and Client-IV
+     * sent in it, until tw_ctrl_crypto_init takes them. */
+    uint8_t aes_key[TW_AUTH_AES_KEY_LEN], hmac_key[TW_AUTH_HMAC_KEY_LEN], client_iv[TW_AUTH_IV_LEN];
     tw_loop_t *loop;
     int fd;
     tw_watch_t watch;
@@ -51,8 +59,18 @@ struct tw_ctrl_client {
 
 static void fail(tw_ctrl_client_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Wipe every secret the client holds (the stream's keys go with the state). */
+static void forget_secrets(tw_ctrl_client_t *c)
+{
+    tw_secret_cleanse(&c->cfg.secret);
+    explicit_bzero(c->aes_key, sizeof c->aes_key);
+    explicit_bzero(c->hmac_key, sizeof c->hmac_key);
+    tw_ctrl_crypto_free(&c->crypto);
+}
+
 static void shut(tw_ctrl_client_t *c)
 {
+    forget_secrets(c);
     tw_timer_cancel(c->loop, &c->timer);
     if (c->fd >= 0) {
         tw_loop_del(c->loop, &c->watch);
@@ -92,9 +110,18 @@ static void expect(tw_ctrl_client_t *c, enum state st, size_t len)
     tw_timer_set(c->loop, &c->timer, tw_mono_now() + c->cfg.step_timeout_ns, on_timeout, c);
 }
 
-/* Each control message goes out with one write. */
-static int send_msg(tw_ctrl_client_t *c, const uint8_t *buf, size_t len, const char *what)
+/* Each control message goes out with one write. From Server-Start on, in
+ * modes 2, 4 and 8, it is sealed first (HMAC, then encrypted in place), so the
+ * debug dump shows the ciphertext. */
+static int send_msg(tw_ctrl_client_t *c, uint8_t *buf, size_t len, const char *what)
 {
+    if (c->secure) {
+        int rc = tw_ctrl_seal(&c->crypto, buf, len);
+        if (rc < 0) {
+            fail(c, "TWAMP server %s: cannot protect %s: %s", c->peer, what, tw_auth_strerror(rc));
+            return -1;
+        }
+    }
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "CTRL.TX", buf, len);
     ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
@@ -152,23 +179,141 @@ static void on_greeting(tw_ctrl_client_t *c)
              ms);
         return;
     }
-    if (!(g.modes & TW_MODE_UNAUTHENTICATED)) {
+    uint32_t sec = 0;
+    for (int i = 0; i < c->nmodes && !sec; i++)
+        if (g.modes & c->modes[i])
+            sec = c->modes[i];
+    if (!sec) {
+        uint32_t secure = TW_MODE_AUTHENTICATED | TW_MODE_ENCRYPTED | TW_MODE_MIXED;
+        if (!c->cfg.have_secret && !(g.modes & TW_MODE_UNAUTHENTICATED) && (g.modes & secure)) {
+            fail(c,
+                 "TWAMP server %s offers only modes that need a shared secret (it offers %s): "
+                 "give the key with --keyfile and --keyid",
+                 c->peer, ms);
+            return;
+        }
+        char want[64] = "";
+        for (int i = 0; i < c->nmodes; i++) {
+            if (i)
+                strncat(want, ",", sizeof want - strlen(want) - 1);
+            strncat(want, tw_mode_name(c->modes[i]), sizeof want - strlen(want) - 1);
+        }
         fail(c,
-             "TWAMP server %s offers no mode twampy supports: it offers %s, twampy speaks "
-             "unauthenticated",
-             c->peer, ms);
+             "TWAMP server %s offers no mode this client accepts: it offers %s, the client "
+             "accepts %s (--modes)",
+             c->peer, ms, want);
         return;
     }
-    /* RFC 6038: ask for the symmetrical-size format (twampy's default packet
-     * already has it) when the server offers it. */
-    c->mode = TW_MODE_UNAUTHENTICATED | (g.modes & TW_MODE_SYMMETRICAL);
     tw_setup_response_t r;
     memset(&r, 0, sizeof r);
+    if (sec != TW_MODE_UNAUTHENTICATED) {
+        /* RFC 4656 §3.1: the key from the secret, Salt and Count; the Token
+         * carries the Challenge and the Session-keys chosen here. */
+        uint32_t ceiling =
+            c->cfg.kdf_max_count ? c->cfg.kdf_max_count : TW_KDF_COUNT_CEILING_DEFAULT;
+        if (g.count < TW_KDF_COUNT_MIN || g.count > ceiling) {
+            if (g.count < TW_KDF_COUNT_MIN)
+                fail(c,
+                     "TWAMP server %s announces a key derivation Count of %u, below the "
+                     "minimum of %u (RFC 4656)",
+                     c->peer, g.count, TW_KDF_COUNT_MIN);
+            else
+                fail(c,
+                     "TWAMP server %s announces a key derivation Count of %u, above this "
+                     "client's ceiling of %u (--kdf-max-count): refused",
+                     c->peer, g.count, ceiling);
+            return;
+        }
+        uint8_t key[TW_AUTH_AES_KEY_LEN];
+        int rc = tw_kdf(&c->cfg.secret, g.salt, g.count, ceiling, key);
+        tw_secret_cleanse(&c->cfg.secret); /* the key is all it takes from now on */
+        if (rc == TW_AUTH_OK)
+            rc = tw_auth_random(c->aes_key, sizeof c->aes_key);
+        if (rc == TW_AUTH_OK)
+            rc = tw_auth_random(c->hmac_key, sizeof c->hmac_key);
+        if (rc == TW_AUTH_OK)
+            rc = tw_auth_random(c->client_iv, sizeof c->client_iv);
+        if (rc == TW_AUTH_OK)
+            rc = tw_token_make(key, g.challenge, c->aes_key, c->hmac_key, r.token);
+        explicit_bzero(key, sizeof key);
+        if (rc == TW_AUTH_OK)
+            rc = tw_keyid_encode(c->cfg.keyid, r.key_id);
+        if (rc < 0) {
+            fail(c, "TWAMP server %s: cannot build the Set-Up-Response for mode %s: %s", c->peer,
+                 tw_mode_name(sec), tw_auth_strerror(rc));
+            return;
+        }
+        memcpy(r.client_iv, c->client_iv, sizeof r.client_iv);
+    }
+    tw_secret_cleanse(&c->cfg.secret); /* not needed any more, whatever the mode */
+    /* RFC 6038: ask for the symmetrical-size format (twampy's default packet
+     * already has it) when the server offers it, with the unauthenticated test
+     * format only (twampy sends no RFC 6038 padding in the 48-octet one). */
+    c->mode = sec;
+    if (!tw_mode_test_protected(sec))
+        c->mode |= g.modes & TW_MODE_SYMMETRICAL;
     r.mode = c->mode;
+    tw_info("Mode %s (Set-Up-Response mode %u)", tw_mode_name(sec), c->mode);
     uint8_t buf[TW_CTRL_SETUP_RESPONSE_LEN];
     tw_setup_response_encode(&r, buf, sizeof buf);
+    explicit_bzero(&r, sizeof r);
     if (send_msg(c, buf, sizeof buf, "Set-Up-Response") == 0)
         expect(c, ST_SERVER_START, TW_CTRL_SERVER_START_LEN);
+}
+
+/* Server-Start (RFC 4656 §3.1): octets 0..31 in clear; in modes 2, 4, 8 with
+ * Accept 0, octets 32..47 are the first of the server's encrypted stream. */
+static bool on_server_start(tw_ctrl_client_t *c)
+{
+    tw_server_start_t s;
+    tw_server_start_decode(c->rbuf, c->have, &s);
+    tw_info("CTRL.RX <<Server-Start>> accept %u", s.accept);
+    uint32_t sec = c->mode & TW_MODE_SECURITY_MASK;
+    if (s.accept != TW_ACCEPT_OK) {
+        if (sec != TW_MODE_UNAUTHENTICATED && s.accept == TW_ACCEPT_FAILURE)
+            fail(c,
+                 "TWAMP server %s rejected the key in Server-Start (Accept %u: %s): in mode %s "
+                 "this means the passphrase of KeyID '%s' is wrong or the server has no such "
+                 "KeyID",
+                 c->peer, s.accept, tw_accept_str(s.accept), tw_mode_name(sec), c->cfg.keyid);
+        else
+            fail(c, "TWAMP server %s refused the connection in Server-Start: Accept %u (%s)",
+                 c->peer, s.accept, tw_accept_str(s.accept));
+        return false;
+    }
+    if (sec == TW_MODE_UNAUTHENTICATED)
+        return true;
+    int rc = tw_ctrl_crypto_init(&c->crypto, c->aes_key, c->hmac_key, c->client_iv, s.server_iv);
+    explicit_bzero(c->aes_key, sizeof c->aes_key);
+    explicit_bzero(c->hmac_key, sizeof c->hmac_key);
+    if (rc == TW_AUTH_OK)
+        rc = tw_ctrl_open_partial(&c->crypto, c->rbuf + 32, TW_CTRL_SERVER_START_LEN - 32);
+    if (rc < 0) {
+        fail(c, "TWAMP server %s: cannot set up the encrypted control stream: %s", c->peer,
+             tw_auth_strerror(rc));
+        return false;
+    }
+    c->secure = true;
+    return true;
+}
+
+/* Modes 2, 4, 8: decrypt the whole message and check its HMAC before anything
+ * in it is looked at. */
+static bool open_msg(tw_ctrl_client_t *c, const char *what)
+{
+    if (!c->secure)
+        return true;
+    int rc = tw_ctrl_open(&c->crypto, c->rbuf, c->have, 0);
+    if (rc == TW_AUTH_OK)
+        return true;
+    if (rc == TW_AUTH_EINTEGRITY)
+        fail(c,
+             "TWAMP server %s: the %s failed its integrity check (HMAC): the message was "
+             "altered in flight or the server's keys differ; connection closed",
+             c->peer, what);
+    else
+        fail(c, "TWAMP server %s: cannot decrypt the %s: %s", c->peer, what, tw_auth_strerror(rc));
+    return false;
 }
 
 static void on_message(tw_ctrl_client_t *c)
@@ -179,20 +324,15 @@ static void on_message(tw_ctrl_client_t *c)
     case ST_GREETING:
         on_greeting(c);
         break;
-    case ST_SERVER_START: {
-        tw_server_start_t s;
-        tw_server_start_decode(c->rbuf, c->have, &s);
-        tw_info("CTRL.RX <<Server-Start>> accept %u", s.accept);
-        if (s.accept != TW_ACCEPT_OK) {
-            fail(c, "TWAMP server %s refused the connection in Server-Start: Accept %u (%s)",
-                 c->peer, s.accept, tw_accept_str(s.accept));
+    case ST_SERVER_START:
+        if (!on_server_start(c))
             return;
-        }
         c->index = 0;
         send_request(c);
         break;
-    }
     case ST_ACCEPT: {
+        if (!open_msg(c, "Accept-Session"))
+            return;
         tw_accept_session_t *a = &c->acc[c->index];
         tw_accept_session_decode(c->rbuf, c->have, a);
         tw_info("CTRL.RX <<Accept-Session>> accept %u, port %u", a->accept, a->port);
@@ -213,6 +353,8 @@ static void on_message(tw_ctrl_client_t *c)
         break;
     }
     case ST_START_ACK: {
+        if (!open_msg(c, "Start-Ack"))
+            return;
         uint8_t accept;
         tw_start_ack_decode(c->rbuf, c->have, &accept, NULL);
         tw_info("CTRL.RX <<Start-Ack>> accept %u", accept);
@@ -230,6 +372,8 @@ static void on_message(tw_ctrl_client_t *c)
         break;
     }
     case ST_RUNNING: {
+        if (!open_msg(c, "message received during the test"))
+            return;
         tw_stop_sessions_t s;
         if (tw_stop_sessions_decode(c->rbuf, c->have, &s) == 0)
             fail(c, "TWAMP server %s stopped the sessions (Stop-Sessions, Accept %u: %s)", c->peer,
@@ -278,6 +422,11 @@ static void on_io(void *arg, uint32_t events)
             if (c->have)
                 fail(c, "TWAMP server %s closed the connection after %zu of %zu octets while %s",
                      c->peer, c->have, c->need, step_names[c->st]);
+            else if (c->secure)
+                fail(c,
+                     "TWAMP server %s closed the connection while %s (in mode %s a server "
+                     "closes it when a message fails its integrity check)",
+                     c->peer, step_names[c->st], tw_mode_name(c->mode));
             else
                 fail(c, "TWAMP server %s closed the connection while %s", c->peer,
                      step_names[c->st]);
@@ -290,6 +439,44 @@ static void on_io(void *arg, uint32_t events)
                 c->have = 0;
         }
     }
+}
+
+/* The modes the client may choose, strongest first (see the cfg). */
+static int set_modes(tw_ctrl_client_t *c, char *err, size_t errlen)
+{
+    static const uint32_t strongest_first[4] = {TW_MODE_ENCRYPTED, TW_MODE_AUTHENTICATED,
+                                                TW_MODE_MIXED, TW_MODE_UNAUTHENTICATED};
+    const tw_ctrl_client_cfg_t *cfg = &c->cfg;
+    if (cfg->nmodes == 0) {
+        if (cfg->have_secret) {
+            memcpy(c->modes, strongest_first, sizeof c->modes);
+            c->nmodes = 4;
+        } else {
+            c->modes[0] = TW_MODE_UNAUTHENTICATED;
+            c->nmodes = 1;
+        }
+        return 0;
+    }
+    if (cfg->nmodes < 0 || cfg->nmodes > 4) {
+        snprintf(err, errlen, "between 1 and 4 modes can be given");
+        return -1;
+    }
+    for (int i = 0; i < cfg->nmodes; i++) {
+        uint32_t m = cfg->modes[i];
+        if (m != TW_MODE_UNAUTHENTICATED && m != TW_MODE_AUTHENTICATED && m != TW_MODE_ENCRYPTED &&
+            m != TW_MODE_MIXED) {
+            snprintf(err, errlen, "mode %u is not one of open, authenticated, encrypted, mixed", m);
+            return -1;
+        }
+        if (m != TW_MODE_UNAUTHENTICATED && !cfg->have_secret) {
+            snprintf(err, errlen, "mode %s needs a shared secret (--keyfile and --keyid)",
+                     tw_mode_name(m));
+            return -1;
+        }
+        c->modes[i] = m;
+    }
+    c->nmodes = cfg->nmodes;
+    return 0;
 }
 
 int tw_ctrl_client_open(tw_ctrl_client_t **out, const tw_ctrl_client_cfg_t *cfg, tw_loop_t *loop,
@@ -306,13 +493,20 @@ int tw_ctrl_client_open(tw_ctrl_client_t **out, const tw_ctrl_client_cfg_t *cfg,
     }
     c->cfg = *cfg;
     c->loop = loop;
+    c->fd = -1;
     tw_addr_str((const struct sockaddr *)&cfg->server, c->peer, sizeof c->peer);
+    if (set_modes(c, err, errlen) < 0) {
+        forget_secrets(c);
+        free(c);
+        return -1;
+    }
     if (cfg->use_connected_fd) {
         c->fd = cfg->connected_fd;
         fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
         if (tw_loop_add(loop, &c->watch, c->fd, EPOLLIN, on_io, c) < 0) {
             snprintf(err, errlen, "cannot watch the control connection: %s", strerror(errno));
             close(c->fd);
+            forget_secrets(c);
             free(c);
             return -1;
         }
@@ -323,6 +517,7 @@ int tw_ctrl_client_open(tw_ctrl_client_t **out, const tw_ctrl_client_cfg_t *cfg,
     c->fd = socket(cfg->server.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         snprintf(err, errlen, "cannot open a TCP socket: %s", strerror(errno));
+        forget_secrets(c);
         free(c);
         return -1;
     }
@@ -333,12 +528,14 @@ int tw_ctrl_client_open(tw_ctrl_client_t **out, const tw_ctrl_client_cfg_t *cfg,
         errno != EINPROGRESS) {
         snprintf(err, errlen, "cannot connect to TWAMP server %s: %s", c->peer, strerror(errno));
         close(c->fd);
+        forget_secrets(c);
         free(c);
         return -1;
     }
     if (tw_loop_add(loop, &c->watch, c->fd, EPOLLOUT | EPOLLIN, on_io, c) < 0) {
         snprintf(err, errlen, "cannot watch the control connection: %s", strerror(errno));
         close(c->fd);
+        forget_secrets(c);
         free(c);
         return -1;
     }
@@ -374,6 +571,14 @@ uint32_t tw_ctrl_client_mode(const tw_ctrl_client_t *c)
     return c->mode;
 }
 
+int tw_ctrl_client_test_crypto(const tw_ctrl_client_t *c, int i, tw_test_crypto_t *t)
+{
+    if (!c || !t || !tw_mode_test_protected(c->mode & TW_MODE_SECURITY_MASK) || !c->secure ||
+        i < 0 || i >= c->cfg.nsessions || c->acc[i].accept != TW_ACCEPT_OK)
+        return TW_AUTH_EINVAL;
+    return tw_test_crypto_init(t, c->crypto.aes_key, c->crypto.hmac_key, c->acc[i].sid);
+}
+
 int tw_ctrl_client_local(const tw_ctrl_client_t *c, struct sockaddr_storage *ss, socklen_t *len)
 {
     *len = sizeof *ss;
@@ -385,5 +590,6 @@ void tw_ctrl_client_close(tw_ctrl_client_t *c)
     if (!c)
         return;
     shut(c);
+    explicit_bzero(c, sizeof *c);
     free(c);
 }

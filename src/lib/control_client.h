@@ -3,7 +3,14 @@
  * Request-TW-Session / Accept-Session per session, Start-Sessions / Start-Ack,
  * then (on request) Stop-Sessions. Every message is read by its exact length
  * (TCP may split or join them) and sent with one write. Every step has a
- * timeout, and every failure is reported in words naming the step. */
+ * timeout, and every failure is reported in words naming the step.
+ *
+ * In the authenticated, encrypted and mixed modes (2, 4, 8) the client derives
+ * the key from its secret and the greeting's Salt and Count (refusing a Count
+ * above its ceiling), sends its KeyID, Token and Client-IV in Set-Up-Response,
+ * and from Server-Start on encrypts and HMACs every message it sends and
+ * checks the HMAC of every message it receives before it acts on any of it
+ * (auth.h). Nothing secret is logged: the debug dumps show the ciphertext. */
 #ifndef TWAMPY_CONTROL_CLIENT_H
 #define TWAMPY_CONTROL_CLIENT_H
 
@@ -11,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "auth.h"
 #include "control_wire.h"
 #include "loop.h"
 
@@ -36,7 +44,23 @@ typedef struct tw_ctrl_client_cfg {
     bool use_connected_fd;
     int connected_fd;
     int64_t step_timeout_ns; /* --control-timeout */
-    int nsessions;           /* 1..TW_CTRL_MAX_SESSIONS */
+    /* Security (RFC 4656 §3.1, RFC 5618). modes: the modes the client may
+     * choose, strongest first, each one of TW_MODE_UNAUTHENTICATED,
+     * _AUTHENTICATED, _ENCRYPTED, _MIXED; the first one the server offers is
+     * taken. nmodes 0: encrypted, authenticated, mixed, open with a secret;
+     * open alone without one. */
+    uint32_t modes[4];
+    int nmodes;
+    /* The shared secret and its KeyID, for modes 2, 4 and 8. The client keeps
+     * its own copy and wipes it once the key is derived (or on close); the
+     * caller wipes this one after tw_ctrl_client_open. */
+    bool have_secret;
+    tw_secret_t secret;
+    char keyid[TW_KEYID_MAX + 1];
+    /* Refuse a Server Greeting whose Count is above this rather than spend
+     * that long deriving the key (0: TW_KDF_COUNT_CEILING_DEFAULT). */
+    uint32_t kdf_max_count;
+    int nsessions; /* 1..TW_CTRL_MAX_SESSIONS */
     tw_ctrl_session_req_t req[TW_CTRL_MAX_SESSIONS];
     /* Every session accepted and Start-Ack received: the test may run. */
     void (*on_started)(void *arg, const tw_accept_session_t *acc, int n);
@@ -57,6 +81,12 @@ void tw_ctrl_client_stop(tw_ctrl_client_t *c);
 /* The modes the server offered and the mode chosen (after the greeting). */
 uint32_t tw_ctrl_client_server_modes(const tw_ctrl_client_t *c);
 uint32_t tw_ctrl_client_mode(const tw_ctrl_client_t *c);
+/* Modes 2 and 4: the keys for the test packets of accepted session i
+ * (0-based), derived from the control Session-keys and the session's SID
+ * (tw_test_crypto_init), for tw_sender_set_security. Call it from on_started.
+ * Returns 0, or a negative TW_AUTH_E* code (TW_AUTH_EINVAL when the mode does
+ * not protect test packets or there is no such session). */
+int tw_ctrl_client_test_crypto(const tw_ctrl_client_t *c, int i, tw_test_crypto_t *t);
 /* The local address of the control connection (after connecting). */
 int tw_ctrl_client_local(const tw_ctrl_client_t *c, struct sockaddr_storage *ss, socklen_t *len);
 void tw_ctrl_client_close(tw_ctrl_client_t *c);

@@ -28,7 +28,8 @@ struct session {
     uint16_t port;
     int64_t timeout_ns;
     bool started, stopping;
-    int index; /* 1-based within its connection, for log lines */
+    bool protected_test; /* modes 2 and 4: the reflector checks and protects */
+    int index;           /* 1-based within its connection, for log lines */
     char owner[TW_ADDRSTRLEN];
 };
 
@@ -47,6 +48,12 @@ struct conn {
     uint32_t mode;
     uint8_t buf[TW_CTRL_SETUP_RESPONSE_LEN];
     size_t need, have;
+    /* Modes 2, 4, 8: this connection's Challenge and Salt, and the stream. */
+    uint8_t challenge[TW_AUTH_CHALLENGE_LEN], salt[TW_AUTH_SALT_LEN];
+    bool secure; /* from Server-Start on */
+    tw_ctrl_crypto_t crypto;
+    uint8_t block0[16]; /* a command's first block as received (the debug dump) */
+    char keyid[TW_KEYID_MAX + 1];
     struct sockaddr_storage peer, local;
     socklen_t peer_len, local_len;
     int64_t last_ctrl; /* tw_mono_now() of the last control message */
@@ -155,12 +162,17 @@ static void session_free(struct session *s)
     tw_timer_cancel(srv->loop, &s->timer);
     if (s->refl) {
         const tw_reflector_counters_t *k = tw_reflector_counters(s->refl);
+        char auth[128] = "";
+        uint64_t bad = k->unauthenticated + k->integrity;
+        if (s->protected_test)
+            snprintf(auth, sizeof auth, ", failed the integrity check %llu",
+                     (unsigned long long)bad);
         tw_notice("%s: session %d (port %u) ended: %llu reflected, %llu dropped (not started "
-                  "%llu, foreign sender %llu, too short %llu)",
+                  "%llu, foreign sender %llu, too short %llu%s)",
                   s->owner, s->index, s->port, (unsigned long long)k->reflected,
-                  (unsigned long long)(k->inactive + k->foreign + k->too_short),
+                  (unsigned long long)(k->inactive + k->foreign + k->too_short + bad),
                   (unsigned long long)k->inactive, (unsigned long long)k->foreign,
-                  (unsigned long long)k->too_short);
+                  (unsigned long long)k->too_short, auth);
         tw_reflector_close(s->refl);
     }
     srv->ctr.active_sessions--;
@@ -214,6 +226,7 @@ static void conn_close(struct conn *c, const char *fmt, ...)
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     tw_notice("Connection from %s closed: %s", c->name, why);
+    tw_ctrl_crypto_free(&c->crypto);
     tw_timer_cancel(srv->loop, &c->idle_timer);
     tw_loop_del(srv->loop, &c->watch);
     close(c->fd);
@@ -234,6 +247,7 @@ static void conn_close(struct conn *c, const char *fmt, ...)
     if (c->next)
         c->next->prev = c->prev;
     srv->ctr.active_connections--;
+    explicit_bzero(c, sizeof *c);
     free(c);
 }
 
@@ -251,9 +265,18 @@ static void protocol_error(struct conn *c, const char *fmt, ...)
     conn_close(c, "%s", why);
 }
 
-/* One write per message; a client too slow to take 48 octets is dropped. */
-static int conn_send(struct conn *c, const uint8_t *buf, size_t len, const char *what)
+/* One write per message; a client too slow to take 48 octets is dropped. From
+ * Server-Start on, in modes 2, 4 and 8, the message is sealed first (HMAC,
+ * then encrypted in place): the debug dump shows the ciphertext. */
+static int conn_send(struct conn *c, uint8_t *buf, size_t len, const char *what)
 {
+    if (c->secure) {
+        int rc = tw_ctrl_seal(&c->crypto, buf, len);
+        if (rc < 0) {
+            conn_close(c, "cannot protect %s: %s", what, tw_auth_strerror(rc));
+            return -1;
+        }
+    }
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "CTRL.TX", buf, len);
     ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -422,6 +445,22 @@ static int on_request(struct conn *c)
         memcpy(s->sid, &((struct sockaddr_in *)&rcv)->sin_addr, 4);
     tw_put64(s->sid + 4, tw_time_to_ntp(tw_now()));
     random_bytes(s->sid + 12, 4);
+    uint32_t sec = c->mode & TW_MODE_SECURITY_MASK;
+    if (tw_mode_test_protected(sec)) {
+        /* RFC 4656 §4.1.2: the session's test keys from the Session-keys and the SID. */
+        tw_test_crypto_t tc;
+        int arc = tw_test_crypto_init(&tc, c->crypto.aes_key, c->crypto.hmac_key, s->sid);
+        if (arc == TW_AUTH_OK)
+            arc = tw_reflector_set_security(s->refl, sec, &tc);
+        tw_test_crypto_free(&tc);
+        if (arc < 0) {
+            tw_reflector_close(s->refl);
+            free(s);
+            return refuse(c, TW_ACCEPT_INTERNAL, "cannot set up the test keys: %s",
+                          tw_auth_strerror(arc));
+        }
+        s->protected_test = true;
+    }
     s->next = c->sessions;
     c->sessions = s;
     c->nsessions++;
@@ -465,6 +504,75 @@ static void on_stop(struct conn *c)
         session_stop(s);
 }
 
+/* A KeyID for a log line: printable ASCII, anything else as '?'. */
+static void keyid_printable(const char *in, char *out, size_t len)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < len; i++)
+        out[i] = (in[i] >= 0x20 && in[i] < 0x7f && in[i] != '\'') ? in[i] : '?';
+    out[i] = '\0';
+}
+
+/* Refuse the client's key: Server-Start with Accept 1, in clear (RFC 4656
+ * §3.1; owamp api.c does the same for an unknown KeyID and a bad Token), then
+ * close, logging why. */
+static void reject_key(struct conn *c, const char *why)
+{
+    tw_server_start_t st;
+    memset(&st, 0, sizeof st);
+    st.accept = TW_ACCEPT_FAILURE;
+    uint8_t buf[TW_CTRL_SERVER_START_LEN];
+    tw_server_start_encode(&st, buf, sizeof buf);
+    c->srv->ctr.key_rejected++;
+    if (conn_send(c, buf, sizeof buf, "Server-Start") == 0)
+        conn_close(c, "%s (Server-Start Accept 1 sent)", why);
+}
+
+/* Modes 2, 4, 8: the Session-keys from the client's Token, after checking its
+ * KeyID and that the Token holds this connection's Challenge. Returns -1 when
+ * the key was refused (and the connection is gone). */
+static int open_token(struct conn *c, const tw_setup_response_t *r,
+                      uint8_t aes[TW_AUTH_AES_KEY_LEN], uint8_t hmac[TW_AUTH_HMAC_KEY_LEN])
+{
+    tw_ctrl_server_t *srv = c->srv;
+    const char *mode = tw_mode_name(r->mode);
+    char raw[TW_KEYID_MAX + 1], why[256];
+    if (tw_keyid_decode(r->key_id, raw) < 0) {
+        snprintf(why, sizeof why, "mode %s: malformed KeyID (empty, or octets after its end)",
+                 mode);
+        reject_key(c, why);
+        return -1;
+    }
+    keyid_printable(raw, c->keyid, sizeof c->keyid);
+    const tw_secret_t *secret = tw_keyring_find(srv->cfg.keyring, raw);
+    if (!secret) {
+        snprintf(why, sizeof why, "mode %s: unknown KeyID '%s' (not in the key file)", mode,
+                 c->keyid);
+        reject_key(c, why);
+        return -1;
+    }
+    uint32_t count = srv->cfg.kdf_count ? srv->cfg.kdf_count : TW_KDF_COUNT_DEFAULT;
+    uint8_t key[TW_AUTH_AES_KEY_LEN];
+    int rc = tw_kdf(secret, c->salt, count, count, key);
+    if (rc == TW_AUTH_OK)
+        rc = tw_token_open(key, r->token, c->challenge, aes, hmac);
+    explicit_bzero(key, sizeof key);
+    if (rc == TW_AUTH_ECHALLENGE) {
+        snprintf(why, sizeof why,
+                 "mode %s: wrong passphrase for KeyID '%s' (its Token does not hold the "
+                 "Challenge)",
+                 mode, c->keyid);
+        reject_key(c, why);
+        return -1;
+    }
+    if (rc < 0) {
+        snprintf(why, sizeof why, "mode %s, KeyID '%s': %s", mode, c->keyid, tw_auth_strerror(rc));
+        reject_key(c, why);
+        return -1;
+    }
+    return 0;
+}
+
 /* Returns -1 when the connection is gone. */
 static int on_setup_response(struct conn *c)
 {
@@ -492,35 +600,93 @@ static int on_setup_response(struct conn *c)
         return -1;
     }
     c->mode = r.mode;
-    tw_info("%s: Set-Up-Response: mode %s", c->name, ms);
     tw_server_start_t st;
     memset(&st, 0, sizeof st);
     st.accept = TW_ACCEPT_OK;
     random_bytes(st.server_iv, sizeof st.server_iv);
     st.start_time = srv->start_ntp;
     uint8_t buf[TW_CTRL_SERVER_START_LEN];
-    tw_server_start_encode(&st, buf, sizeof buf);
+    if (sec == TW_MODE_UNAUTHENTICATED) {
+        tw_info("%s: Set-Up-Response: mode %s", c->name, ms);
+        tw_server_start_encode(&st, buf, sizeof buf);
+    } else {
+        uint8_t aes[TW_AUTH_AES_KEY_LEN], hmac[TW_AUTH_HMAC_KEY_LEN];
+        if (open_token(c, &r, aes, hmac) < 0)
+            return -1;
+        int rc = tw_ctrl_crypto_init(&c->crypto, aes, hmac, st.server_iv, r.client_iv);
+        explicit_bzero(aes, sizeof aes);
+        explicit_bzero(hmac, sizeof hmac);
+        tw_server_start_encode(&st, buf, sizeof buf);
+        /* Octets 32..47 (Start-Time, MBZ) open the server's encrypted stream. */
+        if (rc == TW_AUTH_OK)
+            rc = tw_ctrl_seal_partial(&c->crypto, buf + 32, TW_CTRL_SERVER_START_LEN - 32);
+        if (rc < 0) {
+            conn_close(c, "cannot set up the encrypted control stream: %s", tw_auth_strerror(rc));
+            return -1;
+        }
+        tw_notice("%s: mode %s, KeyID '%s'", c->name, tw_mode_name(sec), c->keyid);
+    }
+    explicit_bzero(&r, sizeof r);
     if (conn_send(c, buf, sizeof buf, "Server-Start") < 0)
         return -1;
+    c->secure = sec != TW_MODE_UNAUTHENTICATED;
     c->st = C_READY;
     expect(c, 16);
     return 0;
 }
 
 /* A whole message is in c->buf. Returns false when the connection is gone. */
+static const char *command_name(uint8_t cmd)
+{
+    switch (cmd) {
+    case TW_CMD_REQUEST_TW_SESSION:
+        return "Request-TW-Session";
+    case TW_CMD_START_SESSIONS:
+        return "Start-Sessions";
+    case TW_CMD_STOP_SESSIONS:
+        return "Stop-Sessions";
+    default:
+        return "command";
+    }
+}
+
 static bool on_message(struct conn *c)
 {
-    if (tw_log_on(TW_LOG_DEBUG))
-        tw_log_hex(TW_LOG_DEBUG, "CTRL.RX", c->buf, c->have);
+    if (tw_log_on(TW_LOG_DEBUG)) {
+        /* Modes 2, 4, 8: the octets as received (the first block is already
+         * decrypted in buf once the rest comes). */
+        uint8_t raw[TW_CTRL_SETUP_RESPONSE_LEN];
+        memcpy(raw, c->buf, c->have);
+        if (c->secure && c->have > 16)
+            memcpy(raw, c->block0, 16);
+        tw_log_hex(TW_LOG_DEBUG, "CTRL.RX", raw, c->have);
+    }
     c->last_ctrl = tw_mono_now();
     if (c->st == C_SETUP)
         return on_setup_response(c) == 0;
-    uint8_t cmd = c->buf[0];
     if (c->have == 16) {
-        /* The first block names the command and so the message length. */
-        size_t len = tw_ctrl_command_len(cmd);
+        /* The first block names the command and so the message length. In
+         * modes 2, 4, 8 it is decrypted for that alone: nothing else in it is
+         * used before the whole message has passed its HMAC check. */
+        if (c->secure) {
+            memcpy(c->block0, c->buf, 16);
+            int rc = tw_ctrl_decrypt(&c->crypto, c->buf, 16);
+            if (rc < 0) {
+                protocol_error(c, "cannot decrypt a command: %s", tw_auth_strerror(rc));
+                return false;
+            }
+        }
+        uint8_t first = c->buf[0];
+        size_t len = tw_ctrl_command_len(first);
         if (len == 0) {
-            protocol_error(c, "unknown or unsupported command %u", cmd);
+            if (c->secure)
+                protocol_error(c,
+                               "mode %s: the first block decrypts to command %u, which this "
+                               "server does not know: altered in flight, keys that differ, or "
+                               "an unsupported command",
+                               tw_mode_name(c->mode), first);
+            else
+                protocol_error(c, "unknown or unsupported command %u", first);
             return false;
         }
         if (len > c->have) {
@@ -528,6 +694,24 @@ static bool on_message(struct conn *c)
             return true;
         }
     }
+    if (c->secure) {
+        /* RFC 4656 §3.2: decrypt, check the HMAC, then act. */
+        int rc = tw_ctrl_open(&c->crypto, c->buf, c->have, 16);
+        if (rc == TW_AUTH_EINTEGRITY) {
+            c->srv->ctr.integrity_failures++;
+            conn_close(c,
+                       "mode %s: a %zu-octet control message failed its integrity check "
+                       "(HMAC): altered in flight, or the client's keys differ",
+                       tw_mode_name(c->mode), c->have);
+            return false;
+        }
+        if (rc < 0) {
+            protocol_error(c, "cannot decrypt a command: %s", tw_auth_strerror(rc));
+            return false;
+        }
+        tw_info("%s: CTRL.RX <<%s>> passed its integrity check", c->name, command_name(c->buf[0]));
+    }
+    uint8_t cmd = c->buf[0];
     int r = 0;
     switch (cmd) {
     case TW_CMD_REQUEST_TW_SESSION:
@@ -595,14 +779,21 @@ static void on_idle_check(void *arg)
     tw_timer_set(c->srv->loop, &c->idle_timer, last + c->srv->cfg.servwait_ns, on_idle_check, c);
 }
 
-static void send_greeting(int fd, uint32_t modes)
+/* The Server Greeting: with c, its Challenge and Salt are the connection's
+ * (modes 2, 4, 8 need them back); without, a refusal (modes 0). */
+static void send_greeting(int fd, uint32_t modes, const struct conn *c, uint32_t count)
 {
     tw_greeting_t g;
     memset(&g, 0, sizeof g);
     g.modes = modes;
-    random_bytes(g.challenge, sizeof g.challenge);
-    random_bytes(g.salt, sizeof g.salt);
-    g.count = 1024;
+    if (c) {
+        memcpy(g.challenge, c->challenge, sizeof g.challenge);
+        memcpy(g.salt, c->salt, sizeof g.salt);
+    } else {
+        random_bytes(g.challenge, sizeof g.challenge);
+        random_bytes(g.salt, sizeof g.salt);
+    }
+    g.count = count;
     uint8_t buf[TW_CTRL_GREETING_LEN];
     tw_greeting_encode(&g, buf, sizeof buf);
     if (send(fd, buf, sizeof buf, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof buf)
@@ -629,7 +820,7 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
         srv->ctr.connections_refused++;
         tw_notice("Connection from %s refused: %d connections already (--max-connections)", name,
                   srv->ctr.active_connections);
-        send_greeting(fd, 0);
+        send_greeting(fd, 0, NULL, TW_KDF_COUNT_MIN);
         close(fd);
         return -1;
     }
@@ -661,7 +852,14 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     srv->ctr.active_connections++;
     c->last_ctrl = tw_mono_now();
     tw_notice("Connection from %s", name);
-    send_greeting(fd, srv->cfg.modes);
+    /* RFC 4656 §3.1: a fresh Challenge and Salt per connection (CSPRNG). */
+    if (tw_auth_random(c->challenge, sizeof c->challenge) < 0 ||
+        tw_auth_random(c->salt, sizeof c->salt) < 0) {
+        random_bytes(c->challenge, sizeof c->challenge);
+        random_bytes(c->salt, sizeof c->salt);
+    }
+    send_greeting(fd, srv->cfg.modes, c,
+                  srv->cfg.kdf_count ? srv->cfg.kdf_count : TW_KDF_COUNT_DEFAULT);
     c->st = C_SETUP;
     expect(c, TW_CTRL_SETUP_RESPONSE_LEN);
     tw_timer_set(srv->loop, &c->idle_timer, c->last_ctrl + srv->cfg.servwait_ns, on_idle_check, c);

@@ -1,7 +1,17 @@
 /* control_server: a TWAMP server (RFC 5357 §3): a TWAMP-Control listener and a
  * Session-Reflector per accepted test session, all state machines on one event
  * loop. A malformed, truncated or out-of-order control message closes that one
- * connection; slow clients never block others; limits refuse politely. */
+ * connection; slow clients never block others; limits refuse politely.
+ *
+ * Modes 2, 4 and 8: the client's KeyID is looked up in the key ring and its
+ * Token opened with the key derived from that secret and this connection's
+ * Salt and Count; an unknown KeyID or a wrong passphrase gets a Server-Start
+ * with Accept 1 and the connection is closed, with a log line saying which.
+ * From Server-Start on, every message is sealed on the way out; a command's
+ * first block is decrypted to learn its length, and the whole message is acted
+ * upon only once its HMAC has been checked (a failure closes the connection).
+ * In modes 2 and 4 each session's reflector gets its test keys from the
+ * Session-keys and the SID (auth.h). */
 #ifndef TWAMPY_CONTROL_SERVER_H
 #define TWAMPY_CONTROL_SERVER_H
 
@@ -10,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "acl.h"
+#include "auth.h"
 #include "control_wire.h"
 #include "loop.h"
 
@@ -28,6 +39,11 @@ typedef struct tw_ctrl_server_cfg {
     uint32_t max_padding;      /* refuse sessions announcing more padding */
     int ttl;                   /* TTL / Hop Limit of reflected packets */
     tw_acl_t allow;            /* only these clients and senders (empty: everyone) */
+    /* Modes 2, 4, 8 (RFC 4656 §3.1, RFC 5618): the shared secrets by KeyID
+     * (not owned; NULL: every KeyID is unknown), and the KDF Count announced
+     * in the Server Greeting (0: TW_KDF_COUNT_DEFAULT). */
+    const tw_keyring_t *keyring;
+    uint32_t kdf_count;
 } tw_ctrl_server_cfg_t;
 
 typedef struct tw_ctrl_server_counters {
@@ -35,6 +51,8 @@ typedef struct tw_ctrl_server_counters {
     uint64_t connections_refused; /* over --max-connections */
     uint64_t connections_denied;  /* from a source --allow does not cover */
     uint64_t protocol_errors;     /* connections closed for a bad message */
+    uint64_t key_rejected;        /* Set-Up-Response with an unknown KeyID or a wrong passphrase */
+    uint64_t integrity_failures;  /* connections closed for a control message failing its HMAC */
     uint64_t sessions_accepted;
     uint64_t sessions_refused;
     int active_connections;

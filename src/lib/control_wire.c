@@ -479,3 +479,32 @@ const char *tw_modes_str(uint32_t modes, char *buf, size_t len)
     }
     return buf;
 }
+
+const char *tw_mode_name(uint32_t mode)
+{
+    uint32_t sec = mode & TW_MODE_SECURITY_MASK;
+    if (sec & TW_MODE_UNAUTHENTICATED)
+        return "open";
+    if (sec & TW_MODE_AUTHENTICATED)
+        return "authenticated";
+    if (sec & TW_MODE_ENCRYPTED)
+        return "encrypted";
+    if (sec & TW_MODE_MIXED)
+        return "mixed";
+    return "none";
+}
+
+uint32_t tw_mode_parse(const char *name)
+{
+    if (name == NULL)
+        return 0;
+    if (strcmp(name, "open") == 0)
+        return TW_MODE_UNAUTHENTICATED;
+    if (strcmp(name, "authenticated") == 0)
+        return TW_MODE_AUTHENTICATED;
+    if (strcmp(name, "encrypted") == 0)
+        return TW_MODE_ENCRYPTED;
+    if (strcmp(name, "mixed") == 0)
+        return TW_MODE_MIXED;
+    return 0;
+}

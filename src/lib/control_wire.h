@@ -139,4 +139,12 @@ const char *tw_accept_str(uint8_t accept);
 /* "unauthenticated|reflect-octets|symmetrical-size" style list of mode bits. */
 const char *tw_modes_str(uint32_t modes, char *buf, size_t len);
 
+/* twampy's names of the security modes, as --modes takes them and the report
+ * shows them: "open" (1), "authenticated" (2), "encrypted" (4), "mixed" (8,
+ * RFC 5618). tw_mode_name looks at the security bits of mode only (the lowest
+ * one set) and returns "none" when there is none. tw_mode_parse returns the bit
+ * of a name, or 0 for anything else. */
+const char *tw_mode_name(uint32_t mode);
+uint32_t tw_mode_parse(const char *name);
+
 #endif

@@ -32,8 +32,19 @@ struct sender_state {
     bool used;
 };
 
+/* The format a reflector checks and answers. */
+enum fmt {
+    FMT_OPEN,       /* TWAMP light, STAMP, TWAMP mode 1 and 8 */
+    FMT_TWAMP_AUTH, /* TWAMP modes 2 and 4: 48-octet requests, 112-octet replies */
+    FMT_STAMP_AUTH, /* authenticated STAMP: 112 octets both ways */
+};
+
 struct tw_reflector {
     tw_reflector_cfg_t cfg;
+    enum fmt fmt;
+    uint32_t test_mode; /* FMT_TWAMP_AUTH: TW_MODE_AUTHENTICATED or _ENCRYPTED */
+    tw_test_crypto_t tc;
+    tw_stamp_crypto_t sc;
     tw_loop_t *loop;
     int fd;
     tw_watch_t watch;
@@ -179,6 +190,11 @@ static uint16_t clock_errest(tw_reflector_t *r, int64_t mono)
     return r->errest;
 }
 
+static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, const tw_sender_pkt_t *req,
+                     uint32_t *seq_out);
+static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t *seq_out,
+                               tw_sender_pkt_t *req);
+
 /* First pass over one request: check it, pick the reflector's sequence number and
  * prepare the reply's length and trailer in place. Returns false to drop it. */
 static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t *seq_out,
@@ -206,6 +222,8 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t
         r->ctr.truncated++;
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "received", p->buf, p->len);
+    if (r->fmt != FMT_OPEN)
+        return prepare_auth_reply(r, p, mono, seq_out, req);
     if (tw_sender_decode(p->buf, p->len, req) != TW_WIRE_OK) {
         r->ctr.too_short++;
         if (tw_log_on(TW_LOG_INFO)) {
@@ -218,6 +236,24 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t
     bool stamp = p->len >= TW_STAMP_BASE_LEN;
     if (!stamp)
         req->ssid = 0;
+    next_seq(r, p, mono, req, seq_out);
+    size_t rlen = tw_reflect_len(p->len, p->cap);
+    if (p->len < rlen)
+        memset(p->buf + p->len, 0, rlen - p->len);
+    if (stamp && p->len > TW_STAMP_BASE_LEN &&
+        tw_tlv_chain_valid(p->buf, TW_STAMP_BASE_LEN, p->len))
+        tw_tlv_reflect(p->buf, p->buf, TW_STAMP_BASE_LEN, p->len);
+    if (rlen >= TW_STAMP_BASE_LEN)
+        memset(p->buf + TW_REFLECTOR_BASE_LEN, 0, TW_STAMP_BASE_LEN - TW_REFLECTOR_BASE_LEN);
+    p->len = rlen;
+    return true;
+}
+
+/* The reflector's sequence number for this request: the sender's own when
+ * stateless, else the next of its sender (address, port, SSID). */
+static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, const tw_sender_pkt_t *req,
+                     uint32_t *seq_out)
+{
     if (r->cfg.stateless) {
         *seq_out = req->seq;
     } else {
@@ -238,21 +274,54 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t
         s->last_seen = mono;
         *seq_out = s->next_seq++;
     }
-    size_t rlen = tw_reflect_len(p->len, p->cap);
-    if (p->len < rlen)
-        memset(p->buf + p->len, 0, rlen - p->len);
-    if (stamp && p->len > TW_STAMP_BASE_LEN &&
-        tw_tlv_chain_valid(p->buf, TW_STAMP_BASE_LEN, p->len))
-        tw_tlv_reflect(p->buf, p->buf, TW_STAMP_BASE_LEN, p->len);
-    if (rlen >= TW_STAMP_BASE_LEN)
-        memset(p->buf + TW_REFLECTOR_BASE_LEN, 0, TW_STAMP_BASE_LEN - TW_REFLECTOR_BASE_LEN);
+}
+
+/* The protected formats' first pass: the request must be long enough for its
+ * format and pass its HMAC check (in encrypted mode it is decrypted then)
+ * before anything in it is read; a request that fails is counted and dropped.
+ * The reply's length: TWAMP max(request, 112) (RFC 5357 §4.2.1: the 112-octet
+ * format, its padding cut by what the longer header takes), STAMP the request's
+ * (>= 112, TLVs from 112 reflected). */
+static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t *seq_out,
+                               tw_sender_pkt_t *req)
+{
+    bool stamp = r->fmt == FMT_STAMP_AUTH;
+    size_t min = stamp ? TW_STAMP_AUTH_BASE_LEN : TW_SENDER_AUTH_LEN;
+    char a[TW_ADDRSTRLEN];
+    if (p->len < min) {
+        r->ctr.unauthenticated++;
+        tw_info("Dropped %zu-octet packet from %s: shorter than the %zu-octet authenticated "
+                "format",
+                p->len, tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), min);
+        return false;
+    }
+    int rc = stamp ? tw_stamp_hmac_check(&r->sc, p->buf, p->len)
+                   : tw_test_sender_open(&r->tc, r->test_mode, p->buf, p->len);
+    if (rc < 0) {
+        r->ctr.integrity++;
+        tw_info("Dropped %zu-octet packet from %s: %s", p->len,
+                tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), tw_auth_strerror(rc));
+        return false;
+    }
+    size_t rlen = p->len > p->cap ? p->cap : p->len;
+    if (rlen < TW_REFLECTOR_AUTH_LEN) {
+        if (p->cap < TW_REFLECTOR_AUTH_LEN)
+            return false; /* no room for the reply (not with twampy's buffers) */
+        memset(p->buf + rlen, 0, TW_REFLECTOR_AUTH_LEN - rlen);
+        rlen = TW_REFLECTOR_AUTH_LEN;
+    }
+    tw_sender_decode_auth(p->buf, p->len, stamp, req);
+    next_seq(r, p, mono, req, seq_out);
+    if (stamp && rlen > TW_STAMP_AUTH_BASE_LEN &&
+        tw_tlv_chain_valid(p->buf, TW_STAMP_AUTH_BASE_LEN, rlen))
+        tw_tlv_reflect(p->buf, p->buf, TW_STAMP_AUTH_BASE_LEN, rlen);
     p->len = rlen;
     return true;
 }
 
 /* Second pass over one reply: the header with t3 read now. */
-static void finish_reply(tw_pkt_t *p, uint32_t seq, const tw_sender_pkt_t *req, uint16_t errest,
-                         int tai)
+static void finish_reply(tw_reflector_t *r, tw_pkt_t *p, uint32_t seq, const tw_sender_pkt_t *req,
+                         uint16_t errest, int tai)
 {
     /* A sender that uses PTP timestamps (Z = 1, RFC 8186 / RFC 8762 §4.2.1)
      * gets them back in PTP format; otherwise NTP. */
@@ -267,9 +336,25 @@ static void finish_reply(tw_pkt_t *p, uint32_t seq, const tw_sender_pkt_t *req, 
         .sender_errest = req->errest,
         .sender_ttl = (uint8_t)(p->ttl < 0 ? 0 : p->ttl),
     };
-    tw_time_t t3 = tw_now();
-    rep.timestamp = ptp ? tw_time_to_ptp(t3, tai) : tw_time_to_ntp(t3);
-    tw_reflector_encode(&rep, p->len >= TW_STAMP_BASE_LEN, p->buf, p->len);
+    if (r->fmt == FMT_OPEN) {
+        tw_time_t t3 = tw_now();
+        rep.timestamp = ptp ? tw_time_to_ptp(t3, tai) : tw_time_to_ntp(t3);
+        tw_reflector_encode(&rep, p->len >= TW_STAMP_BASE_LEN, p->buf, p->len);
+    } else {
+        /* t3 goes under the HMAC (and, encrypted, under AES): it is read
+         * right before the protection that has to include it. */
+        bool stamp = r->fmt == FMT_STAMP_AUTH;
+        tw_time_t t3 = tw_now();
+        rep.timestamp = ptp ? tw_time_to_ptp(t3, tai) : tw_time_to_ntp(t3);
+        tw_reflector_encode_auth(&rep, stamp, p->buf, p->len);
+        int rc = stamp ? tw_stamp_hmac_put(&r->sc, p->buf, p->len)
+                       : tw_test_reflector_protect(&r->tc, r->test_mode, p->buf, p->len);
+        if (rc < 0) {
+            tw_warn("cannot protect a reply: %s", tw_auth_strerror(rc));
+            p->len = 0;
+            return;
+        }
+    }
     if (tw_log_on(TW_LOG_INFO)) {
         char a[TW_ADDRSTRLEN];
         tw_info("Request from %s [sseq=%u rseq=%u ttl=%d outbound=%.2fms]",
@@ -287,7 +372,7 @@ size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p)
     tw_sender_pkt_t req;
     if (!prepare_reply(r, p, mono, &seq, &req))
         return p->len = 0;
-    finish_reply(p, seq, &req, clock_errest(r, mono), r->tai);
+    finish_reply(r, p, seq, &req, clock_errest(r, mono), r->tai);
     return p->len;
 }
 
@@ -314,7 +399,7 @@ static int serve_batch(tw_reflector_t *r)
     for (int i = 0; i < n; i++) {
         tw_pkt_t *p = tw_batch_pkt(r->batch, i);
         if (p->len)
-            finish_reply(p, r->seq_out[i], &req[i], errest, r->tai);
+            finish_reply(r, p, r->seq_out[i], &req[i], errest, r->tai);
     }
     int want = 0;
     for (int i = 0; i < n; i++)
@@ -368,6 +453,16 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
     if (!r->cfg.idle_reset_ns)
         r->cfg.idle_reset_ns = 30 * TW_NS_PER_SEC;
     r->loop = loop;
+    r->cfg.stamp_key = NULL; /* not kept */
+    if (cfg->stamp_key) {
+        int rc = tw_stamp_crypto_init(&r->sc, cfg->stamp_key, cfg->stamp_key_len);
+        if (rc < 0) {
+            snprintf(err, errlen, "cannot set up the STAMP HMAC key: %s", tw_auth_strerror(rc));
+            free(r);
+            return -1;
+        }
+        r->fmt = FMT_STAMP_AUTH;
+    }
     uint32_t hsize = 1;
     while (hsize < r->cfg.max_senders * 2 && hsize < (1u << 30))
         hsize <<= 1;
@@ -412,9 +507,23 @@ void tw_reflector_close(tw_reflector_t *r)
     }
     if (r->own_batch)
         tw_batch_free(r->batch);
+    tw_test_crypto_free(&r->tc);
+    tw_stamp_crypto_free(&r->sc);
     free(r->pool);
     free(r->hash);
     free(r);
+}
+
+int tw_reflector_set_security(tw_reflector_t *r, uint32_t mode, tw_test_crypto_t *t)
+{
+    if (!r || !t || !tw_mode_test_protected(mode) || r->fmt == FMT_STAMP_AUTH)
+        return TW_AUTH_EINVAL;
+    tw_test_crypto_free(&r->tc);
+    r->tc = *t;
+    memset(t, 0, sizeof *t);
+    r->test_mode = mode;
+    r->fmt = FMT_TWAMP_AUTH;
+    return TW_AUTH_OK;
 }
 
 void tw_reflector_set_active(tw_reflector_t *r, bool active)

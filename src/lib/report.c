@@ -1,7 +1,9 @@
-/* report: twampy's text table. */
+/* report: twampy's text table, the extended block, the histogram, totals. */
 #include "report.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 const char *tw_fmt_delay(char *buf, size_t len, double ms)
 {
@@ -135,9 +137,14 @@ static void var_row(FILE *f, const char *name, const tw_dirmetrics_t *d)
 
 void tw_report_extended(FILE *f, const tw_sender_result_t *r)
 {
+    tw_report_extended_loss(f, r, NULL);
+}
+
+void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss_t *lossp)
+{
     const tw_metrics_t *m = &r->metrics;
     const tw_stats_t *st = &r->stats;
-    tw_loss_t loss = tw_stats_loss(st, r->sent);
+    tw_loss_t loss = lossp ? *lossp : tw_stats_loss(st, r->sent);
     char b1[32], b2[32], b3[32];
     fputs("Extended statistics\n"
           "-------------------------------------------------------------------------------"
@@ -216,4 +223,238 @@ void tw_report_warnings(const tw_sender_result_t *r, tw_warnings_t *w)
         WARN("%llu replies came after the timeout: counted as late, not measured",
              (unsigned long long)r->late);
 #undef WARN
+}
+
+/* ---- timestamp sources ----------------------------------------------------- */
+
+const char *tw_ts_source(uint64_t kernel, uint64_t total)
+{
+    if (total == 0)
+        return "none";
+    if (kernel >= total)
+        return "kernel";
+    return kernel == 0 ? "user" : "mixed";
+}
+
+const char *tw_ts_summary(const tw_sender_result_t *r)
+{
+    const char *t1 = tw_ts_source(r->tx_kernel, r->sent);
+    const char *t4 = tw_ts_source(r->rx_kernel, r->stats.received);
+    if (!strcmp(t4, "none"))
+        return t1; /* nothing came back: t1 alone */
+    return strcmp(t1, t4) ? "mixed" : t1;
+}
+
+/* ---- the ASCII histogram ---------------------------------------------------- */
+
+struct hrow {
+    int64_t lo, hi;
+    uint64_t n;
+};
+
+struct hcollect {
+    struct hrow *b;
+    size_t n, cap;
+};
+
+static void collect_cb(void *arg, int64_t lo, int64_t hi, uint64_t n)
+{
+    struct hcollect *c = arg;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        struct hrow *b = realloc(c->b, cap * sizeof *b);
+        if (!b)
+            return;
+        c->b = b;
+        c->cap = cap;
+    }
+    c->b[c->n++] = (struct hrow){lo, hi, n};
+}
+
+/* A delay for the histogram: "21.3us", "1.250ms", "2.000s". */
+static const char *fmt_hdelay(char *buf, size_t len, double ns)
+{
+    double a = fabs(ns);
+    if (a < 10e3)
+        snprintf(buf, len, "%.2fus", ns / 1e3);
+    else if (a < 1e6)
+        snprintf(buf, len, "%.1fus", ns / 1e3);
+    else if (a < 1e9)
+        snprintf(buf, len, "%.3fms", ns / 1e6);
+    else
+        snprintf(buf, len, "%.3fs", ns / 1e9);
+    return buf;
+}
+
+void tw_report_histogram(FILE *f, const tw_hist_t *h, int rows)
+{
+    struct hcollect c = {0};
+    if (rows < 1)
+        rows = 1;
+    tw_hist_foreach(h, collect_cb, &c);
+    fprintf(f, "Round-trip delay histogram (%llu replies)\n", (unsigned long long)h->n);
+    if (c.n == 0) {
+        fputs("  no replies\n", f);
+        free(c.b);
+        return;
+    }
+    /* The outer buckets start and end at the exact minimum and maximum. */
+    if (c.b[0].lo < h->min)
+        c.b[0].lo = h->min;
+    if (c.b[c.n - 1].hi > h->max)
+        c.b[c.n - 1].hi = h->max;
+    struct hrow *r;
+    size_t nr;
+    if (c.n <= (size_t)rows) {
+        r = c.b; /* few buckets: one row each */
+        nr = c.n;
+    } else {
+        nr = (size_t)rows;
+        r = calloc(nr, sizeof *r);
+        if (!r) {
+            free(c.b);
+            return;
+        }
+        double lo = (double)h->min, hi = (double)h->max + 1;
+        bool logscale = lo > 0 && hi / lo >= 10;
+        for (size_t i = 0; i < nr; i++) {
+            double a = logscale ? lo * pow(hi / lo, (double)i / (double)nr)
+                                : lo + (hi - lo) * (double)i / (double)nr;
+            double b = logscale ? lo * pow(hi / lo, (double)(i + 1) / (double)nr)
+                                : lo + (hi - lo) * (double)(i + 1) / (double)nr;
+            r[i].lo = (int64_t)ceil(a);
+            r[i].hi = (int64_t)ceil(b) - 1;
+        }
+        r[nr - 1].hi = h->max;
+        for (size_t k = 0, i = 0; k < c.n; k++) {
+            int64_t mid = c.b[k].lo + (c.b[k].hi - c.b[k].lo) / 2;
+            while (i + 1 < nr && mid > r[i].hi)
+                i++;
+            r[i].n += c.b[k].n;
+        }
+    }
+    uint64_t top = 0;
+    for (size_t i = 0; i < nr; i++)
+        if (r[i].n > top)
+            top = r[i].n;
+    fprintf(f, "  %12s   %-12s %10s %7s\n", "from", "to", "count", "%");
+    for (size_t i = 0; i < nr; i++) {
+        char a[32], b[32], bar[41];
+        int len = top ? (int)((40 * r[i].n + top / 2) / top) : 0;
+        if (r[i].n && len == 0)
+            len = 1;
+        memset(bar, '#', (size_t)len);
+        bar[len] = '\0';
+        fprintf(f, "  %12s - %-12s %10llu %6.2f%%%s%s\n", fmt_hdelay(a, sizeof a, (double)r[i].lo),
+                fmt_hdelay(b, sizeof b, (double)r[i].hi), (unsigned long long)r[i].n,
+                100.0 * (double)r[i].n / (double)h->n, len ? "  " : "", bar);
+    }
+    if (r != c.b)
+        free(r);
+    free(c.b);
+}
+
+/* ---- totals over sessions ---------------------------------------------------- */
+
+void tw_report_total_init(tw_sender_result_t *t)
+{
+    memset(t, 0, sizeof *t);
+    tw_stats_init(&t->stats);
+    tw_metrics_t *m = &t->metrics;
+    tw_hist_init(&m->outbound.hist);
+    tw_hist_init(&m->outbound.ipdv);
+    tw_hist_init(&m->inbound.hist);
+    tw_hist_init(&m->inbound.ipdv);
+    tw_hist_init(&m->roundtrip.hist);
+    tw_hist_init(&m->roundtrip.ipdv);
+    tw_hist_init(&m->residence);
+    m->local_sync = true;
+    m->remote_sync_all = true;
+    m->ttl_out_first = m->ttl_in_first = -1;
+}
+
+static void dirm_merge(tw_dirmetrics_t *a, const tw_dirmetrics_t *b)
+{
+    tw_hist_merge(&a->hist, &b->hist);
+    tw_hist_merge(&a->ipdv, &b->ipdv);
+    if (b->n == 0)
+        return;
+    if (a->n == 0) {
+        a->n = b->n;
+        a->min = b->min;
+        a->max = b->max;
+        a->mean = b->mean;
+        a->m2 = b->m2;
+        a->jitter = b->jitter;
+        a->last = b->last;
+        return;
+    }
+    /* Chan et al.: the mean and the sum of squares of the union. */
+    double na = (double)a->n, nb = (double)b->n, n = na + nb;
+    double delta = b->mean - a->mean;
+    a->mean += delta * nb / n;
+    a->m2 += b->m2 + delta * delta * na * nb / n;
+    a->jitter = (a->jitter * na + b->jitter * nb) / n;
+    if (b->min < a->min)
+        a->min = b->min;
+    if (b->max > a->max)
+        a->max = b->max;
+    a->n += b->n;
+    a->last = b->last;
+}
+
+static void ttl_merge(int *first, int *lo, int *hi, int bfirst, int blo, int bhi)
+{
+    if (bfirst < 0)
+        return;
+    if (*first < 0) {
+        *first = bfirst;
+        *lo = blo;
+        *hi = bhi;
+        return;
+    }
+    if (blo < *lo)
+        *lo = blo;
+    if (bhi > *hi)
+        *hi = bhi;
+}
+
+void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
+{
+    tw_metrics_t *m = &into->metrics;
+    const tw_metrics_t *b = &from->metrics;
+    tw_stats_merge(&into->stats, &from->stats);
+    dirm_merge(&m->outbound, &b->outbound);
+    dirm_merge(&m->inbound, &b->inbound);
+    dirm_merge(&m->roundtrip, &b->roundtrip);
+    tw_hist_merge(&m->residence, &b->residence);
+    m->received += b->received;
+    m->reordered += b->reordered;
+    if (b->reorder_extent > m->reorder_extent)
+        m->reorder_extent = b->reorder_extent;
+    m->negative_oneway += b->negative_oneway;
+    m->local_sync = m->local_sync && b->local_sync;
+    if (b->received)
+        m->remote_sync_all = m->remote_sync_all && b->remote_sync_all;
+    ttl_merge(&m->ttl_out_first, &m->ttl_out_min, &m->ttl_out_max, b->ttl_out_first, b->ttl_out_min,
+              b->ttl_out_max);
+    ttl_merge(&m->ttl_in_first, &m->ttl_in_min, &m->ttl_in_max, b->ttl_in_first, b->ttl_in_min,
+              b->ttl_in_max);
+    into->late += from->late;
+    into->sent += from->sent;
+    into->duplicates += from->duplicates;
+    into->unmatched += from->unmatched;
+    into->short_replies += from->short_replies;
+    into->send_errors += from->send_errors;
+    into->tx_kernel += from->tx_kernel;
+    into->rx_kernel += from->rx_kernel;
+    into->interrupted = into->interrupted || from->interrupted;
+    into->seed = from->seed;
+    into->last_rtt = from->last_rtt;
+    if (from->elapsed_s > into->elapsed_s)
+        into->elapsed_s = from->elapsed_s;
+    if (!into->fatal_errno && from->fatal_errno) {
+        into->fatal_errno = from->fatal_errno;
+        memcpy(into->fatal, from->fatal, sizeof into->fatal);
+    }
 }

@@ -1,4 +1,5 @@
-/* report: twampy's text table. */
+/* report: twampy's text table, the extended statistics block, the ASCII
+ * histogram of round-trip delay, and totals over several sessions. */
 #ifndef TWAMPY_REPORT_H
 #define TWAMPY_REPORT_H
 
@@ -25,6 +26,26 @@ void tw_report_table_loss(FILE *f, const tw_stats_t *s, uint64_t sent, const tw_
  * PDV per direction, reflector residence, TTLs, packet counters, timestamp
  * sources and warnings. */
 void tw_report_extended(FILE *f, const tw_sender_result_t *r);
+/* The same with the loss given (NULL: the session's own, tw_stats_loss). */
+void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss_t *loss);
+
+/* --histogram: round-trip delay in at most `rows` rows (the histogram's
+ * buckets merged, on a logarithmic scale when the delays span a factor of 10
+ * or more), with counts, percentages and a bar. */
+void tw_report_histogram(FILE *f, const tw_hist_t *h, int rows);
+
+/* Where timestamps came from: "kernel" when all `kernel` of `total` did,
+ * "user" when none did, "mixed" otherwise, "none" when total is 0. */
+const char *tw_ts_source(uint64_t kernel, uint64_t total);
+/* t1 and t4 together: "kernel", "user" or "mixed" ("none" with nothing sent). */
+const char *tw_ts_summary(const tw_sender_result_t *r);
+
+/* A total over several sessions: tw_report_total_init, then tw_report_merge
+ * for each. The total's metrics have no ring (it takes no samples); free it
+ * with tw_metrics_free. Percentiles come from the merged histograms; jitter
+ * is the sample-weighted mean of the sessions'. */
+void tw_report_total_init(tw_sender_result_t *t);
+void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from);
 
 #define TW_MAX_WARNINGS 8
 typedef struct tw_warnings {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "control_wire.h"
 #include "log.h"
 #include "ntptime.h"
 #include "wire.h"
@@ -25,6 +26,7 @@ struct sent_rec {
     uint64_t wire_ts; /* the Timestamp as sent: a reply must echo it */
     tw_time_t t1, t2, t3, t4;
     uint64_t ntp2, ntp3;
+    uint32_t rseq; /* the reflector's sequence number in the first reply */
     int16_t ttl_out, ttl_in, tos_in;
 };
 
@@ -32,8 +34,19 @@ struct sent_rec {
 static const int imix_v4[12] = {8, 8, 8, 8, 8, 8, 8, 534, 534, 534, 534, 1458};
 static const int imix_v6[12] = {0, 0, 0, 0, 0, 0, 0, 514, 514, 514, 514, 1438};
 
+/* The format the sender sends and checks. */
+enum fmt {
+    FMT_OPEN,       /* TWAMP light, STAMP, TWAMP mode 1 and 8 */
+    FMT_TWAMP_AUTH, /* TWAMP modes 2 and 4: 48-octet requests, 112-octet replies */
+    FMT_STAMP_AUTH, /* authenticated STAMP: 112 octets both ways */
+};
+
 struct tw_sender {
     tw_sender_cfg_t cfg;
+    enum fmt fmt;
+    uint32_t test_mode; /* FMT_TWAMP_AUTH: TW_MODE_AUTHENTICATED or _ENCRYPTED */
+    tw_test_crypto_t tc;
+    tw_stamp_crypto_t sc;
     tw_loop_t *loop;
     int fd;
     tw_watch_t watch;
@@ -81,15 +94,36 @@ static uint64_t rand64(tw_sender_t *s)
     return s->rng * 2685821657736338717ull;
 }
 
+/* The length of a packet with this padding in the sender's format: the open
+ * formats as tw_sender_packet_len; TWAMP modes 2 and 4 the 48-octet header
+ * plus the padding; authenticated STAMP the 112-octet base plus what the
+ * padding adds past 44 in the open STAMP format. 0 when it cannot be built. */
+static size_t fmt_len(const tw_sender_t *s, int pad)
+{
+    size_t len = tw_sender_packet_len(s->cfg.stamp, pad);
+    if (s->fmt == FMT_TWAMP_AUTH)
+        return pad < 0 ? 0 : TW_SENDER_AUTH_LEN + (size_t)pad;
+    if (s->fmt == FMT_STAMP_AUTH && len)
+        return TW_STAMP_AUTH_BASE_LEN + (len - TW_STAMP_BASE_LEN);
+    return len;
+}
+
 static size_t next_len(tw_sender_t *s)
 {
     int pad = s->cfg.padding;
     if (pad == TW_PADDING_IMIX) {
         const int *mix = s->cfg.remote.ss_family == AF_INET6 ? imix_v6 : imix_v4;
         pad = mix[(rand64(s) >> 32) % 12];
+        /* The IMIX frame sizes with the longer header of the protected formats. */
+        if (s->fmt == FMT_TWAMP_AUTH)
+            pad = pad > TW_SENDER_AUTH_LEN - TW_SENDER_MIN_LEN
+                      ? pad - (TW_SENDER_AUTH_LEN - TW_SENDER_MIN_LEN)
+                      : 0;
     }
-    size_t len = tw_sender_packet_len(s->cfg.stamp, pad);
-    return len ? len : TW_STAMP_BASE_LEN + TW_TLV_HDR_LEN;
+    size_t len = fmt_len(s, pad);
+    if (len)
+        return len;
+    return (s->fmt == FMT_STAMP_AUTH ? TW_STAMP_AUTH_BASE_LEN : TW_STAMP_BASE_LEN) + TW_TLV_HDR_LEN;
 }
 
 /* When packet k (k >= 1) is due, given packet k-1 was due at prev. Periodic
@@ -151,7 +185,9 @@ static void flush_records(tw_sender_t *s, bool all)
     tw_time_t now = tw_now();
     while (s->flushed < s->next) {
         struct sent_rec *r = &s->ring[s->flushed & RING_MASK];
-        if (!all && s->next - s->flushed < RING_SIZE && now - r->t1 <= s->cfg.timeout_ns)
+        /* Twice the timeout: a late reply (after the timeout) still finds its
+         * record, so it is written as late, not lost. */
+        if (!all && s->next - s->flushed < RING_SIZE && now - r->t1 <= 2 * s->cfg.timeout_ns)
             break;
         emit(s, r);
         s->flushed++;
@@ -191,6 +227,10 @@ static void finish(tw_sender_t *s)
     tw_timer_cancel(s->loop, &s->send_timer);
     tw_timer_cancel(s->loop, &s->end_timer);
     tw_timer_cancel(s->loop, &s->interval_timer);
+    /* The last, partial interval gets its line too (as iperf3 does). */
+    if (s->cfg.on_interval && s->cfg.report_interval_ns > 0 && s->started &&
+        (s->iv.sent || s->iv.received))
+        on_interval_timer(s);
     flush_records(s, true);
     if (s->cfg.on_done)
         s->cfg.on_done(s->cfg.on_done_arg);
@@ -220,7 +260,21 @@ static int send_one(tw_sender_t *s)
     /* t1 as late as possible: read the clock right before the send. */
     tw_time_t t1 = tw_now();
     pkt.timestamp = s->cfg.ptp ? tw_time_to_ptp(t1, s->tai) : tw_time_to_ntp(t1);
-    tw_sender_encode(&pkt, s->cfg.stamp, s->txbuf, len);
+    if (s->fmt == FMT_OPEN) {
+        tw_sender_encode(&pkt, s->cfg.stamp, s->txbuf, len);
+    } else {
+        int rc = tw_sender_encode_auth(&pkt, s->fmt == FMT_STAMP_AUTH, s->txbuf, len);
+        if (rc == TW_WIRE_OK)
+            rc = s->fmt == FMT_STAMP_AUTH
+                     ? tw_stamp_hmac_put(&s->sc, s->txbuf, len)
+                     : tw_test_sender_protect(&s->tc, s->test_mode, s->txbuf, len);
+        if (rc != 0) {
+            snprintf(s->res.fatal, sizeof s->res.fatal,
+                     "cannot build a protected %zu-octet test packet", len);
+            s->res.fatal_errno = EINVAL;
+            return -1;
+        }
+    }
     ssize_t r =
         sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
     if (r < 0) {
@@ -284,12 +338,38 @@ static void on_send_timer(void *arg)
     }
 }
 
+/* The protected formats: the reply must pass its check before it is read. */
+static bool open_reply(tw_sender_t *s, tw_pkt_t *p, tw_reflector_pkt_t *rep)
+{
+    bool stamp = s->fmt == FMT_STAMP_AUTH;
+    int rc = p->len < TW_REFLECTOR_AUTH_LEN ? TW_AUTH_EINVAL
+             : stamp                        ? tw_stamp_hmac_check(&s->sc, p->buf, p->len)
+                     : tw_test_reflector_open(&s->tc, s->test_mode, p->buf, p->len);
+    if (rc < 0) {
+        s->res.integrity_failures++;
+        if (tw_log_on(TW_LOG_INFO)) {
+            char a[TW_ADDRSTRLEN];
+            tw_info("Reply from %s failed the integrity check (%zu octets): %s; counted, not "
+                    "measured",
+                    tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), p->len,
+                    rc == TW_AUTH_EINVAL ? "shorter than the 112-octet authenticated format"
+                                         : tw_auth_strerror(rc));
+        }
+        return false;
+    }
+    tw_reflector_decode_auth(p->buf, p->len, stamp, rep);
+    return true;
+}
+
 static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
 {
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "received", p->buf, p->len);
     tw_reflector_pkt_t rep;
-    if (tw_reflector_decode(p->buf, p->len, &rep) != TW_WIRE_OK) {
+    if (s->fmt != FMT_OPEN) {
+        if (!open_reply(s, p, &rep))
+            return;
+    } else if (tw_reflector_decode(p->buf, p->len, &rep) != TW_WIRE_OK) {
         s->res.short_replies++;
         tw_info("short packet received: %zu bytes", p->len);
         return;
@@ -309,10 +389,15 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     if (rec->answered) {
         s->res.duplicates++;
         rec->duplicate = true;
+        /* A new reflector sequence number: the request itself was duplicated
+         * on its way, and a stateful reflector counted it twice. */
+        if (rep.seq != rec->rseq)
+            s->res.stats.recounted++;
         tw_info("Duplicate reply [sseq=%u]", rep.sender_seq);
         return;
     }
     rec->answered = true;
+    rec->rseq = rep.seq;
     tw_time_t t4 = p->rx_time;
     rec->t4 = t4;
     rec->ttl_in = (int16_t)p->ttl;
@@ -429,6 +514,30 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         s->rng = 1;
     s->tai = tw_clock_tai_offset();
     tw_addr_str((struct sockaddr *)&cfg->remote, s->peer, sizeof s->peer);
+    s->cfg.stamp_key = NULL; /* not kept */
+    s->res.security_mode = TW_MODE_UNAUTHENTICATED;
+    if (cfg->stamp_key) {
+        int rc = cfg->stamp ? tw_stamp_crypto_init(&s->sc, cfg->stamp_key, cfg->stamp_key_len)
+                            : TW_AUTH_EINVAL;
+        if (rc < 0) {
+            snprintf(err, errlen, "cannot set up the STAMP HMAC key: %s",
+                     cfg->stamp ? tw_auth_strerror(rc) : "an HMAC key needs STAMP");
+            tw_metrics_free(&s->res.metrics);
+            free(s);
+            return -1;
+        }
+        s->fmt = FMT_STAMP_AUTH;
+        s->res.security_mode = TW_MODE_AUTHENTICATED;
+        if (cfg->padding != TW_PADDING_IMIX && fmt_len(s, cfg->padding) > TW_MAX_PACKET_LEN) {
+            snprintf(err, errlen,
+                     "--padding %d makes a %zu-octet authenticated STAMP packet: more than %d",
+                     cfg->padding, fmt_len(s, cfg->padding), TW_MAX_PACKET_LEN);
+            tw_stamp_crypto_free(&s->sc);
+            tw_metrics_free(&s->res.metrics);
+            free(s);
+            return -1;
+        }
+    }
     s->ring = calloc(RING_SIZE, sizeof *s->ring);
     s->txmap = calloc(RING_SIZE, sizeof *s->txmap);
     s->txbuf = calloc(1, TW_MAX_PACKET_LEN);
@@ -467,6 +576,38 @@ void tw_sender_set_remote(tw_sender_t *s, const struct sockaddr *sa, socklen_t l
     memcpy(&s->cfg.remote, sa, len);
     s->cfg.remote_len = len;
     tw_addr_str(sa, s->peer, sizeof s->peer);
+}
+
+int tw_sender_set_security(tw_sender_t *s, uint32_t mode, tw_test_crypto_t *t, char *err,
+                           size_t errlen)
+{
+    if (s->cfg.stamp || s->fmt == FMT_STAMP_AUTH || s->started) {
+        snprintf(err, errlen, "a TWAMP security mode is for a TWAMP session before it starts");
+        return -1;
+    }
+    if (mode == TW_MODE_UNAUTHENTICATED || mode == TW_MODE_MIXED) {
+        s->res.security_mode = mode;
+        return 0;
+    }
+    if (!tw_mode_test_protected(mode) || !t || !t->enc) {
+        snprintf(err, errlen, "mode %u needs the session's test keys", mode);
+        return -1;
+    }
+    if (s->cfg.padding != TW_PADDING_IMIX &&
+        TW_SENDER_AUTH_LEN + (size_t)s->cfg.padding > TW_MAX_PACKET_LEN) {
+        snprintf(err, errlen,
+                 "--padding %d after the 48-octet header of mode %s makes a packet longer than "
+                 "%d octets",
+                 s->cfg.padding, tw_mode_name(mode), TW_MAX_PACKET_LEN);
+        return -1;
+    }
+    tw_test_crypto_free(&s->tc);
+    s->tc = *t;
+    memset(t, 0, sizeof *t);
+    s->test_mode = mode;
+    s->fmt = FMT_TWAMP_AUTH;
+    s->res.security_mode = mode;
+    return 0;
 }
 
 void tw_sender_start(tw_sender_t *s)
@@ -514,6 +655,8 @@ void tw_sender_close(tw_sender_t *s)
     free(s->ring);
     free(s->txmap);
     tw_metrics_free(&s->res.metrics);
+    tw_test_crypto_free(&s->tc);
+    tw_stamp_crypto_free(&s->sc);
     free(s->txbuf);
     free(s);
 }

@@ -1,7 +1,13 @@
 /* sender: the Session-Sender for TWAMP light and STAMP (RFC 5357 §4.1,
  * RFC 8762 §4.2). Sends on an absolute schedule (packet k leaves at
  * start + k * interval), matches replies by Sender Sequence Number and Sender
- * Timestamp, and finishes when every reply is in or `timeout` after the last send. */
+ * Timestamp, and finishes when every reply is in or `timeout` after the last send.
+ *
+ * Protected formats: authenticated STAMP (RFC 8762 §4.2.2, cfg.stamp_key) and
+ * TWAMP modes 2 and 4 (RFC 5357 §4.1.2, tw_sender_set_security). Every reply
+ * must pass its HMAC check (and is decrypted in encrypted mode) before any of
+ * it is read; one that fails is counted in integrity_failures and never
+ * measured. */
 #ifndef TWAMPY_SENDER_H
 #define TWAMPY_SENDER_H
 
@@ -9,6 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "auth.h"
 #include "loop.h"
 #include "net.h"
 #include "metrics.h"
@@ -60,6 +67,12 @@ typedef struct tw_sender_cfg {
     bool stamp;    /* RFC 8762 STAMP packets instead of TWAMP light */
     uint16_t ssid; /* STAMP Session Identifier */
     bool ptp;      /* send PTPv2 timestamps (Z = 1) instead of NTP */
+    /* Authenticated STAMP (needs stamp): the HMAC key, read by tw_sender_open
+     * only (the caller wipes it); NULL for unauthenticated STAMP. The packet is
+     * the 112-octet base, and the octets padding adds past 44 in the
+     * unauthenticated format (the Extra Padding TLV) follow it. */
+    const uint8_t *stamp_key;
+    size_t stamp_key_len;
     enum tw_tsmode tsmode;
     int64_t timeout_ns; /* wait this long after the last send; later replies are late */
     void (*on_done)(void *arg);
@@ -80,6 +93,14 @@ typedef struct tw_sender_result {
     uint64_t duplicates;    /* a second reply to the same packet */
     uint64_t unmatched;     /* replies to nothing we sent (or to a packet long gone) */
     uint64_t short_replies; /* shorter than the 41-octet reflector format */
+    /* Protected formats: replies shorter than the authenticated format or
+     * failing the HMAC check (altered in flight, or another key): counted,
+     * not measured. */
+    uint64_t integrity_failures;
+    /* The security mode of the run: TW_MODE_UNAUTHENTICATED (open),
+     * TW_MODE_AUTHENTICATED, TW_MODE_ENCRYPTED or TW_MODE_MIXED (control_wire.h;
+     * tw_mode_name() gives "open", "authenticated", ...). */
+    uint32_t security_mode;
     uint64_t send_errors;
     uint64_t tx_kernel; /* packets whose t1 is the kernel's transmit timestamp */
     uint64_t rx_kernel; /* replies whose t4 is the kernel's receive timestamp */
@@ -105,6 +126,14 @@ int tw_sender_local(const tw_sender_t *s, struct sockaddr_storage *ss, socklen_t
 /* Change where the packets go (before tw_sender_start), e.g. to the port a
  * TWAMP server returned in Accept-Session. */
 void tw_sender_set_remote(tw_sender_t *s, const struct sockaddr *sa, socklen_t len);
+/* A TWAMP session's security mode (before tw_sender_start), as the TWAMP-Control
+ * client agreed it: TW_MODE_UNAUTHENTICATED or TW_MODE_MIXED (unauthenticated
+ * test packets; t may be NULL), or TW_MODE_AUTHENTICATED / TW_MODE_ENCRYPTED
+ * with the session's test keys in *t (tw_ctrl_client_test_crypto), which the
+ * sender takes over (*t is zero after): it then sends the 48-octet format plus
+ * the padding. Returns 0, or -1 with a reason in err. */
+int tw_sender_set_security(tw_sender_t *s, uint32_t mode, tw_test_crypto_t *t, char *err,
+                           size_t errlen);
 /* Start sending now. */
 void tw_sender_start(tw_sender_t *s);
 /* Stop sending (Ctrl-C): the run ends now with what was sent and received. */

@@ -43,6 +43,7 @@ void tw_stats_init(tw_stats_t *s)
     dir_init(&s->roundtrip);
     s->received = 0;
     s->max_rseq = 0;
+    s->recounted = 0;
     s->stateless = true;
 }
 
@@ -83,6 +84,7 @@ void tw_stats_merge(tw_stats_t *into, const tw_stats_t *from)
     dir_merge(&into->inbound, &from->inbound);
     dir_merge(&into->roundtrip, &from->roundtrip);
     into->received += from->received;
+    into->recounted += from->recounted;
     if (!from->stateless)
         into->stateless = false;
 }
@@ -99,6 +101,8 @@ tw_loss_t tw_stats_loss(const tw_stats_t *s, uint64_t sent)
         return l;
     }
     reflected = (uint64_t)s->max_rseq + 1;
+    /* A request duplicated on its way took two reflector sequence numbers. */
+    reflected -= s->recounted < reflected ? s->recounted : reflected - 1;
     l.roundtrip = s->received >= sent ? 0 : sent - s->received;
     l.outbound = reflected >= sent ? 0 : sent - reflected;
     l.inbound = reflected <= s->received ? 0 : reflected - s->received;

@@ -15,9 +15,10 @@ typedef struct tw_dirstats {
 
 typedef struct tw_stats {
     tw_dirstats_t outbound, inbound, roundtrip;
-    uint64_t received; /* replies counted (each sender sequence once) */
-    uint32_t max_rseq; /* highest reflector sequence number seen */
-    bool stateless;    /* every reply so far had rseq == sseq */
+    uint64_t received;  /* replies counted (each sender sequence once) */
+    uint32_t max_rseq;  /* highest reflector sequence number seen */
+    uint64_t recounted; /* requests the reflector counted twice (duplicated on the way there) */
+    bool stateless;     /* every reply so far had rseq == sseq */
 } tw_stats_t;
 
 void tw_stats_init(tw_stats_t *s);

@@ -162,3 +162,104 @@ void tw_tlv_reflect(const uint8_t *req, uint8_t *rep, size_t off, size_t len)
         pos += TW_TLV_HDR_LEN + vlen;
     }
 }
+
+/* ---- authenticated and encrypted formats ----------------------------------- */
+
+/* Offsets shared by the 48-octet TWAMP sender, the 112-octet TWAMP reflector
+ * and the 112-octet STAMP packets (RFC 5357 §4.1.2, §4.2.1; RFC 8762 §4.2.2,
+ * §4.3.2; WIRE.md). */
+#define A_SEQ 0
+#define A_TS 16
+#define A_ERREST 24
+#define A_SSID 26 /* STAMP; MBZ in TWAMP */
+#define A_RX_TS 32
+#define A_SND_SEQ 48
+#define A_SND_TS 64
+#define A_SND_ERREST 72
+#define A_SND_TTL 80
+
+int tw_sender_encode_auth(const tw_sender_pkt_t *p, bool stamp, uint8_t *buf, size_t len)
+{
+    if (p == NULL || buf == NULL)
+        return TW_WIRE_EINVAL;
+    if (len > TW_MAX_PACKET_LEN)
+        return TW_WIRE_EINVAL;
+    size_t hdr = stamp ? TW_STAMP_AUTH_BASE_LEN : TW_SENDER_AUTH_LEN;
+    if (len < hdr)
+        return TW_WIRE_ENOSPC;
+    if (stamp && len > hdr && len < hdr + TW_TLV_HDR_LEN)
+        return TW_WIRE_EINVAL;
+    memset(buf, 0, len);
+    tw_put32(buf + A_SEQ, p->seq);
+    tw_put64(buf + A_TS, p->timestamp);
+    tw_put16(buf + A_ERREST, p->errest);
+    if (stamp) {
+        tw_put16(buf + A_SSID, p->ssid);
+        if (len > hdr) {
+            uint8_t *tlv = buf + hdr;
+            tlv[0] = TW_TLV_FLAG_U; /* RFC 8972 §4, as tw_sender_encode */
+            tlv[1] = TW_TLV_EXTRA_PADDING;
+            tw_put16(tlv + 2, (uint16_t)(len - hdr - TW_TLV_HDR_LEN));
+        }
+    }
+    return TW_WIRE_OK;
+}
+
+int tw_sender_decode_auth(const uint8_t *buf, size_t len, bool stamp, tw_sender_pkt_t *p)
+{
+    if (p == NULL)
+        return TW_WIRE_EINVAL;
+    if (len < (stamp ? (size_t)TW_STAMP_AUTH_BASE_LEN : (size_t)TW_SENDER_AUTH_LEN))
+        return TW_WIRE_ESHORT;
+    if (buf == NULL)
+        return TW_WIRE_EINVAL;
+    memset(p, 0, sizeof(*p));
+    p->seq = tw_get32(buf + A_SEQ);
+    p->timestamp = tw_get64(buf + A_TS);
+    p->errest = tw_get16(buf + A_ERREST);
+    if (stamp)
+        p->ssid = tw_get16(buf + A_SSID);
+    return TW_WIRE_OK;
+}
+
+int tw_reflector_encode_auth(const tw_reflector_pkt_t *p, bool stamp, uint8_t *buf, size_t len)
+{
+    if (p == NULL || buf == NULL)
+        return TW_WIRE_EINVAL;
+    if (len < TW_REFLECTOR_AUTH_LEN)
+        return TW_WIRE_ENOSPC;
+    memset(buf, 0, TW_REFLECTOR_AUTH_LEN);
+    tw_put32(buf + A_SEQ, p->seq);
+    tw_put64(buf + A_TS, p->timestamp);
+    tw_put16(buf + A_ERREST, p->errest);
+    if (stamp)
+        tw_put16(buf + A_SSID, p->ssid);
+    tw_put64(buf + A_RX_TS, p->rx_time);
+    tw_put32(buf + A_SND_SEQ, p->sender_seq);
+    tw_put64(buf + A_SND_TS, p->sender_time);
+    tw_put16(buf + A_SND_ERREST, p->sender_errest);
+    buf[A_SND_TTL] = p->sender_ttl;
+    return TW_WIRE_OK;
+}
+
+int tw_reflector_decode_auth(const uint8_t *buf, size_t len, bool stamp, tw_reflector_pkt_t *p)
+{
+    if (p == NULL)
+        return TW_WIRE_EINVAL;
+    if (len < TW_REFLECTOR_AUTH_LEN)
+        return TW_WIRE_ESHORT;
+    if (buf == NULL)
+        return TW_WIRE_EINVAL;
+    memset(p, 0, sizeof(*p));
+    p->seq = tw_get32(buf + A_SEQ);
+    p->timestamp = tw_get64(buf + A_TS);
+    p->errest = tw_get16(buf + A_ERREST);
+    if (stamp)
+        p->ssid = tw_get16(buf + A_SSID);
+    p->rx_time = tw_get64(buf + A_RX_TS);
+    p->sender_seq = tw_get32(buf + A_SND_SEQ);
+    p->sender_time = tw_get64(buf + A_SND_TS);
+    p->sender_errest = tw_get16(buf + A_SND_ERREST);
+    p->sender_ttl = buf[A_SND_TTL];
+    return TW_WIRE_OK;
+}

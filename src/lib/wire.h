@@ -15,6 +15,13 @@
 #define TW_REFLECTOR_BASE_LEN 41
 /* Unauthenticated STAMP base packet, sender and reflector (RFC 8762 §4.2.1, §4.3.1). */
 #define TW_STAMP_BASE_LEN 44
+/* Authenticated and encrypted formats: the TWAMP Session-Sender header (RFC
+ * 5357 §4.1.2, HMAC at 32), the TWAMP Session-Reflector header (RFC 5357
+ * §4.2.1, HMAC at 96), and the authenticated STAMP base packet of both
+ * directions (RFC 8762 §4.2.2, §4.3.2, HMAC at 96). */
+#define TW_SENDER_AUTH_LEN 48
+#define TW_REFLECTOR_AUTH_LEN 112
+#define TW_STAMP_AUTH_BASE_LEN 112
 /* Largest test packet twampy sends or reflects: fits a 9000-octet IP packet. */
 #define TW_MAX_PACKET_LEN 9000
 /* STAMP TLV header: Flags(1) Type(1) Length(2) (RFC 8972 §4). */
@@ -71,6 +78,24 @@ int tw_reflector_encode(const tw_reflector_pkt_t *p, bool stamp, uint8_t *buf, s
 
 /* Read a reflector packet; len < 41 -> TW_WIRE_ESHORT. MBZ fields are ignored. */
 int tw_reflector_decode(const uint8_t *buf, size_t len, tw_reflector_pkt_t *p);
+
+/* The authenticated and encrypted formats (WIRE.md). Only the fields: the HMAC
+ * field is left zero for tw_test_* / tw_stamp_* (auth.h) to fill and check.
+ * stamp selects the STAMP layout (SSID at 26, 112-octet sender packet, TLVs
+ * from 112) instead of TWAMP's (MBZ at 26, 48-octet sender packet, padding
+ * from 48).
+ * Sender: writes the header, zeros to len and, for STAMP with len > 112, one
+ * Extra Padding TLV over 112..len (len must then be >= 116), U flag set.
+ * len below the header -> TW_WIRE_ENOSPC; len > TW_MAX_PACKET_LEN or a STAMP
+ * len of 113..115 -> TW_WIRE_EINVAL. */
+int tw_sender_encode_auth(const tw_sender_pkt_t *p, bool stamp, uint8_t *buf, size_t len);
+/* len < 48 (TWAMP) or < 112 (STAMP) -> TW_WIRE_ESHORT. */
+int tw_sender_decode_auth(const uint8_t *buf, size_t len, bool stamp, tw_sender_pkt_t *p);
+/* Writes octets 0..112 (every MBZ and the HMAC field zero); octets past 112
+ * are untouched. len < 112 -> TW_WIRE_ENOSPC. */
+int tw_reflector_encode_auth(const tw_reflector_pkt_t *p, bool stamp, uint8_t *buf, size_t len);
+/* len < 112 -> TW_WIRE_ESHORT; the SSID is read only with stamp. */
+int tw_reflector_decode_auth(const uint8_t *buf, size_t len, bool stamp, tw_reflector_pkt_t *p);
 
 /* The length of the reply a reflector sends to a request of req_len octets:
  * max(req_len, 41), capped at cap. 0 when the request is too short (< 14). */

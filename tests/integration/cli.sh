@@ -65,7 +65,7 @@ usage_error --ttl "${S[@]}" --ttl 256 127.0.0.1:5 127.0.0.1:0
 usage_error --ttl responder --ttl 0 127.0.0.1:0
 usage_error --tos "${S[@]}" --tos 256 127.0.0.1:5 127.0.0.1:0
 usage_error --count sender --count -3 --timeout 0 127.0.0.1:5 127.0.0.1:0
-usage_error --count sender -c 0 --timeout 0 127.0.0.1:5 127.0.0.1:0
+usage_error --count sender -c 4294967296 --timeout 0 127.0.0.1:5 127.0.0.1:0 # -c 0: until --duration or stopped
 usage_error --count sender -c abc --timeout 0 127.0.0.1:5 127.0.0.1:0
 usage_error --padding "${S[@]}" --padding 9000 127.0.0.1:5 127.0.0.1:0
 usage_error --padding "${S[@]}" --padding 8959 127.0.0.1:5 127.0.0.1:0

@@ -76,11 +76,11 @@ client_fails 5 "TWAMP server $FRE refuses service: its greeting offers no mode \
     controller "${CT[@]}" -c 3 "$H:$FP" "$H:0"
 fake_done f '^client closed after'
 fake f greeting=2
-client_fails 5 "TWAMP server $FRE offers no mode twampy supports: it offers authenticated, twampy speaks unauthenticated" \
+client_fails 5 "TWAMP server $FRE offers only modes that need a shared secret \(it offers authenticated\): give the key with --keyfile and --keyid" \
     controller "${CT[@]}" -c 3 "$H:$FP" "$H:0"
 fake_done f '^client closed after'
 fake f greeting=6
-client_fails 5 "TWAMP server $FRE offers no mode twampy supports: it offers authenticated\|encrypted, twampy speaks unauthenticated" \
+client_fails 5 "TWAMP server $FRE offers only modes that need a shared secret \(it offers authenticated\|encrypted\): give the key with --keyfile and --keyid" \
     controlclient "${CT[@]}" "$H:20000" "$H:$FP"
 fake_done f '^client closed after'
 # Half a greeting, then the server closes.

@@ -23,6 +23,10 @@
  *   twampy_probe fakeserver HOST STEP...
  *       (a scripted one-connection TWAMP server; prints "listening on PORT";
  *        see cmd_fakeserver)
+ *   twampy_probe flip udp|tcp LHOST THOST TPORT [--offset N] [--every N]
+ *                     [--dir req|rep]
+ *       (a relay that alters one octet in flight; prints "listening on PORT";
+ *        see cmd_flip)
  *
  * Exit status: 0 every check passed, 1 a check failed (one "twampy_probe: FAIL:"
  * line on stderr says which), 2 usage error. Every receive is bounded by a poll()
@@ -62,6 +66,7 @@ static const char usage_text[] =
     "  twampy_probe freeport HOST udp|tcp\n"
     "  twampy_probe tcp HOST PORT STEP...\n"
     "  twampy_probe fakeserver HOST STEP...\n"
+    "  twampy_probe flip udp|tcp LHOST THOST TPORT [--offset N] [--every N] [--dir req|rep]\n"
     "HOST is a loopback literal (127.0.0.0/8 or ::1, brackets allowed).\n";
 
 static const char *subcmd = "?";
@@ -1063,7 +1068,8 @@ static int cmd_tcp(int argc, char **argv)
 
 /* twampy_probe fakeserver HOST STEP...: listens on HOST:0 (TCP), prints
  * "listening on PORT", takes one connection and runs the steps:
- *   greeting=MODES     send a Server Greeting offering MODES
+ *   greeting=MODES[:COUNT]  send a Server Greeting offering MODES, with the
+ *                      key derivation Count COUNT (default 1024)
  *   hex=HEX            send raw octets
  *   setup[=MODE]       read a Set-Up-Response ("set-up-response mode M")
  *   serverstart=A      send Server-Start with Accept A
@@ -1105,10 +1111,16 @@ static int cmd_fakeserver(int argc, char **argv)
             printf("sending one octet per write from now on\n");
         } else if (step_is(st, "greeting", &v) && v) {
             memset(b, 0, 64);
-            tw_put32(b + 12, (uint32_t)num("greeting", v, 0, UINT32_MAX));
+            char modes[32];
+            unsigned long long count = 1024;
+            const char *colon = strchr(v, ':');
+            snprintf(modes, sizeof modes, "%.*s", colon ? (int)(colon - v) : (int)strlen(v), v);
+            if (colon)
+                count = (unsigned long long)num("greeting count", colon + 1, 0, UINT32_MAX);
+            tw_put32(b + 12, (uint32_t)num("greeting", modes, 0, UINT32_MAX));
             for (int k = 16; k < 48; k++)
                 b[k] = (uint8_t)(k * 37 + 11); /* challenge and salt */
-            tw_put32(b + 48, 1024);            /* count */
+            tw_put32(b + 48, (uint32_t)count); /* count */
             tcp_send(fd, b, 64, slow, "Server Greeting");
             printf("sent greeting modes %s\n", v);
         } else if (step_is(st, "hex", &v) && v) {
@@ -1180,6 +1192,205 @@ static int cmd_fakeserver(int argc, char **argv)
     return 0;
 }
 
+/* ---- flip: a relay that alters one octet in flight ------------------------- */
+
+/* twampy_probe flip udp LHOST THOST TPORT [--offset N] [--every N] [--dir req|rep]
+ *   A UDP relay: binds LHOST:0, prints "listening on PORT", and forwards each
+ *   datagram from its client (the latest source) to THOST:TPORT (TPORT 0: the
+ *   port it listens on, on THOST) from a second socket on LHOST, and each
+ *   answer back to the client. Every Nth datagram (default 1: each) of the
+ *   direction --dir (req: towards THOST, default; rep: back) has octet --offset
+ *   (default 0) XORed with 0x01 when it is that long.
+ * twampy_probe flip tcp LHOST THOST TPORT [--offset N]
+ *   A TCP relay for one connection: listens on LHOST:0, prints "listening on
+ *   PORT", connects to THOST:TPORT for its client and relays both ways; octet
+ *   --offset of the client's stream (counted from its first octet) is XORed
+ *   with 0x01; without --offset nothing is altered.
+ * Both stop on SIGTERM/SIGINT, after 60 s without traffic, or (tcp) when
+ * either side closes, printing "relayed A octets|datagrams to the server, B
+ * back, flipped F" on stdout, and exit 0. */
+static void flip_summary(const char *unit, unsigned long long fwd, unsigned long long back,
+                         unsigned long long flipped)
+{
+    printf("relayed %llu %s to the server, %llu back, flipped %llu\n", fwd, unit, back, flipped);
+    fflush(stdout);
+}
+
+static int flip_udp(struct addr *listen_a, struct addr *target, long offset, long every, bool req)
+{
+    int lfd = socket(listen_a->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (lfd < 0 || bind(lfd, (const struct sockaddr *)&listen_a->ss, listen_a->len) < 0)
+        fail("bind: %s", strerror(errno));
+    uint16_t lport = local_port(lfd);
+    if (addr_port(target) == 0)
+        set_port(target, lport);
+    struct addr up = *listen_a;
+    set_port(&up, 0);
+    int ufd = socket(up.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (ufd < 0 || bind(ufd, (const struct sockaddr *)&up.ss, up.len) < 0)
+        fail("bind the upstream socket: %s", strerror(errno));
+    printf("listening on %u\n", lport);
+    fflush(stdout);
+    struct sockaddr_storage client;
+    socklen_t clen = 0;
+    unsigned long long fwd = 0, back = 0, flipped = 0;
+    static uint8_t b[BUF_LEN];
+    double idle_until = mono_s() + 60;
+    while (!got_term && mono_s() < idle_until) {
+        struct pollfd p[2] = {{.fd = lfd, .events = POLLIN}, {.fd = ufd, .events = POLLIN}};
+        int r = poll(p, 2, 200);
+        if (r < 0 && errno != EINTR)
+            fail("poll: %s", strerror(errno));
+        if (r <= 0)
+            continue;
+        idle_until = mono_s() + 60;
+        if (p[0].revents & POLLIN) {
+            struct sockaddr_storage from;
+            socklen_t fl = sizeof from;
+            ssize_t n = recvfrom(lfd, b, sizeof b, 0, (struct sockaddr *)&from, &fl);
+            if (n >= 0) {
+                client = from;
+                clen = fl;
+                fwd++;
+                if (req && fwd % (unsigned long)every == 0 && offset < n) {
+                    b[offset] ^= 0x01;
+                    flipped++;
+                }
+                sendto(ufd, b, (size_t)n, 0, (const struct sockaddr *)&target->ss, target->len);
+            }
+        }
+        if (p[1].revents & POLLIN) {
+            ssize_t n = recv(ufd, b, sizeof b, 0);
+            if (n >= 0 && clen) {
+                back++;
+                if (!req && back % (unsigned long)every == 0 && offset < n) {
+                    b[offset] ^= 0x01;
+                    flipped++;
+                }
+                sendto(lfd, b, (size_t)n, 0, (const struct sockaddr *)&client, clen);
+            }
+        }
+    }
+    flip_summary("datagrams", fwd, back, flipped);
+    return 0;
+}
+
+/* Write all of buf to fd (blocking). */
+static void write_all(int fd, const uint8_t *buf, size_t len)
+{
+    while (len) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* the peer is gone: the relay ends on its EOF */
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+static int flip_tcp(const struct addr *listen_a, const struct addr *target, long offset)
+{
+    int lfd = socket(listen_a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (lfd < 0 || bind(lfd, (const struct sockaddr *)&listen_a->ss, listen_a->len) < 0 ||
+        listen(lfd, 4) < 0)
+        fail("bind/listen: %s", strerror(errno));
+    printf("listening on %u\n", local_port(lfd));
+    fflush(stdout);
+    unsigned long long fwd = 0, back = 0, flipped = 0;
+    struct pollfd lp = {.fd = lfd, .events = POLLIN};
+    double deadline = mono_s() + 60;
+    while (!got_term && poll(&lp, 1, 200) <= 0)
+        if (mono_s() > deadline)
+            fail("no connection within 60 s");
+    if (got_term) {
+        flip_summary("octets", 0, 0, 0);
+        return 0;
+    }
+    int cfd = accept(lfd, NULL, NULL);
+    if (cfd < 0)
+        fail("accept: %s", strerror(errno));
+    close(lfd);
+    int sfd = socket(target->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sfd < 0 || connect(sfd, (const struct sockaddr *)&target->ss, target->len) < 0)
+        fail("connect to the server: %s", strerror(errno));
+    int one = 1;
+    setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    static uint8_t b[BUF_LEN];
+    double idle_until = mono_s() + 60;
+    while (!got_term && mono_s() < idle_until) {
+        struct pollfd p[2] = {{.fd = cfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+        int r = poll(p, 2, 200);
+        if (r < 0 && errno != EINTR)
+            fail("poll: %s", strerror(errno));
+        if (r <= 0)
+            continue;
+        idle_until = mono_s() + 60;
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = recv(cfd, b, sizeof b, 0);
+            if (n <= 0)
+                break;
+            if (offset >= 0 && (unsigned long long)offset >= fwd &&
+                (unsigned long long)offset < fwd + (unsigned long long)n) {
+                b[offset - (long)fwd] ^= 0x01;
+                flipped++;
+            }
+            fwd += (unsigned long long)n;
+            write_all(sfd, b, (size_t)n);
+        }
+        if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = recv(sfd, b, sizeof b, 0);
+            if (n <= 0)
+                break;
+            back += (unsigned long long)n;
+            write_all(cfd, b, (size_t)n);
+        }
+    }
+    close(cfd);
+    close(sfd);
+    flip_summary("octets", fwd, back, flipped);
+    return 0;
+}
+
+static int cmd_flip(int argc, char **argv)
+{
+    if (argc < 4 || (strcmp(argv[0], "udp") && strcmp(argv[0], "tcp")))
+        usage("flip takes udp|tcp LHOST THOST TPORT [options]");
+    bool tcp = !strcmp(argv[0], "tcp");
+    struct addr listen_a = make_addr(argv[1], "0");
+    struct addr target = make_addr(argv[2], argv[3]);
+    long offset = tcp ? -1 : 0, every = 1;
+    bool req = true;
+    for (int i = 4; i < argc; i++) {
+        if (i + 1 >= argc)
+            usage("%s needs a value", argv[i]);
+        if (!strcmp(argv[i], "--offset"))
+            offset = num("--offset", argv[++i], 0, 1L << 30);
+        else if (!strcmp(argv[i], "--every") && !tcp)
+            every = num("--every", argv[++i], 1, 1000000);
+        else if (!strcmp(argv[i], "--dir") && !tcp) {
+            i++;
+            if (strcmp(argv[i], "req") && strcmp(argv[i], "rep"))
+                usage("--dir req|rep, not '%s'", argv[i]);
+            req = !strcmp(argv[i], "req");
+        } else
+            usage("unknown flip option '%s'", argv[i]);
+    }
+    if (listen_a.ss.ss_family != target.ss.ss_family)
+        usage("LHOST and THOST must be of one family");
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
+    /* No SA_RESTART: a signal ends the poll() at once. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    return tcp ? flip_tcp(&listen_a, &target, offset)
+               : flip_udp(&listen_a, &target, offset, every, req);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -1205,5 +1416,7 @@ int main(int argc, char **argv)
         return cmd_tcp(argc - 2, argv + 2);
     if (!strcmp(subcmd, "fakeserver"))
         return cmd_fakeserver(argc - 2, argv + 2);
+    if (!strcmp(subcmd, "flip"))
+        return cmd_flip(argc - 2, argv + 2);
     usage("unknown subcommand '%s'", subcmd);
 }

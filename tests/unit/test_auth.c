@@ -940,6 +940,15 @@ static void test_keyfile_parse(void **state)
     assert_null(tw_keyring_find(kr, "mallory"));
     assert_null(tw_keyring_find(kr, "# twampy"));
     assert_null(tw_keyring_find(kr, ""));
+
+    /* By position, in file order (a STAMP key file of one line needs no KeyID). */
+    const char *id = NULL;
+    assert_ptr_equal(tw_keyring_at(kr, 0, &id), tw_keyring_find(kr, "alice"));
+    assert_string_equal(id, "alice");
+    assert_ptr_equal(tw_keyring_at(kr, 5, &id), tw_keyring_find(kr, "frank"));
+    assert_string_equal(id, "frank");
+    assert_null(tw_keyring_at(kr, 6, &id));
+    assert_null(tw_keyring_at(NULL, 0, NULL));
     tw_keyring_free(kr);
     tw_keyring_free(NULL);
 }

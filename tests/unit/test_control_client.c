@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "control_client.h"
 #include "log.h"
 #include "ntptime.h"
@@ -62,6 +63,14 @@ static uint32_t get32(const uint8_t *p)
 static uint64_t get64(const uint8_t *p)
 {
     return ((uint64_t)get32(p) << 32) | get32(p + 4);
+}
+
+static bool all_zero16(const uint8_t *p)
+{
+    for (int i = 0; i < 16; i++)
+        if (p[i])
+            return false;
+    return true;
 }
 
 static void assert_zero(const uint8_t *p, size_t n)
@@ -1049,6 +1058,288 @@ static void test_open_bad_session_count(void **state)
     assert_null(f->client);
 }
 
+/* ---- authenticated, encrypted and mixed modes (RFC 4656 §3.1, §3.2) ------------
+ *
+ * The test plays the server with the crypto core (auth.h, tested against
+ * independent vectors in test_auth.c): it opens the client's Token with the key
+ * derived from the shared secret, seals what it sends and opens what the client
+ * sends, so every client message is checked octet by octet after decryption. */
+
+static const char SECRET[] = "correct horse battery staple";
+
+static void give_secret(fixture_t *f, const char *keyid)
+{
+    f->cfg.have_secret = true;
+    memcpy(f->cfg.secret.bytes, SECRET, strlen(SECRET));
+    f->cfg.secret.len = strlen(SECRET);
+    snprintf(f->cfg.keyid, sizeof f->cfg.keyid, "%s", keyid);
+}
+
+/* The server side of one secure connection. */
+typedef struct srv_crypto {
+    uint8_t challenge[16], salt[16];
+    uint8_t aes[TW_AUTH_AES_KEY_LEN], hmac[TW_AUTH_HMAC_KEY_LEN];
+    uint8_t client_iv[16], server_iv[16];
+    tw_ctrl_crypto_t c;
+} srv_crypto_t;
+
+static void build_greeting_count(uint8_t m[64], uint32_t modes, uint32_t count, srv_crypto_t *sc)
+{
+    build_greeting(m, modes);
+    put32(m + 48, count);
+    if (sc) {
+        memcpy(sc->challenge, m + 16, 16);
+        memcpy(sc->salt, m + 32, 16);
+    }
+}
+
+/* Read the client's Set-Up-Response, check it and open its Token. */
+static void read_secure_setup(fixture_t *f, srv_crypto_t *sc, uint32_t want_mode, uint32_t count)
+{
+    uint8_t m[164];
+    expect_rx(f, m, 164, "Set-Up-Response");
+    assert_int_equal(get32(m), want_mode);
+    /* KeyID (4,80): "alice" and zeros. */
+    assert_memory_equal(m + 4, "alice", 5);
+    assert_zero(m + 9, 75);
+    tw_secret_t sec = {.len = strlen(SECRET)};
+    memcpy(sec.bytes, SECRET, sec.len);
+    uint8_t key[16];
+    assert_int_equal(tw_kdf(&sec, sc->salt, count, count, key), TW_AUTH_OK);
+    assert_int_equal(tw_token_open(key, m + 84, sc->challenge, sc->aes, sc->hmac), TW_AUTH_OK);
+    memcpy(sc->client_iv, m + 148, 16);
+    if (all_zero16(sc->client_iv))
+        fail_msg("Client-IV is all zero");
+}
+
+/* Send Server-Start (Accept 0): octets 32..47 under the server's stream. */
+static void send_secure_server_start(fixture_t *f, srv_crypto_t *sc)
+{
+    uint8_t m[48];
+    build_server_start(m, 0);
+    memcpy(sc->server_iv, m + 16, 16);
+    assert_int_equal(tw_ctrl_crypto_init(&sc->c, sc->aes, sc->hmac, sc->server_iv, sc->client_iv),
+                     TW_AUTH_OK);
+    assert_int_equal(tw_ctrl_seal_partial(&sc->c, m + 32, 16), TW_AUTH_OK);
+    send_bytes(f, m, 48);
+}
+
+/* Read len octets from the client and open them (decrypt, check the HMAC). */
+static void expect_secure_rx(fixture_t *f, srv_crypto_t *sc, uint8_t *m, size_t len,
+                             const char *what)
+{
+    expect_rx(f, m, len, what);
+    int rc = tw_ctrl_open(&sc->c, m, len, 0);
+    if (rc != TW_AUTH_OK)
+        fail_msg("the client's %s does not open: %s", what, tw_auth_strerror(rc));
+}
+
+static void send_sealed(fixture_t *f, srv_crypto_t *sc, uint8_t *m, size_t len)
+{
+    assert_int_equal(tw_ctrl_seal(&sc->c, m, len), TW_AUTH_OK);
+    send_bytes(f, m, len);
+}
+
+/* Request-TW-Session after opening: the same fields as in open mode, with the
+ * HMAC field (96,16) holding the client's HMAC (checked by tw_ctrl_open). */
+static void check_request_secure(uint8_t m[112], const tw_ctrl_session_req_t *r,
+                                 uint64_t timeout_ntp)
+{
+    memset(m + 96, 0, 16);
+    check_request(m, r, timeout_ntp);
+}
+
+/* The whole exchange in a secure mode up to on_started. */
+static void drive_secure(fixture_t *f, srv_crypto_t *sc, uint32_t offered, uint32_t want_mode)
+{
+    uint8_t m[256];
+    open_client(f);
+    build_greeting_count(m, offered, 1024, sc);
+    send_bytes(f, m, 64);
+    read_secure_setup(f, sc, want_mode, 1024);
+    assert_int_equal(tw_ctrl_client_mode(f->client), want_mode);
+    send_secure_server_start(f, sc);
+    for (int i = 0; i < f->cfg.nsessions; i++) {
+        expect_secure_rx(f, sc, m, 112, "Request-TW-Session");
+        check_request_secure(m, &f->cfg.req[i], TIMEOUTS[i]);
+        build_accept_session(m, 0, port_of(i), i);
+        send_sealed(f, sc, m, 48);
+    }
+    expect_secure_rx(f, sc, m, 32, "Start-Sessions");
+    assert_int_equal(m[0], 2);
+    assert_zero(m + 1, 15);
+    build_start_ack(m, 0);
+    send_sealed(f, sc, m, 32);
+    if (!run_until(f, pred_started, WAIT_MS) || f->failed)
+        fail_msg("on_started was not called after Start-Ack (on_failed: %s)", f->why);
+}
+
+static void test_auth_mode2_happy_path(void **state)
+{
+    fixture_t *f = *state;
+    srv_crypto_t sc;
+    memset(&sc, 0, sizeof sc);
+    give_secret(f, "alice");
+    f->cfg.modes[0] = TW_MODE_AUTHENTICATED;
+    f->cfg.nmodes = 1;
+    drive_secure(f, &sc, 0x7F, TW_MODE_AUTHENTICATED);
+    check_started(f);
+
+    /* The session's test keys agree with the server's (RFC 4656 §4.1.2). */
+    tw_test_crypto_t ct, st;
+    assert_int_equal(tw_ctrl_client_test_crypto(f->client, 0, &ct), TW_AUTH_OK);
+    uint8_t sid[16];
+    sid_of(sid, 0);
+    assert_int_equal(tw_test_crypto_init(&st, sc.aes, sc.hmac, sid), TW_AUTH_OK);
+    uint8_t pkt[48] = {0, 0, 0, 7};
+    assert_int_equal(tw_test_sender_protect(&ct, TW_MODE_AUTHENTICATED, pkt, 48), TW_AUTH_OK);
+    assert_int_equal(tw_test_sender_open(&st, TW_MODE_AUTHENTICATED, pkt, 48), TW_AUTH_OK);
+    assert_int_equal(get32(pkt), 7);
+    tw_test_crypto_free(&ct);
+    tw_test_crypto_free(&st);
+    /* No test keys for a session that does not exist. */
+    assert_int_equal(tw_ctrl_client_test_crypto(f->client, 1, &ct), TW_AUTH_EINVAL);
+
+    /* Stop-Sessions goes out sealed too. */
+    tw_ctrl_client_stop(f->client);
+    uint8_t m[32];
+    expect_secure_rx(f, &sc, m, 32, "Stop-Sessions");
+    assert_int_equal(m[0], 3);
+    assert_int_equal(get32(m + 4), 1);
+    assert_true(run_until(f, pred_eof, WAIT_MS));
+    tw_ctrl_crypto_free(&sc.c);
+}
+
+/* With a secret and no --modes, the strongest mode offered wins; the mixed
+ * mode's test packets are the open format (no test keys). */
+static void test_auth_default_preference(void **state)
+{
+    fixture_t *f = *state;
+    srv_crypto_t sc;
+    memset(&sc, 0, sizeof sc);
+    give_secret(f, "alice");
+    drive_secure(f, &sc, 0x0F, TW_MODE_ENCRYPTED);
+    tw_ctrl_crypto_free(&sc.c);
+}
+
+static void test_auth_mixed(void **state)
+{
+    fixture_t *f = *state;
+    srv_crypto_t sc;
+    memset(&sc, 0, sizeof sc);
+    give_secret(f, "alice");
+    f->cfg.modes[0] = TW_MODE_MIXED;
+    f->cfg.modes[1] = TW_MODE_UNAUTHENTICATED;
+    f->cfg.nmodes = 2;
+    /* Symmetrical size goes with the unauthenticated test format (RFC 6038). */
+    drive_secure(f, &sc, 0x4F, TW_MODE_MIXED | 0x40);
+    tw_test_crypto_t t;
+    assert_int_equal(tw_ctrl_client_test_crypto(f->client, 0, &t), TW_AUTH_EINVAL);
+    tw_ctrl_crypto_free(&sc.c);
+}
+
+/* An Accept-Session altered in flight: the client fails on its HMAC and acts
+ * on nothing in it. */
+static void test_auth_tampered_accept(void **state)
+{
+    fixture_t *f = *state;
+    srv_crypto_t sc;
+    memset(&sc, 0, sizeof sc);
+    give_secret(f, "alice");
+    uint8_t m[256];
+    open_client(f);
+    build_greeting_count(m, TW_MODE_ENCRYPTED, 1024, &sc);
+    send_bytes(f, m, 64);
+    read_secure_setup(f, &sc, TW_MODE_ENCRYPTED, 1024);
+    send_secure_server_start(f, &sc);
+    expect_secure_rx(f, &sc, m, 112, "Request-TW-Session");
+    build_accept_session(m, 0, port_of(0), 0);
+    assert_int_equal(tw_ctrl_seal(&sc.c, m, 48), TW_AUTH_OK);
+    m[20] ^= 0x01; /* one bit of the second block */
+    send_bytes(f, m, 48);
+    const char *want[] = {"Accept-Session", "integrity check"};
+    expect_failure(f, want, 2);
+    assert_int_equal(f->rxlen, 0); /* no Start-Sessions */
+    tw_ctrl_crypto_free(&sc.c);
+}
+
+/* A Count above the ceiling is refused at once: no Set-Up-Response, no PBKDF2. */
+static void test_auth_count_above_ceiling(void **state)
+{
+    fixture_t *f = *state;
+    give_secret(f, "alice");
+    f->cfg.kdf_max_count = 4096;
+    uint8_t m[64];
+    open_client(f);
+    build_greeting_count(m, TW_MODE_AUTHENTICATED, 8192, NULL);
+    int64_t t0 = tw_mono_now();
+    send_bytes(f, m, 64);
+    const char *want[] = {"Count of 8192", "ceiling of 4096", "--kdf-max-count"};
+    expect_failure(f, want, 3);
+    assert_true(tw_mono_now() - t0 < WAIT_MS * TW_NS_PER_MS);
+    assert_int_equal(f->rxlen, 0);
+}
+
+static void test_auth_count_absurd_default_ceiling(void **state)
+{
+    fixture_t *f = *state;
+    give_secret(f, "alice");
+    uint8_t m[64];
+    open_client(f);
+    build_greeting_count(m, TW_MODE_AUTHENTICATED, 0xFFFFFFFFu, NULL);
+    send_bytes(f, m, 64);
+    const char *want[] = {"Count of 4294967295", "ceiling of 1048576"};
+    expect_failure(f, want, 2);
+    assert_int_equal(f->rxlen, 0);
+}
+
+/* The server refuses the key (wrong passphrase or unknown KeyID): Server-Start
+ * with Accept 1, in clear. */
+static void test_auth_key_rejected(void **state)
+{
+    fixture_t *f = *state;
+    srv_crypto_t sc;
+    memset(&sc, 0, sizeof sc);
+    give_secret(f, "alice");
+    uint8_t m[64];
+    open_client(f);
+    build_greeting_count(m, TW_MODE_AUTHENTICATED, 1024, &sc);
+    send_bytes(f, m, 64);
+    read_secure_setup(f, &sc, TW_MODE_AUTHENTICATED, 1024);
+    build_server_start(m, 1);
+    send_bytes(f, m, 48);
+    const char *want[] = {"rejected the key", "KeyID 'alice'", "passphrase"};
+    expect_failure(f, want, 3);
+}
+
+/* Without a secret only open is possible; a secure mode in cfg.modes needs one. */
+static void test_auth_modes_need_secret(void **state)
+{
+    fixture_t *f = *state;
+    char err[256] = "";
+    f->cfg.modes[0] = TW_MODE_ENCRYPTED;
+    f->cfg.nmodes = 1;
+    assert_int_equal(tw_ctrl_client_open(&f->client, &f->cfg, f->loop, err, sizeof err), -1);
+    assert_non_null(strstr(err, "encrypted"));
+    assert_null(f->client);
+}
+
+/* The client accepts only what --modes lists. */
+static void test_auth_no_acceptable_mode(void **state)
+{
+    fixture_t *f = *state;
+    give_secret(f, "alice");
+    f->cfg.modes[0] = TW_MODE_ENCRYPTED;
+    f->cfg.nmodes = 1;
+    uint8_t m[64];
+    open_client(f);
+    build_greeting(m, TW_MODE_UNAUTHENTICATED | TW_MODE_AUTHENTICATED);
+    send_bytes(f, m, 64);
+    const char *want[] = {"offers no mode this client accepts", "encrypted (--modes)"};
+    expect_failure(f, want, 2);
+    assert_int_equal(f->rxlen, 0);
+}
+
 int main(int argc, char **argv)
 {
     /* An optional argument selects tests by name (cmocka pattern with * and ?). */
@@ -1082,6 +1373,15 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_unexpected_message_while_running, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_stop_before_running, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_open_bad_session_count, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_mode2_happy_path, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_default_preference, setup2, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_mixed, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_tampered_accept, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_count_above_ceiling, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_count_absurd_default_ceiling, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_key_rejected, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_modes_need_secret, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_no_acceptable_mode, setup1, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

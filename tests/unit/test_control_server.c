@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "control_server.h"
 #include "log.h"
 #include "ntptime.h"
@@ -197,6 +198,7 @@ typedef struct fixture {
     void *parg;
     int64_t deadline;
     bool expired;
+    tw_keyring_t *ring; /* the secure-mode tests' key file */
 } fixture_t;
 
 static void on_tick(void *arg)
@@ -318,6 +320,7 @@ static void fixture_free(fixture_t *f)
         close(f->udp);
     tw_timer_cancel(f->loop, &f->tick);
     tw_ctrl_server_close(f->srv);
+    tw_keyring_free(f->ring);
     tw_loop_free(f->loop);
     free(f);
 }
@@ -451,7 +454,7 @@ static void check_greeting(const uint8_t m[64], uint32_t modes)
     assert_int_equal(get32(m + 12), modes);
     if (all_zero(m + 16, 32)) /* Challenge and Salt */
         fail_msg("Challenge and Salt are all zero");
-    assert_int_equal(get32(m + 48), 1024); /* Count */
+    assert_int_equal(get32(m + 48), 2048); /* Count: TW_KDF_COUNT_DEFAULT */
     assert_zero(m + 52, 12);               /* MBZ */
 }
 
@@ -1232,6 +1235,288 @@ static void test_servwait_test_traffic(void **state)
     check_counters(f, 1, 0, 0, 1, 0, 1, 1);
 }
 
+/* ---- authenticated, encrypted and mixed modes (RFC 4656 §3.1, §3.2) -------------------
+ *
+ * The test plays the client with the crypto core (auth.h, tested against
+ * independent vectors in test_auth.c): it derives the key from the secret and
+ * the greeting's Salt and Count, sends its Token, seals its commands, opens the
+ * server's answers, and protects its test packets with the session's keys. */
+
+#define SECURE_MODES 0x6Fu /* 1|2|4|8 | reflect octets | symmetrical size */
+static const char ALICE[] = "correct horse battery staple";
+
+/* A key file with alice's secret, loaded as the server's key ring. */
+static void give_keyring(fixture_t *f)
+{
+    char path[] = "/tmp/twampy-test-keys.XXXXXX";
+    int fd = mkstemp(path); /* mode 0600 */
+    assert_true(fd >= 0);
+    char line[128];
+    int n = snprintf(line, sizeof line, "# test keys\nalice %s\nbob 0x0102030405\n", ALICE);
+    assert_int_equal(write(fd, line, (size_t)n), n);
+    close(fd);
+    char err[256] = "";
+    int rc = tw_keyring_load(path, &f->ring, err, sizeof err);
+    unlink(path);
+    if (rc != TW_AUTH_OK)
+        fail_msg("tw_keyring_load: %s", err);
+    f->cfg.keyring = f->ring;
+    f->cfg.modes = SECURE_MODES;
+}
+
+typedef struct cli_crypto {
+    uint8_t aes[16], hmac[32], client_iv[16];
+    tw_ctrl_crypto_t c;
+} cli_crypto_t;
+
+/* Greeting, then a Set-Up-Response for mode with keyid and passphrase; returns
+ * the connection with the Server-Start (48 octets, as received) in ss. */
+static tconn_t *secure_setup(fixture_t *f, int i, uint32_t mode, const char *keyid,
+                             const char *pass, cli_crypto_t *cc, uint8_t ss[48])
+{
+    uint8_t g[64], m[164];
+    tconn_t *c = connect_to(f, i);
+    expect_rx(c, g, 64, "Server Greeting");
+    assert_int_equal(get32(g + 12), f->cfg.modes);
+    uint32_t count = get32(g + 48);
+    tw_secret_t sec = {.len = strlen(pass)};
+    memcpy(sec.bytes, pass, sec.len);
+    uint8_t key[16];
+    assert_int_equal(tw_kdf(&sec, g + 32, count, count, key), TW_AUTH_OK);
+    assert_int_equal(tw_auth_random(cc->aes, 16), TW_AUTH_OK);
+    assert_int_equal(tw_auth_random(cc->hmac, 32), TW_AUTH_OK);
+    assert_int_equal(tw_auth_random(cc->client_iv, 16), TW_AUTH_OK);
+    build_setup_response(m, mode);
+    assert_int_equal(tw_keyid_encode(keyid, m + 4), TW_AUTH_OK);
+    assert_int_equal(tw_token_make(key, g + 16, cc->aes, cc->hmac, m + 84), TW_AUTH_OK);
+    memcpy(m + 148, cc->client_iv, 16);
+    send_bytes(c, m, 164);
+    expect_rx(c, ss, 48, "Server-Start");
+    return c;
+}
+
+/* The secure connection up to Server-Start (Accept 0), its stream set up. */
+static tconn_t *secure_ready(fixture_t *f, int i, uint32_t mode, cli_crypto_t *cc)
+{
+    uint8_t ss[48];
+    tconn_t *c = secure_setup(f, i, mode, "alice", ALICE, cc, ss);
+    assert_zero(ss, 15);
+    assert_int_equal(ss[15], 0);
+    if (all_zero(ss + 16, 16))
+        fail_msg("Server-IV is all zero");
+    assert_int_equal(tw_ctrl_crypto_init(&cc->c, cc->aes, cc->hmac, cc->client_iv, ss + 16),
+                     TW_AUTH_OK);
+    /* Start-Time and MBZ (32..47) come encrypted, trusted after the next HMAC. */
+    assert_int_equal(tw_ctrl_open_partial(&cc->c, ss + 32, 16), TW_AUTH_OK);
+    assert_ntp_now(get32(ss + 32), "Server-Start Start-Time (decrypted)");
+    assert_zero(ss + 40, 8);
+    return c;
+}
+
+static void send_sealed(tconn_t *c, cli_crypto_t *cc, uint8_t *m, size_t len)
+{
+    assert_int_equal(tw_ctrl_seal(&cc->c, m, len), TW_AUTH_OK);
+    send_bytes(c, m, len);
+}
+
+static void expect_opened(tconn_t *c, cli_crypto_t *cc, uint8_t *m, size_t len, const char *what)
+{
+    expect_rx(c, m, len, what);
+    int rc = tw_ctrl_open(&cc->c, m, len, 0);
+    if (rc != TW_AUTH_OK)
+        fail_msg("the server's %s does not open: %s", what, tw_auth_strerror(rc));
+    memset(m + len - 16, 0, 16); /* the HMAC, checked: zero for the open-mode checks */
+}
+
+/* A protected Session-Sender packet (RFC 5357 §4.1.2, 48 octets + padding):
+ * Sequence Number (0,4), MBZ (4,12), Timestamp (16,8), Error Estimate (24,2). */
+static void send_auth_test_packet(fixture_t *f, tw_test_crypto_t *t, uint32_t mode, uint16_t port,
+                                  uint32_t seq, size_t len, int flip)
+{
+    uint8_t p[128];
+    memset(p, 0, sizeof p);
+    put32(p, seq);
+    put32(p + 16, 0xE0000000u + seq);
+    put32(p + 20, 0x12345678u);
+    put16(p + 24, 0x0101);
+    assert_int_equal(tw_test_sender_protect(t, mode, p, len), TW_AUTH_OK);
+    if (flip >= 0)
+        p[flip] ^= 0x04;
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(port)};
+    assert_int_equal(sendto(f->udp, p, len, 0, (struct sockaddr *)&a, sizeof a), (ssize_t)len);
+}
+
+/* Mode 2 or 4 from greeting to reflected, protected test packets. */
+static void secure_session(fixture_t *f, uint32_t mode)
+{
+    give_keyring(f);
+    start_server(f);
+    open_udp(f);
+    cli_crypto_t cc;
+    tconn_t *c = secure_ready(f, 0, mode, &cc);
+    uint8_t m[112];
+    req_t r = default_req();
+    build_request(m, &r);
+    send_sealed(c, &cc, m, 112);
+    expect_opened(c, &cc, m, 48, "Accept-Session");
+    uint16_t port = check_accept(m, 0);
+    uint8_t sid[16];
+    memcpy(sid, m + 4, 16);
+    build_start_sessions(m);
+    send_sealed(c, &cc, m, 32);
+    expect_opened(c, &cc, m, 32, "Start-Ack");
+    check_start_ack(m, 0);
+
+    tw_test_crypto_t t;
+    assert_int_equal(tw_test_crypto_init(&t, cc.aes, cc.hmac, sid), TW_AUTH_OK);
+    /* A packet altered in flight in its first (covered) block: dropped. */
+    send_auth_test_packet(f, &t, mode, port, 1, 48, 2);
+    /* A packet in the open format: dropped. */
+    send_test_packet(f, port, 2, 41);
+    /* Good packets: a 48-octet one gets the 112-octet minimum, a longer one
+     * as many octets as it has. */
+    send_auth_test_packet(f, &t, mode, port, 3, 48, -1);
+    send_auth_test_packet(f, &t, mode, port, 4, 120, -1);
+    if (!wait_replies(f, 2))
+        fail_msg("%d replies to two good protected test packets", f->nreplies);
+    run_until(f, NULL, NULL, 20);
+    assert_int_equal(f->nreplies, 2);
+    static const size_t want_len[2] = {112, 120};
+    for (int i = 0; i < 2; i++) {
+        uint8_t *rep = f->reply[i];
+        assert_int_equal(f->reply_len[i], want_len[i]);
+        assert_int_equal(tw_test_reflector_open(&t, mode, rep, 112), TW_AUTH_OK);
+        /* Reflector format (RFC 5357 §4.2.1): Sender Sequence Number (48,4),
+         * Sender Timestamp (64,8), Sender Error Estimate (72,2), TTL (80,1). */
+        assert_int_equal(get32(rep + 48), 3 + i);
+        assert_int_equal(get32(rep + 64), 0xE0000000u + 3 + (uint32_t)i);
+        assert_int_equal(get32(rep + 68), 0x12345678u);
+        assert_int_equal(get16(rep + 72), 0x0101);
+        assert_true(rep[80] > 0);
+        assert_int_equal(get32(rep), (uint32_t)i); /* the reflector's own sequence */
+        assert_zero(rep + 4, 12);
+        assert_zero(rep + 40, 8);
+        assert_zero(rep + 52, 12);
+        assert_zero(rep + 81, 15);
+    }
+    /* A reply altered in flight does not open. */
+    f->reply[0][3] ^= 0x10;
+    assert_int_equal(tw_test_reflector_open(&t, mode, f->reply[0], 112), TW_AUTH_EINTEGRITY);
+    tw_test_crypto_free(&t);
+    expect_open_and_quiet(c);
+    assert_int_equal(ctr(f)->key_rejected, 0);
+    assert_int_equal(ctr(f)->integrity_failures, 0);
+    check_counters(f, 1, 0, 0, 1, 0, 1, 1);
+    tw_ctrl_crypto_free(&cc.c);
+}
+
+static void test_auth_session_authenticated(void **state)
+{
+    secure_session(*state, TW_MODE_AUTHENTICATED);
+}
+
+static void test_auth_session_encrypted(void **state)
+{
+    secure_session(*state, TW_MODE_ENCRYPTED);
+}
+
+/* Mode 8: the control stream is protected, the test packets are open. */
+static void test_auth_session_mixed(void **state)
+{
+    fixture_t *f = *state;
+    give_keyring(f);
+    start_server(f);
+    open_udp(f);
+    cli_crypto_t cc;
+    tconn_t *c = secure_ready(f, 0, TW_MODE_MIXED, &cc);
+    uint8_t m[112];
+    req_t r = default_req();
+    build_request(m, &r);
+    send_sealed(c, &cc, m, 112);
+    expect_opened(c, &cc, m, 48, "Accept-Session");
+    uint16_t port = check_accept(m, 0);
+    build_start_sessions(m);
+    send_sealed(c, &cc, m, 32);
+    expect_opened(c, &cc, m, 32, "Start-Ack");
+    send_test_packet(f, port, 5, 41);
+    if (!wait_replies(f, 1))
+        fail_msg("no reply to an open test packet in mode 8");
+    check_reply(f, 0, 5);
+    tw_ctrl_crypto_free(&cc.c);
+}
+
+static void key_refused(fixture_t *f, const char *keyid, const char *pass)
+{
+    give_keyring(f);
+    start_server(f);
+    cli_crypto_t cc;
+    uint8_t ss[48];
+    tconn_t *c = secure_setup(f, 0, TW_MODE_AUTHENTICATED, keyid, pass, &cc, ss);
+    /* Server-Start with Accept 1, all in clear, then the close. */
+    assert_zero(ss, 15);
+    assert_int_equal(ss[15], 1);
+    expect_closed(c, "a refused key");
+    assert_int_equal(ctr(f)->key_rejected, 1);
+    check_counters(f, 1, 0, 0, 0, 0, 0, 0);
+    /* Another client with the right key is served. */
+    close(c->fd);
+    c->fd = -1;
+    tconn_t *good = secure_ready(f, 1, TW_MODE_ENCRYPTED, &cc);
+    expect_open_and_quiet(good);
+    tw_ctrl_crypto_free(&cc.c);
+}
+
+static void test_auth_wrong_passphrase(void **state)
+{
+    key_refused(*state, "alice", "Correct horse battery staple");
+}
+
+static void test_auth_unknown_keyid(void **state)
+{
+    key_refused(*state, "carol", ALICE);
+}
+
+/* A command altered in flight: the connection is closed on its HMAC, before
+ * anything in it is acted upon (no session, no Accept-Session). */
+static void test_auth_tampered_request(void **state)
+{
+    fixture_t *f = *state;
+    give_keyring(f);
+    start_server(f);
+    cli_crypto_t cc;
+    tconn_t *c = secure_ready(f, 0, TW_MODE_ENCRYPTED, &cc);
+    uint8_t m[112];
+    req_t r = default_req();
+    build_request(m, &r);
+    assert_int_equal(tw_ctrl_seal(&cc.c, m, 112), TW_AUTH_OK);
+    m[40] ^= 0x01; /* the third block */
+    send_bytes(c, m, 112);
+    expect_closed(c, "a Request-TW-Session altered in flight");
+    assert_int_equal(ctr(f)->integrity_failures, 1);
+    check_counters(f, 1, 0, 0, 0, 0, 0, 0);
+    tw_ctrl_crypto_free(&cc.c);
+}
+
+/* A client that sends its commands in clear in a secure mode: the first block
+ * decrypts to garbage and the connection goes. */
+static void test_auth_plaintext_command(void **state)
+{
+    fixture_t *f = *state;
+    give_keyring(f);
+    start_server(f);
+    cli_crypto_t cc;
+    tconn_t *c = secure_ready(f, 0, TW_MODE_AUTHENTICATED, &cc);
+    uint8_t m[112];
+    req_t r = default_req();
+    build_request(m, &r);
+    send_bytes(c, m, 112);
+    expect_closed(c, "a Request-TW-Session in clear");
+    check_counters(f, 1, 0, ctr(f)->protocol_errors, 0, 0, 0, 0);
+    assert_int_equal(ctr(f)->protocol_errors + ctr(f)->integrity_failures, 1);
+    tw_ctrl_crypto_free(&cc.c);
+}
+
 int main(int argc, char **argv)
 {
     /* An optional argument selects tests by name (cmocka pattern with * and ?). */
@@ -1261,6 +1546,13 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_max_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_servwait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_servwait_test_traffic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_session_authenticated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_session_encrypted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_session_mixed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_tampered_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_plaintext_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_wrong_passphrase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_unknown_keyid, setup, teardown),
         /* Last: each of these closes a connection from inside on_setup_response. */
         cmocka_unit_test_setup_teardown(test_greeting_configured_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_setup_mode_not_offered, setup, teardown),

@@ -471,6 +471,101 @@ static void test_tlv_reflect_sender_packet(void **state)
     assert_memory_equal(rep + 45, SENDER_STAMP_60 + 45, 15);
 }
 
+/* ---- authenticated and encrypted formats (RFC 5357 §4.1.2, §4.2.1; RFC 8762
+ * §4.2.2, §4.3.2; WIRE.md): the fields at their offsets, every MBZ and the HMAC
+ * field zero (the HMAC is auth.c's to write). ---------------------------------- */
+
+/* Set off..off+n of an expected packet from a big-endian value. */
+static void expect_be(uint8_t *p, size_t off, uint64_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[off + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+static void test_sender_encode_auth_twamp(void **state)
+{
+    (void)state;
+    uint8_t buf[60], want[60];
+    memset(buf, 0xEE, sizeof buf);
+    memset(want, 0, sizeof want);
+    expect_be(want, 0, 0x01020304u, 4);            /* Sequence Number; MBZ 4..15 */
+    expect_be(want, 16, 0x1112131415161718ULL, 8); /* Timestamp */
+    expect_be(want, 24, 0x8A05u, 2);               /* Error Estimate; MBZ 26..31 (no SSID) */
+    /* HMAC 32..47 and padding 48..59 zero */
+    assert_int_equal(tw_sender_encode_auth(&SENDER, false, buf, 60), TW_WIRE_OK);
+    assert_memory_equal(buf, want, 60);
+    assert_int_equal(tw_sender_encode_auth(&SENDER, false, buf, 47), TW_WIRE_ENOSPC);
+    tw_sender_pkt_t got;
+    assert_int_equal(tw_sender_decode_auth(buf, 48, false, &got), TW_WIRE_OK);
+    assert_int_equal(got.seq, SENDER.seq);
+    assert_true(got.timestamp == SENDER.timestamp);
+    assert_int_equal(got.errest, SENDER.errest);
+    assert_int_equal(got.ssid, 0);
+    assert_int_equal(tw_sender_decode_auth(buf, 47, false, &got), TW_WIRE_ESHORT);
+}
+
+static void test_sender_encode_auth_stamp(void **state)
+{
+    (void)state;
+    uint8_t buf[128], want[128];
+    memset(buf, 0xEE, sizeof buf);
+    memset(want, 0, sizeof want);
+    expect_be(want, 0, 0x01020304u, 4);
+    expect_be(want, 16, 0x1112131415161718ULL, 8);
+    expect_be(want, 24, 0x8A05u, 2);
+    expect_be(want, 26, 0xBEEFu, 2); /* SSID */
+    /* MBZ 28..95, HMAC 96..111, then an Extra Padding TLV: U, type 1, length 12 */
+    want[112] = 0x80;
+    want[113] = 0x01;
+    expect_be(want, 114, 12, 2);
+    assert_int_equal(tw_sender_encode_auth(&SENDER, true, buf, 128), TW_WIRE_OK);
+    assert_memory_equal(buf, want, 128);
+    assert_int_equal(tw_sender_encode_auth(&SENDER, true, buf, 112), TW_WIRE_OK);
+    assert_memory_equal(buf, want, 112);
+    assert_int_equal(tw_sender_encode_auth(&SENDER, true, buf, 111), TW_WIRE_ENOSPC);
+    assert_int_equal(tw_sender_encode_auth(&SENDER, true, buf, 114), TW_WIRE_EINVAL);
+    tw_sender_pkt_t got;
+    assert_int_equal(tw_sender_decode_auth(want, 112, true, &got), TW_WIRE_OK);
+    assert_int_equal(got.ssid, 0xBEEF);
+    assert_int_equal(tw_sender_decode_auth(want, 111, true, &got), TW_WIRE_ESHORT);
+}
+
+static void test_reflector_encode_auth(void **state)
+{
+    (void)state;
+    for (int stamp = 0; stamp <= 1; stamp++) {
+        uint8_t buf[120], want[120];
+        memset(buf, 0xEE, sizeof buf);
+        memset(want, 0, sizeof want);
+        expect_be(want, 0, 0xA1A2A3A4u, 4);            /* Sequence Number; MBZ 4..15 */
+        expect_be(want, 16, 0xB1B2B3B4B5B6B7B8ULL, 8); /* Timestamp */
+        expect_be(want, 24, 0xC1C2u, 2);               /* Error Estimate */
+        if (stamp)
+            expect_be(want, 26, 0xD1D2u, 2);           /* SSID (MBZ in TWAMP) */
+        expect_be(want, 32, 0xE1E2E3E4E5E6E7E8ULL, 8); /* Receive Timestamp; MBZ 40..47 */
+        expect_be(want, 48, 0xF1F2F3F4u, 4);           /* Sender Sequence Number; MBZ 52..63 */
+        expect_be(want, 64, 0x0102030405060708ULL, 8); /* Sender Timestamp */
+        expect_be(want, 72, 0x090Au, 2);               /* Sender Error Estimate; MBZ 74..79 */
+        want[80] = 0xFF;                               /* Sender TTL; MBZ 81..95, HMAC 96..111 */
+        memset(want + 112, 0xEE, 8);                   /* past 112: untouched */
+        assert_int_equal(tw_reflector_encode_auth(&REFLECTOR, stamp, buf, 120), TW_WIRE_OK);
+        assert_memory_equal(buf, want, 120);
+        assert_int_equal(tw_reflector_encode_auth(&REFLECTOR, stamp, buf, 111), TW_WIRE_ENOSPC);
+        tw_reflector_pkt_t got;
+        assert_int_equal(tw_reflector_decode_auth(buf, 112, stamp, &got), TW_WIRE_OK);
+        assert_int_equal(got.seq, REFLECTOR.seq);
+        assert_true(got.timestamp == REFLECTOR.timestamp);
+        assert_int_equal(got.errest, REFLECTOR.errest);
+        assert_int_equal(got.ssid, stamp ? REFLECTOR.ssid : 0);
+        assert_true(got.rx_time == REFLECTOR.rx_time);
+        assert_int_equal(got.sender_seq, REFLECTOR.sender_seq);
+        assert_true(got.sender_time == REFLECTOR.sender_time);
+        assert_int_equal(got.sender_errest, REFLECTOR.sender_errest);
+        assert_int_equal(got.sender_ttl, REFLECTOR.sender_ttl);
+        assert_int_equal(tw_reflector_decode_auth(buf, 111, stamp, &got), TW_WIRE_ESHORT);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +595,9 @@ int main(void)
         cmocka_unit_test(test_tlv_chain_type0),
         cmocka_unit_test(test_tlv_reflect),
         cmocka_unit_test(test_tlv_reflect_sender_packet),
+        cmocka_unit_test(test_sender_encode_auth_twamp),
+        cmocka_unit_test(test_sender_encode_auth_stamp),
+        cmocka_unit_test(test_reflector_encode_auth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,419 @@
+/* Unit tests for report_json: string escaping, number formatting, the
+ * writer's layout, and the JSON form of a session's results. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_json.h"
+
+/* The JSON string of s, in a static buffer. */
+static const char *esc(const char *s)
+{
+    static char out[1024];
+    FILE *f = fmemopen(out, sizeof out, "w");
+    assert_non_null(f);
+    tw_json_write_string(f, s);
+    fclose(f);
+    return out;
+}
+
+static void test_escape_plain(void **state)
+{
+    assert_string_equal(esc(""), "\"\"");
+    assert_string_equal(esc("127.0.0.1:862"), "\"127.0.0.1:862\"");
+    assert_string_equal(esc("a/b"), "\"a/b\""); /* '/' needs no escape */
+}
+
+static void test_escape_quote_backslash(void **state)
+{
+    assert_string_equal(esc("say \"hi\""), "\"say \\\"hi\\\"\"");
+    assert_string_equal(esc("C:\\dir\\"), "\"C:\\\\dir\\\\\"");
+    assert_string_equal(esc("\\\""), "\"\\\\\\\"\"");
+}
+
+static void test_escape_control_characters(void **state)
+{
+    /* Every control character is escaped: the short forms where JSON has them,
+     * \u00XX for the others. */
+    char in[2] = {0, 0};
+    char want[16];
+    for (int c = 1; c < 0x20; c++) {
+        in[0] = (char)c;
+        switch (c) {
+        case '\b':
+            strcpy(want, "\"\\b\"");
+            break;
+        case '\t':
+            strcpy(want, "\"\\t\"");
+            break;
+        case '\n':
+            strcpy(want, "\"\\n\"");
+            break;
+        case '\f':
+            strcpy(want, "\"\\f\"");
+            break;
+        case '\r':
+            strcpy(want, "\"\\r\"");
+            break;
+        default:
+            snprintf(want, sizeof want, "\"\\u%04x\"", c);
+        }
+        assert_string_equal(esc(in), want);
+    }
+    /* A host name and a file name with control characters in them. */
+    assert_string_equal(esc("evil\x01host\x1f.example"), "\"evil\\u0001host\\u001f.example\"");
+    assert_string_equal(esc("/tmp/a\tb\nc\x7f.csv"), "\"/tmp/a\\tb\\nc\x7f.csv\"");
+    assert_string_equal(esc("\x1b[31mred"), "\"\\u001b[31mred\"");
+}
+
+static void test_escape_utf8(void **state)
+{
+    /* Valid UTF-8 passes through as it is. */
+    assert_string_equal(esc("caf\xc3\xa9"), "\"caf\xc3\xa9\"");           /* é */
+    assert_string_equal(esc("\xe2\x82\xac 5"), "\"\xe2\x82\xac 5\"");     /* € */
+    assert_string_equal(esc("\xf0\x9f\x98\x80"), "\"\xf0\x9f\x98\x80\""); /* U+1F600 */
+    assert_string_equal(esc("\xef\xbf\xbf"), "\"\xef\xbf\xbf\"");         /* U+FFFF */
+    assert_string_equal(esc("\xf4\x8f\xbf\xbf"), "\"\xf4\x8f\xbf\xbf\""); /* U+10FFFF */
+    /* Invalid sequences become U+FFFD, one per octet, so the output is JSON. */
+    assert_string_equal(esc("a\xff"), "\"a\\ufffd\"");
+    assert_string_equal(esc("\xc3"), "\"\\ufffd\"");                       /* truncated */
+    assert_string_equal(esc("\xc3x"), "\"\\ufffdx\"");                     /* bad continuation */
+    assert_string_equal(esc("\xc0\xaf"), "\"\\ufffd\\ufffd\"");            /* overlong '/' */
+    assert_string_equal(esc("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
+    assert_string_equal(esc("\xf4\x90\x80\x80"),
+                        "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
+}
+
+static const char *num(double v)
+{
+    static char b[40];
+    return tw_json_fmt_num(b, sizeof b, v);
+}
+
+static void test_numbers(void **state)
+{
+    assert_string_equal(num(0), "0");
+    assert_string_equal(num(-0.0), "0");
+    assert_string_equal(num(5), "5");
+    assert_string_equal(num(-5), "-5");
+    assert_string_equal(num(0.1), "0.1");
+    assert_string_equal(num(1.5), "1.5");
+    assert_string_equal(num(100.0 / 3), "33.333333333333336"); /* %.17g: reads back exactly */
+    assert_string_equal(num(1e300), "1e+300");
+    assert_string_equal(num(-2.5e-7), "-2.5e-07");
+    assert_string_equal(num(123456789012345.0), "123456789012345");
+    /* Never NaN or infinity: JSON has neither. */
+    assert_string_equal(num(NAN), "null");
+    assert_string_equal(num(INFINITY), "null");
+    assert_string_equal(num(-INFINITY), "null");
+    /* Every finite value reads back as itself. */
+    double vals[] = {0.3, 1.0 / 7, 2.0 / 3, 1e-300, 4.9e-324, 1.7976931348623157e308, 12.345};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+        assert_true(strtod(num(vals[i]), NULL) == vals[i]);
+}
+
+/* A locale whose decimal point is a comma: an installed one, or de_DE built
+ * with localedef into a temporary directory (LOCPATH). NULL when neither. */
+static char locdir[64];
+static const char *comma_locale(void)
+{
+    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8", NULL};
+    for (int i = 0; names[i]; i++)
+        if (setlocale(LC_NUMERIC, names[i]))
+            return names[i];
+    strcpy(locdir, "/tmp/twampy-locale.XXXXXX");
+    if (!mkdtemp(locdir))
+        return NULL;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd,
+             "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1 || "
+             "localedef -i de_DE -f UTF-8 --no-archive %s/de_DE.UTF-8 >/dev/null 2>&1",
+             locdir, locdir);
+    if (system(cmd) != 0)
+        return NULL;
+    setenv("LOCPATH", locdir, 1);
+    return setlocale(LC_NUMERIC, "de_DE.UTF-8") ? "de_DE.UTF-8 (built)" : NULL;
+}
+
+static void test_numbers_locale(void **state)
+{
+    /* A locale with a decimal comma must not leak into JSON. */
+    const char *name = comma_locale();
+    if (locdir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", locdir);
+        assert_int_equal(system(cmd), 0);
+    }
+    if (!name) {
+        setlocale(LC_NUMERIC, "C");
+        skip(); /* neither an installed nor a buildable comma locale */
+    }
+    /* The locale is really in effect: printf writes a comma. */
+    char b[16];
+    snprintf(b, sizeof b, "%.1f", 1.5);
+    assert_string_equal(b, "1,5");
+    assert_string_equal(num(1.5), "1.5");
+    assert_string_equal(num(0.1), "0.1");
+    assert_string_equal(num(-2.5e-7), "-2.5e-07");
+    assert_string_equal(num(100.0 / 3), "33.333333333333336");
+    setlocale(LC_NUMERIC, "C");
+}
+
+static const char *us(int64_t ns)
+{
+    static char b[40];
+    return tw_json_fmt_us(b, sizeof b, ns);
+}
+
+static void test_microseconds(void **state)
+{
+    assert_string_equal(us(0), "0");
+    assert_string_equal(us(1), "0.001");
+    assert_string_equal(us(7), "0.007");
+    assert_string_equal(us(10), "0.01");
+    assert_string_equal(us(100), "0.1");
+    assert_string_equal(us(999), "0.999");
+    assert_string_equal(us(1000), "1");
+    assert_string_equal(us(12345), "12.345");
+    assert_string_equal(us(12340), "12.34");
+    assert_string_equal(us(12300), "12.3");
+    assert_string_equal(us(12000), "12");
+    assert_string_equal(us(-1), "-0.001");
+    assert_string_equal(us(-1500), "-1.5");
+    assert_string_equal(us(-12345), "-12.345");
+    assert_string_equal(us(INT64_MAX), "9223372036854775.807");
+    assert_string_equal(us(INT64_MIN), "-9223372036854775.808");
+}
+
+/* The writer's output for a callback, in a static buffer. */
+static char doc[1 << 16];
+static FILE *open_doc(void)
+{
+    FILE *f = fmemopen(doc, sizeof doc, "w");
+    assert_non_null(f);
+    return f;
+}
+
+static void test_writer_compact(void **state)
+{
+    FILE *f = open_doc();
+    tw_json_t j;
+    tw_json_init(&j, f, false);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_str(&j, "s", "x\"y");
+    tw_json_int(&j, "i", -3);
+    tw_json_uint(&j, "u", UINT64_MAX);
+    tw_json_num(&j, "n", NAN);
+    tw_json_bool(&j, "t", true);
+    tw_json_null(&j, "z");
+    tw_json_str(&j, "nul", NULL);
+    tw_json_us(&j, "d", 1500);
+    tw_json_us_f(&j, "m", 1499.6);
+    tw_json_us_f(&j, "inf", INFINITY);
+    tw_json_arr_begin(&j, "a");
+    tw_json_int(&j, NULL, 1);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_obj_end(&j);
+    tw_json_arr_begin(&j, NULL);
+    tw_json_arr_end(&j);
+    tw_json_arr_end(&j);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    assert_string_equal(doc, "{\"s\":\"x\\\"y\",\"i\":-3,\"u\":18446744073709551615,\"n\":null,"
+                             "\"t\":true,\"z\":null,\"nul\":null,\"d\":1.5,\"m\":1.5,\"inf\":null,"
+                             "\"a\":[1,{},[]]}\n");
+}
+
+static void test_writer_pretty(void **state)
+{
+    FILE *f = open_doc();
+    tw_json_t j;
+    tw_json_init(&j, f, true);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_str(&j, "a", "b");
+    tw_json_obj_begin(&j, "o");
+    tw_json_int(&j, "x", 1);
+    tw_json_obj_begin_line(&j, "line");
+    tw_json_int(&j, "p", 2);
+    tw_json_arr_begin(&j, "q");
+    tw_json_int(&j, NULL, 3);
+    tw_json_int(&j, NULL, 4);
+    tw_json_arr_end(&j);
+    tw_json_obj_end(&j);
+    tw_json_obj_end(&j);
+    tw_json_arr_begin(&j, "e");
+    tw_json_arr_end(&j);
+    tw_json_arr_begin_line(&j, "l");
+    tw_json_int(&j, NULL, 5);
+    tw_json_int(&j, NULL, 6);
+    tw_json_arr_end(&j);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    assert_string_equal(doc, "{\n"
+                             "  \"a\": \"b\",\n"
+                             "  \"o\": {\n"
+                             "    \"x\": 1,\n"
+                             "    \"line\": {\"p\": 2, \"q\": [3, 4]}\n"
+                             "  },\n"
+                             "  \"e\": [],\n"
+                             "  \"l\": [5, 6]\n"
+                             "}\n");
+}
+
+/* A result with three replies of round trips 10, 20 and 40 us (outbound
+ * 4, 8, 16; residence 2 us each) out of four packets sent. */
+static tw_sender_result_t *make_result(void)
+{
+    tw_sender_result_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    tw_stats_init(&r->stats);
+    assert_int_equal(tw_metrics_init(&r->metrics, true), 0);
+    int64_t rt[3] = {10000, 20000, 40000};
+    for (int i = 0; i < 3; i++) {
+        int64_t ob = rt[i] * 2 / 5, ib = rt[i] - ob;
+        tw_time_t t1 = 1700000000LL * 1000000000LL + i * 1000000LL;
+        tw_sample_t s = {.seq = (uint32_t)i,
+                         .rseq = (uint32_t)i,
+                         .t1 = t1,
+                         .t2 = t1 + ob,
+                         .t3 = t1 + ob + 2000,
+                         .t4 = t1 + ob + 2000 + ib,
+                         .ttl_out = 64,
+                         .ttl_in = 63,
+                         .remote_sync = true};
+        tw_metrics_add(&r->metrics, &s);
+        tw_stats_add(&r->stats, rt[i], ob, ib, (uint32_t)i, (uint32_t)i);
+    }
+    r->sent = 4;
+    r->tx_kernel = 4;
+    r->rx_kernel = 3;
+    r->duplicates = 2;
+    r->unmatched = 1;
+    r->elapsed_s = 0.5;
+    return r;
+}
+
+static void free_result(tw_sender_result_t *r)
+{
+    tw_metrics_free(&r->metrics);
+    free(r);
+}
+
+static void test_result(void **state)
+{
+    tw_sender_result_t *r = make_result();
+    FILE *f = open_doc();
+    tw_json_t j;
+    tw_json_init(&j, f, false);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_result(&j, r, NULL);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    const char *want[] = {
+        "{\"elapsed_s\":0.5,\"interrupted\":false,\"counters\":{\"sent\":4,\"received\":3,",
+        "\"lost\":{\"round_trip\":1,\"outbound\":1,\"inbound\":0}",
+        "\"loss_percent\":{\"round_trip\":25,\"outbound\":25,\"inbound\":0}",
+        "\"duplicates\":2,\"reordered\":0,\"reorder_extent\":0,\"late\":0,\"unmatched\":1,",
+        "\"round_trip\":{\"samples\":3,\"min\":10,\"max\":40,",
+        "\"outbound\":{\"samples\":3,\"min\":4,\"max\":16,",
+        "\"pdv\":{\"p50\":",
+        "\"residence\":{\"min\":2,\"median\":2,\"max\":2}",
+        "\"ttl\":{\"outbound\":{\"first\":64,\"min\":64,\"max\":64},"
+        "\"inbound\":{\"first\":63,\"min\":63,\"max\":63}}",
+        "\"timestamps\":{\"t1_kernel\":4,\"t1_total\":4,\"t4_kernel\":3,\"t4_total\":3,"
+        "\"t1\":\"kernel\",\"t4\":\"kernel\",\"summary\":\"kernel\"}",
+        "\"clock\":{\"local_synchronized\":true,\"reflector_synchronized\":true,"
+        "\"negative_oneway\":0}",
+        "\"histogram\":{\"of\":\"round_trip\",\"buckets\":[{\"lo\":",
+        "\"count\":1}",
+        /* rseq == sseq with a packet missing: direction-specific loss unknown */
+        "\"warnings\":[\"the reflector copies our sequence numbers (stateless)",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(doc, want[i]))
+            fail_msg("'%s' not in %s", want[i], doc);
+    /* The mean round trip: (10 + 20 + 40) / 3 = 23.333 us, to the ns. */
+    assert_non_null(strstr(doc, "\"mean\":23.333,"));
+    free_result(r);
+}
+
+static void test_result_empty(void **state)
+{
+    /* Nothing came back: null statistics, every packet lost, no NaN anywhere. */
+    tw_sender_result_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    tw_stats_init(&r->stats);
+    assert_int_equal(tw_metrics_init(&r->metrics, false), 0);
+    r->sent = 5;
+    FILE *f = open_doc();
+    tw_json_t j;
+    tw_json_init(&j, f, true);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_result(&j, r, NULL);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    assert_non_null(strstr(doc, "\"outbound\": null"));
+    assert_non_null(strstr(doc, "\"round_trip\": null"));
+    assert_non_null(strstr(doc, "\"residence\": null"));
+    assert_non_null(strstr(doc, "\"lost\": {\"round_trip\": 5, \"outbound\": 5, \"inbound\": 5}"));
+    assert_non_null(strstr(doc, "\"t4\": \"none\""));
+    assert_non_null(strstr(doc, "\"buckets\": []"));
+    assert_null(strstr(doc, "nan"));
+    assert_null(strstr(doc, "inf"));
+    free_result(r);
+}
+
+static void test_interval(void **state)
+{
+    FILE *f = open_doc();
+    tw_interval_t iv = {.start_s = 1,
+                        .end_s = 2.5,
+                        .sent = 10,
+                        .received = 9,
+                        .lost = 1,
+                        .rtt_min = 12000,
+                        .rtt_max = 30000,
+                        .rtt_mean = 15000.4,
+                        .rtt_last = 14000};
+    tw_json_interval(f, 2, &iv);
+    iv.received = 0;
+    tw_json_interval(f, 0, &iv);
+    fclose(f);
+    assert_string_equal(doc, "{\"schema\":\"twampy-report/1\",\"type\":\"interval\",\"session\":2,"
+                             "\"start_s\":1,\"end_s\":2.5,\"sent\":10,\"received\":9,\"lost\":1,"
+                             "\"rtt\":{\"min\":12,\"mean\":15,\"max\":30,\"last\":14}}\n"
+                             "{\"schema\":\"twampy-report/1\",\"type\":\"interval\","
+                             "\"start_s\":1,\"end_s\":2.5,\"sent\":10,\"received\":0,\"lost\":1,"
+                             "\"rtt\":null}\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escape_plain),
+        cmocka_unit_test(test_escape_quote_backslash),
+        cmocka_unit_test(test_escape_control_characters),
+        cmocka_unit_test(test_escape_utf8),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_numbers_locale),
+        cmocka_unit_test(test_microseconds),
+        cmocka_unit_test(test_writer_compact),
+        cmocka_unit_test(test_writer_pretty),
+        cmocka_unit_test(test_result),
+        cmocka_unit_test(test_result_empty),
+        cmocka_unit_test(test_interval),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
