@@ -157,6 +157,20 @@ control_set() {
         fail "controlclient --duration: no 'Session accepted' line"
     [ "$(tail -n 1 "$OUT")" = "Session stopped" ] || fail "controlclient --duration: no 'Session stopped' at the end"
 
+    # controlclient for an external `twampy sender` sending from the announced
+    # sender port to the accepted reflector port: 0.0% loss.
+    bg "ccs$name" "$TWAMPY" controlclient --timeout 0.3 "$host:$xport" "$host:$p"
+    wait_for "ccs$name" out '^Session accepted: reflector '
+    conns=$((conns + 1)) sessions=$((sessions + 1))
+    acc=$(head -n 1 "$WORK/ccs$name.out")
+    [[ $acc =~ ^Session\ accepted:\ reflector\ $h:([0-9]+), ]] ||
+        fail "controlclient printed '$acc'"
+    sender_ok -c 10 -i 5 "$host:${BASH_REMATCH[1]}" "$host:$xport"
+    kill -INT "${PID_OF[ccs$name]}"
+    bg_wait "ccs$name"
+    [ "$BG_RC" -eq 0 ] || fail "controlclient exited with $BG_RC after SIGINT, expected 0"
+    note "$name: controlclient + twampy sender from port $xport: 10 packets, 0.0% loss"
+
     # SIGINT in the middle of a long test: Stop-Sessions, the report, exit 0.
     start_controller "int$name" -c 100000 -i 10 --timeout 0.3 "$host:$p" "$host:0"
     conns=$((conns + 1)) sessions=$((sessions + 1))
