@@ -235,33 +235,6 @@ void log_timestamp_sources(const tw_sender_result_t *res)
 
 /* ---- the schedule ------------------------------------------------------------ */
 
-/* The sender's random numbers (sender.c: rand64, seeded as in tw_sender_open). */
-static uint64_t xorshift64s(uint64_t *x)
-{
-    *x ^= *x >> 12;
-    *x ^= *x << 25;
-    *x ^= *x >> 27;
-    return *x * 2685821657736338717ull;
-}
-
-void schedule_head(const tw_sender_cfg_t *cfg, uint64_t seed, int64_t *out, int n)
-{
-    uint64_t rng = seed ^ 0x9E3779B97F4A7C15ull;
-    if (!rng)
-        rng = 1;
-    int64_t t = 0;
-    for (int k = 0; k < n; k++) {
-        out[k] = cfg->schedule == TW_SCHEDULE_POISSON ? t : (int64_t)k * cfg->interval_ns;
-        /* Packet k draws its IMIX size, then the gap to packet k + 1. */
-        if (cfg->padding == TW_PADDING_IMIX)
-            xorshift64s(&rng);
-        if (cfg->schedule == TW_SCHEDULE_POISSON) {
-            double u = (double)(xorshift64s(&rng) >> 11) / 9007199254740992.0;
-            t += (int64_t)(-log1p(-u) * (double)cfg->interval_ns);
-        }
-    }
-}
-
 /* ---- the output of a run ------------------------------------------------------ */
 
 #define PROGRESS_NS (100 * TW_NS_PER_MS) /* at most 10 refreshes a second */
@@ -365,7 +338,7 @@ void output_sender(struct sender_output *o, int i, tw_sender_t *s, const tw_send
     if (tw_sender_local(s, &ss, &len) == 0)
         tw_addr_str((struct sockaddr *)&ss, so->local, sizeof so->local);
     so->seed = tw_sender_result(s)->seed;
-    schedule_head(cfg, so->seed, so->head, SCHEDULE_HEAD);
+    tw_sender_schedule_head(cfg, so->seed, so->head, SCHEDULE_HEAD);
     if (tw_log_on(TW_LOG_INFO)) {
         char line[SCHEDULE_HEAD * 24] = "", b[24];
         for (int k = 0; k < SCHEDULE_HEAD; k++) {

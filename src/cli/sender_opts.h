@@ -59,11 +59,7 @@ void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg);
 /* Log (verbose) where t1 and t4 came from: the kernel or user space. */
 void log_timestamp_sources(const tw_sender_result_t *res);
 
-/* The first n send times of a run, in ns after its first packet, as the
- * sender's schedule makes them from cfg and the seed: k * interval for
- * periodic, sums of exponential gaps for Poisson (the same random numbers as
- * the sender, IMIX draws included). */
-void schedule_head(const tw_sender_cfg_t *cfg, uint64_t seed, int64_t *out, int n);
+/* How many first send times (tw_sender_schedule_head) -v and the JSON show. */
 #define SCHEDULE_HEAD 8
 
 /* ---- the output of a run ----------------------------------------------------- */

@@ -85,13 +85,45 @@ size_t tw_sender_packet_len(bool stamp, int padding)
     return len;
 }
 
+/* xorshift64*: repeatable from --seed; no need for a crypto RNG here. */
+static uint64_t rand64_state(uint64_t *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 2685821657736338717ull;
+}
+
 static uint64_t rand64(tw_sender_t *s)
 {
-    /* xorshift64*: repeatable from --seed; no need for a crypto RNG here. */
-    s->rng ^= s->rng >> 12;
-    s->rng ^= s->rng << 25;
-    s->rng ^= s->rng >> 27;
-    return s->rng * 2685821657736338717ull;
+    return rand64_state(&s->rng);
+}
+
+static uint64_t rng_from_seed(uint64_t seed)
+{
+    uint64_t x = seed ^ 0x9E3779B97F4A7C15ull;
+    return x ? x : 1;
+}
+
+/* An exponential gap with the interval as its mean, from one random draw. */
+static int64_t poisson_gap(uint64_t r, int64_t interval_ns)
+{
+    double u = (double)(r >> 11) / 9007199254740992.0; /* [0, 1) */
+    return (int64_t)(-log1p(-u) * (double)interval_ns);
+}
+
+void tw_sender_schedule_head(const tw_sender_cfg_t *cfg, uint64_t seed, int64_t *out, int n)
+{
+    uint64_t rng = rng_from_seed(seed);
+    int64_t t = 0;
+    for (int k = 0; k < n; k++) {
+        out[k] = cfg->schedule == TW_SCHEDULE_POISSON ? t : (int64_t)k * cfg->interval_ns;
+        /* As the sender: packet k draws its IMIX size, then the gap to k + 1. */
+        if (cfg->padding == TW_PADDING_IMIX)
+            rand64_state(&rng);
+        if (cfg->schedule == TW_SCHEDULE_POISSON)
+            t += poisson_gap(rand64_state(&rng), cfg->interval_ns);
+    }
 }
 
 /* The length of a packet with this padding in the sender's format: the open
@@ -132,8 +164,7 @@ static size_t next_len(tw_sender_t *s)
 static int64_t due_after(tw_sender_t *s, uint64_t k, int64_t prev)
 {
     if (s->cfg.schedule == TW_SCHEDULE_POISSON) {
-        double u = (double)(rand64(s) >> 11) / 9007199254740992.0; /* [0, 1) */
-        return prev + (int64_t)(-log1p(-u) * (double)s->cfg.interval_ns);
+        return prev + poisson_gap(rand64(s), s->cfg.interval_ns);
     }
     return s->start_mono + (int64_t)k * s->cfg.interval_ns;
 }
@@ -509,9 +540,7 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         return -1;
     }
     s->res.seed = cfg->seed ? cfg->seed : ((uint64_t)tw_now() ^ ((uint64_t)getpid() << 32)) | 1;
-    s->rng = s->res.seed ^ 0x9E3779B97F4A7C15ull;
-    if (!s->rng)
-        s->rng = 1;
+    s->rng = rng_from_seed(s->res.seed);
     s->tai = tw_clock_tai_offset();
     tw_addr_str((struct sockaddr *)&cfg->remote, s->peer, sizeof s->peer);
     s->cfg.stamp_key = NULL; /* not kept */

@@ -134,6 +134,9 @@ void tw_sender_set_remote(tw_sender_t *s, const struct sockaddr *sa, socklen_t l
  * the padding. Returns 0, or -1 with a reason in err. */
 int tw_sender_set_security(tw_sender_t *s, uint32_t mode, tw_test_crypto_t *t, char *err,
                            size_t errlen);
+/* The first n send times (ns after the first packet) the schedule of cfg gives
+ * with this seed: what a run with --seed repeats. */
+void tw_sender_schedule_head(const tw_sender_cfg_t *cfg, uint64_t seed, int64_t *out, int n);
 /* Start sending now. */
 void tw_sender_start(tw_sender_t *s);
 /* Stop sending (Ctrl-C): the run ends now with what was sent and received. */
