@@ -4,6 +4,9 @@
  *                                        random padding, then random bytes: a reply
  *                                        only for >= 14 octets and never longer than
  *                                        max(request, 41)
+ *   twampy_hostile conns HOST PORT N     N TCP connections to a TWAMP server at
+ *                                        once; counts the greetings offering
+ *                                        modes and those refusing (modes 0)
  *   twampy_hostile flood HOST PORT N PID N requests from N distinct source
  *                                        addresses and ports; prints the reflector's
  *                                        RSS after N/5 and after N (kB)
@@ -187,13 +190,81 @@ static int cmd_flood(const char *host, const char *port, long n, const char *pid
     return 0;
 }
 
+static int cmd_conns(const char *host, const char *port, int n)
+{
+    struct sockaddr_in to = target(host, port);
+    int *fd = calloc((size_t)n, sizeof *fd);
+    size_t *got = calloc((size_t)n, sizeof *got);
+    uint8_t(*greet)[64] = calloc((size_t)n, 64);
+    if (!fd || !got || !greet)
+        fail("out of memory");
+    for (int i = 0; i < n; i++) {
+        fd[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (fd[i] < 0)
+            fail("socket %d: %s (raise ulimit -n)", i, strerror(errno));
+        if (connect(fd[i], (struct sockaddr *)&to, sizeof to) < 0 && errno != EINPROGRESS)
+            fail("connect %d: %s", i, strerror(errno));
+    }
+    /* Every connection gets its 64-octet greeting (or is closed) in time. */
+    int done = 0, offered = 0, refused = 0, closed = 0;
+    struct pollfd *pfd = calloc((size_t)n, sizeof *pfd);
+    for (int rounds = 0; done < n && rounds < 3000; rounds++) {
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (got[i] < 64 && fd[i] >= 0)
+                pfd[m++] = (struct pollfd){fd[i], POLLIN, 0};
+        if (poll(pfd, (nfds_t)m, 10) < 0)
+            fail("poll: %s", strerror(errno));
+        for (int k = 0; k < m; k++) {
+            if (!pfd[k].revents)
+                continue;
+            int i = 0;
+            while (fd[i] != pfd[k].fd)
+                i++;
+            ssize_t r = recv(fd[i], greet[i] + got[i], 64 - got[i], 0);
+            if (r > 0)
+                got[i] += (size_t)r;
+            if (r == 0 || (r < 0 && errno != EAGAIN)) {
+                closed++;
+                close(fd[i]);
+                fd[i] = -1;
+                done++;
+                continue;
+            }
+            if (got[i] == 64) {
+                done++;
+                if (get32(greet[i] + 12) == 0)
+                    refused++;
+                else
+                    offered++;
+            }
+        }
+    }
+    if (done < n)
+        fail("%d of %d connections got no greeting within 30 s", n - done, n);
+    printf("conns: %d connections: %d greetings with modes, %d with modes 0, %d closed "
+           "without one\n",
+           n, offered, refused, closed);
+    for (int i = 0; i < n; i++)
+        if (fd[i] >= 0)
+            close(fd[i]);
+    free(fd);
+    free(got);
+    free(greet);
+    free(pfd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc == 4 && !strcmp(argv[1], "lengths"))
         return cmd_lengths(argv[2], argv[3]);
+    if (argc == 5 && !strcmp(argv[1], "conns"))
+        return cmd_conns(argv[2], argv[3], atoi(argv[4]));
     if (argc == 6 && !strcmp(argv[1], "flood"))
         return cmd_flood(argv[2], argv[3], atol(argv[4]), argv[5]);
-    fprintf(stderr, "usage: twampy_hostile lengths HOST PORT | flood HOST PORT N PID\n");
+    fprintf(stderr, "usage: twampy_hostile lengths HOST PORT | conns HOST PORT N | flood HOST "
+                    "PORT N PID\n");
     return 2;
 }
