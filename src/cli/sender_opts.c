@@ -220,8 +220,11 @@ void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg)
     cfg->schedule = a->schedule;
     cfg->seed = a->seed;
     cfg->ptp = a->ptp;
-    /* --timestamping hw falls back to software (said once, in output_open). */
-    cfg->tsmode = a->timestamping == TS_USER ? TW_TS_USER : TW_TS_SOFTWARE;
+    /* --timestamping hw falls back to software where the NIC cannot (the sender
+     * says so once). */
+    cfg->tsmode = a->timestamping == TS_USER ? TW_TS_USER
+                  : a->timestamping == TS_HW ? TW_TS_HARDWARE
+                                             : TW_TS_SOFTWARE;
 }
 
 void log_timestamp_sources(const tw_sender_result_t *res)
@@ -295,9 +298,6 @@ void output_open(struct sender_output *o, const struct sender_args *a, int nsess
         o->s[i].o = o;
         o->s[i].index = i + 1;
     }
-    if (a->timestamping == TS_HW)
-        tw_warn("hardware timestamps are not available on this interface; using software "
-                "timestamps");
     if (a->csv) {
         o->csv = fopen(a->csv, "w");
         if (!o->csv)
@@ -458,7 +458,10 @@ static void json_config(tw_json_t *j, const struct sender_output *o)
     tw_json_bool(j, "do_not_fragment", c->sockopts.df);
     static const char *const ts[] = {"sw", "hw", "user"};
     tw_json_str(j, "timestamping", ts[a->timestamping]);
-    tw_json_str(j, "timestamping_used", c->tsmode == TW_TS_USER ? "user" : "sw");
+    tw_json_str(j, "timestamping_used",
+                c->tsmode == TW_TS_USER                                             ? "user"
+                : o->s[0].sender && tw_sender_result(o->s[0].sender)->hw_timestamps ? "hw"
+                                                                                    : "sw");
     tw_json_bool(j, "ptp", c->ptp);
     tw_json_num(j, "timeout_s", (double)c->timeout_ns / 1e9);
     if (a->report_interval_s > 0)

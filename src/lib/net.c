@@ -8,8 +8,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <ifaddrs.h>
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 
 #include "addr.h"
 
@@ -153,6 +157,7 @@ tw_pkt_t *tw_batch_pkt(tw_batch_t *b, int i)
 static void read_cmsgs(struct msghdr *mh, tw_pkt_t *p)
 {
     p->rx_kernel = false;
+    p->rx_hw = false;
     p->ttl = -1;
     p->tos = -1;
     p->pktinfo_family = 0;
@@ -172,10 +177,14 @@ static void read_cmsgs(struct msghdr *mh, tw_pkt_t *p)
             p->rx_time = (tw_time_t)ts.tv_sec * TW_NS_PER_SEC + ts.tv_nsec;
             p->rx_kernel = true;
         } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
-                   dlen >= sizeof(struct scm_timestamping) && !p->rx_kernel) {
+                   dlen >= sizeof(struct scm_timestamping) && !p->rx_hw) {
             struct scm_timestamping st;
             memcpy(&st, d, sizeof st);
-            if (st.ts[0].tv_sec || st.ts[0].tv_nsec) {
+            /* ts[2]: raw hardware time, when the NIC stamped it; ts[0]: software. */
+            if (st.ts[2].tv_sec || st.ts[2].tv_nsec) {
+                p->rx_time = (tw_time_t)st.ts[2].tv_sec * TW_NS_PER_SEC + st.ts[2].tv_nsec;
+                p->rx_kernel = p->rx_hw = true;
+            } else if (!p->rx_kernel && (st.ts[0].tv_sec || st.ts[0].tv_nsec)) {
                 p->rx_time = (tw_time_t)st.ts[0].tv_sec * TW_NS_PER_SEC + st.ts[0].tv_nsec;
                 p->rx_kernel = true;
             }
@@ -303,6 +312,71 @@ int tw_tx_timestamps_enable(int fd)
     return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags);
 }
 
+/* The name of the interface that holds local address sa. */
+static int ifname_of(const struct sockaddr *sa, char *name, size_t len)
+{
+    struct ifaddrs *ifs;
+    if (getifaddrs(&ifs) < 0)
+        return -1;
+    int rc = -1;
+    for (struct ifaddrs *i = ifs; i && rc < 0; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != sa->sa_family)
+            continue;
+        bool same = sa->sa_family == AF_INET
+                        ? ((const struct sockaddr_in *)sa)->sin_addr.s_addr ==
+                              ((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr
+                        : !memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr,
+                                  &((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+        if (same) {
+            snprintf(name, len, "%s", i->ifa_name);
+            rc = 0;
+        }
+    }
+    freeifaddrs(ifs);
+    return rc;
+}
+
+int tw_hw_timestamps_enable(int fd, const struct sockaddr *remote, socklen_t remote_len, char *err,
+                            size_t errlen)
+{
+    /* The egress interface: the local address a connected socket would use. */
+    int probe = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_storage local;
+    socklen_t ll = sizeof local;
+    char ifname[IF_NAMESIZE] = "";
+    if (probe < 0 || connect(probe, remote, remote_len) < 0 ||
+        getsockname(probe, (struct sockaddr *)&local, &ll) < 0 ||
+        ifname_of((struct sockaddr *)&local, ifname, sizeof ifname) < 0) {
+        snprintf(err, errlen, "cannot tell which interface reaches the peer");
+        if (probe >= 0)
+            close(probe);
+        return -1;
+    }
+    struct hwtstamp_config hc = {
+        .flags = 0, .tx_type = HWTSTAMP_TX_ON, .rx_filter = HWTSTAMP_FILTER_ALL};
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+    ifr.ifr_data = (char *)&hc;
+    int r = ioctl(probe, SIOCSHWTSTAMP, &ifr);
+    int e = errno;
+    close(probe);
+    if (r < 0) {
+        snprintf(err, errlen, "interface %s: %s", ifname,
+                 e == EOPNOTSUPP || e == EINVAL ? "no hardware timestamping" : strerror(e));
+        return -1;
+    }
+    int flags = SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RX_HARDWARE |
+                SOF_TIMESTAMPING_RAW_HARDWARE | SOF_TIMESTAMPING_TX_SOFTWARE |
+                SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+                SOF_TIMESTAMPING_OPT_TSONLY;
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) < 0) {
+        snprintf(err, errlen, "interface %s: SO_TIMESTAMPING: %s", ifname, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, uint32_t id, tw_time_t ts), void *arg)
 {
     int count = 0;
@@ -326,7 +400,8 @@ int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, uint32_t id, tw_time_t t
                 dlen >= sizeof(struct scm_timestamping)) {
                 struct scm_timestamping st;
                 memcpy(&st, CMSG_DATA(c), sizeof st);
-                ts = (tw_time_t)st.ts[0].tv_sec * TW_NS_PER_SEC + st.ts[0].tv_nsec;
+                int k = st.ts[2].tv_sec || st.ts[2].tv_nsec ? 2 : 0; /* hardware first */
+                ts = (tw_time_t)st.ts[k].tv_sec * TW_NS_PER_SEC + st.ts[k].tv_nsec;
                 have_ts = ts != 0;
             } else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
                         (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&

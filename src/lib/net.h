@@ -37,6 +37,7 @@ typedef struct tw_pkt {
     socklen_t peer_len;
     tw_time_t rx_time; /* kernel receive timestamp, or user-space time when none */
     bool rx_kernel;    /* rx_time came from the kernel */
+    bool rx_hw;        /* ... from the NIC's hardware clock */
     int ttl;           /* TTL / Hop Limit as received, -1 unknown */
     int tos;           /* TOS / Traffic Class as received, -1 unknown */
     /* The local address the packet was sent to, to answer from the same one. */
@@ -72,6 +73,14 @@ int tw_send_replies(int fd, tw_batch_t *b, int n);
  * (SO_TIMESTAMPING with OPT_ID: the n-th datagram sent after this call has id
  * n - 1). Returns 0, or -1 when the kernel cannot. */
 int tw_tx_timestamps_enable(int fd);
+
+/* NIC hardware timestamps (raw hardware time) for fd, transmit and receive, on
+ * the interface that carries traffic to remote: SIOCSHWTSTAMP on it, then
+ * SO_TIMESTAMPING with the hardware flags (software ones kept as the fallback
+ * of each packet). Returns 0, or -1 with a reason (e.g. the interface has no
+ * hardware timestamping, as loopback and veth). Needs CAP_NET_ADMIN. */
+int tw_hw_timestamps_enable(int fd, const struct sockaddr *remote, socklen_t remote_len, char *err,
+                            size_t errlen);
 
 /* Drain the transmit timestamps waiting in fd's error queue: cb(arg, id, ts)
  * for each. Returns how many were read. */

@@ -583,6 +583,16 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         return -1;
     }
     s->tx_stamping = cfg->tsmode != TW_TS_USER && tw_tx_timestamps_enable(s->fd) == 0;
+    if (cfg->tsmode == TW_TS_HARDWARE) {
+        char herr[160];
+        if (tw_hw_timestamps_enable(s->fd, (const struct sockaddr *)&cfg->remote, cfg->remote_len,
+                                    herr, sizeof herr) == 0) {
+            s->res.hw_timestamps = true;
+            tw_notice("Hardware timestamps on: t1 and t4 from the NIC's clock");
+        } else
+            tw_notice("hardware timestamps are not available (%s); using software timestamps",
+                      herr);
+    }
     if (!s->tx_stamping && cfg->tsmode != TW_TS_USER)
         tw_info("no kernel transmit timestamps (%s): t1 is read before each send", strerror(errno));
     if (tw_loop_add(loop, &s->watch, s->fd, EPOLLIN, on_readable, s) < 0) {

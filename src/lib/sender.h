@@ -106,6 +106,7 @@ typedef struct tw_sender_result {
     uint64_t rx_kernel; /* replies whose t4 is the kernel's receive timestamp */
     bool interrupted;   /* stopped before the end (tw_sender_stop) */
     uint64_t seed;      /* the random seed used (to repeat a Poisson run) */
+    bool hw_timestamps; /* --timestamping hw took effect on the interface */
     int64_t last_rtt;   /* the latest round trip, ns (progress display) */
     double elapsed_s;   /* from the first packet to the end */
     int fatal_errno;    /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
