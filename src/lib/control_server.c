@@ -917,7 +917,7 @@ int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg,
     if (fam == AF_INET6)
         setsockopt(srv->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
     if (bind(srv->lfd, (const struct sockaddr *)&cfg->listen, cfg->listen_len) < 0 ||
-        listen(srv->lfd, 256) < 0) {
+        listen(srv->lfd, SOMAXCONN) < 0) {
         char a[TW_ADDRSTRLEN];
         int e = errno;
         snprintf(err, errlen, "cannot listen on %s: %s%s",
