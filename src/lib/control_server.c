@@ -220,7 +220,7 @@ static void conn_close(struct conn *c, const char *fmt, ...) __attribute__((form
 static void conn_close(struct conn *c, const char *fmt, ...)
 {
     tw_ctrl_server_t *srv = c->srv;
-    char why[256];
+    char why[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
@@ -256,7 +256,7 @@ static void protocol_error(struct conn *c, const char *fmt, ...)
 
 static void protocol_error(struct conn *c, const char *fmt, ...)
 {
-    char why[256];
+    char why[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
@@ -342,7 +342,7 @@ static int refuse(struct conn *c, uint8_t accept, const char *fmt, ...)
 
 static int refuse(struct conn *c, uint8_t accept, const char *fmt, ...)
 {
-    char why[256];
+    char why[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);

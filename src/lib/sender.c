@@ -349,7 +349,6 @@ static void on_send_timer(void *arg)
      * never shifts the packets after it. */
     while (more_to_send(s, now) && s->next_due <= now) {
         if (send_one(s) < 0) {
-            tw_error("%s", s->res.fatal);
             finish(s);
             return;
         }
