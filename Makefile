@@ -8,16 +8,18 @@ FUZZ_SECONDS ?= 60
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-# Debian packages the build and the tests need.
-DEB_PKGS := cmake make gcc libc6-dev pkg-config libssl-dev libcmocka-dev clang-format iproute2 iputils-ping \
-            clang libclang-rt-14-dev valgrind tshark
+# Debian packages: what `make run` needs, and what the tests, fuzzers and
+# benchmarks need on top.
+BUILD_PKGS := cmake make gcc libc6-dev pkg-config libssl-dev libcmocka-dev
+TEST_PKGS  := clang-format iproute2 iputils-ping clang libclang-rt-14-dev valgrind tshark python3
 
-.PHONY: all build run check test asan fuzz fuzz-short bench install deps format clean
+.PHONY: all build run check test asan fuzz fuzz-short bench install deps deps-build format clean
 
 all: build
 
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# Install the missing packages of $(1) as root, else print the command and stop.
+define install_pkgs
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -31,17 +33,24 @@ deps:
 	    exit 1; \
 	  fi; \
 	fi
+endef
 
-$(BUILD)/CMakeCache.txt: | deps
+deps-build:
+	$(call install_pkgs,$(BUILD_PKGS))
+
+deps: deps-build
+	$(call install_pkgs,$(TEST_PKGS))
+
+$(BUILD)/CMakeCache.txt: | deps-build
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-build: deps $(BUILD)/CMakeCache.txt
+build: deps-build $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
 	./$(BUILD)/twampy demo
 
-test: build
+test: deps build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 asan: deps
