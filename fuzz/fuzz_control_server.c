@@ -17,7 +17,12 @@
  *   bit 5     at most 64 octets of padding (else 9000)
  *   bit 6     reflector ports from 47000-47002 (else the kernel's)
  *   bit 7     longest Timeout 1 s (else 86400 s)
- * The rest is the stream: Set-Up-Response, then commands.
+ * The rest is the stream: Set-Up-Response, then commands. The server always
+ * holds a key file (KeyID "fuzz"), so where the modes offered include 2, 4 or
+ * 8 a Set-Up-Response choosing one goes through the KeyID lookup, the key
+ * derivation (Count 1024) and the Token check; a random Token fails it (the
+ * Challenge is the server's own random octets), so the encrypted stream
+ * after it is out of this target's reach.
  *
  * Checks: the first 64 octets a connection gets are a Server Greeting with the
  * modes offered (none when refused); the server's counters stay within its
@@ -31,6 +36,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "control_server.h"
 #include "control_wire.h"
 #include "fuzz.h"
@@ -47,11 +53,26 @@ typedef struct end {
     size_t rxlen;
 } end_t;
 
+static tw_keyring_t *keyring;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     tw_log_set_level(TW_LOG_OFF);
+    /* A key file of our own, read once (auth.c refuses one others can read). */
+    char path[] = "/tmp/twampy-fuzz-keys.XXXXXX";
+    int fd = mkstemp(path);
+    FUZZ_CHECK(fd >= 0);
+    static const char line[] = "fuzz fuzzing passphrase\n";
+    FUZZ_CHECK(write(fd, line, sizeof line - 1) == (ssize_t)(sizeof line - 1));
+    close(fd);
+    char err[256];
+    FUZZ_CHECK(tw_keyring_load(path, &keyring, err, sizeof err) == 0);
+    unlink(path);
+    /* OpenSSL keeps its random devices open once used: open them now. */
+    uint8_t warm[16];
+    tw_auth_random(warm, sizeof warm);
     return 0;
 }
 
@@ -128,6 +149,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.max_timeout_ns = ((flags & 128) ? 1 : 86400) * TW_NS_PER_SEC;
     cfg.max_padding = (flags & 32) ? 64 : 9000;
     cfg.ttl = 64;
+    cfg.keyring = keyring;
+    cfg.kdf_count = 1024;
 
     tw_loop_t *loop = tw_loop_new();
     FUZZ_CHECK(loop != NULL);
