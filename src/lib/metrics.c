@@ -15,7 +15,7 @@ static void dir_init(tw_dirmetrics_t *d)
     tw_hist_init(&d->ipdv);
 }
 
-int tw_metrics_init(tw_metrics_t *m, bool local_sync)
+static void metrics_reset(tw_metrics_t *m, bool local_sync)
 {
     memset(m, 0, sizeof *m);
     dir_init(&m->outbound);
@@ -25,8 +25,84 @@ int tw_metrics_init(tw_metrics_t *m, bool local_sync)
     m->local_sync = local_sync;
     m->remote_sync_all = true;
     m->ttl_out_first = m->ttl_in_first = -1;
+}
+
+int tw_metrics_init(tw_metrics_t *m, bool local_sync)
+{
+    metrics_reset(m, local_sync);
     m->ring = calloc(TW_METRICS_RING, sizeof *m->ring);
     return m->ring ? 0 : -1;
+}
+
+void tw_metrics_init_total(tw_metrics_t *m)
+{
+    metrics_reset(m, true);
+}
+
+static void dirm_merge(tw_dirmetrics_t *a, const tw_dirmetrics_t *b)
+{
+    tw_hist_merge(&a->hist, &b->hist);
+    tw_hist_merge(&a->ipdv, &b->ipdv);
+    if (b->n == 0)
+        return;
+    if (a->n == 0) {
+        a->n = b->n;
+        a->min = b->min;
+        a->max = b->max;
+        a->mean = b->mean;
+        a->m2 = b->m2;
+        a->jitter = b->jitter;
+        a->last = b->last;
+        return;
+    }
+    /* Chan et al.: the mean and the sum of squares of the union. */
+    double na = (double)a->n, nb = (double)b->n, n = na + nb;
+    double delta = b->mean - a->mean;
+    a->mean += delta * nb / n;
+    a->m2 += b->m2 + delta * delta * na * nb / n;
+    a->jitter = (a->jitter * na + b->jitter * nb) / n;
+    if (b->min < a->min)
+        a->min = b->min;
+    if (b->max > a->max)
+        a->max = b->max;
+    a->n += b->n;
+    a->last = b->last;
+}
+
+static void ttl_merge(int *first, int *lo, int *hi, int bfirst, int blo, int bhi)
+{
+    if (bfirst < 0)
+        return;
+    if (*first < 0) {
+        *first = bfirst;
+        *lo = blo;
+        *hi = bhi;
+        return;
+    }
+    if (blo < *lo)
+        *lo = blo;
+    if (bhi > *hi)
+        *hi = bhi;
+}
+
+void tw_metrics_merge(tw_metrics_t *m, const tw_metrics_t *b)
+{
+    dirm_merge(&m->outbound, &b->outbound);
+    dirm_merge(&m->inbound, &b->inbound);
+    dirm_merge(&m->roundtrip, &b->roundtrip);
+    tw_hist_merge(&m->residence, &b->residence);
+    m->received += b->received;
+    m->reordered += b->reordered;
+    if (b->reorder_extent > m->reorder_extent)
+        m->reorder_extent = b->reorder_extent;
+    m->negative_oneway += b->negative_oneway;
+    m->local_sync = m->local_sync && b->local_sync;
+    if (b->received)
+        m->remote_sync_all = m->remote_sync_all && b->remote_sync_all;
+    ttl_merge(&m->ttl_out_first, &m->ttl_out_min, &m->ttl_out_max, b->ttl_out_first, b->ttl_out_min,
+              b->ttl_out_max);
+    ttl_merge(&m->ttl_in_first, &m->ttl_in_min, &m->ttl_in_max, b->ttl_in_first, b->ttl_in_min,
+              b->ttl_in_max);
 }
 
 void tw_metrics_free(tw_metrics_t *m)

@@ -59,6 +59,11 @@ typedef struct tw_metrics {
 /* 0, or -1 when out of memory. */
 int tw_metrics_init(tw_metrics_t *m, bool local_sync);
 void tw_metrics_free(tw_metrics_t *m);
+/* A total over several sessions: no ring (it takes no samples, only merges). */
+void tw_metrics_init_total(tw_metrics_t *m);
+/* Add b's figures to m: counts and histograms add up, mean and variance of
+ * the union (Chan et al.), jitter the sample-weighted mean, TTL ranges widen. */
+void tw_metrics_merge(tw_metrics_t *m, const tw_metrics_t *b);
 void tw_metrics_add(tw_metrics_t *m, const tw_sample_t *s);
 
 double tw_dirmetrics_stddev(const tw_dirmetrics_t *d);

@@ -360,86 +360,13 @@ void tw_report_total_init(tw_sender_result_t *t)
 {
     memset(t, 0, sizeof *t);
     tw_stats_init(&t->stats);
-    tw_metrics_t *m = &t->metrics;
-    tw_hist_init(&m->outbound.hist);
-    tw_hist_init(&m->outbound.ipdv);
-    tw_hist_init(&m->inbound.hist);
-    tw_hist_init(&m->inbound.ipdv);
-    tw_hist_init(&m->roundtrip.hist);
-    tw_hist_init(&m->roundtrip.ipdv);
-    tw_hist_init(&m->residence);
-    m->local_sync = true;
-    m->remote_sync_all = true;
-    m->ttl_out_first = m->ttl_in_first = -1;
-}
-
-static void dirm_merge(tw_dirmetrics_t *a, const tw_dirmetrics_t *b)
-{
-    tw_hist_merge(&a->hist, &b->hist);
-    tw_hist_merge(&a->ipdv, &b->ipdv);
-    if (b->n == 0)
-        return;
-    if (a->n == 0) {
-        a->n = b->n;
-        a->min = b->min;
-        a->max = b->max;
-        a->mean = b->mean;
-        a->m2 = b->m2;
-        a->jitter = b->jitter;
-        a->last = b->last;
-        return;
-    }
-    /* Chan et al.: the mean and the sum of squares of the union. */
-    double na = (double)a->n, nb = (double)b->n, n = na + nb;
-    double delta = b->mean - a->mean;
-    a->mean += delta * nb / n;
-    a->m2 += b->m2 + delta * delta * na * nb / n;
-    a->jitter = (a->jitter * na + b->jitter * nb) / n;
-    if (b->min < a->min)
-        a->min = b->min;
-    if (b->max > a->max)
-        a->max = b->max;
-    a->n += b->n;
-    a->last = b->last;
-}
-
-static void ttl_merge(int *first, int *lo, int *hi, int bfirst, int blo, int bhi)
-{
-    if (bfirst < 0)
-        return;
-    if (*first < 0) {
-        *first = bfirst;
-        *lo = blo;
-        *hi = bhi;
-        return;
-    }
-    if (blo < *lo)
-        *lo = blo;
-    if (bhi > *hi)
-        *hi = bhi;
+    tw_metrics_init_total(&t->metrics);
 }
 
 void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
 {
-    tw_metrics_t *m = &into->metrics;
-    const tw_metrics_t *b = &from->metrics;
     tw_stats_merge(&into->stats, &from->stats);
-    dirm_merge(&m->outbound, &b->outbound);
-    dirm_merge(&m->inbound, &b->inbound);
-    dirm_merge(&m->roundtrip, &b->roundtrip);
-    tw_hist_merge(&m->residence, &b->residence);
-    m->received += b->received;
-    m->reordered += b->reordered;
-    if (b->reorder_extent > m->reorder_extent)
-        m->reorder_extent = b->reorder_extent;
-    m->negative_oneway += b->negative_oneway;
-    m->local_sync = m->local_sync && b->local_sync;
-    if (b->received)
-        m->remote_sync_all = m->remote_sync_all && b->remote_sync_all;
-    ttl_merge(&m->ttl_out_first, &m->ttl_out_min, &m->ttl_out_max, b->ttl_out_first, b->ttl_out_min,
-              b->ttl_out_max);
-    ttl_merge(&m->ttl_in_first, &m->ttl_in_min, &m->ttl_in_max, b->ttl_in_first, b->ttl_in_min,
-              b->ttl_in_max);
+    tw_metrics_merge(&into->metrics, &from->metrics);
     into->late += from->late;
     into->sent += from->sent;
     into->duplicates += from->duplicates;
@@ -448,6 +375,9 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
     into->send_errors += from->send_errors;
     into->tx_kernel += from->tx_kernel;
     into->rx_kernel += from->rx_kernel;
+    into->integrity_failures += from->integrity_failures;
+    if (!into->security_mode)
+        into->security_mode = from->security_mode;
     into->interrupted = into->interrupted || from->interrupted;
     into->seed = from->seed;
     into->last_rtt = from->last_rtt;
