@@ -65,7 +65,9 @@ struct tw_sender {
     bool done, started, sending_over;
     uint64_t rng;
     int tai;
-    tw_interval_t iv; /* the interval being accumulated */
+    uint16_t errest;   /* cached Error Estimate of our clock */
+    int64_t errest_at; /* tw_mono_now() when it was read, 0: never */
+    tw_interval_t iv;  /* the interval being accumulated */
     uint64_t iv_lost_base;
     tw_sender_result_t res;
     char peer[TW_ADDRSTRLEN];
@@ -279,12 +281,24 @@ static bool all_answered(const tw_sender_t *s)
     return s->res.stats.received + s->res.late >= s->next;
 }
 
+/* The clock's Error Estimate, asked of the kernel (adjtimex) once a second
+ * rather than for every packet. */
+static uint16_t clock_errest(tw_sender_t *s)
+{
+    int64_t mono = tw_mono_now();
+    if (!s->errest_at || mono - s->errest_at > TW_NS_PER_SEC) {
+        tw_errest_t ee = tw_clock_errest(s->cfg.ptp);
+        s->errest = tw_errest_encode(&ee);
+        s->errest_at = mono;
+    }
+    return s->errest;
+}
+
 static int send_one(tw_sender_t *s)
 {
     size_t len = next_len(s);
-    tw_errest_t ee = tw_clock_errest(s->cfg.ptp);
     uint32_t seq = (uint32_t)s->next;
-    tw_sender_pkt_t pkt = {.seq = seq, .errest = tw_errest_encode(&ee), .ssid = s->cfg.ssid};
+    tw_sender_pkt_t pkt = {.seq = seq, .errest = clock_errest(s), .ssid = s->cfg.ssid};
     struct sent_rec *rec = &s->ring[seq & RING_MASK];
     if (rec->used && s->cfg.on_packet && s->flushed <= s->next - RING_SIZE)
         flush_records(s, false);
