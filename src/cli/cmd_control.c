@@ -151,10 +151,7 @@ static void on_stopped(void *arg)
 static void accepted_addr(const struct ctl *c, uint16_t port, struct sockaddr_storage *ss)
 {
     *ss = c->server;
-    if (ss->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-    else
-        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+    tw_addr_set_port(ss, port);
 }
 
 static void on_started_controller(void *arg, const tw_accept_session_t *acc, int n)
@@ -229,18 +226,12 @@ static void raw_addr(const struct sockaddr_storage *ss, uint8_t out[16])
         memcpy(out, &((const struct sockaddr_in *)ss)->sin_addr, 4);
 }
 
-static uint16_t port_of(const struct sockaddr_storage *ss)
-{
-    return ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
-                                           : ((const struct sockaddr_in *)ss)->sin_port);
-}
-
 static void resolve_server(struct ctl *c, const char *cmd, const char *arg)
 {
     c->server_arg = arg;
     cli_resolve(cmd, "TWAMP server address", arg, 862, AF_UNSPEC, false, &c->server,
                 &c->server_len);
-    if (port_of(&c->server) == 0)
+    if (tw_addr_port(&c->server) == 0)
         cli_usage_error(cmd, "TWAMP server port 0 is not a port a server can listen on");
 }
 
@@ -307,10 +298,7 @@ int cmd_controller(int argc, char **argv)
             cli_fail("local address '%s': %s", local, err);
         /* Session i sends from port + i (or a kernel-chosen port for :0). */
         uint16_t lport = ls.port ? (uint16_t)(ls.port + i) : 0;
-        if (sc.local.ss_family == AF_INET6)
-            ((struct sockaddr_in6 *)&sc.local)->sin6_port = htons(lport);
-        else
-            ((struct sockaddr_in *)&sc.local)->sin_port = htons(lport);
+        tw_addr_set_port(&sc.local, lport);
         make_sender_cfg(&a, &sc);
         output_hook(&out, i, &sc);
         sc.on_done = on_sender_done;
@@ -323,7 +311,7 @@ int cmd_controller(int argc, char **argv)
         tw_sender_local(c.senders[i], &bound, &bl);
         tw_ctrl_session_req_t *r = &cc.req[i];
         common_req(&a, r, i);
-        r->sender_port = port_of(&bound);
+        r->sender_port = tw_addr_port(&bound);
         /* A zero address means "the address of the control connection", which
          * also works behind NAT; an explicit local address is sent as it is. */
         if (ls.host[0])
@@ -398,7 +386,7 @@ int cmd_controlclient(int argc, char **argv)
     struct sockaddr_storage ss;
     socklen_t sl;
     cli_resolve(cmd, "Session-Sender address", sender, 20000, c.server.ss_family, false, &ss, &sl);
-    if (port_of(&ss) == 0)
+    if (tw_addr_port(&ss) == 0)
         cli_usage_error(cmd, "the Session-Sender's port must not be 0");
 
     c.loop = tw_loop_new();
@@ -412,7 +400,7 @@ int cmd_controlclient(int argc, char **argv)
     cc.nsessions = 1;
     common_req(&a, &cc.req[0], 0);
     raw_addr(&ss, cc.req[0].sender_addr);
-    cc.req[0].sender_port = port_of(&ss);
+    cc.req[0].sender_port = tw_addr_port(&ss);
     cc.on_started = on_started_controlclient;
     cc.on_failed = on_failed;
     cc.on_stopped = on_stopped;

@@ -36,6 +36,15 @@ const char *tw_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 /* The address alone, without the port. */
 const char *tw_addr_ip_str(const struct sockaddr *sa, char *buf, size_t len);
 
+/* The port of an AF_INET or AF_INET6 address (host order), and setting it. */
+uint16_t tw_addr_port(const struct sockaddr_storage *ss);
+void tw_addr_set_port(struct sockaddr_storage *ss, uint16_t port);
+/* An IPv4-mapped IPv6 address (a dual-stack socket's IPv4 peer) rewritten as
+ * the plain IPv4 address it is, port kept; any other address is left alone. */
+void tw_addr_unmap(struct sockaddr_storage *ss);
+/* The length of an AF_INET or AF_INET6 address. */
+socklen_t tw_addr_len(const struct sockaddr_storage *ss);
+
 #define TW_ADDRSTRLEN 64
 
 #endif

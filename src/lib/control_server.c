@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -78,51 +77,12 @@ struct tw_ctrl_server {
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static void random_bytes(uint8_t *p, size_t n)
+/* Random octets from OpenSSL's CSPRNG: Challenge, Salt, Server-IV and SID.
+ * Returns false when there are none, and the caller refuses to go on rather
+ * than send something predictable. */
+static bool random_bytes(uint8_t *p, size_t n)
 {
-    while (n > 0) {
-        ssize_t r = getrandom(p, n, 0);
-        if (r <= 0) {
-            /* Never fatal here: a challenge or SID only has to be unpredictable
-             * enough; fall back to the clock. */
-            uint64_t t = (uint64_t)tw_mono_now();
-            for (size_t i = 0; i < n; i++)
-                p[i] = (uint8_t)(t >> ((i % 8) * 8)) ^ (uint8_t)i;
-            return;
-        }
-        p += r;
-        n -= (size_t)r;
-    }
-}
-
-/* An IPv4-mapped IPv6 address as plain IPv4 (a dual-stack listener's peers). */
-static void unmap(struct sockaddr_storage *ss)
-{
-    if (ss->ss_family != AF_INET6)
-        return;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-    if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-        return;
-    struct sockaddr_in s4;
-    memset(&s4, 0, sizeof s4);
-    s4.sin_family = AF_INET;
-    s4.sin_port = s6->sin6_port;
-    memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-    memset(ss, 0, sizeof *ss);
-    memcpy(ss, &s4, sizeof s4);
-}
-
-static socklen_t ss_len(const struct sockaddr_storage *ss)
-{
-    return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-    if (ss->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-    else
-        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+    return tw_auth_random(p, n) == TW_AUTH_OK;
 }
 
 static bool raw_is_zero(const uint8_t *a, size_t n)
@@ -140,7 +100,7 @@ static void req_addr(uint8_t ipvn, const uint8_t raw[16], const struct sockaddr_
     memset(out, 0, sizeof *out);
     if (raw_is_zero(raw, ipvn == 6 ? 16 : 4)) {
         *out = *fallback;
-        set_port(out, 0);
+        tw_addr_set_port(out, 0);
         return;
     }
     if (ipvn == 6) {
@@ -299,7 +259,7 @@ static int bind_session(tw_ctrl_server_t *srv, struct session *s, tw_reflector_c
 {
     /* The requested port first, then the configured range, else the kernel's. */
     if (want) {
-        set_port(&rc->local, want);
+        tw_addr_set_port(&rc->local, want);
         if (tw_reflector_open(&s->refl, rc, srv->loop, err, errlen) == 0)
             return 0;
     }
@@ -307,7 +267,7 @@ static int bind_session(tw_ctrl_server_t *srv, struct session *s, tw_reflector_c
         uint32_t span = (uint32_t)srv->cfg.port_hi - srv->cfg.port_lo + 1;
         for (uint32_t i = 0; i < span; i++) {
             uint16_t p = (uint16_t)(srv->cfg.port_lo + (srv->next_port + i) % span);
-            set_port(&rc->local, p);
+            tw_addr_set_port(&rc->local, p);
             if (tw_reflector_open(&s->refl, rc, srv->loop, err, errlen) == 0) {
                 srv->next_port = (uint16_t)((srv->next_port + i + 1) % span);
                 return 0;
@@ -316,7 +276,7 @@ static int bind_session(tw_ctrl_server_t *srv, struct session *s, tw_reflector_c
         snprintf(err, errlen, "no free port in %u-%u", srv->cfg.port_lo, srv->cfg.port_hi);
         return -1;
     }
-    set_port(&rc->local, 0);
+    tw_addr_set_port(&rc->local, 0);
     return tw_reflector_open(&s->refl, rc, srv->loop, err, errlen);
 }
 
@@ -369,8 +329,8 @@ static int on_request(struct conn *c)
     req_addr(rq.ipvn, rq.sender_addr, &c->peer, &snd);
     req_addr(rq.ipvn, rq.receiver_addr, &c->local, &rcv);
     char sa[TW_ADDRSTRLEN], ra[TW_ADDRSTRLEN];
-    set_port(&snd, rq.sender_port);
-    set_port(&rcv, rq.receiver_port);
+    tw_addr_set_port(&snd, rq.sender_port);
+    tw_addr_set_port(&rcv, rq.receiver_port);
     tw_notice("%s: Request-TW-Session %d: sender %s, receiver %s, DSCP %d, padding %u, timeout "
               "%.3f s",
               c->name, c->requested, tw_addr_str((struct sockaddr *)&snd, sa, sizeof sa),
@@ -419,7 +379,7 @@ static int on_request(struct conn *c)
     tw_reflector_cfg_t rc;
     memset(&rc, 0, sizeof rc);
     rc.local = rcv;
-    rc.local_len = ss_len(&rcv);
+    rc.local_len = tw_addr_len(&rcv);
     rc.sockopts.tos = dscp << 2;
     rc.sockopts.ttl = srv->cfg.ttl;
     rc.idle_reset_ns = 30 * TW_NS_PER_SEC;
@@ -436,15 +396,15 @@ static int on_request(struct conn *c)
     struct sockaddr_storage bound;
     socklen_t bl;
     tw_reflector_local(s->refl, &bound, &bl);
-    s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    s->port = tw_addr_port(&bound);
     /* SID (RFC 4656 §3.5): receiver address (4 octets), NTP time, 4 random. */
     if (rcv.ss_family == AF_INET6)
         memcpy(s->sid, &((struct sockaddr_in6 *)&rcv)->sin6_addr.s6_addr[12], 4);
     else
         memcpy(s->sid, &((struct sockaddr_in *)&rcv)->sin_addr, 4);
     tw_put64(s->sid + 4, tw_time_to_ntp(tw_now()));
-    random_bytes(s->sid + 12, 4);
+    if (!random_bytes(s->sid + 12, 4))
+        memset(s->sid + 12, 0, 4); /* the SID stays unique by its timestamp */
     uint32_t sec = c->mode & TW_MODE_SECURITY_MASK;
     if (tw_mode_test_protected(sec)) {
         /* RFC 4656 §4.1.2: the session's test keys from the Session-keys and the SID. */
@@ -603,7 +563,10 @@ static int on_setup_response(struct conn *c)
     tw_server_start_t st;
     memset(&st, 0, sizeof st);
     st.accept = TW_ACCEPT_OK;
-    random_bytes(st.server_iv, sizeof st.server_iv);
+    if (!random_bytes(st.server_iv, sizeof st.server_iv)) {
+        conn_close(c, "no random numbers for the Server-IV");
+        return -1;
+    }
     st.start_time = srv->start_ntp;
     uint8_t buf[TW_CTRL_SERVER_START_LEN];
     if (sec == TW_MODE_UNAUTHENTICATED) {
@@ -789,10 +752,8 @@ static void send_greeting(int fd, uint32_t modes, const struct conn *c, uint32_t
     if (c) {
         memcpy(g.challenge, c->challenge, sizeof g.challenge);
         memcpy(g.salt, c->salt, sizeof g.salt);
-    } else {
-        random_bytes(g.challenge, sizeof g.challenge);
-        random_bytes(g.salt, sizeof g.salt);
     }
+    /* (A refused connection's greeting, modes 0, needs no Challenge.) */
     g.count = count;
     uint8_t buf[TW_CTRL_GREETING_LEN];
     tw_greeting_encode(&g, buf, sizeof buf);
@@ -805,7 +766,7 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
                     socklen_t pl)
 {
     struct sockaddr_storage peer = *peer_in;
-    unmap(&peer);
+    tw_addr_unmap(&peer);
     char name[TW_ADDRSTRLEN];
     tw_addr_str((struct sockaddr *)&peer, name, sizeof name);
     if (peer.ss_family != AF_UNIX && peer.ss_family != AF_UNSPEC &&
@@ -835,7 +796,7 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     c->peer_len = pl;
     c->local_len = sizeof c->local;
     getsockname(fd, (struct sockaddr *)&c->local, &c->local_len);
-    unmap(&c->local);
+    tw_addr_unmap(&c->local);
     snprintf(c->name, sizeof c->name, "%s", name);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -853,10 +814,10 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     c->last_ctrl = tw_mono_now();
     tw_notice("Connection from %s", name);
     /* RFC 4656 §3.1: a fresh Challenge and Salt per connection (CSPRNG). */
-    if (tw_auth_random(c->challenge, sizeof c->challenge) < 0 ||
-        tw_auth_random(c->salt, sizeof c->salt) < 0) {
-        random_bytes(c->challenge, sizeof c->challenge);
-        random_bytes(c->salt, sizeof c->salt);
+    if (!random_bytes(c->challenge, sizeof c->challenge) ||
+        !random_bytes(c->salt, sizeof c->salt)) {
+        conn_close(c, "no random numbers for the Challenge");
+        return -1;
     }
     send_greeting(fd, srv->cfg.modes, c,
                   srv->cfg.kdf_count ? srv->cfg.kdf_count : TW_KDF_COUNT_DEFAULT);

@@ -160,23 +160,14 @@ static struct sender_state *sender_lookup(tw_reflector_t *r, const struct sender
 }
 
 /* The same IP address (an IPv4-mapped IPv6 address equals its IPv4 form). */
-static void unmap(struct sender_key *k)
-{
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (k->family == AF_INET6 && !memcmp(k->addr, mapped, 12)) {
-        memmove(k->addr, k->addr + 12, 4);
-        memset(k->addr + 4, 0, 12);
-        k->family = AF_INET;
-    }
-}
-
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
+    struct sockaddr_storage ua = *a, ub = *b;
+    tw_addr_unmap(&ua);
+    tw_addr_unmap(&ub);
     struct sender_key ka, kb;
-    key_of(a, 0, &ka);
-    key_of(b, 0, &kb);
-    unmap(&ka);
-    unmap(&kb);
+    key_of(&ua, 0, &ka);
+    key_of(&ub, 0, &kb);
     return ka.family == kb.family && !memcmp(ka.addr, kb.addr, 16);
 }
 
