@@ -18,6 +18,7 @@
 #include "ntptime.h"
 #include "opts.h"
 #include "privileges.h"
+#include "server_guard.h"
 
 static const char server_help[] =
     "usage: twampy server [options] [local-ip:port]\n"
@@ -32,12 +33,23 @@ static const char server_help[] =
     "                        address)\n"
     "\n"
     "TWAMP server options:\n"
-    "  --port-range LOW-HIGH reflector ports to use when the requested one is taken\n"
-    "                        (default: the kernel's ephemeral range)\n"
-    "  --max-connections N   control connections at once (default: 64); the next\n"
-    "                        one gets a greeting with no modes and is closed\n"
+    "  --port-range LOW-HIGH reflector ports (default: the kernel's ephemeral range);\n"
+    "                        a requested port outside, or taken, gets another one\n"
+    "  --max-connections N   control connections at once (default: 64); when full,\n"
+    "                        the oldest one still without a Set-Up-Response is\n"
+    "                        closed for a new one, else the new one gets a greeting\n"
+    "                        with no modes and is closed\n"
+    "  --max-connections-per-source N  control connections from one IPv4 address\n"
+    "                        or IPv6 /64 (default: 16)\n"
     "  --max-sessions N      test sessions per control connection (default: 16)\n"
     "  --max-total-sessions N  test sessions in all (default: 1024)\n"
+    "  --max-sessions-per-source N  test sessions of one IPv4 address or IPv6 /64,\n"
+    "                        those of closed connections included (default: 128)\n"
+    "  --setup-timeout sec   a client must send its Set-Up-Response within this of\n"
+    "                        the greeting, and Start-Sessions within this of\n"
+    "                        Server-Start (default: 10)\n"
+    "  --max-orphan-time sec sessions reflect at most this long once their control\n"
+    "                        connection is gone, whatever their Timeout (default: 120)\n"
     "  --servwait sec        close a control connection with neither control\n"
     "                        messages nor test packets for this long (default: 900)\n"
     "  --allow CIDR          only these clients and senders (repeatable); others\n"
@@ -75,6 +87,10 @@ enum {
     OPT_SERVWAIT,
     OPT_USER,
     OPT_ALLOW,
+    OPT_SETUP_TIMEOUT,
+    OPT_MAX_CONN_SOURCE,
+    OPT_MAX_SESS_SOURCE,
+    OPT_MAX_ORPHAN,
 };
 
 struct server_run {
@@ -104,6 +120,10 @@ int cmd_server(int argc, char **argv)
         {"servwait", required_argument, NULL, OPT_SERVWAIT},
         {"user", required_argument, NULL, OPT_USER},
         {"allow", required_argument, NULL, OPT_ALLOW},
+        {"setup-timeout", required_argument, NULL, OPT_SETUP_TIMEOUT},
+        {"max-connections-per-source", required_argument, NULL, OPT_MAX_CONN_SOURCE},
+        {"max-sessions-per-source", required_argument, NULL, OPT_MAX_SESS_SOURCE},
+        {"max-orphan-time", required_argument, NULL, OPT_MAX_ORPHAN},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -121,6 +141,10 @@ int cmd_server(int argc, char **argv)
     cfg.servwait_ns = 900 * TW_NS_PER_SEC;
     cfg.max_timeout_ns = 86400 * TW_NS_PER_SEC;
     cfg.max_padding = 65535;
+    cfg.setup_timeout_ns = TW_CTRL_SETUP_TIMEOUT_DEFAULT;
+    cfg.max_conn_per_source = TW_CTRL_CONN_PER_SOURCE_DEFAULT;
+    cfg.max_sessions_per_source = TW_CTRL_SESSIONS_PER_SOURCE_DEFAULT;
+    cfg.max_orphan_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
     const char *user = NULL;
     int opt;
     opterr = 0;
@@ -157,6 +181,22 @@ int cmd_server(int argc, char **argv)
             cfg.servwait_ns =
                 (int64_t)(cli_double(cmd, "--servwait", optarg, 0.001, 31536000) * 1e9);
             break;
+        case OPT_SETUP_TIMEOUT:
+            cfg.setup_timeout_ns =
+                (int64_t)(cli_double(cmd, "--setup-timeout", optarg, 0.001, 86400) * 1e9);
+            break;
+        case OPT_MAX_CONN_SOURCE:
+            cfg.max_conn_per_source =
+                (int)cli_int(cmd, "--max-connections-per-source", optarg, 1, 100000);
+            break;
+        case OPT_MAX_SESS_SOURCE:
+            cfg.max_sessions_per_source =
+                (int)cli_int(cmd, "--max-sessions-per-source", optarg, 1, 1000000);
+            break;
+        case OPT_MAX_ORPHAN:
+            cfg.max_orphan_ns =
+                (int64_t)(cli_double(cmd, "--max-orphan-time", optarg, 0.001, 31536000) * 1e9);
+            break;
         case OPT_USER:
             user = optarg;
             break;
@@ -188,6 +228,16 @@ int cmd_server(int argc, char **argv)
     char err[512];
     if (tw_addr_parse(local, 862, &spec, err, sizeof err) < 0)
         cli_usage_error(cmd, "local address '%s': %s", local, err);
+    /* Every connection and session holds a descriptor: a configuration that
+     * cannot have them all would run out mid-way (and the listener would have
+     * to pause). Raise the soft limit to the hard one if need be. */
+    int open_fds = tw_fds_open();
+    long need = tw_ctrl_server_fds_needed(&cfg) + (open_fds > 0 ? open_fds : 3), limit;
+    if (tw_nofile_fit(need, &limit, err, sizeof err) < 0)
+        cli_fail("--max-connections %d and --max-total-sessions %d need up to %ld file "
+                 "descriptors, but the limit is %ld (%s; RLIMIT_NOFILE, ulimit -n): raise it or "
+                 "lower those options",
+                 cfg.max_connections, cfg.max_sessions, need, limit, err);
     tw_loop_t *loop = tw_loop_new();
     if (!loop)
         cli_fail("cannot create the event loop: %s", strerror(errno));
@@ -235,13 +285,20 @@ int cmd_server(int argc, char **argv)
                  ", %llu keys rejected (unknown KeyID or wrong passphrase), %llu closed for a "
                  "failed integrity check",
                  (unsigned long long)k->key_rejected, (unsigned long long)k->integrity_failures);
+    char guard[256] = "";
+    if (k->connections_evicted || k->setup_timeouts || k->accept_failures || k->kdf_refused)
+        snprintf(guard, sizeof guard,
+                 "; %llu evicted without a Set-Up-Response, %llu closed by --setup-timeout, "
+                 "%llu accept failures, %llu refused over the key derivation pace",
+                 (unsigned long long)k->connections_evicted, (unsigned long long)k->setup_timeouts,
+                 (unsigned long long)k->accept_failures, (unsigned long long)k->kdf_refused);
     tw_notice("TWAMP server stopped: %llu connections (%llu refused, %llu closed for protocol "
               "errors), %llu sessions accepted, %llu refused, %llu connections denied by "
-              "--allow%s",
+              "--allow%s%s",
               (unsigned long long)k->connections, (unsigned long long)k->connections_refused,
               (unsigned long long)k->protocol_errors, (unsigned long long)k->sessions_accepted,
               (unsigned long long)k->sessions_refused, (unsigned long long)k->connections_denied,
-              authc);
+              authc, guard);
     tw_ctrl_server_close(srv);
     tw_keyring_free(ring);
     close(r.sigfd);

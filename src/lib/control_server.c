@@ -14,6 +14,12 @@
 #include "net.h"
 #include "ntptime.h"
 #include "reflector.h"
+#include "server_guard.h"
+
+#define ACCEPT_BATCH 32                  /* accepts per wakeup: others get their turn */
+#define ACCEPT_RETRY (1 * TW_NS_PER_SEC) /* a paused listener tries again after this */
+#define PACE_WINDOW (10 * TW_NS_PER_SEC) /* paced log lines: per this window ... */
+#define PACE_BURST 20                    /* ... at most this many of a kind */
 
 struct conn;
 
@@ -23,6 +29,7 @@ struct session {
     struct session *next;
     tw_reflector_t *refl;
     tw_timer_t timer; /* teardown after Stop-Sessions (or a lost connection) */
+    tw_source_t src;  /* its client's, for --max-sessions-per-source */
     uint8_t sid[16];
     uint16_t port;
     int64_t timeout_ns;
@@ -40,10 +47,14 @@ enum cstate {
 struct conn {
     struct tw_ctrl_server *srv;
     struct conn *next, *prev;
+    struct conn *qnext, *qprev; /* the set-up queue, oldest first (C_SETUP only) */
     int fd;
     tw_watch_t watch;
-    tw_timer_t idle_timer;
+    tw_timer_t timer; /* --setup-timeout before a session runs, then --servwait */
     enum cstate st;
+    bool running;        /* a session of it has been started */
+    int64_t phase_start; /* the greeting, then Server-Start: --setup-timeout counts from it */
+    tw_source_t src;
     uint32_t mode;
     uint8_t buf[TW_CTRL_SETUP_RESPONSE_LEN];
     size_t need, have;
@@ -68,8 +79,15 @@ struct tw_ctrl_server {
     int lfd;
     tw_watch_t lwatch;
     struct conn *conns;
+    struct conn *setup_head, *setup_tail; /* connections without a Set-Up-Response yet */
     struct session *orphans; /* sessions whose connection is gone, until their timeout */
-    tw_batch_t *batch;       /* one receive batch shared by every session's reflector */
+    bool paused;             /* the listener, after accept() failed */
+    tw_timer_t resume_timer;
+    tw_pacer_t pace_accept, pace_refused, pace_evicted, pace_setup, pace_kdf;
+    tw_rate_t kdf_rate;                  /* key derivations per source */
+    tw_budget_t kdf_budget;              /* key derivations all together */
+    uint16_t ephemeral_lo, ephemeral_hi; /* reflector ports without --port-range */
+    tw_batch_t *batch;                   /* one receive batch shared by every session's reflector */
     tw_ctrl_server_counters_t ctr;
     uint64_t start_ntp;
     uint16_t next_port;
@@ -114,6 +132,84 @@ static void req_addr(uint8_t ipvn, const uint8_t raw[16], const struct sockaddr_
     }
 }
 
+/* Are a and b the same IP address (ports aside)? */
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+    return false;
+}
+
+/* A log line of a kind a client can repeat at will: at most PACE_BURST per
+ * PACE_WINDOW, the others counted and reported with the next one let through. */
+static void paced(tw_pacer_t *p, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void paced(tw_pacer_t *p, int level, const char *fmt, ...)
+{
+    uint64_t held;
+    if (!tw_pacer_allow(p, tw_mono_now(), PACE_BURST, PACE_WINDOW, &held))
+        return;
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (held)
+        tw_log(level, "%s (and %llu more like it, not logged)", msg, (unsigned long long)held);
+    else
+        tw_log(level, "%s", msg);
+}
+
+/* ---- the listener out of descriptors ------------------------------------------------ */
+
+/* The listener is level-triggered: while accept() fails for want of
+ * descriptors (or memory) it would fire again at once. So it pauses until a
+ * descriptor is freed (a connection or a session closed) or ACCEPT_RETRY has
+ * passed, whichever comes first (OpenBSD's accept_reserve pattern). */
+static void listener_resume(tw_ctrl_server_t *srv)
+{
+    if (!srv->paused)
+        return;
+    srv->paused = false;
+    tw_timer_cancel(srv->loop, &srv->resume_timer);
+    tw_loop_mod(srv->loop, &srv->lwatch, EPOLLIN);
+}
+
+static void on_resume_timer(void *arg)
+{
+    listener_resume(arg);
+}
+
+static void listener_pause(tw_ctrl_server_t *srv, int err)
+{
+    srv->ctr.accept_failures++;
+    uint64_t held;
+    int64_t now = tw_mono_now();
+    if (tw_pacer_allow(&srv->pace_accept, now, 1, PACE_WINDOW, &held)) {
+        bool fds = err == EMFILE || err == ENFILE;
+        tw_warn("cannot accept a connection: %s; the listener pauses until a descriptor is freed, "
+                "for at most %lld s%s (%llu more failures since the last such line)",
+                strerror(err), (long long)(ACCEPT_RETRY / TW_NS_PER_SEC),
+                fds ? ": raise the descriptor limit (ulimit -n) or lower --max-connections "
+                      "and --max-total-sessions"
+                    : "",
+                (unsigned long long)held);
+    }
+    if (srv->paused)
+        return;
+    if (tw_loop_mod(srv->loop, &srv->lwatch, 0) == 0) {
+        srv->paused = true;
+        tw_timer_set(srv->loop, &srv->resume_timer, now + ACCEPT_RETRY, on_resume_timer, srv);
+    }
+}
+
 /* ---- sessions --------------------------------------------------------------- */
 
 static void session_free(struct session *s)
@@ -137,6 +233,7 @@ static void session_free(struct session *s)
     }
     srv->ctr.active_sessions--;
     free(s);
+    listener_resume(srv); /* a descriptor is free */
 }
 
 static void unlink_session(struct session **list, struct session *s)
@@ -175,31 +272,75 @@ static void session_stop(struct session *s)
 
 /* ---- connections ------------------------------------------------------------ */
 
-static void conn_close(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The set-up queue: connections without a Set-Up-Response, oldest first. */
+static void setup_queue_add(tw_ctrl_server_t *srv, struct conn *c)
+{
+    c->qnext = NULL;
+    c->qprev = srv->setup_tail;
+    if (srv->setup_tail)
+        srv->setup_tail->qnext = c;
+    else
+        srv->setup_head = c;
+    srv->setup_tail = c;
+}
 
-static void conn_close(struct conn *c, const char *fmt, ...)
+static void setup_queue_remove(tw_ctrl_server_t *srv, struct conn *c)
+{
+    if (c->st != C_SETUP)
+        return;
+    if (c->qprev)
+        c->qprev->qnext = c->qnext;
+    else
+        srv->setup_head = c->qnext;
+    if (c->qnext)
+        c->qnext->qprev = c->qprev;
+    else
+        srv->setup_tail = c->qprev;
+    c->qnext = c->qprev = NULL;
+}
+
+/* Close c with a log line (paced with pace, unless NULL). Its sessions outlive
+ * it by their Timeout (RFC 5357 §3.8), at most --max-orphan-time. */
+static void conn_vclose(struct conn *c, tw_pacer_t *pace, const char *fmt, va_list ap)
 {
     tw_ctrl_server_t *srv = c->srv;
     char why[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    tw_notice("Connection from %s closed: %s", c->name, why);
+    if (pace)
+        paced(pace, TW_LOG_NOTICE, "Connection from %s closed: %s", c->name, why);
+    else
+        tw_notice("Connection from %s closed: %s", c->name, why);
     tw_ctrl_crypto_free(&c->crypto);
-    tw_timer_cancel(srv->loop, &c->idle_timer);
+    tw_timer_cancel(srv->loop, &c->timer);
     tw_loop_del(srv->loop, &c->watch);
     close(c->fd);
-    /* Sessions outlive their connection by their Timeout (RFC 5357 §3.8). */
+    setup_queue_remove(srv, c);
+    int64_t now = tw_mono_now(), cap = srv->cfg.max_orphan_ns;
+    int capped = 0;
     while (c->sessions) {
         struct session *s = c->sessions;
         c->sessions = s->next;
         s->conn = NULL;
         s->next = srv->orphans;
         srv->orphans = s;
-        s->stopping = false;
-        session_stop(s);
+        /* A session never started goes at once. */
+        int64_t left = s->started ? s->timeout_ns : 0;
+        bool cut = left > cap;
+        if (cut)
+            left = cap;
+        int64_t deadline = now + left;
+        if (s->stopping && s->timer.armed && s->timer.deadline < deadline) {
+            deadline = s->timer.deadline; /* already stopping: never later */
+            cut = false;
+        }
+        capped += cut;
+        s->stopping = true;
+        tw_timer_set(srv->loop, &s->timer, deadline, on_session_timeout, s);
     }
+    if (capped)
+        tw_notice("%s: %d session%s reflect for %.0f s more, not their whole Timeout, now that "
+                  "the connection is gone (--max-orphan-time)",
+                  c->name, capped, capped == 1 ? "" : "s", (double)cap / 1e9);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -209,6 +350,28 @@ static void conn_close(struct conn *c, const char *fmt, ...)
     srv->ctr.active_connections--;
     explicit_bzero(c, sizeof *c);
     free(c);
+    listener_resume(srv); /* a descriptor is free */
+}
+
+static void conn_close(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void conn_close(struct conn *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    conn_vclose(c, NULL, fmt, ap);
+    va_end(ap);
+}
+
+static void conn_close_paced(struct conn *c, tw_pacer_t *pace, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void conn_close_paced(struct conn *c, tw_pacer_t *pace, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    conn_vclose(c, pace, fmt, ap);
+    va_end(ap);
 }
 
 static void protocol_error(struct conn *c, const char *fmt, ...)
@@ -254,11 +417,22 @@ static void expect(struct conn *c, size_t len)
     c->have = 0;
 }
 
+/* The reflector ports: --port-range, else the kernel's ephemeral range. */
+static void port_range(const tw_ctrl_server_t *srv, uint16_t *lo, uint16_t *hi)
+{
+    *lo = srv->cfg.port_lo ? srv->cfg.port_lo : srv->ephemeral_lo;
+    *hi = srv->cfg.port_lo ? srv->cfg.port_hi : srv->ephemeral_hi;
+}
+
 static int bind_session(tw_ctrl_server_t *srv, struct session *s, tw_reflector_cfg_t *rc,
                         uint16_t want, char *err, size_t errlen)
 {
-    /* The requested port first, then the configured range, else the kernel's. */
-    if (want) {
+    /* The requested port first when it is one of ours (RFC 5357 §3.5: else
+     * Accept-Session offers another), then the configured range, else the
+     * kernel's choice from its ephemeral range. */
+    uint16_t lo, hi;
+    port_range(srv, &lo, &hi);
+    if (want && want >= lo && want <= hi) {
         tw_addr_set_port(&rc->local, want);
         if (tw_reflector_open(&s->refl, rc, srv->loop, err, errlen) == 0)
             return 0;
@@ -312,6 +486,27 @@ static int refuse(struct conn *c, uint8_t accept, const char *fmt, ...)
     return send_accept(c, accept, NULL);
 }
 
+/* Per-source counts, over the bounded lists (--max-connections,
+ * --max-total-sessions). */
+static int conns_of(const tw_ctrl_server_t *srv, const tw_source_t *src)
+{
+    int n = 0;
+    for (const struct conn *c = srv->conns; c; c = c->next)
+        n += tw_source_eq(&c->src, src);
+    return n;
+}
+
+static int sessions_of(const tw_ctrl_server_t *srv, const tw_source_t *src)
+{
+    int n = 0;
+    for (const struct conn *c = srv->conns; c; c = c->next)
+        if (tw_source_eq(&c->src, src))
+            n += c->nsessions;
+    for (const struct session *s = srv->orphans; s; s = s->next)
+        n += tw_source_eq(&s->src, src);
+    return n;
+}
+
 static int on_request(struct conn *c)
 {
     tw_ctrl_server_t *srv = c->srv;
@@ -325,16 +520,21 @@ static int on_request(struct conn *c)
     uint64_t tsec = rq.timeout >> 32;
     int64_t timeout_ns = (int64_t)(tsec * TW_NS_PER_SEC) +
                          (int64_t)(((rq.timeout & 0xffffffffu) * (uint64_t)TW_NS_PER_SEC) >> 32);
-    struct sockaddr_storage snd, rcv;
+    /* Test sockets are bound on the control connection's local address only
+     * (an adopted stream that is not IP: the listening address). */
+    struct sockaddr_storage snd, rcv, asked;
+    rcv = c->local.ss_family == AF_INET || c->local.ss_family == AF_INET6 ? c->local
+                                                                          : srv->cfg.listen;
+    tw_addr_set_port(&rcv, 0);
     req_addr(rq.ipvn, rq.sender_addr, &c->peer, &snd);
-    req_addr(rq.ipvn, rq.receiver_addr, &c->local, &rcv);
+    req_addr(rq.ipvn, rq.receiver_addr, &rcv, &asked);
     char sa[TW_ADDRSTRLEN], ra[TW_ADDRSTRLEN];
     tw_addr_set_port(&snd, rq.sender_port);
-    tw_addr_set_port(&rcv, rq.receiver_port);
+    tw_addr_set_port(&asked, rq.receiver_port);
     tw_notice("%s: Request-TW-Session %d: sender %s, receiver %s, DSCP %d, padding %u, timeout "
               "%.3f s",
               c->name, c->requested, tw_addr_str((struct sockaddr *)&snd, sa, sizeof sa),
-              tw_addr_str((struct sockaddr *)&rcv, ra, sizeof ra), dscp, rq.padding_length,
+              tw_addr_str((struct sockaddr *)&asked, ra, sizeof ra), dscp, rq.padding_length,
               (double)tsec + (double)(rq.timeout & 0xffffffffu) / 4294967296.0);
 
     if (rq.conf_sender || rq.conf_receiver) {
@@ -355,7 +555,15 @@ static int on_request(struct conn *c)
     }
     if ((rq.ipvn == 6) != (rcv.ss_family == AF_INET6)) {
         return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "IPv%u session on an IPv%d control connection",
-                      rq.ipvn, c->local.ss_family == AF_INET6 ? 6 : 4);
+                      rq.ipvn, rcv.ss_family == AF_INET6 ? 6 : 4);
+    }
+    if (!same_ip(&asked, &rcv)) {
+        char la[TW_ADDRSTRLEN];
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED,
+                      "Receiver Address %s is not this control connection's local address %s: "
+                      "test sockets are bound only there (send 0 to mean that address)",
+                      tw_addr_ip_str((struct sockaddr *)&asked, ra, sizeof ra),
+                      tw_addr_ip_str((struct sockaddr *)&rcv, la, sizeof la));
     }
     if (c->nsessions >= srv->cfg.max_sessions_per_conn) {
         return refuse(c, TW_ACCEPT_TEMPORARY, "this connection has %d sessions (--max-sessions %d)",
@@ -366,6 +574,15 @@ static int on_request(struct conn *c)
                       "the server has %d sessions (--max-total-sessions %d)",
                       srv->ctr.active_sessions, srv->cfg.max_sessions);
     }
+    int mine = sessions_of(srv, &c->src);
+    if (mine >= srv->cfg.max_sessions_per_source) {
+        char src[TW_ADDRSTRLEN];
+        return refuse(c, TW_ACCEPT_TEMPORARY,
+                      "%s has %d sessions, those of closed connections included "
+                      "(--max-sessions-per-source %d)",
+                      tw_source_str(&c->src, src, sizeof src), mine,
+                      srv->cfg.max_sessions_per_source);
+    }
 
     struct session *s = calloc(1, sizeof *s);
     if (!s) {
@@ -373,6 +590,7 @@ static int on_request(struct conn *c)
     }
     s->srv = srv;
     s->conn = c;
+    s->src = c->src;
     snprintf(s->owner, sizeof s->owner, "%s", c->name);
     s->index = c->requested;
     s->timeout_ns = timeout_ns;
@@ -426,9 +644,17 @@ static int on_request(struct conn *c)
     c->nsessions++;
     srv->ctr.active_sessions++;
     srv->ctr.sessions_accepted++;
-    tw_notice("%s: session %d accepted on port %u%s", c->name, s->index, s->port,
-              rq.receiver_port && rq.receiver_port != s->port ? " (the requested port was taken)"
-                                                              : "");
+    char note[96] = "";
+    uint16_t lo, hi;
+    port_range(srv, &lo, &hi);
+    if (rq.receiver_port && rq.receiver_port != s->port) {
+        if (rq.receiver_port >= lo && rq.receiver_port <= hi)
+            snprintf(note, sizeof note, " (the requested port was taken)");
+        else
+            snprintf(note, sizeof note, " (the requested port %u is not a reflector port, %u-%u)",
+                     rq.receiver_port, lo, hi);
+    }
+    tw_notice("%s: session %d accepted on port %u%s", c->name, s->index, s->port, note);
     return send_accept(c, TW_ACCEPT_OK, s);
 }
 
@@ -442,6 +668,8 @@ static int on_start(struct conn *c)
             n++;
         }
     }
+    if (n > 0)
+        c->running = true; /* from now on --servwait, not --setup-timeout */
     tw_notice("%s: Start-Sessions: %d session%s started", c->name, n, n == 1 ? "" : "s");
     uint8_t buf[TW_CTRL_START_ACK_LEN];
     tw_start_ack_encode(TW_ACCEPT_OK, NULL, buf, sizeof buf);
@@ -476,16 +704,21 @@ static void keyid_printable(const char *in, char *out, size_t len)
 /* Refuse the client's key: Server-Start with Accept 1, in clear (RFC 4656
  * §3.1; owamp api.c does the same for an unknown KeyID and a bad Token), then
  * close, logging why. */
-static void reject_key(struct conn *c, const char *why)
+static void refuse_setup(struct conn *c, uint8_t accept, tw_pacer_t *pace, const char *why)
 {
     tw_server_start_t st;
     memset(&st, 0, sizeof st);
-    st.accept = TW_ACCEPT_FAILURE;
+    st.accept = accept;
     uint8_t buf[TW_CTRL_SERVER_START_LEN];
     tw_server_start_encode(&st, buf, sizeof buf);
-    c->srv->ctr.key_rejected++;
     if (conn_send(c, buf, sizeof buf, "Server-Start") == 0)
-        conn_close(c, "%s (Server-Start Accept 1 sent)", why);
+        conn_close_paced(c, pace, "%s (Server-Start Accept %u sent)", why, accept);
+}
+
+static void reject_key(struct conn *c, const char *why)
+{
+    c->srv->ctr.key_rejected++;
+    refuse_setup(c, TW_ACCEPT_FAILURE, NULL, why);
 }
 
 /* Modes 2, 4, 8: the Session-keys from the client's Token, after checking its
@@ -496,7 +729,7 @@ static int open_token(struct conn *c, const tw_setup_response_t *r,
 {
     tw_ctrl_server_t *srv = c->srv;
     const char *mode = tw_mode_name(r->mode);
-    char raw[TW_KEYID_MAX + 1], why[256];
+    char raw[TW_KEYID_MAX + 1], why[384];
     if (tw_keyid_decode(r->key_id, raw) < 0) {
         snprintf(why, sizeof why, "mode %s: malformed KeyID (empty, or octets after its end)",
                  mode);
@@ -511,9 +744,34 @@ static int open_token(struct conn *c, const tw_setup_response_t *r,
         reject_key(c, why);
         return -1;
     }
+    /* The derivation runs on the loop (216 ms at Count 2^24): paced per source
+     * and, all together, held to a share of the time. Over either the client
+     * hears Accept 5 (temporary resource limitation) and may come back. */
+    int64_t t0 = tw_mono_now();
+    if (!tw_budget_allows(&srv->kdf_budget, t0)) {
+        srv->ctr.kdf_refused++;
+        snprintf(why, sizeof why,
+                 "mode %s, KeyID '%s': key derivations already take their share of the "
+                 "server's time (%d%%); try again later",
+                 mode, c->keyid, srv->kdf_budget.share_pct);
+        refuse_setup(c, TW_ACCEPT_TEMPORARY, &srv->pace_kdf, why);
+        return -1;
+    }
+    if (!tw_rate_take(&srv->kdf_rate, &c->src, t0)) {
+        char src[TW_ADDRSTRLEN];
+        srv->ctr.kdf_refused++;
+        snprintf(why, sizeof why,
+                 "mode %s, KeyID '%s': more than %d key derivations for %s in a row, then one "
+                 "per %.3f s; try again later",
+                 mode, c->keyid, srv->kdf_rate.burst, tw_source_str(&c->src, src, sizeof src),
+                 (double)srv->kdf_rate.interval_ns / 1e9);
+        refuse_setup(c, TW_ACCEPT_TEMPORARY, &srv->pace_kdf, why);
+        return -1;
+    }
     uint32_t count = srv->cfg.kdf_count ? srv->cfg.kdf_count : TW_KDF_COUNT_DEFAULT;
     uint8_t key[TW_AUTH_AES_KEY_LEN];
     int rc = tw_kdf(secret, c->salt, count, count, key);
+    tw_budget_spend(&srv->kdf_budget, t0, tw_mono_now() - t0);
     if (rc == TW_AUTH_OK)
         rc = tw_token_open(key, r->token, c->challenge, aes, hmac);
     explicit_bzero(key, sizeof key);
@@ -593,7 +851,9 @@ static int on_setup_response(struct conn *c)
     if (conn_send(c, buf, sizeof buf, "Server-Start") < 0)
         return -1;
     c->secure = sec != TW_MODE_UNAUTHENTICATED;
+    setup_queue_remove(srv, c);
     c->st = C_READY;
+    c->phase_start = tw_mono_now(); /* Start-Sessions within --setup-timeout */
     expect(c, 16);
     return 0;
 }
@@ -696,16 +956,17 @@ static bool on_message(struct conn *c)
     return true;
 }
 
-static void on_conn_io(void *arg, uint32_t events)
+/* Read and act on what the client sent. Returns false when the connection is
+ * gone. */
+static bool conn_read(struct conn *c)
 {
-    struct conn *c = arg;
     for (;;) {
         ssize_t n = recv(c->fd, c->buf + c->have, c->need - c->have, MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-                return;
+                return true;
             conn_close(c, "%s", strerror(errno));
-            return;
+            return false;
         }
         if (n == 0) {
             if (c->have)
@@ -715,31 +976,82 @@ static void on_conn_io(void *arg, uint32_t events)
                                c->have, c->need);
             else
                 conn_close(c, "the client closed the connection");
-            return;
+            return false;
         }
         c->have += (size_t)n;
         if (c->have == c->need && !on_message(c))
-            return;
+            return false;
     }
 }
 
-/* SERVWAIT: a connection with neither control messages nor test packets for
+static void on_conn_io(void *arg, uint32_t events)
+{
+    conn_read(arg);
+}
+
+/* When on_conn_timer must look again: SERVWAIT after the last activity, and
+ * before a session runs, the end of the control phase. */
+static int64_t conn_deadline(const struct conn *c, int64_t last)
+{
+    int64_t t = last + c->srv->cfg.servwait_ns;
+    if (!c->running && c->phase_start + c->srv->cfg.setup_timeout_ns < t)
+        t = c->phase_start + c->srv->cfg.setup_timeout_ns;
+    return t;
+}
+
+/* Before a session runs, each control phase has --setup-timeout: the
+ * Set-Up-Response after the greeting, Start-Sessions after Server-Start.
+ * SERVWAIT: a connection with neither control messages nor test packets for
  * servwait is closed (RFC 4656 §3.6, RFC 5357 §3.8). */
-static void on_idle_check(void *arg)
+static void on_conn_timer(void *arg)
 {
     struct conn *c = arg;
+    tw_ctrl_server_t *srv = c->srv;
+    int64_t now = tw_mono_now();
+    if (!c->running && now - c->phase_start >= srv->cfg.setup_timeout_ns) {
+        srv->ctr.setup_timeouts++;
+        double t = (double)srv->cfg.setup_timeout_ns / 1e9;
+        if (c->st == C_SETUP)
+            conn_close_paced(c, &srv->pace_setup,
+                             "no Set-Up-Response within %g s of the greeting (--setup-timeout)", t);
+        else
+            conn_close_paced(c, &srv->pace_setup,
+                             "no Start-Sessions within %g s of Server-Start (--setup-timeout)", t);
+        return;
+    }
     int64_t last = c->last_ctrl;
     for (struct session *s = c->sessions; s; s = s->next) {
         int64_t t = tw_reflector_counters(s->refl)->last_rx_mono;
         if (t > last)
             last = t;
     }
-    int64_t now = tw_mono_now();
-    if (now - last >= c->srv->cfg.servwait_ns) {
+    if (now - last >= srv->cfg.servwait_ns) {
         conn_close(c, "idle for %.0f s (--servwait)", (double)(now - last) / 1e9);
         return;
     }
-    tw_timer_set(c->srv->loop, &c->idle_timer, last + c->srv->cfg.servwait_ns, on_idle_check, c);
+    tw_timer_set(srv->loop, &c->timer, conn_deadline(c, last), on_conn_timer, c);
+}
+
+/* At --max-connections: close the oldest connection still without a
+ * Set-Up-Response, after a last look at what it sent (a Set-Up-Response
+ * waiting in its socket is served, not evicted). Returns whether a slot was
+ * freed. */
+static bool evict_one(tw_ctrl_server_t *srv)
+{
+    while (srv->setup_head) {
+        struct conn *v = srv->setup_head;
+        if (!conn_read(v))
+            return true;
+        if (v->st != C_SETUP)
+            continue; /* it has set up: no longer a candidate */
+        srv->ctr.connections_evicted++;
+        conn_close_paced(v, &srv->pace_evicted,
+                         "evicted after %.1f s without a Set-Up-Response: the server is full "
+                         "(--max-connections %d) and a new client is waiting",
+                         (double)(tw_mono_now() - v->phase_start) / 1e9, srv->cfg.max_connections);
+        return true;
+    }
+    return false;
 }
 
 /* The Server Greeting: with c, its Challenge and Salt are the connection's
@@ -772,15 +1084,33 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     if (peer.ss_family != AF_UNIX && peer.ss_family != AF_UNSPEC &&
         !tw_acl_allows(&srv->cfg.allow, (struct sockaddr *)&peer)) {
         srv->ctr.connections_denied++;
-        tw_notice("Connection from %s refused: not covered by --allow", name);
+        paced(&srv->pace_refused, TW_LOG_NOTICE,
+              "Connection from %s refused: not covered by --allow", name);
         close(fd);
         return -1;
     }
-    if (srv->ctr.active_connections >= srv->cfg.max_connections) {
-        /* Modes 0: "the server does not wish to communicate" (RFC 4656 §3.1). */
+    /* Modes 0: "the server does not wish to communicate" (RFC 4656 §3.1). */
+    tw_source_t src;
+    tw_source_of(&peer, &src);
+    int mine = conns_of(srv, &src);
+    if (mine >= srv->cfg.max_conn_per_source) {
+        char sname[TW_ADDRSTRLEN];
         srv->ctr.connections_refused++;
-        tw_notice("Connection from %s refused: %d connections already (--max-connections)", name,
-                  srv->ctr.active_connections);
+        paced(&srv->pace_refused, TW_LOG_NOTICE,
+              "Connection from %s refused: %d connections from %s already "
+              "(--max-connections-per-source)",
+              name, mine, tw_source_str(&src, sname, sizeof sname));
+        send_greeting(fd, 0, NULL, TW_KDF_COUNT_MIN);
+        close(fd);
+        return -1;
+    }
+    if (srv->ctr.active_connections >= srv->cfg.max_connections)
+        evict_one(srv);
+    if (srv->ctr.active_connections >= srv->cfg.max_connections) {
+        srv->ctr.connections_refused++;
+        paced(&srv->pace_refused, TW_LOG_NOTICE,
+              "Connection from %s refused: %d connections already (--max-connections)", name,
+              srv->ctr.active_connections);
         send_greeting(fd, 0, NULL, TW_KDF_COUNT_MIN);
         close(fd);
         return -1;
@@ -792,6 +1122,7 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     }
     c->srv = srv;
     c->fd = fd;
+    c->src = src;
     c->peer = peer;
     c->peer_len = pl;
     c->local_len = sizeof c->local;
@@ -809,9 +1140,11 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     if (srv->conns)
         srv->conns->prev = c;
     srv->conns = c;
+    c->st = C_SETUP;
+    setup_queue_add(srv, c);
     srv->ctr.connections++;
     srv->ctr.active_connections++;
-    c->last_ctrl = tw_mono_now();
+    c->last_ctrl = c->phase_start = tw_mono_now();
     tw_notice("Connection from %s", name);
     /* RFC 4656 §3.1: a fresh Challenge and Salt per connection (CSPRNG). */
     if (!random_bytes(c->challenge, sizeof c->challenge) ||
@@ -821,25 +1154,50 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     }
     send_greeting(fd, srv->cfg.modes, c,
                   srv->cfg.kdf_count ? srv->cfg.kdf_count : TW_KDF_COUNT_DEFAULT);
-    c->st = C_SETUP;
     expect(c, TW_CTRL_SETUP_RESPONSE_LEN);
-    tw_timer_set(srv->loop, &c->idle_timer, c->last_ctrl + srv->cfg.servwait_ns, on_idle_check, c);
+    tw_timer_set(srv->loop, &c->timer, conn_deadline(c, c->last_ctrl), on_conn_timer, c);
     return 0;
 }
 
 static void on_accept(void *arg, uint32_t events)
 {
     tw_ctrl_server_t *srv = arg;
-    for (;;) {
+    /* A bounded batch: the clients already connected get their turn between
+     * batches (an evicted one's Set-Up-Response may be on its way). */
+    for (int i = 0; i < ACCEPT_BATCH && !srv->paused; i++) {
         struct sockaddr_storage peer;
         socklen_t pl = sizeof peer;
         int fd = accept4(srv->lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                tw_warn("accept failed: %s", strerror(errno));
+        if (fd >= 0) {
+            conn_new(srv, fd, &peer, pl);
+            continue;
+        }
+        switch (errno) {
+        case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+        case EWOULDBLOCK:
+#endif
+            return;
+        /* That one connection's trouble (accept(2): errors already pending
+         * on the new socket are passed on): the next may be fine. */
+        case EINTR:
+        case ECONNABORTED:
+        case EPROTO:
+        case EPERM:
+        case ENETDOWN:
+        case ENOPROTOOPT:
+        case EHOSTDOWN:
+        case ENONET:
+        case EHOSTUNREACH:
+        case EOPNOTSUPP:
+        case ENETUNREACH:
+            continue;
+        default:
+            /* EMFILE, ENFILE, ENOBUFS, ENOMEM and anything unexpected: it
+             * would fail again at once. */
+            listener_pause(srv, errno);
             return;
         }
-        conn_new(srv, fd, &peer, pl);
     }
 }
 
@@ -853,6 +1211,28 @@ int tw_ctrl_server_adopt(tw_ctrl_server_t *s, int fd)
     return conn_new(s, fd, &peer, pl);
 }
 
+/* The kernel's ephemeral port range, where it picks a port for bind(port 0). */
+static void read_ephemeral_range(uint16_t *lo, uint16_t *hi)
+{
+    unsigned a = 32768, b = 60999; /* Linux's default */
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+    if (f) {
+        unsigned x, y;
+        if (fscanf(f, "%u %u", &x, &y) == 2 && x >= 1 && x <= y && y <= 65535) {
+            a = x;
+            b = y;
+        }
+        fclose(f);
+    }
+    *lo = (uint16_t)a;
+    *hi = (uint16_t)b;
+}
+
+long tw_ctrl_server_fds_needed(const tw_ctrl_server_cfg_t *cfg)
+{
+    return (long)cfg->max_connections + cfg->max_sessions + TW_CTRL_FD_RESERVE;
+}
+
 int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg, tw_loop_t *loop,
                         char *err, size_t errlen)
 {
@@ -864,6 +1244,21 @@ int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg,
     srv->cfg = *cfg;
     srv->loop = loop;
     srv->lfd = -1;
+    tw_ctrl_server_cfg_t *k = &srv->cfg;
+    if (k->setup_timeout_ns <= 0)
+        k->setup_timeout_ns = TW_CTRL_SETUP_TIMEOUT_DEFAULT;
+    if (k->max_conn_per_source <= 0)
+        k->max_conn_per_source = TW_CTRL_CONN_PER_SOURCE_DEFAULT;
+    if (k->max_sessions_per_source <= 0)
+        k->max_sessions_per_source = TW_CTRL_SESSIONS_PER_SOURCE_DEFAULT;
+    if (k->max_orphan_ns <= 0)
+        k->max_orphan_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
+    tw_rate_init(&srv->kdf_rate, k->kdf_interval_ns > 0 ? k->kdf_interval_ns : 250 * TW_NS_PER_MS,
+                 k->kdf_burst > 0 ? k->kdf_burst : 8);
+    /* 100 ms ahead: a few cheap derivations at once, or one costly one. */
+    tw_budget_init(&srv->kdf_budget, k->kdf_share_pct > 0 ? k->kdf_share_pct : 25,
+                   100 * TW_NS_PER_MS);
+    read_ephemeral_range(&srv->ephemeral_lo, &srv->ephemeral_hi);
     srv->start_ntp = tw_time_to_ntp(tw_now());
     srv->batch = tw_batch_new(TW_BATCH, TW_RX_BUFSIZE);
     int fam = cfg->listen.ss_family;
@@ -920,6 +1315,7 @@ void tw_ctrl_server_close(tw_ctrl_server_t *s)
         s->orphans = x->next;
         session_free(x);
     }
+    tw_timer_cancel(s->loop, &s->resume_timer);
     if (s->lfd >= 0) {
         tw_loop_del(s->loop, &s->lwatch);
         close(s->lfd);

@@ -11,7 +11,32 @@
  * first block is decrypted to learn its length, and the whole message is acted
  * upon only once its HMAC has been checked (a failure closes the connection).
  * In modes 2 and 4 each session's reflector gets its test keys from the
- * Session-keys and the SID (auth.h). */
+ * Session-keys and the SID (auth.h).
+ *
+ * Against clients that want to lock others out (server_guard.h):
+ *  - every control phase before a session runs has a deadline (setup_timeout):
+ *    the Set-Up-Response after the greeting, and Start-Sessions (with the
+ *    Request-TW-Sessions before it) after Server-Start; servwait governs once a
+ *    session has started;
+ *  - at max_connections the oldest connection still without a Set-Up-Response
+ *    is evicted (after a last look at what it sent) before anyone is refused,
+ *    so idle connections cannot hold every slot;
+ *  - per source (IPv4 address, IPv6 /64) at most max_conn_per_source
+ *    connections and max_sessions_per_source sessions, orphans included;
+ *  - sessions outlive a lost control connection by their Timeout, at most
+ *    max_orphan_ns;
+ *  - test sockets are bound only on the control connection's local address: a
+ *    Request-TW-Session naming another Receiver Address is refused (Accept 3);
+ *    a requested Receiver Port is honoured only inside the reflector port
+ *    range (port_lo..port_hi, else the kernel's ephemeral range), otherwise
+ *    Accept-Session carries another port (RFC 5357 section 3.5);
+ *  - key derivations (PBKDF2, synchronous on the loop) are paced per source
+ *    (kdf_burst, then one per kdf_interval_ns) and all together take at most
+ *    kdf_share_pct of the time; over either, Server-Start says Accept 5
+ *    (temporary resource limitation) and the connection is closed;
+ *  - when accept() fails for want of descriptors or memory the listener is
+ *    paused until a descriptor is freed, or for a second, and the failure is
+ *    logged at most once every 10 s; repeated refusals are paced alike. */
 #ifndef TWAMPY_CONTROL_SERVER_H
 #define TWAMPY_CONTROL_SERVER_H
 
@@ -23,6 +48,7 @@
 #include "auth.h"
 #include "control_wire.h"
 #include "loop.h"
+#include "ntptime.h"
 
 typedef struct tw_ctrl_server_cfg {
     struct sockaddr_storage listen; /* control address (port 862 by default) */
@@ -44,7 +70,23 @@ typedef struct tw_ctrl_server_cfg {
      * in the Server Greeting (0: TW_KDF_COUNT_DEFAULT). */
     const tw_keyring_t *keyring;
     uint32_t kdf_count;
+    /* Lockout defences; 0 takes the default in brackets. */
+    int64_t setup_timeout_ns;    /* each control phase before a session runs [10 s] */
+    int max_conn_per_source;     /* control connections from one source [16] */
+    int max_sessions_per_source; /* sessions of one source, orphans included [128] */
+    int64_t max_orphan_ns;       /* a session's Timeout once its connection is gone [120 s] */
+    int kdf_burst;               /* key derivations per source at once [8] ... */
+    int64_t kdf_interval_ns;     /* ... then one per this [250 ms] */
+    int kdf_share_pct;           /* share of the time all derivations may take [25] */
 } tw_ctrl_server_cfg_t;
+
+#define TW_CTRL_SETUP_TIMEOUT_DEFAULT (10 * TW_NS_PER_SEC)
+#define TW_CTRL_CONN_PER_SOURCE_DEFAULT 16
+#define TW_CTRL_SESSIONS_PER_SOURCE_DEFAULT 128
+#define TW_CTRL_MAX_ORPHAN_DEFAULT (120 * TW_NS_PER_SEC)
+/* Descriptors beyond one per connection and one per session: the listener,
+ * the loop's, standard streams, a log file, one being accepted and refused. */
+#define TW_CTRL_FD_RESERVE 16
 
 typedef struct tw_ctrl_server_counters {
     uint64_t connections;         /* accepted */
@@ -53,6 +95,10 @@ typedef struct tw_ctrl_server_counters {
     uint64_t protocol_errors;     /* connections closed for a bad message */
     uint64_t key_rejected;        /* Set-Up-Response with an unknown KeyID or a wrong passphrase */
     uint64_t integrity_failures;  /* connections closed for a control message failing its HMAC */
+    uint64_t connections_evicted; /* closed without a Set-Up-Response to make room */
+    uint64_t setup_timeouts;      /* closed for missing --setup-timeout */
+    uint64_t accept_failures;     /* accept() failed (no descriptors, no memory, ...) */
+    uint64_t kdf_refused;         /* Set-Up-Responses refused over the key derivation pace */
     uint64_t sessions_accepted;
     uint64_t sessions_refused;
     int active_connections;
@@ -63,6 +109,8 @@ typedef struct tw_ctrl_server tw_ctrl_server_t;
 
 int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg, tw_loop_t *loop,
                         char *err, size_t errlen);
+/* The descriptors a configuration needs at most, beyond those already open. */
+long tw_ctrl_server_fds_needed(const tw_ctrl_server_cfg_t *cfg);
 int tw_ctrl_server_local(const tw_ctrl_server_t *s, struct sockaddr_storage *ss, socklen_t *len);
 const tw_ctrl_server_counters_t *tw_ctrl_server_counters(const tw_ctrl_server_t *s);
 /* Serve fd, an already connected stream socket, as a new control connection

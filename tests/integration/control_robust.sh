@@ -12,7 +12,7 @@
 #  - a whole Set-Up-Response, then a Request-TW-Session one octet per write: it
 #    is accepted (Accept 0, a port), started and stopped;
 #  - eight controllers at once: all exit 0 with 0.0% loss;
-#  - --max-connections 2 with two held connections: the third gets a greeting
+#  - --max-connections 2 with two set-up, held connections: the third gets a greeting
 #    with Modes 0 and is closed, logged as refused, a controller then fails with
 #    "refuses service"; after one is released a controller succeeds;
 #    --max-sessions 2 refuses a third session with Accept 5;
@@ -130,10 +130,12 @@ done
     fail "expected 9 sessions (g3 and eight controllers) with 40 reflected"
 
 # ---- --max-connections 2, --max-sessions 2 -----------------------------------------
-start_server lim "$H:0" --max-connections 2 --max-sessions 2
+# (The held connections have set up: one still without a Set-Up-Response
+# would be evicted to make room.)
+start_server lim "$H:0" --max-connections 2 --max-sessions 2 --setup-timeout 60
 P=$PORT
-start_probe h1 '^holding$' tcp "$H" "$P" greeting=97 hold
-start_probe h2 '^holding$' tcp "$H" "$P" greeting=97 hold
+start_probe h1 '^holding$' tcp "$H" "$P" greeting=97 setup serverstart=0 hold
+start_probe h2 '^holding$' tcp "$H" "$P" greeting=97 setup serverstart=0 hold
 probe_ok tcp "$H" "$P" greeting=0 eof=5
 cport=$(sed -n 's/^connected from \([0-9]*\)$/\1/p' "$OUT")
 wait_for lim err "Connection from $H:$cport refused: 2 connections already \(--max-connections\)"

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -177,6 +178,7 @@ typedef struct tconn {
     tw_timer_t drib_timer;
     uint8_t drib[512];
     size_t drib_len, drib_off;
+    int64_t drib_gap; /* between octets (0: 100 us) */
 } tconn_t;
 
 typedef struct fixture {
@@ -199,6 +201,7 @@ typedef struct fixture {
     int64_t deadline;
     bool expired;
     tw_keyring_t *ring; /* the secure-mode tests' key file */
+    uint32_t src;       /* connect_to's source address, host order (0: 127.0.0.1) */
 } fixture_t;
 
 static void on_tick(void *arg)
@@ -397,6 +400,10 @@ static tconn_t *connect_to(fixture_t *f, int i)
     c->f = f;
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     assert_true(c->fd >= 0);
+    if (f->src) {
+        struct sockaddr_in s = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(f->src)};
+        assert_int_equal(bind(c->fd, (struct sockaddr *)&s, sizeof s), 0);
+    }
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                             .sin_port = htons(f->port)};
@@ -1043,7 +1050,9 @@ static void on_dribble(void *arg)
         c->drib_off++;
     }
     if (c->drib_off < c->drib_len)
-        tw_timer_set(c->f->loop, &c->drib_timer, tw_mono_now() + 100 * TW_NS_PER_US, on_dribble, c);
+        tw_timer_set(c->f->loop, &c->drib_timer,
+                     tw_mono_now() + (c->drib_gap ? c->drib_gap : 100 * TW_NS_PER_US), on_dribble,
+                     c);
     tw_loop_stop(c->f->loop);
 }
 
@@ -1154,28 +1163,33 @@ static void test_half_message_then_close(void **state)
 
 /* ---- limits and SERVWAIT ------------------------------------------------------------- */
 
+/* A greeting with Modes 0 ("go away"), then the connection closes. */
+static void expect_refused(tconn_t *c)
+{
+    uint8_t m[64];
+    expect_rx(c, m, 64, "the refusing Server Greeting");
+    assert_zero(m, 12);
+    assert_int_equal(get32(m + 12), 0);
+    expect_closed(c, "the Server Greeting with Modes 0");
+}
+
+/* Full of connections that have set up: the next one is refused. */
 static void test_max_connections(void **state)
 {
     fixture_t *f = *state;
     f->cfg.max_connections = 1;
     start_server(f);
     uint8_t m[164];
-    tconn_t *a = connect_to(f, 0);
-    expect_rx(a, m, 64, "Server Greeting");
-    check_greeting(m, MODES);
+    tconn_t *a = ready(f, 0);
 
     tconn_t *b = connect_to(f, 1);
-    expect_rx(b, m, 64, "the refusing Server Greeting");
-    assert_zero(m, 12);
-    assert_int_equal(get32(m + 12), 0); /* Modes 0: go away */
-    expect_closed(b, "the Server Greeting with Modes 0");
+    expect_refused(b);
     check_counters(f, 1, 1, 0, 0, 0, 1, 0);
+    assert_int_equal(ctr(f)->connections_evicted, 0);
 
     /* The first connection is not disturbed. */
-    build_setup_response(m, 0x41);
-    send_bytes(a, m, 164);
-    expect_rx(a, m, 48, "Server-Start");
-    check_server_start(m, 0);
+    req_t r = default_req();
+    request(a, &r, 0);
 
     /* Once it is gone, a new connection is served. */
     assert_int_equal(shutdown(a->fd, SHUT_WR), 0);
@@ -1183,7 +1197,7 @@ static void test_max_connections(void **state)
     tconn_t *c = connect_to(f, 2);
     expect_rx(c, m, 64, "Server Greeting");
     check_greeting(m, MODES);
-    check_counters(f, 2, 1, 0, 0, 0, 1, 0);
+    check_counters(f, 2, 1, 0, 1, 0, 1, 0); /* a's session was never started: gone */
 }
 
 static void test_servwait(void **state)
@@ -1517,6 +1531,326 @@ static void test_auth_plaintext_command(void **state)
     tw_ctrl_crypto_free(&cc.c);
 }
 
+/* ---- lockout defences (issue 9, findings 4 and 6) ---------------------------------- */
+
+/* At --max-connections, the oldest connection still without a Set-Up-Response
+ * makes room for a new one; connections that have set up are never evicted. */
+static void test_evict_oldest_setup(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.max_connections = 3;
+    start_server(f);
+    uint8_t m[164];
+    tconn_t *a = ready(f, 0); /* set up: stays */
+    tconn_t *b = connect_to(f, 1);
+    expect_rx(b, m, 64, "Server Greeting");
+    tconn_t *c = connect_to(f, 2);
+    expect_rx(c, m, 64, "Server Greeting");
+    /* Full: d evicts b, the oldest without a Set-Up-Response. */
+    tconn_t *d = connect_to(f, 3);
+    expect_rx(d, m, 64, "Server Greeting");
+    check_greeting(m, MODES);
+    expect_closed(b, "an eviction (the oldest connection without a Set-Up-Response)");
+    expect_open_and_quiet(a);
+    expect_open_and_quiet(c);
+    assert_int_equal(ctr(f)->connections_evicted, 1);
+    check_counters(f, 4, 0, 0, 0, 0, 3, 0);
+    /* c and d set up: all three have, the next one is refused. */
+    build_setup_response(m, 0x41);
+    send_bytes(c, m, 164);
+    expect_rx(c, m, 48, "Server-Start");
+    build_setup_response(m, 0x41);
+    send_bytes(d, m, 164);
+    expect_rx(d, m, 48, "Server-Start");
+    close(b->fd);
+    b->fd = -1;
+    tconn_t *e = connect_to(f, 1);
+    expect_refused(e);
+    assert_int_equal(ctr(f)->connections_evicted, 1);
+    check_counters(f, 4, 1, 0, 0, 0, 3, 0);
+}
+
+/* A Set-Up-Response already waiting in the socket of the oldest connection is
+ * served, not evicted: the newcomer is refused instead. */
+static void test_evict_last_look(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.max_connections = 1;
+    start_server(f);
+    uint8_t m[164];
+    tconn_t *a = connect_to(f, 0);
+    expect_rx(a, m, 64, "Server Greeting");
+    build_setup_response(m, 0x41);
+    send_bytes(a, m, 164);
+    /* b connects before the server's loop has run again. */
+    tconn_t *b = connect_to(f, 1);
+    expect_rx(a, m, 48, "Server-Start");
+    check_server_start(m, 0);
+    expect_refused(b);
+    assert_int_equal(ctr(f)->connections_evicted, 0);
+    check_counters(f, 1, 1, 0, 0, 0, 1, 0);
+}
+
+static bool pred_two_eof(void *arg)
+{
+    tconn_t *c = arg;
+    return c[0].eof && c[1].eof;
+}
+
+/* --setup-timeout: a connection silent after the greeting, one that sends its
+ * Set-Up-Response an octet at a time, and one that sets up but never starts a
+ * session are closed after it; one whose session runs is not. */
+static void test_setup_timeout(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.setup_timeout_ns = 300 * TW_NS_PER_MS;
+    f->cfg.servwait_ns = 60 * TW_NS_PER_SEC;
+    start_server(f);
+    uint8_t m[164];
+    tconn_t *a = connect_to(f, 0);
+    expect_rx(a, m, 64, "Server Greeting");
+    tconn_t *b = connect_to(f, 1);
+    expect_rx(b, m, 64, "Server Greeting");
+    build_setup_response(m, 0x41);
+    b->drib_gap = 20 * TW_NS_PER_MS; /* 164 octets: 3.3 s */
+    dribble(b, m, 164);
+    tconn_t *c = ready(f, 2);
+    tconn_t *d = ready(f, 3);
+    req_t r = default_req();
+    request(d, &r, 0);
+    start(d);
+    if (!run_until(f, pred_two_eof, &f->c[0], WAIT_MS))
+        fail_msg("no Set-Up-Response for 300 ms: still open (silent %d, one octet per 20 ms %d)",
+                 !a->eof, !b->eof);
+    assert_true(b->drib_off < 164);
+    tw_timer_cancel(f->loop, &b->drib_timer);
+    expect_closed(c, "Server-Start and no Start-Sessions within --setup-timeout");
+    /* d runs a session: --servwait (60 s) applies, not --setup-timeout. */
+    run_until(f, pred_eof, d, 400);
+    expect_open_and_quiet(d);
+    assert_int_equal(ctr(f)->setup_timeouts, 3);
+    check_counters(f, 4, 0, 0, 1, 0, 1, 1);
+}
+
+/* --max-connections-per-source: the next connection from that source is
+ * refused, another source's is served. */
+static void test_conn_per_source(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.max_conn_per_source = 2;
+    start_server(f);
+    uint8_t m[64];
+    tconn_t *a = connect_to(f, 0);
+    expect_rx(a, m, 64, "Server Greeting");
+    tconn_t *b = connect_to(f, 1);
+    expect_rx(b, m, 64, "Server Greeting");
+    tconn_t *c = connect_to(f, 2);
+    expect_refused(c);
+    f->src = 0x7f000002; /* 127.0.0.2 */
+    tconn_t *d = connect_to(f, 3);
+    expect_rx(d, m, 64, "Server Greeting");
+    check_greeting(m, MODES);
+    check_counters(f, 3, 1, 0, 0, 0, 3, 0);
+}
+
+/* --max-sessions-per-source counts the sessions of every connection from that
+ * source, and those that outlive their connection. */
+static void test_sessions_per_source(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.max_sessions_per_source = 3;
+    start_server(f);
+    tconn_t *a = ready(f, 0);
+    tconn_t *b = ready(f, 1);
+    req_t r = default_req();
+    r.timeout_ntp = (uint64_t)60 << 32;
+    request(a, &r, 0);
+    request(a, &r, 0);
+    start(a);
+    request(b, &r, 0);
+    request(b, &r, 5); /* the fourth of 127.0.0.1 */
+    /* a goes; its two sessions linger (Timeout 60 s) and still count. */
+    assert_int_equal(shutdown(a->fd, SHUT_WR), 0);
+    expect_closed(a, "the client closed its side");
+    request(b, &r, 5);
+    assert_int_equal(ctr(f)->active_sessions, 3);
+    f->src = 0x7f000002;
+    tconn_t *c = ready(f, 2);
+    request(c, &r, 0);
+    check_counters(f, 3, 0, 0, 4, 2, 2, 4);
+}
+
+/* A session whose connection is gone reflects for its Timeout, at most
+ * --max-orphan-time. */
+static void test_orphan_time_cap(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.max_orphan_ns = 200 * TW_NS_PER_MS;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    r.timeout_ntp = (uint64_t)86400 << 32; /* a day */
+    request(c, &r, 0);
+    request(c, &r, 0);
+    start(c);
+    assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
+    expect_closed(c, "the client closed its side");
+    assert_int_equal(ctr(f)->active_sessions, 2);
+    if (!run_until(f, pred_no_sessions, f, WAIT_MS))
+        fail_msg("%d sessions of a closed connection still reflect (Timeout a day, "
+                 "--max-orphan-time 0.2 s)",
+                 ctr(f)->active_sessions);
+    check_counters(f, 1, 0, 0, 2, 0, 0, 0);
+}
+
+/* Test sockets are bound on the control connection's local address only: a
+ * Receiver Address elsewhere is refused with Accept 3, and nothing is bound. */
+static void test_receiver_address_elsewhere(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    r.receiver_addr[0] = 127;
+    r.receiver_addr[3] = 2; /* 127.0.0.2: local, but not this connection's */
+    r.receiver_port = free_udp_port();
+    request(c, &r, 3);
+    static const uint8_t doc[4] = {192, 0, 2, 1};
+    memcpy(r.receiver_addr, doc, 4);
+    request(c, &r, 3);
+    /* That port is still free on 127.0.0.2. */
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(0x7f000002),
+                            .sin_port = htons(r.receiver_port)};
+    int rc = bind(s, (struct sockaddr *)&a, sizeof a);
+    close(s);
+    assert_int_equal(rc, 0);
+    check_counters(f, 1, 0, 0, 0, 2, 1, 0);
+    /* Its own address: accepted. */
+    static const uint8_t lo[4] = {127, 0, 0, 1};
+    memcpy(r.receiver_addr, lo, 4);
+    request(c, &r, 0);
+}
+
+/* The kernel's ephemeral port range (where bind to port 0 picks one). */
+static void ephemeral_range(unsigned *lo, unsigned *hi)
+{
+    *lo = 32768;
+    *hi = 60999;
+    FILE *fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (fp) {
+        if (fscanf(fp, "%u %u", lo, hi) != 2)
+            fail_msg("cannot read ip_local_port_range");
+        fclose(fp);
+    }
+}
+
+/* A requested Receiver Port outside the reflector ports (the kernel's
+ * ephemeral range without --port-range) gets another port in Accept-Session
+ * (RFC 5357 §3.5). */
+static void test_receiver_port_outside_range(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    unsigned lo, hi;
+    ephemeral_range(&lo, &hi);
+    req_t r = default_req();
+    uint16_t outside[] = {1023, 80, (uint16_t)(lo > 1024 ? lo - 1 : hi + 1)};
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        r.receiver_port = outside[i];
+        uint16_t got = request(c, &r, 0);
+        if (got == outside[i] || got < lo || got > hi)
+            fail_msg("asked for port %u, outside the ephemeral range %u-%u: got %u", outside[i], lo,
+                     hi, got);
+    }
+}
+
+/* With --port-range, the ports come from there, whatever is asked for. */
+static void test_port_range(void **state)
+{
+    fixture_t *f = *state;
+    uint16_t p = free_udp_port();
+    f->cfg.port_lo = p;
+    f->cfg.port_hi = p;
+    start_server(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    r.receiver_port = 20001;
+    assert_int_equal(request(c, &r, 0), p);
+    /* The range is used up: Accept 5. */
+    request(c, &r, 5);
+}
+
+/* Key derivations are paced per source: over the burst, Server-Start Accept 5
+ * and the connection closes; another source still gets in. */
+static void test_kdf_paced_per_source(void **state)
+{
+    fixture_t *f = *state;
+    give_keyring(f);
+    f->cfg.kdf_burst = 1;
+    f->cfg.kdf_interval_ns = 3600 * TW_NS_PER_SEC;
+    start_server(f);
+    cli_crypto_t cc;
+    tconn_t *a = secure_ready(f, 0, TW_MODE_AUTHENTICATED, &cc);
+    tw_ctrl_crypto_free(&cc.c);
+    uint8_t ss[48];
+    tconn_t *b = secure_setup(f, 1, TW_MODE_AUTHENTICATED, "alice", ALICE, &cc, ss);
+    check_server_start(ss, 5);
+    expect_closed(b, "Server-Start Accept 5 (key derivations paced)");
+    f->src = 0x7f000002;
+    tconn_t *c = secure_ready(f, 2, TW_MODE_ENCRYPTED, &cc);
+    tw_ctrl_crypto_free(&cc.c);
+    expect_open_and_quiet(a);
+    expect_open_and_quiet(c);
+    assert_int_equal(ctr(f)->kdf_refused, 1);
+    assert_int_equal(ctr(f)->key_rejected, 0);
+}
+
+/* Out of descriptors, accept() fails: the listener pauses instead of firing
+ * again at once, and takes the waiting clients once a descriptor is freed. */
+static void test_accept_emfile_pauses(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    uint8_t m[64];
+    tconn_t *a = connect_to(f, 0);
+    expect_rx(a, m, 64, "Server Greeting");
+    /* b and c wait in the listen queue; then no descriptor is left. */
+    tconn_t *b = connect_to(f, 1);
+    tconn_t *c = connect_to(f, 2);
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    int top = dup(0);
+    assert_true(top >= 0);
+    close(top);
+    low = old;
+    low.rlim_cur = (rlim_t)top; /* no descriptor from top on */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    /* Rounds of the loop with events, for 300 ms: a listener that fires again
+     * at once has thousands. */
+    int busy = 0;
+    int64_t end = tw_mono_now() + 300 * TW_NS_PER_MS;
+    while (tw_mono_now() < end)
+        busy += tw_loop_run_once(f->loop, 20) > 0;
+    uint64_t failures = ctr(f)->accept_failures;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    if (busy > 5)
+        fail_msg("out of descriptors, the loop had %d busy rounds in 300 ms (%llu accept "
+                 "failures counted): the listener spins",
+                 busy, (unsigned long long)failures);
+    if (failures == 0)
+        fail_msg("accept() never failed with the descriptors gone");
+    /* A descriptor freed (a closes): the listener takes b and c. */
+    assert_int_equal(shutdown(a->fd, SHUT_WR), 0);
+    expect_closed(a, "the client closed its side");
+    expect_rx(b, m, 64, "Server Greeting (once descriptors are back)");
+    expect_rx(c, m, 64, "Server Greeting (once descriptors are back)");
+    assert_int_equal(ctr(f)->active_connections, 2);
+}
+
 int main(int argc, char **argv)
 {
     /* An optional argument selects tests by name (cmocka pattern with * and ?). */
@@ -1553,6 +1887,17 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_auth_plaintext_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_wrong_passphrase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_unknown_keyid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_evict_oldest_setup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_evict_last_look, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setup_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conn_per_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sessions_per_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphan_time_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receiver_address_elsewhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receiver_port_outside_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_port_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kdf_paced_per_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accept_emfile_pauses, setup, teardown),
         /* Last: each of these closes a connection from inside on_setup_response. */
         cmocka_unit_test_setup_teardown(test_greeting_configured_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_setup_mode_not_offered, setup, teardown),
