@@ -299,11 +299,14 @@ static void setup_queue_remove(tw_ctrl_server_t *srv, struct conn *c)
     c->qnext = c->qprev = NULL;
 }
 
-/* Close c with a log line (paced with pace, unless NULL). Its sessions outlive
+/* Close c with a log line, paced with pace, or with the others of connections
+ * that never set up (a client can open those at will). Its sessions outlive
  * it by their Timeout (RFC 5357 §3.8), at most --max-orphan-time. */
 static void conn_vclose(struct conn *c, tw_pacer_t *pace, const char *fmt, va_list ap)
 {
     tw_ctrl_server_t *srv = c->srv;
+    if (!pace && c->st == C_SETUP)
+        pace = &srv->pace_setup;
     char why[512];
     vsnprintf(why, sizeof why, fmt, ap);
     if (pace)
