@@ -47,7 +47,10 @@ $(BUILD)/CMakeCache.txt: | deps-build
 build: deps-build $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# The demo needs the twampy binary only: the test programs and fuzz replays are
+# built by `make test` / `make check`.
+run: deps-build $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target twampy
 	./$(BUILD)/twampy demo
 
 test: deps build

@@ -48,7 +48,8 @@ static const char responder_help[] =
     "  --busy-poll usec      after each packet, keep polling the socket this long\n"
     "                        instead of sleeping: the reply leaves without a\n"
     "                        scheduler wake-up in between (lower, steadier residence\n"
-    "                        time), at the cost of a busy CPU core (default: 0, off)\n"
+    "                        time), at the cost of a busy CPU core (default: 0, off);\n"
+    "                        signals are still seen on every poll\n"
     "\n"
     "IP socket options:\n"
     "  --tos type-of-service TOS / Traffic Class octet of replies 0..255 (default: 0)\n"
@@ -111,6 +112,7 @@ int cmd_responder(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     cfg.idle_reset_ns = 30 * TW_NS_PER_SEC;
     cfg.max_senders = 65536;
+    int64_t busy_poll_ns = 0;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -142,7 +144,7 @@ int cmd_responder(int argc, char **argv)
             user = optarg;
             break;
         case OPT_R_BUSY_POLL:
-            cfg.busy_poll_ns = cli_int(cmd, "--busy-poll", optarg, 0, 10000000) * TW_NS_PER_US;
+            busy_poll_ns = cli_int(cmd, "--busy-poll", optarg, 0, 10000000) * TW_NS_PER_US;
             break;
         default:
             cli_bad_option(cmd, argc, argv);
@@ -173,6 +175,7 @@ int cmd_responder(int argc, char **argv)
     tw_loop_t *loop = tw_loop_new();
     if (!loop)
         cli_fail("cannot create the event loop: %s", strerror(errno));
+    tw_loop_busy_poll(loop, busy_poll_ns);
     tw_reflector_t *refl = NULL;
     int rc = -1;
     if (!spec.host[0]) {

@@ -17,11 +17,20 @@ struct tw_loop {
     bool running;
     tw_timer_t *timers; /* sorted by deadline */
     int64_t armed_at;   /* deadline the timerfd holds, or 0 */
-    /* Watches deleted while a round of events is being delivered. */
-    tw_watch_t *dead[MAX_EVENTS];
-    int ndead;
-    bool dispatching;
+    /* The round being delivered: a watch deleted during it has its events
+     * not yet delivered cleared here, however many watches go (as libuv does),
+     * so no callback ever sees a freed watch. */
+    struct epoll_event *pending;
+    int npending;
+    int next; /* index of the next event to deliver */
+    /* --busy-poll: after an event, wait with timeout 0 for this long instead
+     * of sleeping, so signals and timers are still seen on every round. */
+    int64_t busy_ns;
+    int64_t busy_until;
 };
+
+/* epoll data of the timerfd; a cleared (deleted) event has NULL. */
+static char timer_tag;
 
 tw_loop_t *tw_loop_new(void)
 {
@@ -34,7 +43,7 @@ tw_loop_t *tw_loop_new(void)
         tw_loop_free(l);
         return NULL;
     }
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &timer_tag};
     if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->tfd, &ev) < 0) {
         tw_loop_free(l);
         return NULL;
@@ -61,10 +70,6 @@ int tw_loop_add(tw_loop_t *l, tw_watch_t *w, int fd, uint32_t events, tw_io_cb c
         w->fd = -1;
         return -1;
     }
-    /* A watch struct reused within one round must get its new events. */
-    for (int i = 0; i < l->ndead; i++)
-        if (l->dead[i] == w)
-            l->dead[i] = NULL;
     return 0;
 }
 
@@ -80,19 +85,12 @@ int tw_loop_del(tw_loop_t *l, tw_watch_t *w)
         return 0;
     int r = epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
     w->fd = -1;
-    if (l->dispatching) {
-        if (l->ndead < MAX_EVENTS)
-            l->dead[l->ndead++] = w;
-    }
+    /* Its events among those not yet delivered go too: the struct may be
+     * freed (or reused for another fd) as soon as this returns. */
+    for (int i = l->next; i < l->npending; i++)
+        if (l->pending[i].data.ptr == w)
+            l->pending[i].data.ptr = NULL;
     return r;
-}
-
-static bool is_dead(const tw_loop_t *l, const tw_watch_t *w)
-{
-    for (int i = 0; i < l->ndead; i++)
-        if (l->dead[i] == w)
-            return true;
-    return false;
 }
 
 static void rearm(tw_loop_t *l)
@@ -171,28 +169,40 @@ static int run_round(tw_loop_t *l, int timeout_ms)
     int n = epoll_wait(l->epfd, evs, MAX_EVENTS, timeout_ms);
     if (n < 0)
         return errno == EINTR ? 0 : -1;
-    l->dispatching = true;
-    l->ndead = 0;
-    for (int i = 0; i < n && l->running; i++) {
-        tw_watch_t *w = evs[i].data.ptr;
-        if (!w) {
+    l->pending = evs;
+    l->npending = n;
+    for (l->next = 0; l->next < n && l->running;) {
+        struct epoll_event *ev = &evs[l->next++];
+        if (ev->data.ptr == &timer_tag) {
             run_timers(l);
             continue;
         }
-        if (!is_dead(l, w) && w->fd >= 0)
-            w->cb(w->arg, evs[i].events);
+        tw_watch_t *w = ev->data.ptr;
+        if (w && w->fd >= 0)
+            w->cb(w->arg, ev->events);
     }
-    l->dispatching = false;
-    l->ndead = 0;
+    l->pending = NULL;
+    l->npending = l->next = 0;
     return n;
+}
+
+void tw_loop_busy_poll(tw_loop_t *l, int64_t ns)
+{
+    l->busy_ns = ns > 0 ? ns : 0;
+    l->busy_until = 0;
 }
 
 int tw_loop_run(tw_loop_t *l)
 {
     l->running = true;
-    while (l->running)
-        if (run_round(l, -1) < 0)
+    while (l->running) {
+        bool spin = l->busy_ns && tw_mono_now() < l->busy_until;
+        int n = run_round(l, spin ? 0 : -1);
+        if (n < 0)
             return -1;
+        if (n > 0 && l->busy_ns)
+            l->busy_until = tw_mono_now() + l->busy_ns;
+    }
     return 0;
 }
 

@@ -34,8 +34,10 @@ void tw_loop_free(tw_loop_t *l);
 int tw_loop_add(tw_loop_t *l, tw_watch_t *w, int fd, uint32_t events, tw_io_cb cb, void *arg);
 /* Change the events watched. */
 int tw_loop_mod(tw_loop_t *l, tw_watch_t *w, uint32_t events);
-/* Stop watching. Safe from inside any callback, also for a watch whose event is
- * still pending in the current round: it is not delivered. */
+/* Stop watching. Safe from inside any callback (an I/O callback or a timer's),
+ * for any number of watches, the caller's own included: events of w not yet
+ * delivered in the current round are dropped, so w may be freed or reused as
+ * soon as this returns. */
 int tw_loop_del(tw_loop_t *l, tw_watch_t *w);
 
 /* (Re)arm t to fire once at deadline (tw_mono_now() clock). */
@@ -45,6 +47,11 @@ void tw_timer_cancel(tw_loop_t *l, tw_timer_t *t);
 /* Run until tw_loop_stop(). Returns 0, or -1 on an epoll failure. */
 int tw_loop_run(tw_loop_t *l);
 void tw_loop_stop(tw_loop_t *l);
+/* Busy polling (--busy-poll): for ns after the last event, tw_loop_run polls
+ * without sleeping instead of waiting in epoll_wait, so no scheduler wake-up
+ * sits between a packet's arrival and its handling; every round still sees
+ * signals (a signalfd), timers and all watches. 0 turns it off. */
+void tw_loop_busy_poll(tw_loop_t *l, int64_t ns);
 /* One round: wait up to timeout_ms (0: do not wait) and deliver what is ready.
  * Returns the number of events delivered, or -1. For tests and fuzzing. */
 int tw_loop_run_once(tw_loop_t *l, int timeout_ms);

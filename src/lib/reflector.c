@@ -416,18 +416,6 @@ static void on_readable(void *arg, uint32_t events)
         if (n < TW_BATCH)
             break;
     }
-    if (r->cfg.busy_poll_ns <= 0)
-        return;
-    /* --busy-poll: spin on the socket instead of sleeping until the next
-     * packet, so no scheduler wake-up sits between t2 and t3. */
-    int64_t until = tw_mono_now() + r->cfg.busy_poll_ns;
-    while (tw_mono_now() < until) {
-        int n = serve_batch(r);
-        if (n < 0)
-            return;
-        if (n > 0)
-            until = tw_mono_now() + r->cfg.busy_poll_ns;
-    }
 }
 
 int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_loop_t *loop,

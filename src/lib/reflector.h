@@ -35,8 +35,6 @@ typedef struct tw_reflector_cfg {
     struct sockaddr_storage only_from;
     bool inactive;         /* start inactive: drop everything until activated */
     const tw_acl_t *allow; /* only these sources get replies (NULL or empty: all) */
-    int64_t busy_poll_ns;  /* keep polling this long after the last packet instead of
-                              sleeping: lower residence time for a CPU core */
     tw_batch_t *batch;     /* shared receive batch (not owned), or NULL for an own one */
     /* Authenticated STAMP: the HMAC key (read by tw_reflector_open only; the
      * caller wipes it), or NULL. */

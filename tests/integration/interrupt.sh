@@ -2,7 +2,8 @@
 # Ending a run early or without replies:
 #  - Ctrl-C (SIGINT) and SIGTERM to a long sender: exit 0, the report for what
 #    was sent (three rows with a Loss column);
-#  - SIGTERM to a responder: exit 0 and its counters line;
+#  - SIGTERM to a responder: exit 0 and its counters line, also with
+#    --busy-poll while packets keep arriving faster than the poll period;
 #  - a sender against a port where nothing listens: "NO STATS AVAILABLE (100%
 #    loss)" and exit 0.
 source "$(dirname "$0")/lib.sh" "$@"
@@ -58,6 +59,26 @@ received=$(echo "$COUNTERS" | sed -n 's/.*stopped: \([0-9]*\) received.*/\1/p')
 replies=$(cat "$WORK/sint.err" "$WORK/sterm.err" | grep -c 'Reply from ')
 [ "$received" -ge "$replies" ] || fail "responder received $received, senders got $replies replies"
 expect_counters "0 too short, 0 truncated, 0 send errors"
+
+# --busy-poll longer than the gap between packets: the responder never goes
+# back to sleep, and SIGTERM must still stop it at once with its counters.
+start_responder busy 127.0.0.1:0 --busy-poll 200000
+bport=$PORT
+bg busysender "$TWAMPY" sender -c 0 -i 5 -v "127.0.0.1:$bport" 127.0.0.1:0
+wait_for busysender err 'Reply from '
+wait_count busysender err 'Reply from ' 20
+kill -TERM "${PID_OF[busy]}"
+t0=$(now_ms)
+deadline=$((SECONDS + 15))
+while alive "${PID_OF[busy]}" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.02; done
+alive "${PID_OF[busy]}" && fail "responder --busy-poll still running 15 s after SIGTERM under traffic"
+note "responder --busy-poll stopped $(($(now_ms) - t0)) ms after SIGTERM under traffic"
+bg_wait busy
+[ "$BG_RC" -eq 0 ] || fail "responder --busy-poll exited with $BG_RC after SIGTERM, expected 0"
+grep -q 'TWL session reflector stopped: ' "$WORK/busy.err" ||
+    fail "responder --busy-poll logged no counters on SIGTERM"
+kill -INT "${PID_OF[busysender]}"
+bg_wait busysender
 
 # Nothing listens on the port the stopped responder had.
 expect_exit 0 "$TWAMPY" sender -c 2 --timeout 0.2 "127.0.0.1:$rport" 127.0.0.1:0

@@ -1,0 +1,330 @@
+/* loop.c: the delete-during-dispatch contract, timers, busy polling. Watches
+ * are eventfds made readable before the round, so every one of them has an
+ * event pending when a callback deletes it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "ntptime.h"
+
+#define NWATCH 1000
+
+struct item {
+    tw_watch_t w;
+    int fd;
+    int calls;
+};
+
+struct world {
+    tw_loop_t *loop;
+    struct item *items[NWATCH];
+    int n;
+    int delivered;  /* callbacks run */
+    int spurious;   /* callbacks for a deleted watch (its memory reused) */
+    bool free_them; /* free deleted items (ASan sees any later use) */
+};
+
+static struct world W;
+
+static int ready_eventfd(void)
+{
+    int fd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+/* Enough descriptors for NWATCH eventfds. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_cur < NWATCH + 64 && rl.rlim_max >= NWATCH + 64) {
+        rl.rlim_cur = NWATCH + 64;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    }
+    assert_true(rl.rlim_cur >= NWATCH + 64 || rl.rlim_max < NWATCH + 64);
+}
+
+static void on_spurious(void *arg, uint32_t events)
+{
+    (void)arg;
+    (void)events;
+    W.spurious++;
+}
+
+/* Delete watch i; then either free its memory or reuse it as another
+ * object would: a valid-looking fd and a callback that must never run. */
+static void kill_item(int i)
+{
+    struct item *it = W.items[i];
+    if (!it)
+        return;
+    assert_int_equal(tw_loop_del(W.loop, &it->w), 0);
+    close(it->fd);
+    W.items[i] = NULL;
+    if (W.free_them) {
+        free(it);
+    } else {
+        it->w.fd = 0;
+        it->w.cb = on_spurious;
+        it->w.arg = NULL;
+    }
+}
+
+/* The first callback deletes every watch, itself among them, in reverse
+ * order of creation (so that the ones whose events come next in this round
+ * are deleted last, after more than a round's worth of others). */
+static void on_delete_all(void *arg, uint32_t events)
+{
+    (void)events;
+    struct item *it = arg;
+    it->calls++;
+    W.delivered++;
+    for (int i = W.n - 1; i >= 0; i--)
+        kill_item(i);
+}
+
+static void setup_world(int n, tw_io_cb cb, bool free_them)
+{
+    memset(&W, 0, sizeof W);
+    raise_nofile();
+    W.loop = tw_loop_new();
+    assert_non_null(W.loop);
+    W.n = n;
+    W.free_them = free_them;
+    for (int i = 0; i < n; i++) {
+        struct item *it = calloc(1, sizeof *it);
+        assert_non_null(it);
+        it->fd = ready_eventfd();
+        assert_int_equal(tw_loop_add(W.loop, &it->w, it->fd, EPOLLIN, cb, it), 0);
+        W.items[i] = it;
+    }
+}
+
+static void teardown_world(void)
+{
+    for (int i = 0; i < W.n; i++) {
+        if (W.items[i]) {
+            tw_loop_del(W.loop, &W.items[i]->w);
+            close(W.items[i]->fd);
+            free(W.items[i]);
+        }
+    }
+    tw_loop_free(W.loop);
+}
+
+static void run_rounds(int rounds)
+{
+    for (int i = 0; i < rounds; i++)
+        assert_true(tw_loop_run_once(W.loop, 0) >= 0);
+}
+
+/* 1,000 watches deleted from one callback, their memory reused: no event of
+ * any of them is delivered afterwards (the old loop kept 64 deletions). */
+static void test_delete_1000_reused(void **state)
+{
+    (void)state;
+    struct item *keep[NWATCH];
+    setup_world(NWATCH, on_delete_all, false);
+    memcpy(keep, W.items, sizeof keep);
+    run_rounds(3);
+    assert_int_equal(W.delivered, 1);
+    assert_int_equal(W.spurious, 0);
+    for (int i = 0; i < NWATCH; i++)
+        free(keep[i]);
+    teardown_world();
+}
+
+/* The same with the memory freed: under ASan any later read is an error. */
+static void test_delete_1000_freed(void **state)
+{
+    (void)state;
+    setup_world(NWATCH, on_delete_all, true);
+    run_rounds(3);
+    assert_int_equal(W.delivered, 1);
+    teardown_world();
+}
+
+/* Each callback deletes (and frees) its own watch: every watch is delivered
+ * exactly once, the others of the round still are. */
+static void on_delete_self(void *arg, uint32_t events)
+{
+    (void)events;
+    struct item *it = arg;
+    W.delivered++;
+    for (int i = 0; i < W.n; i++)
+        if (W.items[i] == it)
+            kill_item(i);
+}
+
+static void test_delete_self(void **state)
+{
+    (void)state;
+    setup_world(100, on_delete_self, true);
+    run_rounds(4);
+    assert_int_equal(W.delivered, 100);
+    for (int i = 0; i < W.n; i++)
+        assert_null(W.items[i]);
+    teardown_world();
+}
+
+/* A watch deleted and re-added on another descriptor within the round gets
+ * only the new descriptor's events, not the old one's pending event. */
+static int quiet_fd = -1;
+static void on_readd_other(void *arg, uint32_t events)
+{
+    (void)events;
+    struct item *first = arg;
+    W.delivered++;
+    struct item *victim = W.items[0] == first ? W.items[1] : W.items[0];
+    assert_int_equal(tw_loop_del(W.loop, &victim->w), 0);
+    assert_int_equal(tw_loop_add(W.loop, &victim->w, quiet_fd, EPOLLIN, on_spurious, NULL), 0);
+    close(victim->fd);
+    victim->fd = quiet_fd;
+}
+
+static void test_readd_in_round(void **state)
+{
+    (void)state;
+    quiet_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    setup_world(2, on_readd_other, false);
+    assert_true(tw_loop_run_once(W.loop, 0) >= 1);
+    assert_int_equal(W.delivered, 1);
+    assert_int_equal(W.spurious, 0);
+    teardown_world();
+}
+
+/* A timer due in the same round as the watches' events deletes all of them
+ * before they are delivered. */
+static tw_timer_t del_timer;
+static int timer_fired;
+static void on_timer_delete_all(void *arg)
+{
+    (void)arg;
+    timer_fired++;
+    for (int i = W.n - 1; i >= 0; i--)
+        kill_item(i);
+}
+
+static void on_count(void *arg, uint32_t events)
+{
+    (void)arg;
+    (void)events;
+    W.delivered++;
+}
+
+static void test_timer_deletes_pending(void **state)
+{
+    (void)state;
+    memset(&W, 0, sizeof W);
+    raise_nofile();
+    W.loop = tw_loop_new();
+    assert_non_null(W.loop);
+    timer_fired = 0;
+    /* The timer expires first, so its event comes before the watches'. */
+    memset(&del_timer, 0, sizeof del_timer);
+    tw_timer_set(W.loop, &del_timer, tw_mono_now() - 1, on_timer_delete_all, NULL);
+    W.n = 200;
+    W.free_them = false;
+    for (int i = 0; i < W.n; i++) {
+        struct item *it = calloc(1, sizeof *it);
+        assert_non_null(it);
+        it->fd = ready_eventfd();
+        assert_int_equal(tw_loop_add(W.loop, &it->w, it->fd, EPOLLIN, on_count, it), 0);
+        W.items[i] = it;
+    }
+    struct item *keep[200];
+    memcpy(keep, W.items, sizeof keep);
+    run_rounds(3);
+    assert_int_equal(timer_fired, 1);
+    assert_int_equal(W.spurious, 0);
+    /* The watches whose events shared the timer's round were never delivered;
+     * at most the ones ahead of the timer's event in that round were. */
+    assert_true(W.delivered < 64);
+    for (int i = 0; i < 200; i++)
+        free(keep[i]);
+    teardown_world();
+}
+
+/* Timers fire in deadline order, a cancelled one never. */
+static int order[4], norder;
+static void on_order(void *arg)
+{
+    order[norder++] = (int)(intptr_t)arg;
+}
+
+static void test_timer_order_cancel(void **state)
+{
+    (void)state;
+    tw_loop_t *l = tw_loop_new();
+    assert_non_null(l);
+    tw_timer_t a = {0}, b = {0}, c = {0};
+    int64_t now = tw_mono_now();
+    norder = 0;
+    tw_timer_set(l, &a, now - 10, on_order, (void *)2);
+    tw_timer_set(l, &b, now - 20, on_order, (void *)1);
+    tw_timer_set(l, &c, now - 5, on_order, (void *)3);
+    tw_timer_cancel(l, &c);
+    for (int i = 0; i < 3 && norder < 2; i++)
+        assert_true(tw_loop_run_once(l, 100) >= 0);
+    assert_int_equal(norder, 2);
+    assert_int_equal(order[0], 1);
+    assert_int_equal(order[1], 2);
+    assert_false(c.armed);
+    tw_loop_free(l);
+}
+
+/* Busy polling under constant traffic: a watch that is always readable must
+ * not starve the timers (a signalfd is just another watch). */
+static tw_timer_t stop_timer;
+static int busy_events;
+static void on_always_ready(void *arg, uint32_t events)
+{
+    (void)arg;
+    (void)events;
+    busy_events++;
+}
+
+static void on_stop(void *arg)
+{
+    tw_loop_stop(arg);
+}
+
+static void test_busy_poll_sees_timers(void **state)
+{
+    (void)state;
+    tw_loop_t *l = tw_loop_new();
+    assert_non_null(l);
+    int fd = ready_eventfd(); /* never read: readable forever */
+    tw_watch_t w;
+    assert_int_equal(tw_loop_add(l, &w, fd, EPOLLIN, on_always_ready, NULL), 0);
+    tw_loop_busy_poll(l, 10 * TW_NS_PER_SEC);
+    busy_events = 0;
+    memset(&stop_timer, 0, sizeof stop_timer);
+    tw_timer_set(l, &stop_timer, tw_mono_now() + 20 * 1000000LL, on_stop, l);
+    assert_int_equal(tw_loop_run(l), 0);
+    assert_true(busy_events > 0);
+    tw_loop_del(l, &w);
+    close(fd);
+    tw_loop_free(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_delete_1000_reused),    cmocka_unit_test(test_delete_1000_freed),
+        cmocka_unit_test(test_delete_self),           cmocka_unit_test(test_readd_in_round),
+        cmocka_unit_test(test_timer_deletes_pending), cmocka_unit_test(test_timer_order_cancel),
+        cmocka_unit_test(test_busy_poll_sees_timers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
