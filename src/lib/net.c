@@ -154,14 +154,16 @@ tw_pkt_t *tw_batch_pkt(tw_batch_t *b, int i)
     return &b->pkt[i];
 }
 
-static void read_cmsgs(struct msghdr *mh, tw_pkt_t *p)
+void tw_rx_cmsgs_parse(const struct msghdr *mh, tw_pkt_t *p)
 {
+    p->rx_time = 0;
     p->rx_kernel = false;
     p->rx_hw = false;
+    p->rx_hw_time = 0;
     p->ttl = -1;
     p->tos = -1;
     p->pktinfo_family = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
         const uint8_t *d = CMSG_DATA(c);
         size_t dlen = c->cmsg_len - CMSG_LEN(0);
         /* TTL and TOS arrive as an int or a single octet depending on path. */
@@ -183,6 +185,7 @@ static void read_cmsgs(struct msghdr *mh, tw_pkt_t *p)
             /* ts[2]: raw hardware time, when the NIC stamped it; ts[0]: software. */
             if (st.ts[2].tv_sec || st.ts[2].tv_nsec) {
                 p->rx_time = (tw_time_t)st.ts[2].tv_sec * TW_NS_PER_SEC + st.ts[2].tv_nsec;
+                p->rx_hw_time = p->rx_time;
                 p->rx_kernel = p->rx_hw = true;
             } else if (!p->rx_kernel && (st.ts[0].tv_sec || st.ts[0].tv_nsec)) {
                 p->rx_time = (tw_time_t)st.ts[0].tv_sec * TW_NS_PER_SEC + st.ts[0].tv_nsec;
@@ -206,8 +209,6 @@ static void read_cmsgs(struct msghdr *mh, tw_pkt_t *p)
             p->pktinfo_family = AF_INET6;
         }
     }
-    if (!p->rx_kernel)
-        p->rx_time = tw_now();
 }
 
 int tw_recv_batch(int fd, tw_batch_t *b)
@@ -233,7 +234,9 @@ int tw_recv_batch(int fd, tw_batch_t *b)
         p->len = b->rx[i].msg_len < b->bufsize ? b->rx[i].msg_len : b->bufsize;
         p->trunc = (mh->msg_flags & MSG_TRUNC) != 0;
         p->peer_len = mh->msg_namelen;
-        read_cmsgs(mh, p);
+        tw_rx_cmsgs_parse(mh, p);
+        if (!p->rx_kernel)
+            p->rx_time = tw_now();
     }
     return n;
 }
@@ -377,7 +380,39 @@ int tw_hw_timestamps_enable(int fd, const struct sockaddr *remote, socklen_t rem
     return 0;
 }
 
-int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, uint32_t id, tw_time_t ts), void *arg)
+int tw_txstamp_parse(const struct msghdr *mh, tw_txstamp_t *out)
+{
+    tw_time_t ts = 0;
+    bool have_ts = false, have_id = false, hw = false;
+    uint32_t id = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+        size_t dlen = c->cmsg_len - CMSG_LEN(0);
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+            dlen >= sizeof(struct scm_timestamping)) {
+            struct scm_timestamping st;
+            memcpy(&st, CMSG_DATA(c), sizeof st);
+            int k = st.ts[2].tv_sec || st.ts[2].tv_nsec ? 2 : 0; /* hardware first */
+            ts = (tw_time_t)st.ts[k].tv_sec * TW_NS_PER_SEC + st.ts[k].tv_nsec;
+            hw = k == 2;
+            have_ts = ts != 0;
+        } else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+                    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
+                   dlen >= sizeof(struct sock_extended_err)) {
+            struct sock_extended_err ee;
+            memcpy(&ee, CMSG_DATA(c), sizeof ee);
+            if (ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+                id = ee.ee_data;
+                have_id = true;
+            }
+        }
+    }
+    if (!have_ts || !have_id)
+        return 0;
+    *out = (tw_txstamp_t){.id = id, .sw = hw ? 0 : ts, .hw = hw ? ts : 0};
+    return 1;
+}
+
+int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, const tw_txstamp_t *ts), void *arg)
 {
     int count = 0;
     for (int rounds = 0; rounds < 1024; rounds++) {
@@ -391,31 +426,9 @@ int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, uint32_t id, tw_time_t t
             .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
         if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
             break;
-        tw_time_t ts = 0;
-        bool have_ts = false, have_id = false;
-        uint32_t id = 0;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-            size_t dlen = c->cmsg_len - CMSG_LEN(0);
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
-                dlen >= sizeof(struct scm_timestamping)) {
-                struct scm_timestamping st;
-                memcpy(&st, CMSG_DATA(c), sizeof st);
-                int k = st.ts[2].tv_sec || st.ts[2].tv_nsec ? 2 : 0; /* hardware first */
-                ts = (tw_time_t)st.ts[k].tv_sec * TW_NS_PER_SEC + st.ts[k].tv_nsec;
-                have_ts = ts != 0;
-            } else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-                        (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
-                       dlen >= sizeof(struct sock_extended_err)) {
-                struct sock_extended_err ee;
-                memcpy(&ee, CMSG_DATA(c), sizeof ee);
-                if (ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
-                    id = ee.ee_data;
-                    have_id = true;
-                }
-            }
-        }
-        if (have_ts && have_id) {
-            cb(arg, id, ts);
+        tw_txstamp_t ts;
+        if (tw_txstamp_parse(&mh, &ts)) {
+            cb(arg, &ts);
             count++;
         }
     }

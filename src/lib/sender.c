@@ -53,9 +53,10 @@ struct tw_sender {
     tw_batch_t *batch;
     uint8_t *txbuf;
     struct sent_rec *ring;
-    uint32_t *txmap;  /* kernel transmit-timestamp id -> sequence number */
-    uint32_t txid;    /* id of the next datagram the kernel will stamp */
-    bool tx_stamping; /* the kernel gives transmit timestamps */
+    uint32_t *txmap;    /* kernel transmit-timestamp id -> sequence number */
+    uint32_t txid;      /* id of the next datagram the kernel will stamp */
+    uint32_t first_seq; /* the sequence number of the first packet (0; tests) */
+    bool tx_stamping;   /* the kernel gives transmit timestamps */
     tw_timer_t send_timer, end_timer, interval_timer;
     int64_t start_mono;
     int64_t next_due; /* CLOCK_MONOTONIC time the next packet is due */
@@ -217,7 +218,7 @@ static void flush_records(tw_sender_t *s, bool all)
         return;
     tw_time_t now = tw_now();
     while (s->flushed < s->next) {
-        struct sent_rec *r = &s->ring[s->flushed & RING_MASK];
+        struct sent_rec *r = &s->ring[(s->first_seq + (uint32_t)s->flushed) & RING_MASK];
         /* Twice the timeout: a late reply (after the timeout) still finds its
          * record, so it is written as late, not lost. */
         if (!all && s->next - s->flushed < RING_SIZE && now - r->t1 <= 2 * s->cfg.timeout_ns)
@@ -297,7 +298,7 @@ static uint16_t clock_errest(tw_sender_t *s)
 static int send_one(tw_sender_t *s)
 {
     size_t len = next_len(s);
-    uint32_t seq = (uint32_t)s->next;
+    uint32_t seq = s->first_seq + (uint32_t)s->next;
     tw_sender_pkt_t pkt = {.seq = seq, .errest = clock_errest(s), .ssid = s->cfg.ssid};
     struct sent_rec *rec = &s->ring[seq & RING_MASK];
     if (rec->used && s->cfg.on_packet && s->flushed <= s->next - RING_SIZE)
@@ -320,8 +321,9 @@ static int send_one(tw_sender_t *s)
             return -1;
         }
     }
-    ssize_t r =
-        sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
+    ssize_t r = s->cfg.xmit ? s->cfg.xmit(s->cfg.hook_arg, s->txbuf, len)
+                            : sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote,
+                                     s->cfg.remote_len);
     if (r < 0) {
         int e = errno;
         if (e == EMSGSIZE) {
@@ -421,7 +423,7 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     struct sent_rec *rec = &s->ring[rep.sender_seq & RING_MASK];
     /* A reply must echo a sequence number and Timestamp we sent; sequence
      * numbers wrap at 2^32, so "already sent" is judged modulo 2^32. */
-    uint32_t ahead = (uint32_t)s->next - rep.sender_seq; /* 1 = the latest packet */
+    uint32_t ahead = s->first_seq + (uint32_t)s->next - rep.sender_seq; /* 1 = the latest one */
     if (!rec->used || rec->seq != rep.sender_seq || rec->wire_ts != rep.sender_time || ahead == 0 ||
         ahead > RING_SIZE || ahead > s->next) {
         s->res.unmatched++;
@@ -505,9 +507,11 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
 
 /* The kernel's transmit timestamp of datagram id replaces the user-space t1:
  * it is taken after the IP stack, right where the packet leaves. */
-static void on_tx_timestamp(void *arg, uint32_t id, tw_time_t ts)
+static void on_tx_timestamp(void *arg, const tw_txstamp_t *txs)
 {
     tw_sender_t *s = arg;
+    uint32_t id = txs->id;
+    tw_time_t ts = txs->hw ? txs->hw : txs->sw;
     uint32_t seq = s->txmap[id & RING_MASK];
     struct sent_rec *rec = &s->ring[seq & RING_MASK];
     if (!rec->used || rec->seq != seq || rec->t1_kernel || rec->answered)
@@ -690,6 +694,31 @@ bool tw_sender_done(const tw_sender_t *s)
 const tw_sender_result_t *tw_sender_result(const tw_sender_t *s)
 {
     return &s->res;
+}
+
+void tw_sender_input(tw_sender_t *s, tw_pkt_t *p)
+{
+    if (!s->done)
+        handle_reply(s, p);
+}
+
+void tw_sender_input_txstamp(tw_sender_t *s, const tw_txstamp_t *ts)
+{
+    on_tx_timestamp(s, ts);
+}
+
+void tw_sender_set_first_seq(tw_sender_t *s, uint32_t seq)
+{
+    if (!s->started)
+        s->first_seq = seq;
+}
+
+int tw_sender_use_phc(tw_sender_t *s, tw_phc_source_fn source, void *arg)
+{
+    (void)source;
+    (void)arg;
+    s->res.hw_timestamps = true;
+    return 0;
 }
 
 void tw_sender_close(tw_sender_t *s)

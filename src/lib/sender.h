@@ -14,10 +14,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "auth.h"
 #include "loop.h"
 #include "net.h"
+#include "phc.h"
 #include "metrics.h"
 #include "stats.h"
 
@@ -83,6 +85,9 @@ typedef struct tw_sender_cfg {
     void (*on_interval)(void *arg, const tw_interval_t *iv);
     int64_t report_interval_ns;
     void *hook_arg;
+    /* Tests: packets go to xmit(hook_arg, buf, len) instead of the socket
+     * (returns len, or -1 with errno). NULL: the socket. */
+    ssize_t (*xmit)(void *arg, const uint8_t *buf, size_t len);
 } tw_sender_cfg_t;
 
 typedef struct tw_sender_result {
@@ -145,5 +150,19 @@ void tw_sender_stop(tw_sender_t *s);
 bool tw_sender_done(const tw_sender_t *s);
 const tw_sender_result_t *tw_sender_result(const tw_sender_t *s);
 void tw_sender_close(tw_sender_t *s);
+
+/* ---- No-I/O hooks, for tests and fuzzing ------------------------------------ */
+
+/* A datagram, as if read from the sender's socket. */
+void tw_sender_input(tw_sender_t *s, tw_pkt_t *p);
+/* A transmit timestamp, as if read from the socket's error queue. */
+void tw_sender_input_txstamp(tw_sender_t *s, const tw_txstamp_t *ts);
+/* Before tw_sender_start: number the packets from seq instead of 0 (the
+ * 2^32 wrap without sending 2^32 packets). */
+void tw_sender_set_first_seq(tw_sender_t *s, uint32_t seq);
+/* Before tw_sender_start: hardware timestamps, as with --timestamping hw on a
+ * NIC whose clock source(arg) reads against the system clock. Returns 0, or
+ * -1 when it gives no sample (the sender then stays on software timestamps). */
+int tw_sender_use_phc(tw_sender_t *s, tw_phc_source_fn source, void *arg);
 
 #endif
