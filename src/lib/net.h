@@ -35,10 +35,12 @@ typedef struct tw_pkt {
     bool trunc; /* the datagram was longer than cap */
     struct sockaddr_storage peer;
     socklen_t peer_len;
-    tw_time_t rx_time;    /* kernel receive timestamp, or user-space time when none */
+    /* System clock: the kernel's software receive timestamp, or user-space
+     * time when none. */
+    tw_time_t rx_time;
     bool rx_kernel;       /* rx_time came from the kernel */
-    bool rx_hw;           /* ... from the NIC's hardware clock */
-    tw_time_t rx_hw_time; /* the NIC's stamp in its own clock (PHC), 0 none */
+    bool rx_hw;           /* the NIC stamped it too: */
+    tw_time_t rx_hw_time; /* its stamp, in the NIC's own clock (PHC, phc.h), 0 none */
     int ttl;              /* TTL / Hop Limit as received, -1 unknown */
     int tos;              /* TOS / Traffic Class as received, -1 unknown */
     /* The local address the packet was sent to, to answer from the same one. */
@@ -81,13 +83,19 @@ int tw_send_replies(int fd, tw_batch_t *b, int n);
  * n - 1). Returns 0, or -1 when the kernel cannot. */
 int tw_tx_timestamps_enable(int fd);
 
-/* NIC hardware timestamps (raw hardware time) for fd, transmit and receive, on
- * the interface that carries traffic to remote: SIOCSHWTSTAMP on it, then
- * SO_TIMESTAMPING with the hardware flags (software ones kept as the fallback
- * of each packet). Returns 0, or -1 with a reason (e.g. the interface has no
+/* The interface that carries traffic to remote: 0 with its name in ifname
+ * (IF_NAMESIZE octets), or -1 with a reason. */
+int tw_egress_ifname(const struct sockaddr *remote, socklen_t remote_len, char *ifname, char *err,
+                     size_t errlen);
+
+/* NIC hardware timestamps for fd, transmit and receive, on interface ifname:
+ * SIOCSHWTSTAMP on it, then SO_TIMESTAMPING with the hardware flags and the
+ * software ones kept (every packet keeps its software stamps beside the NIC's;
+ * *tx_sw_too says whether a transmit stamp the NIC takes comes with a software
+ * one, SOF_TIMESTAMPING_OPT_TX_SWHW). The NIC's stamps are in its own clock:
+ * see phc.h. Returns 0, or -1 with a reason (e.g. the interface has no
  * hardware timestamping, as loopback and veth). Needs CAP_NET_ADMIN. */
-int tw_hw_timestamps_enable(int fd, const struct sockaddr *remote, socklen_t remote_len, char *err,
-                            size_t errlen);
+int tw_hw_timestamps_enable(int fd, const char *ifname, bool *tx_sw_too, char *err, size_t errlen);
 
 /* A transmit timestamp from the error queue. */
 typedef struct tw_txstamp {

@@ -210,6 +210,13 @@ int tw_phc_add(tw_phc_t *c, const tw_phc_sample_t *s)
             c->next = 0;
             c->resets++;
             restarted = 1;
+        } else if (s->phc - nw->phc < TW_PHC_MIN_SPACING_NS) {
+            if (s->window <= nw->window) {
+                c->tab[(c->next + TW_PHC_TABLE - 1) % TW_PHC_TABLE] = *s;
+                fit(c);
+            }
+            c->samples++;
+            return 0;
         }
     }
     c->tab[c->next] = *s;

@@ -36,6 +36,7 @@ typedef int (*tw_phc_source_fn)(void *arg, tw_phc_sample_t *out);
 #define TW_PHC_TABLE 16                            /* samples kept */
 #define TW_PHC_MAX_EXTRAP_NS (2 * TW_NS_PER_SEC)   /* beyond the table's span */
 #define TW_PHC_STEP_NS (TW_NS_PER_MS)              /* off the line by more: stepped */
+#define TW_PHC_MIN_SPACING_NS (10 * TW_NS_PER_MS)  /* closer samples: the better one stays */
 #define TW_PHC_READS 5                             /* PHC reads per sample */
 #define TW_PHC_UPDATE_NS TW_NS_PER_SEC             /* the steady sampling period */
 #define TW_PHC_FIRST_UPDATE_NS (16 * TW_NS_PER_MS) /* the first one (then doubling) */
@@ -71,8 +72,10 @@ void tw_phc_close(tw_phc_t *c);
 int tw_phc_update(tw_phc_t *c);
 /* Add a sample to the table: the oldest goes when it is full; a sample not
  * later than the newest one, or off the current line by more than
- * TW_PHC_STEP_NS, restarts the table with it alone (counted in resets).
- * Returns 1 when it restarted the table, else 0. */
+ * TW_PHC_STEP_NS, restarts the table with it alone (counted in resets); one
+ * less than TW_PHC_MIN_SPACING_NS after the newest takes its place if its
+ * window is narrower, else is dropped (close samples tell nothing of the
+ * frequency but their noise). Returns 1 when it restarted the table, else 0. */
 int tw_phc_add(tw_phc_t *c, const tw_phc_sample_t *s);
 
 /* PHC time -> system time. 0 with *sys; -ENODATA with an empty table;

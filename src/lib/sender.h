@@ -107,11 +107,17 @@ typedef struct tw_sender_result {
      * tw_mode_name() gives "open", "authenticated", ...). */
     uint32_t security_mode;
     uint64_t send_errors;
-    uint64_t tx_kernel; /* packets whose t1 is the kernel's transmit timestamp */
-    uint64_t rx_kernel; /* replies whose t4 is the kernel's receive timestamp */
+    uint64_t tx_kernel; /* packets whose t1 is a kernel transmit timestamp (software or NIC) */
+    uint64_t rx_kernel; /* replies whose t4 is a kernel receive timestamp (software or NIC) */
+    /* --timestamping hw: t1 and t4 of a reply always come from one source.
+     * hw_pairs: replies measured with the NIC's stamps for both (converted to
+     * system time); hw_fallback: replies measured with software stamps for
+     * both, as a NIC stamp was missing or could not be converted. */
+    uint64_t hw_pairs;
+    uint64_t hw_fallback;
     bool interrupted;   /* stopped before the end (tw_sender_stop) */
     uint64_t seed;      /* the random seed used (to repeat a Poisson run) */
-    bool hw_timestamps; /* --timestamping hw took effect on the interface */
+    bool hw_timestamps; /* --timestamping hw took effect (NIC stamps on, its clock readable) */
     int64_t last_rtt;   /* the latest round trip, ns (progress display) */
     double elapsed_s;   /* from the first packet to the end */
     int fatal_errno;    /* a send error that ended the run (e.g. EMSGSIZE), or 0 */

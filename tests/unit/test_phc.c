@@ -193,6 +193,36 @@ static void test_step_restarts_table(void **st)
     /* A step smaller than TW_PHC_STEP_NS is taken as noise. */
     tw_phc_sample_t small = {.phc = sysback.phc + SEC, .sys = sysback.sys + SEC + TW_PHC_STEP_NS};
     assert_int_equal(tw_phc_add(&c, &small), 0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.resets, 3);
+}
+
+static void test_close_samples(void **st)
+{
+    (void)st;
+    tw_phc_t c;
+    fake_t f = {.sys = SYS0, .period = SEC};
+    tw_phc_init(&c, fake_source, &f);
+    feed(&c, 2);
+    assert_int_equal(c.n, 2);
+    /* 1 ms after the newest, with a wider window: dropped. */
+    tw_phc_sample_t s = {.sys = SYS0 + SEC + TW_NS_PER_MS, .window = 501};
+    s.phc = fake_phc_of(&f, s.sys);
+    assert_int_equal(tw_phc_add(&c, &s), 0);
+    assert_int_equal(c.n, 2);
+    assert_true(c.hi == fake_phc_of(&f, SYS0 + SEC));
+    /* With a narrower one: in the newest one's place. */
+    s.window = 100;
+    assert_int_equal(tw_phc_add(&c, &s), 0);
+    assert_int_equal(c.n, 2);
+    assert_true(c.hi == s.phc);
+    assert_true(max_error(&c, &f, SYS0, SYS0 + 2 * SEC) <= 1);
+    /* TW_PHC_MIN_SPACING_NS later: a sample of its own. */
+    s.sys += TW_PHC_MIN_SPACING_NS;
+    s.phc = fake_phc_of(&f, s.sys);
+    assert_int_equal(tw_phc_add(&c, &s), 0);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.resets, 0);
 }
 
 static void test_best_of(void **st)
@@ -235,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_offset_and_drift_exact),
         cmocka_unit_test(test_noisy_samples),
         cmocka_unit_test(test_step_restarts_table),
+        cmocka_unit_test(test_close_samples),
         cmocka_unit_test(test_best_of),
         cmocka_unit_test(test_open_without_phc),
     };
