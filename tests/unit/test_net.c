@@ -46,7 +46,8 @@ static void put(ctl_t *c, int level, int type, const void *data, size_t dlen)
     h->cmsg_level = level;
     h->cmsg_type = type;
     h->cmsg_len = CMSG_LEN(dlen);
-    memcpy(CMSG_DATA(h), data, dlen);
+    if (dlen)
+        memcpy(CMSG_DATA(h), data, dlen);
     c->len += CMSG_SPACE(dlen);
 }
 
