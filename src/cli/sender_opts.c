@@ -234,6 +234,12 @@ void log_timestamp_sources(const tw_sender_result_t *res)
             "user space)",
             (unsigned long long)res->tx_kernel, (unsigned long long)res->sent,
             (unsigned long long)res->rx_kernel, (unsigned long long)res->stats.received);
+    /* --timestamping hw: a reply's t1 and t4 are both the NIC's or both software. */
+    if (res->hw_timestamps)
+        tw_info("Timestamps: t1 and t4 both from the NIC's clock (converted to system time) for "
+                "%llu replies, both software for %llu (a NIC timestamp missing or not "
+                "convertible)",
+                (unsigned long long)res->hw_pairs, (unsigned long long)res->hw_fallback);
 }
 
 /* ---- the schedule ------------------------------------------------------------ */

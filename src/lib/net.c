@@ -154,60 +154,88 @@ tw_pkt_t *tw_batch_pkt(tw_batch_t *b, int i)
     return &b->pkt[i];
 }
 
-static void read_cmsgs(struct msghdr *mh, tw_pkt_t *p)
+/* Walk the control messages of mh that lie wholly inside its buffer: a
+ * cmsg_len shorter than a header or running past msg_controllen (a message the
+ * kernel cut, MSG_CTRUNC, or one that lies) ends the walk. On true, *c holds
+ * the header and *d, *dlen its data. */
+static bool cmsg_next(const struct msghdr *mh, size_t *off, struct cmsghdr *c, const uint8_t **d,
+                      size_t *dlen)
 {
+    const uint8_t *base = mh->msg_control;
+    size_t len = mh->msg_controllen;
+    if (!base || *off >= len || len - *off < sizeof *c)
+        return false;
+    memcpy(c, base + *off, sizeof *c);
+    if (c->cmsg_len < CMSG_LEN(0) || c->cmsg_len > len - *off)
+        return false;
+    *d = base + *off + CMSG_LEN(0);
+    *dlen = c->cmsg_len - CMSG_LEN(0);
+    *off += CMSG_ALIGN(c->cmsg_len);
+    return true;
+}
+
+static tw_time_t ts_ns(const struct timespec *ts)
+{
+    return (tw_time_t)ts->tv_sec * TW_NS_PER_SEC + ts->tv_nsec;
+}
+
+void tw_rx_cmsgs_parse(const struct msghdr *mh, tw_pkt_t *p)
+{
+    p->rx_time = 0;
     p->rx_kernel = false;
     p->rx_hw = false;
+    p->rx_hw_time = 0;
     p->ttl = -1;
     p->tos = -1;
     p->pktinfo_family = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-        const uint8_t *d = CMSG_DATA(c);
-        size_t dlen = c->cmsg_len - CMSG_LEN(0);
+    struct cmsghdr c;
+    const uint8_t *d;
+    size_t dlen, off = 0;
+    while (cmsg_next(mh, &off, &c, &d, &dlen)) {
         /* TTL and TOS arrive as an int or a single octet depending on path. */
         int ival = -1;
         if (dlen >= sizeof(int))
             memcpy(&ival, d, sizeof ival);
         else if (dlen >= 1)
             ival = d[0];
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+        if (c.cmsg_level == SOL_SOCKET && c.cmsg_type == SCM_TIMESTAMPNS &&
             dlen >= sizeof(struct timespec)) {
             struct timespec ts;
             memcpy(&ts, d, sizeof ts);
-            p->rx_time = (tw_time_t)ts.tv_sec * TW_NS_PER_SEC + ts.tv_nsec;
+            p->rx_time = ts_ns(&ts);
             p->rx_kernel = true;
-        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
-                   dlen >= sizeof(struct scm_timestamping) && !p->rx_hw) {
+        } else if (c.cmsg_level == SOL_SOCKET && c.cmsg_type == SCM_TIMESTAMPING &&
+                   dlen >= sizeof(struct scm_timestamping)) {
             struct scm_timestamping st;
             memcpy(&st, d, sizeof st);
-            /* ts[2]: raw hardware time, when the NIC stamped it; ts[0]: software. */
-            if (st.ts[2].tv_sec || st.ts[2].tv_nsec) {
-                p->rx_time = (tw_time_t)st.ts[2].tv_sec * TW_NS_PER_SEC + st.ts[2].tv_nsec;
-                p->rx_kernel = p->rx_hw = true;
-            } else if (!p->rx_kernel && (st.ts[0].tv_sec || st.ts[0].tv_nsec)) {
-                p->rx_time = (tw_time_t)st.ts[0].tv_sec * TW_NS_PER_SEC + st.ts[0].tv_nsec;
+            /* ts[0]: software (system clock); ts[2]: the NIC's raw hardware
+             * clock, a time scale of its own: kept apart, never in rx_time. */
+            if (!p->rx_kernel && (st.ts[0].tv_sec || st.ts[0].tv_nsec)) {
+                p->rx_time = ts_ns(&st.ts[0]);
                 p->rx_kernel = true;
             }
-        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
+            if (st.ts[2].tv_sec || st.ts[2].tv_nsec) {
+                p->rx_hw_time = ts_ns(&st.ts[2]);
+                p->rx_hw = true;
+            }
+        } else if (c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_TTL) {
             p->ttl = ival;
-        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+        } else if (c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_TOS) {
             p->tos = dlen >= 1 ? d[0] : -1;
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+        } else if (c.cmsg_level == IPPROTO_IPV6 && c.cmsg_type == IPV6_HOPLIMIT) {
             p->ttl = ival;
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
+        } else if (c.cmsg_level == IPPROTO_IPV6 && c.cmsg_type == IPV6_TCLASS) {
             p->tos = ival;
-        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+        } else if (c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_PKTINFO &&
                    dlen >= sizeof(struct in_pktinfo)) {
             memcpy(&p->pktinfo.v4, d, sizeof p->pktinfo.v4);
             p->pktinfo_family = AF_INET;
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+        } else if (c.cmsg_level == IPPROTO_IPV6 && c.cmsg_type == IPV6_PKTINFO &&
                    dlen >= sizeof(struct in6_pktinfo)) {
             memcpy(&p->pktinfo.v6, d, sizeof p->pktinfo.v6);
             p->pktinfo_family = AF_INET6;
         }
     }
-    if (!p->rx_kernel)
-        p->rx_time = tw_now();
 }
 
 int tw_recv_batch(int fd, tw_batch_t *b)
@@ -233,7 +261,9 @@ int tw_recv_batch(int fd, tw_batch_t *b)
         p->len = b->rx[i].msg_len < b->bufsize ? b->rx[i].msg_len : b->bufsize;
         p->trunc = (mh->msg_flags & MSG_TRUNC) != 0;
         p->peer_len = mh->msg_namelen;
-        read_cmsgs(mh, p);
+        tw_rx_cmsgs_parse(mh, p);
+        if (!p->rx_kernel)
+            p->rx_time = tw_now();
     }
     return n;
 }
@@ -336,20 +366,31 @@ static int ifname_of(const struct sockaddr *sa, char *name, size_t len)
     return rc;
 }
 
-int tw_hw_timestamps_enable(int fd, const struct sockaddr *remote, socklen_t remote_len, char *err,
-                            size_t errlen)
+int tw_egress_ifname(const struct sockaddr *remote, socklen_t remote_len, char *ifname, char *err,
+                     size_t errlen)
 {
-    /* The egress interface: the local address a connected socket would use. */
+    /* The local address a connected socket would use, and who holds it. */
     int probe = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct sockaddr_storage local;
     socklen_t ll = sizeof local;
-    char ifname[IF_NAMESIZE] = "";
-    if (probe < 0 || connect(probe, remote, remote_len) < 0 ||
-        getsockname(probe, (struct sockaddr *)&local, &ll) < 0 ||
-        ifname_of((struct sockaddr *)&local, ifname, sizeof ifname) < 0) {
+    ifname[0] = 0;
+    int rc = probe >= 0 && connect(probe, remote, remote_len) == 0 &&
+                     getsockname(probe, (struct sockaddr *)&local, &ll) == 0 &&
+                     ifname_of((struct sockaddr *)&local, ifname, IF_NAMESIZE) == 0
+                 ? 0
+                 : -1;
+    if (rc < 0)
         snprintf(err, errlen, "cannot tell which interface reaches the peer");
-        if (probe >= 0)
-            close(probe);
+    if (probe >= 0)
+        close(probe);
+    return rc;
+}
+
+int tw_hw_timestamps_enable(int fd, const char *ifname, bool *tx_sw_too, char *err, size_t errlen)
+{
+    int probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (probe < 0) {
+        snprintf(err, errlen, "interface %s: cannot open a socket: %s", ifname, strerror(errno));
         return -1;
     }
     struct hwtstamp_config hc = {
@@ -363,21 +404,60 @@ int tw_hw_timestamps_enable(int fd, const struct sockaddr *remote, socklen_t rem
     close(probe);
     if (r < 0) {
         snprintf(err, errlen, "interface %s: %s", ifname,
-                 e == EOPNOTSUPP || e == EINVAL ? "no hardware timestamping" : strerror(e));
+                 e == EOPNOTSUPP || e == EINVAL ? "no hardware timestamping"
+                 : e == EPERM ? "turning on hardware timestamps needs CAP_NET_ADMIN"
+                              : strerror(e));
         return -1;
     }
+    /* Software stamps stay on beside the NIC's: a packet the NIC did not
+     * stamp is measured in software, t1 and t4 both. OPT_TX_SWHW (Linux 4.13)
+     * keeps the software transmit stamp of a packet the NIC stamps too. */
     int flags = SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RX_HARDWARE |
                 SOF_TIMESTAMPING_RAW_HARDWARE | SOF_TIMESTAMPING_TX_SOFTWARE |
                 SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
                 SOF_TIMESTAMPING_OPT_TSONLY;
-    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) < 0) {
+    int swhw = flags | SOF_TIMESTAMPING_OPT_TX_SWHW;
+    *tx_sw_too = setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &swhw, sizeof swhw) == 0;
+    if (!*tx_sw_too && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) < 0) {
         snprintf(err, errlen, "interface %s: SO_TIMESTAMPING: %s", ifname, strerror(errno));
         return -1;
     }
     return 0;
 }
 
-int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, uint32_t id, tw_time_t ts), void *arg)
+int tw_txstamp_parse(const struct msghdr *mh, tw_txstamp_t *out)
+{
+    tw_time_t sw = 0, hw = 0;
+    bool have_id = false;
+    uint32_t id = 0;
+    struct cmsghdr c;
+    const uint8_t *d;
+    size_t dlen, off = 0;
+    while (cmsg_next(mh, &off, &c, &d, &dlen)) {
+        if (c.cmsg_level == SOL_SOCKET && c.cmsg_type == SCM_TIMESTAMPING &&
+            dlen >= sizeof(struct scm_timestamping)) {
+            struct scm_timestamping st;
+            memcpy(&st, d, sizeof st);
+            sw = ts_ns(&st.ts[0]);
+            hw = ts_ns(&st.ts[2]);
+        } else if (((c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_RECVERR) ||
+                    (c.cmsg_level == IPPROTO_IPV6 && c.cmsg_type == IPV6_RECVERR)) &&
+                   dlen >= sizeof(struct sock_extended_err)) {
+            struct sock_extended_err ee;
+            memcpy(&ee, d, sizeof ee);
+            if (ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+                id = ee.ee_data;
+                have_id = true;
+            }
+        }
+    }
+    if (!have_id || (!sw && !hw))
+        return 0;
+    *out = (tw_txstamp_t){.id = id, .sw = sw, .hw = hw};
+    return 1;
+}
+
+int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, const tw_txstamp_t *ts), void *arg)
 {
     int count = 0;
     for (int rounds = 0; rounds < 1024; rounds++) {
@@ -391,31 +471,9 @@ int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, uint32_t id, tw_time_t t
             .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
         if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
             break;
-        tw_time_t ts = 0;
-        bool have_ts = false, have_id = false;
-        uint32_t id = 0;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-            size_t dlen = c->cmsg_len - CMSG_LEN(0);
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
-                dlen >= sizeof(struct scm_timestamping)) {
-                struct scm_timestamping st;
-                memcpy(&st, CMSG_DATA(c), sizeof st);
-                int k = st.ts[2].tv_sec || st.ts[2].tv_nsec ? 2 : 0; /* hardware first */
-                ts = (tw_time_t)st.ts[k].tv_sec * TW_NS_PER_SEC + st.ts[k].tv_nsec;
-                have_ts = ts != 0;
-            } else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-                        (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
-                       dlen >= sizeof(struct sock_extended_err)) {
-                struct sock_extended_err ee;
-                memcpy(&ee, CMSG_DATA(c), sizeof ee);
-                if (ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
-                    id = ee.ee_data;
-                    have_id = true;
-                }
-            }
-        }
-        if (have_ts && have_id) {
-            cb(arg, id, ts);
+        tw_txstamp_t ts;
+        if (tw_txstamp_parse(&mh, &ts)) {
+            cb(arg, &ts);
             count++;
         }
     }

@@ -35,11 +35,14 @@ typedef struct tw_pkt {
     bool trunc; /* the datagram was longer than cap */
     struct sockaddr_storage peer;
     socklen_t peer_len;
-    tw_time_t rx_time; /* kernel receive timestamp, or user-space time when none */
-    bool rx_kernel;    /* rx_time came from the kernel */
-    bool rx_hw;        /* ... from the NIC's hardware clock */
-    int ttl;           /* TTL / Hop Limit as received, -1 unknown */
-    int tos;           /* TOS / Traffic Class as received, -1 unknown */
+    /* System clock: the kernel's software receive timestamp, or user-space
+     * time when none. */
+    tw_time_t rx_time;
+    bool rx_kernel;       /* rx_time came from the kernel */
+    bool rx_hw;           /* the NIC stamped it too: */
+    tw_time_t rx_hw_time; /* its stamp, in the NIC's own clock (PHC, phc.h), 0 none */
+    int ttl;              /* TTL / Hop Limit as received, -1 unknown */
+    int tos;              /* TOS / Traffic Class as received, -1 unknown */
     /* The local address the packet was sent to, to answer from the same one. */
     int pktinfo_family; /* 0 none (not asked for), AF_INET or AF_INET6 */
     union {
@@ -61,6 +64,12 @@ tw_batch_t *tw_batch_new(int n, size_t bufsize);
 void tw_batch_free(tw_batch_t *b);
 tw_pkt_t *tw_batch_pkt(tw_batch_t *b, int i);
 
+/* What the control messages of a received datagram say (no I/O): receive
+ * timestamps, TTL / Hop Limit, TOS / Traffic Class, the local address. Sets
+ * every field it reports (rx_time 0 and rx_kernel false when there is no
+ * timestamp). */
+void tw_rx_cmsgs_parse(const struct msghdr *mh, tw_pkt_t *p);
+
 /* Receive up to the batch size without blocking. Returns the count (0 when
  * nothing is waiting), or -1 on an error other than EAGAIN. */
 int tw_recv_batch(int fd, tw_batch_t *b);
@@ -74,17 +83,34 @@ int tw_send_replies(int fd, tw_batch_t *b, int n);
  * n - 1). Returns 0, or -1 when the kernel cannot. */
 int tw_tx_timestamps_enable(int fd);
 
-/* NIC hardware timestamps (raw hardware time) for fd, transmit and receive, on
- * the interface that carries traffic to remote: SIOCSHWTSTAMP on it, then
- * SO_TIMESTAMPING with the hardware flags (software ones kept as the fallback
- * of each packet). Returns 0, or -1 with a reason (e.g. the interface has no
- * hardware timestamping, as loopback and veth). Needs CAP_NET_ADMIN. */
-int tw_hw_timestamps_enable(int fd, const struct sockaddr *remote, socklen_t remote_len, char *err,
-                            size_t errlen);
+/* The interface that carries traffic to remote: 0 with its name in ifname
+ * (IF_NAMESIZE octets), or -1 with a reason. */
+int tw_egress_ifname(const struct sockaddr *remote, socklen_t remote_len, char *ifname, char *err,
+                     size_t errlen);
 
-/* Drain the transmit timestamps waiting in fd's error queue: cb(arg, id, ts)
- * for each. Returns how many were read. */
-int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, uint32_t id, tw_time_t ts), void *arg);
+/* NIC hardware timestamps for fd, transmit and receive, on interface ifname:
+ * SIOCSHWTSTAMP on it, then SO_TIMESTAMPING with the hardware flags and the
+ * software ones kept (every packet keeps its software stamps beside the NIC's;
+ * *tx_sw_too says whether a transmit stamp the NIC takes comes with a software
+ * one, SOF_TIMESTAMPING_OPT_TX_SWHW). The NIC's stamps are in its own clock:
+ * see phc.h. Returns 0, or -1 with a reason (e.g. the interface has no
+ * hardware timestamping, as loopback and veth). Needs CAP_NET_ADMIN. */
+int tw_hw_timestamps_enable(int fd, const char *ifname, bool *tx_sw_too, char *err, size_t errlen);
+
+/* A transmit timestamp from the error queue. */
+typedef struct tw_txstamp {
+    uint32_t id;  /* the datagram's number on the socket (OPT_ID) */
+    tw_time_t sw; /* the kernel's software timestamp (system clock), 0 none */
+    tw_time_t hw; /* the NIC's, in its own clock (PHC), 0 none */
+} tw_txstamp_t;
+
+/* One error-queue message (no I/O): 1 when it is a transmit timestamp with
+ * its id (*ts filled), else 0. */
+int tw_txstamp_parse(const struct msghdr *mh, tw_txstamp_t *ts);
+
+/* Drain the transmit timestamps waiting in fd's error queue: cb(arg, ts) for
+ * each. Returns how many were read. */
+int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, const tw_txstamp_t *ts), void *arg);
 
 /* Is this socket's destination address family IPv6? */
 int tw_sock_family(int fd);

@@ -178,9 +178,14 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
             (unsigned long long)loss.inbound, (unsigned long long)r->duplicates,
             (unsigned long long)m->reordered, (unsigned long long)m->reorder_extent,
             (unsigned long long)r->late, (unsigned long long)r->unmatched);
-    fprintf(f, "Timestamps: t1 kernel %llu/%llu, t4 kernel %llu/%llu\n",
+    fprintf(f, "Timestamps: t1 kernel %llu/%llu, t4 kernel %llu/%llu",
             (unsigned long long)r->tx_kernel, (unsigned long long)r->sent,
             (unsigned long long)r->rx_kernel, (unsigned long long)st->received);
+    if (r->hw_timestamps)
+        fprintf(f, "; t1 and t4 NIC %llu/%llu, software %llu/%llu", (unsigned long long)r->hw_pairs,
+                (unsigned long long)st->received, (unsigned long long)r->hw_fallback,
+                (unsigned long long)st->received);
+    fputc('\n', f);
     tw_warnings_t w;
     tw_report_warnings(r, &w);
     for (int i = 0; i < w.n; i++)
@@ -375,6 +380,9 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
     into->send_errors += from->send_errors;
     into->tx_kernel += from->tx_kernel;
     into->rx_kernel += from->rx_kernel;
+    into->hw_pairs += from->hw_pairs;
+    into->hw_fallback += from->hw_fallback;
+    into->hw_timestamps = into->hw_timestamps || from->hw_timestamps;
     into->integrity_failures += from->integrity_failures;
     if (!into->security_mode)
         into->security_mode = from->security_mode;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +19,42 @@
 #define RING_SIZE (1u << RING_BITS)
 #define RING_MASK (RING_SIZE - 1)
 #define RX_BUFSIZE TW_RX_BUFSIZE
+/* How long a reply waits for its packet's transmit timestamp before it is
+ * measured without it (software t1 and t4; user-space t1 when the kernel gave
+ * none at all). NICs deliver theirs within milliseconds, or never (many stamp
+ * one packet at a time and skip the others). */
+#define TX_WAIT_NS (100 * TW_NS_PER_MS)
 
 struct sent_rec {
     uint32_t seq;
     bool used, answered, t1_kernel, duplicate, reordered, late;
+    bool pending;              /* answered, waiting for its transmit timestamp to be measured */
+    bool t4_kernel;            /* t4 is the kernel's receive timestamp */
+    bool remote_sync;          /* the reflector's S bit */
+    bool hw_tx_bad, hw_rx_bad; /* the NIC stamped it, the stamp could not be converted */
     uint32_t size;
     uint64_t wire_ts; /* the Timestamp as sent: a reply must echo it */
+    /* t1, t4: system clock, software (the kernel's, else user space) until
+     * the reply is measured, then the pair it was measured with. */
     tw_time_t t1, t2, t3, t4;
+    tw_time_t t1_hw, t4_hw; /* the NIC's stamps converted to system time, 0 none */
     uint64_t ntp2, ntp3;
     uint32_t rseq; /* the reflector's sequence number in the first reply */
     int16_t ttl_out, ttl_in, tos_in;
+};
+
+/* A reply waiting for its packet's transmit timestamp. */
+struct pend {
+    uint32_t seq;
+    int64_t due; /* tw_mono_now() time to stop waiting */
+};
+
+/* Reasons for software timestamps in a hardware run, each said once. */
+enum {
+    SAID_CONVERT = 1,
+    SAID_NO_HW_TX = 2,
+    SAID_NO_HW_RX = 4,
+    SAID_SAMPLE = 8,
 };
 
 /* twampy's IMIX paddings, 7:4:1 of 64, 590 and 1514-octet frames. */
@@ -53,10 +80,23 @@ struct tw_sender {
     tw_batch_t *batch;
     uint8_t *txbuf;
     struct sent_rec *ring;
-    uint32_t *txmap;  /* kernel transmit-timestamp id -> sequence number */
-    uint32_t txid;    /* id of the next datagram the kernel will stamp */
-    bool tx_stamping; /* the kernel gives transmit timestamps */
-    tw_timer_t send_timer, end_timer, interval_timer;
+    uint32_t *txmap;    /* kernel transmit-timestamp id -> sequence number */
+    uint32_t txid;      /* id of the next datagram the kernel will stamp */
+    uint32_t first_seq; /* the sequence number of the first packet (0; tests) */
+    bool tx_stamping;   /* the kernel gives transmit timestamps */
+    /* Replies waiting for their transmit timestamps, in arrival order: they
+     * are measured in that order (a ring; never more than RING_SIZE, as a
+     * record's slot is not reused while it waits). */
+    struct pend *pend;
+    uint64_t pend_head, pend_tail;
+    /* --timestamping hw: t1 and t4 from the NIC, converted with phc; a
+     * packet without both NIC stamps is measured in software, t1 and t4. */
+    bool hw;
+    bool hw_tx_sw; /* a software transmit stamp comes beside the NIC's */
+    tw_phc_t phc;
+    int64_t phc_period;
+    unsigned said; /* SAID_* */
+    tw_timer_t send_timer, end_timer, interval_timer, pend_timer, phc_timer;
     int64_t start_mono;
     int64_t next_due; /* CLOCK_MONOTONIC time the next packet is due */
     uint64_t next;    /* packets sent so far; the next sequence number is (uint32_t)next */
@@ -217,10 +257,11 @@ static void flush_records(tw_sender_t *s, bool all)
         return;
     tw_time_t now = tw_now();
     while (s->flushed < s->next) {
-        struct sent_rec *r = &s->ring[s->flushed & RING_MASK];
+        struct sent_rec *r = &s->ring[(s->first_seq + (uint32_t)s->flushed) & RING_MASK];
         /* Twice the timeout: a late reply (after the timeout) still finds its
          * record, so it is written as late, not lost. */
-        if (!all && s->next - s->flushed < RING_SIZE && now - r->t1 <= 2 * s->cfg.timeout_ns)
+        if (!all && ((s->next - s->flushed < RING_SIZE && now - r->t1 <= 2 * s->cfg.timeout_ns) ||
+                     r->pending))
             break;
         emit(s, r);
         s->flushed++;
@@ -251,15 +292,22 @@ static void on_interval_timer(void *arg)
                      on_interval_timer, s);
 }
 
+static void drain(tw_sender_t *s, bool force);
+static void drain_one(tw_sender_t *s);
+
 static void finish(tw_sender_t *s)
 {
     if (s->done)
         return;
     s->done = true;
     s->res.elapsed_s = s->started ? (double)(tw_mono_now() - s->start_mono) / 1e9 : 0;
+    /* Replies still waiting for a transmit timestamp are measured now. */
+    drain(s, true);
     tw_timer_cancel(s->loop, &s->send_timer);
     tw_timer_cancel(s->loop, &s->end_timer);
     tw_timer_cancel(s->loop, &s->interval_timer);
+    tw_timer_cancel(s->loop, &s->pend_timer);
+    tw_timer_cancel(s->loop, &s->phc_timer);
     /* The last, partial interval gets its line too (as iperf3 does). */
     if (s->cfg.on_interval && s->cfg.report_interval_ns > 0 && s->started &&
         (s->iv.sent || s->iv.received))
@@ -297,9 +345,13 @@ static uint16_t clock_errest(tw_sender_t *s)
 static int send_one(tw_sender_t *s)
 {
     size_t len = next_len(s);
-    uint32_t seq = (uint32_t)s->next;
+    uint32_t seq = s->first_seq + (uint32_t)s->next;
     tw_sender_pkt_t pkt = {.seq = seq, .errest = clock_errest(s), .ssid = s->cfg.ssid};
     struct sent_rec *rec = &s->ring[seq & RING_MASK];
+    /* The slot's reply still waits for its transmit timestamp: measure it
+     * (and those that came before it) now. */
+    while (rec->used && rec->pending && s->pend_head != s->pend_tail)
+        drain_one(s);
     if (rec->used && s->cfg.on_packet && s->flushed <= s->next - RING_SIZE)
         flush_records(s, false);
     /* t1 as late as possible: read the clock right before the send. */
@@ -320,8 +372,9 @@ static int send_one(tw_sender_t *s)
             return -1;
         }
     }
-    ssize_t r =
-        sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
+    ssize_t r = s->cfg.xmit ? s->cfg.xmit(s->cfg.hook_arg, s->txbuf, len)
+                            : sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote,
+                                     s->cfg.remote_len);
     if (r < 0) {
         int e = errno;
         if (e == EMSGSIZE) {
@@ -405,6 +458,145 @@ static bool open_reply(tw_sender_t *s, tw_pkt_t *p, tw_reflector_pkt_t *rep)
     return true;
 }
 
+static void convert_failed(tw_sender_t *s, int rc)
+{
+    if (s->said & SAID_CONVERT)
+        return;
+    s->said |= SAID_CONVERT;
+    tw_notice("hardware timestamps: cannot convert a NIC timestamp to system time (%s); such "
+              "packets are measured with software timestamps for t1 and t4",
+              tw_phc_strerror(rc));
+}
+
+/* Every timestamp the reply will be measured with is in. */
+static bool ready(const tw_sender_t *s, const struct sent_rec *r)
+{
+    if (s->hw && r->t4_hw && !r->hw_tx_bad)
+        return r->t1_hw != 0; /* the NIC's transmit stamp to come */
+    /* The software pair: its transmit stamp to come, unless the kernel gives
+     * none for a packet the NIC stamped (no OPT_TX_SWHW). */
+    return r->t1_kernel || !s->tx_stamping || (s->hw && !s->hw_tx_sw && r->t1_hw);
+}
+
+/* Measure an answered record: t1 and t4 from one source, never mixed. Both
+ * the NIC's where there are both, else both the system clock's (software
+ * kernel stamps, user space where the kernel gave none). */
+static void measure(tw_sender_t *s, struct sent_rec *rec, const struct sockaddr *from)
+{
+    rec->pending = false;
+    if (s->hw) {
+        if (rec->t1_hw && rec->t4_hw) {
+            rec->t1 = rec->t1_hw;
+            rec->t4 = rec->t4_hw;
+            if (!rec->t1_kernel) {
+                rec->t1_kernel = true;
+                s->res.tx_kernel++;
+            }
+            rec->t4_kernel = true;
+            s->res.hw_pairs++;
+        } else {
+            s->res.hw_fallback++;
+            if (!rec->t4_hw && !rec->hw_rx_bad && !(s->said & SAID_NO_HW_RX)) {
+                s->said |= SAID_NO_HW_RX;
+                tw_notice("hardware timestamps: the reply to packet %u has no NIC receive "
+                          "timestamp (does the NIC stamp only PTP packets?); such packets are "
+                          "measured with software timestamps for t1 and t4",
+                          rec->seq);
+            } else if (rec->t4_hw && !rec->hw_tx_bad && !(s->said & SAID_NO_HW_TX)) {
+                s->said |= SAID_NO_HW_TX;
+                tw_notice("hardware timestamps: no NIC transmit timestamp for packet %u within "
+                          "%lld ms (many NICs stamp one packet at a time); such packets are "
+                          "measured with software timestamps for t1 and t4",
+                          rec->seq, (long long)(TX_WAIT_NS / TW_NS_PER_MS));
+            }
+        }
+    }
+    if (rec->t4_kernel)
+        s->res.rx_kernel++;
+    tw_time_t t1 = rec->t1, t2 = rec->t2, t3 = rec->t3, t4 = rec->t4;
+    int64_t rt = (t4 - t1) - (t3 - t2), ob = t2 - t1, ib = t4 - t3;
+    tw_stats_add(&s->res.stats, rt, ob, ib, rec->rseq, rec->seq);
+    tw_sample_t smp = {
+        .seq = rec->seq,
+        .rseq = rec->rseq,
+        .t1 = t1,
+        .t2 = t2,
+        .t3 = t3,
+        .t4 = t4,
+        .ttl_out = rec->ttl_out,
+        .ttl_in = rec->ttl_in,
+        .remote_sync = rec->remote_sync,
+    };
+    tw_metrics_add(&s->res.metrics, &smp);
+    s->res.last_rtt = rt;
+    if (s->iv.received == 0 || rt < s->iv.rtt_min)
+        s->iv.rtt_min = rt;
+    if (s->iv.received == 0 || rt > s->iv.rtt_max)
+        s->iv.rtt_max = rt;
+    s->iv.rtt_mean += (double)rt; /* a sum until the line is made */
+    s->iv.rtt_last = rt;
+    s->iv.received++;
+    if (tw_log_on(TW_LOG_INFO)) {
+        char a[TW_ADDRSTRLEN];
+        tw_info("Reply from %s [rseq=%u sseq=%u rtt=%.2fms outbound=%.2fms inbound=%.2fms]",
+                tw_addr_ip_str(from ? from : (const struct sockaddr *)&s->cfg.remote, a, sizeof a),
+                rec->rseq, rec->seq, (double)rt / 1e6, (double)ob / 1e6, (double)ib / 1e6);
+    }
+}
+
+static void check_done(tw_sender_t *s)
+{
+    if (!s->done && !more_to_send(s, tw_mono_now()) && all_answered(s)) {
+        tw_info("All packets received back");
+        finish(s);
+    }
+}
+
+static void on_pend_timer(void *arg)
+{
+    drain(arg, false);
+}
+
+/* Measure the first waiting reply, ready or not. */
+static void drain_one(tw_sender_t *s)
+{
+    const struct pend *e = &s->pend[s->pend_head++ & RING_MASK];
+    struct sent_rec *rec = &s->ring[e->seq & RING_MASK];
+    if (rec->used && rec->seq == e->seq && rec->pending)
+        measure(s, rec, NULL);
+}
+
+/* Measure the waiting replies, in arrival order, while the first is ready or
+ * has waited TX_WAIT_NS (all of them with force). */
+static void drain(tw_sender_t *s, bool force)
+{
+    int64_t now = 0;
+    while (s->pend_head != s->pend_tail) {
+        const struct pend *e = &s->pend[s->pend_head & RING_MASK];
+        struct sent_rec *rec = &s->ring[e->seq & RING_MASK];
+        if (rec->used && rec->seq == e->seq && rec->pending) {
+            if (!force && !ready(s, rec)) {
+                if (!now)
+                    now = tw_mono_now();
+                if (now < e->due)
+                    break;
+            }
+            measure(s, rec, NULL);
+        }
+        s->pend_head++;
+    }
+    if (s->done)
+        return;
+    if (s->pend_head != s->pend_tail) {
+        int64_t due = s->pend[s->pend_head & RING_MASK].due;
+        if (!s->pend_timer.armed || s->pend_timer.deadline != due)
+            tw_timer_set(s->loop, &s->pend_timer, due, on_pend_timer, s);
+    } else {
+        tw_timer_cancel(s->loop, &s->pend_timer);
+    }
+    check_done(s);
+}
+
 static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
 {
     if (tw_log_on(TW_LOG_DEBUG))
@@ -421,7 +613,7 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     struct sent_rec *rec = &s->ring[rep.sender_seq & RING_MASK];
     /* A reply must echo a sequence number and Timestamp we sent; sequence
      * numbers wrap at 2^32, so "already sent" is judged modulo 2^32. */
-    uint32_t ahead = (uint32_t)s->next - rep.sender_seq; /* 1 = the latest packet */
+    uint32_t ahead = s->first_seq + (uint32_t)s->next - rep.sender_seq; /* 1 = the latest one */
     if (!rec->used || rec->seq != rep.sender_seq || rec->wire_ts != rep.sender_time || ahead == 0 ||
         ahead > RING_SIZE || ahead > s->next) {
         s->res.unmatched++;
@@ -442,79 +634,76 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     }
     rec->answered = true;
     rec->rseq = rep.seq;
-    tw_time_t t4 = p->rx_time;
-    rec->t4 = t4;
+    rec->t4 = p->rx_time;
+    rec->t4_kernel = p->rx_kernel;
+    if (s->hw && p->rx_hw) {
+        int rc = tw_phc_to_sys(&s->phc, p->rx_hw_time, &rec->t4_hw);
+        if (rc < 0) {
+            rec->t4_hw = 0;
+            rec->hw_rx_bad = true;
+            convert_failed(s, rc);
+        }
+    }
     rec->ttl_in = (int16_t)p->ttl;
     rec->tos_in = (int16_t)p->tos;
     rec->ttl_out = rep.sender_ttl;
     rec->ntp2 = rep.rx_time;
     rec->ntp3 = rep.timestamp;
     tw_errest_t ree = tw_errest_decode(rep.errest);
-    tw_time_t t1 = rec->t1;
-    tw_time_t t2 = ree.ptp ? tw_ptp_to_time(rep.rx_time, s->tai) : tw_ntp_to_time(rep.rx_time);
-    tw_time_t t3 = ree.ptp ? tw_ptp_to_time(rep.timestamp, s->tai) : tw_ntp_to_time(rep.timestamp);
-    rec->t2 = t2;
-    rec->t3 = t3;
-    if (t4 - t1 > s->cfg.timeout_ns) {
+    rec->remote_sync = ree.sync;
+    rec->t2 = ree.ptp ? tw_ptp_to_time(rep.rx_time, s->tai) : tw_ntp_to_time(rep.rx_time);
+    rec->t3 = ree.ptp ? tw_ptp_to_time(rep.timestamp, s->tai) : tw_ntp_to_time(rep.timestamp);
+    /* Late or not: the system clock's t1 and t4, whatever the pair measured. */
+    if (rec->t4 - rec->t1 > s->cfg.timeout_ns) {
         s->res.late++;
         rec->late = true;
         tw_info("Late reply [sseq=%u] after %.3f s: counted, not measured", rep.sender_seq,
-                (double)(t4 - t1) / 1e9);
+                (double)(rec->t4 - rec->t1) / 1e9);
         return;
     }
-    if (p->rx_kernel)
-        s->res.rx_kernel++;
     uint64_t idx = s->next - ahead; /* the packet's place in the whole run */
     if (idx + 1 < s->max_answered_plus1)
         rec->reordered = true;
     else
         s->max_answered_plus1 = idx + 1;
-    int64_t rt = (t4 - t1) - (t3 - t2), ob = t2 - t1, ib = t4 - t3;
-    tw_stats_add(&s->res.stats, rt, ob, ib, rep.seq, rep.sender_seq);
-    tw_sample_t smp = {
-        .seq = rep.sender_seq,
-        .rseq = rep.seq,
-        .t1 = t1,
-        .t2 = t2,
-        .t3 = t3,
-        .t4 = t4,
-        .ttl_out = rep.sender_ttl,
-        .ttl_in = p->ttl,
-        .remote_sync = ree.sync,
-    };
-    tw_metrics_add(&s->res.metrics, &smp);
-    s->res.last_rtt = rt;
-    if (s->iv.received == 0 || rt < s->iv.rtt_min)
-        s->iv.rtt_min = rt;
-    if (s->iv.received == 0 || rt > s->iv.rtt_max)
-        s->iv.rtt_max = rt;
-    s->iv.rtt_mean += (double)rt; /* a sum until the line is made */
-    s->iv.rtt_last = rt;
-    s->iv.received++;
-    if (tw_log_on(TW_LOG_INFO)) {
-        char a[TW_ADDRSTRLEN];
-        tw_info("Reply from %s [rseq=%u sseq=%u rtt=%.2fms outbound=%.2fms inbound=%.2fms]",
-                tw_addr_ip_str((struct sockaddr *)&p->peer, a, sizeof a), rep.seq, rep.sender_seq,
-                (double)rt / 1e6, (double)ob / 1e6, (double)ib / 1e6);
+    if (s->pend_head == s->pend_tail && ready(s, rec)) {
+        measure(s, rec, (const struct sockaddr *)&p->peer);
+        check_done(s);
+        return;
     }
-    if (!more_to_send(s, tw_mono_now()) && all_answered(s)) {
-        tw_info("All packets received back");
-        finish(s);
-    }
+    /* Its transmit timestamp is still to come (or replies before it wait for
+     * theirs): measured when it comes, or at the latest after TX_WAIT_NS. */
+    rec->pending = true;
+    s->pend[s->pend_tail++ & RING_MASK] = (struct pend){rec->seq, tw_mono_now() + TX_WAIT_NS};
+    drain(s, false);
 }
 
-/* The kernel's transmit timestamp of datagram id replaces the user-space t1:
- * it is taken after the IP stack, right where the packet leaves. */
-static void on_tx_timestamp(void *arg, uint32_t id, tw_time_t ts)
+/* The kernel's transmit timestamps of datagram id: the software one replaces
+ * the user-space t1 (it is taken after the IP stack, right where the packet
+ * leaves); the NIC's is converted to system time and kept beside it. A reply
+ * that came first waits for them (TX_WAIT_NS at most). */
+static void on_tx_timestamp(void *arg, const tw_txstamp_t *ts)
 {
     tw_sender_t *s = arg;
-    uint32_t seq = s->txmap[id & RING_MASK];
+    uint32_t seq = s->txmap[ts->id & RING_MASK];
     struct sent_rec *rec = &s->ring[seq & RING_MASK];
-    if (!rec->used || rec->seq != seq || rec->t1_kernel || rec->answered)
-        return;
-    rec->t1 = ts;
-    rec->t1_kernel = true;
-    s->res.tx_kernel++;
+    if (!rec->used || rec->seq != seq || (rec->answered && !rec->pending))
+        return; /* measured already, or late */
+    if (ts->sw && !rec->t1_kernel) {
+        rec->t1 = ts->sw;
+        rec->t1_kernel = true;
+        s->res.tx_kernel++;
+    }
+    if (ts->hw && s->hw && !rec->t1_hw && !rec->hw_tx_bad) {
+        int rc = tw_phc_to_sys(&s->phc, ts->hw, &rec->t1_hw);
+        if (rc < 0) {
+            rec->t1_hw = 0;
+            rec->hw_tx_bad = true;
+            convert_failed(s, rc);
+        }
+    }
+    if (rec->pending)
+        drain(s, false);
 }
 
 static void on_readable(void *arg, uint32_t events)
@@ -534,6 +723,66 @@ static void on_readable(void *arg, uint32_t events)
     }
 }
 
+static void hw_unavailable(const char *why)
+{
+    tw_notice("hardware timestamps are not available (%s); using software timestamps for t1 and "
+              "t4",
+              why);
+}
+
+/* --timestamping hw: the NIC that reaches the peer, its clock (to convert its
+ * stamps to system time) and its timestamps on, in that order; without all
+ * three, software timestamps for t1 and t4 (said once). */
+static void hw_open(tw_sender_t *s)
+{
+    char ifname[IF_NAMESIZE], why[200];
+    bool sw_too = false;
+    if (tw_egress_ifname((const struct sockaddr *)&s->cfg.remote, s->cfg.remote_len, ifname, why,
+                         sizeof why) < 0 ||
+        tw_phc_open(&s->phc, ifname, why, sizeof why) < 0) {
+        hw_unavailable(why);
+        return;
+    }
+    if (tw_hw_timestamps_enable(s->fd, ifname, &sw_too, why, sizeof why) < 0) {
+        tw_phc_close(&s->phc);
+        hw_unavailable(why);
+        return;
+    }
+    s->hw = true;
+    s->hw_tx_sw = sw_too;
+    s->tx_stamping = true;
+    s->res.hw_timestamps = true;
+    tw_notice("Hardware timestamps on (interface %s, clock /dev/ptp%d): t1 and t4 from the NIC, "
+              "converted to system time",
+              ifname, s->phc.index);
+    if (!sw_too)
+        tw_info("the kernel gives no software transmit timestamp beside the NIC's "
+                "(SOF_TIMESTAMPING_OPT_TX_SWHW): a packet the NIC does not stamp has its t1 from "
+                "user space");
+}
+
+static void phc_sample(tw_sender_t *s)
+{
+    int rc = tw_phc_update(&s->phc);
+    if (rc < 0 && !(s->said & SAID_SAMPLE)) {
+        s->said |= SAID_SAMPLE;
+        tw_warn("hardware timestamps: cannot read the NIC's clock against the system clock (%s); "
+                "NIC timestamps far from the last reading will be measured in software",
+                strerror(-rc));
+    }
+}
+
+/* The NIC's clock is read against the system clock every TW_PHC_UPDATE_NS,
+ * more often at the start (from TW_PHC_FIRST_UPDATE_NS, doubling) so that its
+ * frequency is known early. */
+static void on_phc_timer(void *arg)
+{
+    tw_sender_t *s = arg;
+    phc_sample(s);
+    s->phc_period = s->phc_period * 2 < TW_PHC_UPDATE_NS ? s->phc_period * 2 : TW_PHC_UPDATE_NS;
+    tw_timer_set(s->loop, &s->phc_timer, tw_mono_now() + s->phc_period, on_phc_timer, s);
+}
+
 int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loop, char *err,
                    size_t errlen)
 {
@@ -545,6 +794,7 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     s->cfg = *cfg;
     s->loop = loop;
     s->fd = -1;
+    tw_phc_init(&s->phc, NULL, NULL);
     tw_stats_init(&s->res.stats);
     tw_errest_t local = tw_clock_errest(false);
     if (tw_metrics_init(&s->res.metrics, local.sync) < 0) {
@@ -582,9 +832,10 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     }
     s->ring = calloc(RING_SIZE, sizeof *s->ring);
     s->txmap = calloc(RING_SIZE, sizeof *s->txmap);
+    s->pend = calloc(RING_SIZE, sizeof *s->pend);
     s->txbuf = calloc(1, TW_MAX_PACKET_LEN);
     s->batch = tw_batch_new(16, RX_BUFSIZE);
-    if (!s->ring || !s->txmap || !s->txbuf || !s->batch) {
+    if (!s->ring || !s->txmap || !s->pend || !s->txbuf || !s->batch) {
         snprintf(err, errlen, "out of memory");
         tw_sender_close(s);
         return -1;
@@ -596,16 +847,8 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         return -1;
     }
     s->tx_stamping = cfg->tsmode != TW_TS_USER && tw_tx_timestamps_enable(s->fd) == 0;
-    if (cfg->tsmode == TW_TS_HARDWARE) {
-        char herr[160];
-        if (tw_hw_timestamps_enable(s->fd, (const struct sockaddr *)&cfg->remote, cfg->remote_len,
-                                    herr, sizeof herr) == 0) {
-            s->res.hw_timestamps = true;
-            tw_notice("Hardware timestamps on: t1 and t4 from the NIC's clock");
-        } else
-            tw_notice("hardware timestamps are not available (%s); using software timestamps",
-                      herr);
-    }
+    if (cfg->tsmode == TW_TS_HARDWARE)
+        hw_open(s);
     if (!s->tx_stamping && cfg->tsmode != TW_TS_USER)
         tw_info("no kernel transmit timestamps (%s): t1 is read before each send", strerror(errno));
     if (tw_loop_add(loop, &s->watch, s->fd, EPOLLIN, on_readable, s) < 0) {
@@ -668,6 +911,11 @@ void tw_sender_start(tw_sender_t *s)
     s->start_mono = tw_mono_now();
     s->next_due = s->start_mono;
     interval_reset(s, 0);
+    if (s->hw) {
+        phc_sample(s);
+        s->phc_period = TW_PHC_FIRST_UPDATE_NS;
+        tw_timer_set(s->loop, &s->phc_timer, s->start_mono + s->phc_period, on_phc_timer, s);
+    }
     if (s->cfg.on_interval && s->cfg.report_interval_ns > 0)
         tw_timer_set(s->loop, &s->interval_timer, s->start_mono + s->cfg.report_interval_ns,
                      on_interval_timer, s);
@@ -692,6 +940,45 @@ const tw_sender_result_t *tw_sender_result(const tw_sender_t *s)
     return &s->res;
 }
 
+void tw_sender_input(tw_sender_t *s, tw_pkt_t *p)
+{
+    if (!s->done)
+        handle_reply(s, p);
+}
+
+void tw_sender_input_txstamp(tw_sender_t *s, const tw_txstamp_t *ts)
+{
+    on_tx_timestamp(s, ts);
+}
+
+void tw_sender_set_first_seq(tw_sender_t *s, uint32_t seq)
+{
+    if (!s->started)
+        s->first_seq = seq;
+}
+
+int tw_sender_use_phc(tw_sender_t *s, tw_phc_source_fn source, void *arg)
+{
+    if (s->started)
+        return -1;
+    tw_phc_close(&s->phc);
+    tw_phc_init(&s->phc, source, arg);
+    int rc = tw_phc_update(&s->phc);
+    if (rc < 0) {
+        char why[160];
+        snprintf(why, sizeof why, "cannot read the NIC's clock against the system clock: %s",
+                 tw_phc_strerror(rc));
+        tw_phc_init(&s->phc, NULL, NULL);
+        hw_unavailable(why);
+        return -1;
+    }
+    s->hw = true;
+    s->hw_tx_sw = true;
+    s->tx_stamping = true;
+    s->res.hw_timestamps = true;
+    return 0;
+}
+
 void tw_sender_close(tw_sender_t *s)
 {
     if (!s)
@@ -699,6 +986,9 @@ void tw_sender_close(tw_sender_t *s)
     tw_timer_cancel(s->loop, &s->send_timer);
     tw_timer_cancel(s->loop, &s->end_timer);
     tw_timer_cancel(s->loop, &s->interval_timer);
+    tw_timer_cancel(s->loop, &s->pend_timer);
+    tw_timer_cancel(s->loop, &s->phc_timer);
+    tw_phc_close(&s->phc);
     if (s->fd >= 0) {
         tw_loop_del(s->loop, &s->watch);
         close(s->fd);
@@ -706,6 +996,7 @@ void tw_sender_close(tw_sender_t *s)
     tw_batch_free(s->batch);
     free(s->ring);
     free(s->txmap);
+    free(s->pend);
     tw_metrics_free(&s->res.metrics);
     tw_test_crypto_free(&s->tc);
     tw_stamp_crypto_free(&s->sc);

@@ -14,10 +14,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "auth.h"
 #include "loop.h"
 #include "net.h"
+#include "phc.h"
 #include "metrics.h"
 #include "stats.h"
 
@@ -83,6 +85,9 @@ typedef struct tw_sender_cfg {
     void (*on_interval)(void *arg, const tw_interval_t *iv);
     int64_t report_interval_ns;
     void *hook_arg;
+    /* Tests: packets go to xmit(hook_arg, buf, len) instead of the socket
+     * (returns len, or -1 with errno). NULL: the socket. */
+    ssize_t (*xmit)(void *arg, const uint8_t *buf, size_t len);
 } tw_sender_cfg_t;
 
 typedef struct tw_sender_result {
@@ -102,11 +107,17 @@ typedef struct tw_sender_result {
      * tw_mode_name() gives "open", "authenticated", ...). */
     uint32_t security_mode;
     uint64_t send_errors;
-    uint64_t tx_kernel; /* packets whose t1 is the kernel's transmit timestamp */
-    uint64_t rx_kernel; /* replies whose t4 is the kernel's receive timestamp */
+    uint64_t tx_kernel; /* packets whose t1 is a kernel transmit timestamp (software or NIC) */
+    uint64_t rx_kernel; /* replies whose t4 is a kernel receive timestamp (software or NIC) */
+    /* --timestamping hw: t1 and t4 of a reply always come from one source.
+     * hw_pairs: replies measured with the NIC's stamps for both (converted to
+     * system time); hw_fallback: replies measured with software stamps for
+     * both, as a NIC stamp was missing or could not be converted. */
+    uint64_t hw_pairs;
+    uint64_t hw_fallback;
     bool interrupted;   /* stopped before the end (tw_sender_stop) */
     uint64_t seed;      /* the random seed used (to repeat a Poisson run) */
-    bool hw_timestamps; /* --timestamping hw took effect on the interface */
+    bool hw_timestamps; /* --timestamping hw took effect (NIC stamps on, its clock readable) */
     int64_t last_rtt;   /* the latest round trip, ns (progress display) */
     double elapsed_s;   /* from the first packet to the end */
     int fatal_errno;    /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
@@ -145,5 +156,19 @@ void tw_sender_stop(tw_sender_t *s);
 bool tw_sender_done(const tw_sender_t *s);
 const tw_sender_result_t *tw_sender_result(const tw_sender_t *s);
 void tw_sender_close(tw_sender_t *s);
+
+/* ---- No-I/O hooks, for tests and fuzzing ------------------------------------ */
+
+/* A datagram, as if read from the sender's socket. */
+void tw_sender_input(tw_sender_t *s, tw_pkt_t *p);
+/* A transmit timestamp, as if read from the socket's error queue. */
+void tw_sender_input_txstamp(tw_sender_t *s, const tw_txstamp_t *ts);
+/* Before tw_sender_start: number the packets from seq instead of 0 (the
+ * 2^32 wrap without sending 2^32 packets). */
+void tw_sender_set_first_seq(tw_sender_t *s, uint32_t seq);
+/* Before tw_sender_start: hardware timestamps, as with --timestamping hw on a
+ * NIC whose clock source(arg) reads against the system clock. Returns 0, or
+ * -1 when it gives no sample (the sender then stays on software timestamps). */
+int tw_sender_use_phc(tw_sender_t *s, tw_phc_source_fn source, void *arg);
 
 #endif
