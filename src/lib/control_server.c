@@ -84,10 +84,9 @@ struct tw_ctrl_server {
     bool paused;             /* the listener, after accept() failed */
     tw_timer_t resume_timer;
     tw_pacer_t pace_accept, pace_refused, pace_evicted, pace_setup, pace_kdf;
-    tw_rate_t kdf_rate;                  /* key derivations per source */
-    tw_budget_t kdf_budget;              /* key derivations all together */
-    uint16_t ephemeral_lo, ephemeral_hi; /* reflector ports without --port-range */
-    tw_batch_t *batch;                   /* one receive batch shared by every session's reflector */
+    tw_rate_t kdf_rate;     /* key derivations per source */
+    tw_budget_t kdf_budget; /* key derivations all together */
+    tw_batch_t *batch;      /* one receive batch shared by every session's reflector */
     tw_ctrl_server_counters_t ctr;
     uint64_t start_ntp;
     uint16_t next_port;
@@ -420,11 +419,13 @@ static void expect(struct conn *c, size_t len)
     c->have = 0;
 }
 
-/* The reflector ports: --port-range, else the kernel's ephemeral range. */
+/* The ports a client may ask for: --port-range, else any unprivileged port
+ * (clients such as the Python twampy's controller send to the port they asked
+ * for, whatever Accept-Session says). */
 static void port_range(const tw_ctrl_server_t *srv, uint16_t *lo, uint16_t *hi)
 {
-    *lo = srv->cfg.port_lo ? srv->cfg.port_lo : srv->ephemeral_lo;
-    *hi = srv->cfg.port_lo ? srv->cfg.port_hi : srv->ephemeral_hi;
+    *lo = srv->cfg.port_lo ? srv->cfg.port_lo : 1024;
+    *hi = srv->cfg.port_lo ? srv->cfg.port_hi : 65535;
 }
 
 static int bind_session(tw_ctrl_server_t *srv, struct session *s, tw_reflector_cfg_t *rc,
@@ -654,7 +655,7 @@ static int on_request(struct conn *c)
         if (rq.receiver_port >= lo && rq.receiver_port <= hi)
             snprintf(note, sizeof note, " (the requested port was taken)");
         else
-            snprintf(note, sizeof note, " (the requested port %u is not a reflector port, %u-%u)",
+            snprintf(note, sizeof note, " (the requested port %u is outside %u-%u)",
                      rq.receiver_port, lo, hi);
     }
     tw_notice("%s: session %d accepted on port %u%s", c->name, s->index, s->port, note);
@@ -1214,23 +1215,6 @@ int tw_ctrl_server_adopt(tw_ctrl_server_t *s, int fd)
     return conn_new(s, fd, &peer, pl);
 }
 
-/* The kernel's ephemeral port range, where it picks a port for bind(port 0). */
-static void read_ephemeral_range(uint16_t *lo, uint16_t *hi)
-{
-    unsigned a = 32768, b = 60999; /* Linux's default */
-    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
-    if (f) {
-        unsigned x, y;
-        if (fscanf(f, "%u %u", &x, &y) == 2 && x >= 1 && x <= y && y <= 65535) {
-            a = x;
-            b = y;
-        }
-        fclose(f);
-    }
-    *lo = (uint16_t)a;
-    *hi = (uint16_t)b;
-}
-
 long tw_ctrl_server_fds_needed(const tw_ctrl_server_cfg_t *cfg)
 {
     return (long)cfg->max_connections + cfg->max_sessions + TW_CTRL_FD_RESERVE;
@@ -1261,7 +1245,6 @@ int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg,
     /* 100 ms ahead: a few cheap derivations at once, or one costly one. */
     tw_budget_init(&srv->kdf_budget, k->kdf_share_pct > 0 ? k->kdf_share_pct : 25,
                    100 * TW_NS_PER_MS);
-    read_ephemeral_range(&srv->ephemeral_lo, &srv->ephemeral_hi);
     srv->start_ntp = tw_time_to_ntp(tw_now());
     srv->batch = tw_batch_new(TW_BATCH, TW_RX_BUFSIZE);
     int fam = cfg->listen.ss_family;

@@ -27,9 +27,10 @@
  *    max_orphan_ns;
  *  - test sockets are bound only on the control connection's local address: a
  *    Request-TW-Session naming another Receiver Address is refused (Accept 3);
- *    a requested Receiver Port is honoured only inside the reflector port
- *    range (port_lo..port_hi, else the kernel's ephemeral range), otherwise
- *    Accept-Session carries another port (RFC 5357 section 3.5);
+ *    a requested Receiver Port is honoured when free and inside port_lo..
+ *    port_hi (without a range: any unprivileged port, 1024-65535, as clients
+ *    that ignore Accept-Session's port need), otherwise Accept-Session
+ *    carries another port (RFC 5357 section 3.5);
  *  - key derivations (PBKDF2, synchronous on the loop) are paced per source
  *    (kdf_burst, then one per kdf_interval_ns) and all together take at most
  *    kdf_share_pct of the time; over either, Server-Start says Accept 5
@@ -55,8 +56,8 @@ typedef struct tw_ctrl_server_cfg {
     socklen_t listen_len;
     bool dualstack;            /* an IPv6 wildcard listener also takes IPv4 */
     uint32_t modes;            /* modes offered in the Server Greeting */
-    uint16_t port_lo, port_hi; /* reflector ports when the requested one is taken;
-                                  0, 0: the kernel's ephemeral range */
+    uint16_t port_lo, port_hi; /* reflector ports; 0, 0: a requested port from
+                                  1024-65535, else the kernel's choice */
     int max_connections;       /* control connections at once */
     int max_sessions_per_conn; /* test sessions per control connection */
     int max_sessions;          /* test sessions in total */

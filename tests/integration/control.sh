@@ -49,7 +49,7 @@ control_set() {
     local want=(
         "^Connection from $c\$"
         "^$c: Request-TW-Session 1: sender $h:$sport, receiver $h:20001, DSCP 0, padding 27, timeout 0\.500 s\$"
-        "^$c: session 1 accepted on port $rport( \(the requested port (was taken|20001 is not a reflector port, [0-9]+-[0-9]+)\))?\$"
+        "^$c: session 1 accepted on port $rport( \(the requested port (was taken|20001 is outside [0-9]+-[0-9]+)\))?\$"
         "^$c: Start-Sessions: 1 session started\$"
         "^$c: Stop-Sessions: 1 session stopping\$"
         "^Connection from $c closed: the client closed the connection\$"
