@@ -21,6 +21,13 @@
  * than TW_PEERTABLE_WAYS comparisons. cfg.rate_pps > 0 adds a token bucket per
  * source (ratelimit.h): requests over it are counted and dropped.
  *
+ * t3 (the reply's Timestamp) is the time the kernel is expected to send the
+ * reply: replies go out in chunks of a batch (4, then up to 16 per sendmmsg),
+ * each chunk stamped from a fresh clock reading right before its send, moved
+ * ahead by what the sends before it in the chunk take (a model of the send
+ * cost fitted on recent chunks). bench/t3err.c measures the error against the
+ * kernel's transmit timestamps.
+ *
  * Protected modes, where every request must pass its check before it is
  * answered (a request that fails is counted and dropped, never answered):
  *   authenticated STAMP (RFC 8762 §4.3.2, cfg.stamp_key): 112-octet requests
