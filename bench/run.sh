@@ -10,6 +10,16 @@
 #     1000-packet, 10 ms twampy session, one after the other; twampy's Roundtrip
 #     Avg (report table) and median (from the -v "Reply from ... rtt=" lines)
 #     against ping's median. Target: twampy median / ping median <= 1.5.
+# (d) Hash flooding of the reflector's per-sender table: bench/hashflood, CPU per
+#     packet for 20,000 (port, SSID) keys from one host crafted to collide in
+#     the table twampy had up to 2ee7dd2 (unkeyed FNV-1a), against 20,000
+#     random keys. Target: crafted/random <= 2 (it was about 80).
+# (e) t3 in a batch: bench/t3err floods `twampy responder` from one socket
+#     (window 2048, so the reflector reads full batches) and compares the t3 of
+#     each of 200,000 replies with the kernel's software transmit timestamp of
+#     that reply (SO_TIMESTAMPING switched on in a copy of the responder's
+#     socket taken with pidfd_getfd: nothing changes in the responder). Prints
+#     p50/p99/max of |t3 - transmit time|. Target: p50 <= 10 us.
 #
 # The machine is shared and noisy, so every figure is printed next to a reference
 # measured in the same run, and the verdicts are ratios. The blaster also says how
@@ -28,6 +38,8 @@ BUILD=${1:?usage: bench/run.sh BUILD_DIR}
 TWAMPY=$BUILD/twampy
 ECHO=$BUILD/bench/udp_echo
 BLASTER=$BUILD/bench/blaster
+HASHFLOOD=$BUILD/bench/hashflood
+T3ERR=$BUILD/bench/t3err
 DUR=${BENCH_DURATION:-5}
 REPS=${BENCH_REPS:-3}
 WINDOW=${BENCH_WINDOW:-2048}
@@ -36,7 +48,7 @@ PPS_TARGET=0.8
 RTT_TARGET=1.5
 NOISY=0.10 # foreign + steal share of a pinned CPU that makes a run noisy
 
-for b in "$TWAMPY" "$ECHO" "$BLASTER"; do
+for b in "$TWAMPY" "$ECHO" "$BLASTER" "$HASHFLOOD" "$T3ERR"; do
     [ -x "$b" ] || {
         echo "bench: $b is missing; build $BUILD first" >&2
         exit 1
@@ -287,6 +299,22 @@ RTT_RATIO=$(ratio "$TW_MED" "$PING_MED")
 AVG_RATIO=$(ratio "$TW_AVG" "$PING_AVG")
 RTT_VERDICT=$(verdict "$RTT_RATIO" "<=" "$RTT_TARGET")
 
+# --- (d) hash flooding ----------------------------------------------------------
+echo
+echo "-- (d) per-sender table: 20,000 crafted against 20,000 random keys (CPU per packet)"
+HF_LINE=$("${SRV_PIN[@]}" "$HASHFLOOD") || HF_LINE=
+echo "  hashflood: ${HF_LINE:-failed}"
+HF_RATIO=$(kv "$HF_LINE" ratio)
+HF_RATIO=${HF_RATIO:-n/a}
+
+# --- (e) t3 against the kernel's transmit time ----------------------------------
+echo
+echo "-- (e) t3 written in a reply - kernel transmit time of that reply, at full load"
+T3_LINE=$("${CLI_PIN[@]}" "$T3ERR" "${CORE_ARG[@]}" "$TWAMPY" 2>&1) || T3_LINE=
+echo "  t3err: ${T3_LINE:-failed (pidfd_getfd or SO_TIMESTAMPING not permitted?)}"
+us() { awk -v v="$1" 'BEGIN { if (v == "") print "n/a"; else printf "%.1f\n", v / 1000 }'; }
+T3_P50=$(us "$(kv "$T3_LINE" abs_p50)")
+
 # --- summary ------------------------------------------------------------------
 
 note() { printf '    note: %s\n' "$*"; }
@@ -328,4 +356,15 @@ echo "    target: median < 10 us -> default $(verdict "$RES_MED" "<=" 10), --bus
 note "residence runs from the kernel's receive timestamp (taken as the packet enters the" \
     "stack) to t3 read right before the send: it includes the kernel's receive path and," \
     "without --busy-poll, the scheduler waking the reflector"
+echo "(d) per-sender table under crafted keys"
+echo "    CPU per packet: crafted $(kv "$HF_LINE" crafted_ns_per_pkt) ns, random" \
+    "$(kv "$HF_LINE" random_ns_per_pkt) ns"
+echo "    target: crafted / random <= 2 -> $HF_RATIO: $(verdict "$HF_RATIO" "<=" 2)"
+echo "(e) |t3 - kernel transmit time| at full load (200,000 replies)"
+echo "    p50 ${T3_P50} us, p99 $(us "$(kv "$T3_LINE" abs_p99)") us, max" \
+    "$(us "$(kv "$T3_LINE" abs_max)") us (signed: p1 $(us "$(kv "$T3_LINE" p1)")," \
+    "p50 $(us "$(kv "$T3_LINE" p50)"), p99 $(us "$(kv "$T3_LINE" p99)") us)"
+echo "    target: p50 <= 10 us -> $(verdict "$T3_P50" "<=" 10)"
+note "the max is a preemption or an interrupt between the stamp and the send, which" \
+    "no prediction can see"
 echo "========================================================================="

@@ -18,11 +18,12 @@
  *   h[5..7] the receive time: a signed 24-bit multiple of 2^34 ns around
  *           2024, or the extremes of tw_time_t for the extreme values.
  *
- * Checks: no reply below 14 octets; else a reply of max(len, 41) octets capped
- * at the buffer; a reply of a whole header carries the request's fields, the
+ * Checks: no reply below 14 octets; else a reply of max(len, 41) octets, none
+ * when the buffer cannot hold that; a reply of a whole header carries the request's fields, the
  * TTL and receive time given (in PTP format for a sender whose Z bit is set),
- * and the request's SSID and TLVs (U flags as RFC 8972 §4 says) when
- * STAMP-sized. */
+ * and the request's SSID and TLVs (U flags as RFC 8972 §4 says) when STAMP (at
+ * least 44 octets with octets 16..43 zero); a TWAMP light reply has its MBZ
+ * octets 14..15 zero and the request's padding from 41 on. */
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -195,7 +196,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool dropped = (which == 2 && !(v4 && h[4] == 1)) ||
                    (which == 3 && !((v4 && h[4] < 4) || (peer_kind == 1 && h[4] < 8)));
     size_t want = len < TW_SENDER_MIN_LEN ? 0 : len > TW_REFLECTOR_BASE_LEN ? len : 41;
-    if (want > cap)
+    if (cap < TW_REFLECTOR_BASE_LEN)
+        want = 0; /* no room for a whole reply header: no reply */
+    else if (want > cap)
         want = cap;
     if (dropped)
         want = 0;
@@ -204,7 +207,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(n <= cap);
 
     if (n >= TW_REFLECTOR_BASE_LEN) {
-        bool stamp = len >= TW_STAMP_BASE_LEN;
+        static const uint8_t zero[TW_STAMP_BASE_LEN - 16];
+        bool stamp = len >= TW_STAMP_BASE_LEN && !memcmp(req + 16, zero, sizeof zero);
         tw_reflector_pkt_t rep;
         FUZZ_CHECK(tw_reflector_decode(buf, n, &rep) == TW_WIRE_OK);
         FUZZ_CHECK(rep.sender_seq == tw_get32(req));
@@ -240,8 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 pos = end;
             }
         } else {
-            /* TWAMP between 42 and 43 octets: the octets past the header come
-             * back as they were. */
+            /* TWAMP: the octets past the header come back as they were. */
             for (size_t i = TW_REFLECTOR_BASE_LEN; i < len && i < n; i++)
                 FUZZ_CHECK(buf[i] == req[i]);
         }

@@ -14,15 +14,17 @@
 #include "loop.h"
 #include "opts.h"
 #include "privileges.h"
+#include "ratelimit.h"
 #include "reflector.h"
 
 static const char responder_help[] =
     "usage: twampy responder [options] [local-ip:port]\n"
     "\n"
     "TWAMP light and STAMP Session-Reflector: answers TWAMP light (RFC 5357) and\n"
-    "STAMP (RFC 8762) test packets without being told which. A reply is as long\n"
-    "as its request, or 41 octets when the request is shorter; requests shorter\n"
-    "than 14 octets are counted and dropped.\n"
+    "STAMP (RFC 8762) test packets, by default without being told which (see\n"
+    "--format). A reply is as long as its request, or 41 octets (TWAMP light) or\n"
+    "44 octets (STAMP) when the request is shorter; requests shorter than 14\n"
+    "octets are counted and dropped.\n"
     "\n"
     "positional arguments:\n"
     "  local-ip:port         address to listen on (default: :20001, which is every\n"
@@ -33,8 +35,20 @@ static const char responder_help[] =
     "                        numbers again at 0 (default: 30)\n"
     "  --stateless           copy the sender's sequence number instead of counting\n"
     "                        per sender (direction-specific loss is then unknown)\n"
-    "  --max-senders N       per-sender state entries; the least recently seen\n"
-    "                        sender is forgotten first (default: 65536)\n"
+    "  --max-senders N       per-sender state entries in all; a new sender takes the\n"
+    "                        place of the least recently seen of its group of 8\n"
+    "                        (default: 65536)\n"
+    "  --format auto|twamp|stamp\n"
+    "                        the test packet format (default: auto): auto takes a\n"
+    "                        request for STAMP when it has at least 44 octets and\n"
+    "                        its octets 16..43 (STAMP's MBZ) are all zero, else for\n"
+    "                        TWAMP light (whose padding should be random); twamp\n"
+    "                        or stamp answer every request in that format\n"
+    "  --rate-limit PPS[:BURST]\n"
+    "                        answer each source (IPv4 address, IPv6 /64) at most\n"
+    "                        PPS requests a second (1..1000000), in bursts of up\n"
+    "                        to BURST (default: PPS); requests over it are counted\n"
+    "                        and dropped (default: no limit)\n"
     "  --allow CIDR          only answer sources in this prefix (repeatable, e.g.\n"
     "                        --allow 192.0.2.0/24 --allow 2001:db8::/32); others are\n"
     "                        counted and dropped (default: answer everyone)\n"
@@ -68,7 +82,7 @@ static const char responder_help[] =
     "\n"
     "Ctrl-C (SIGINT) or SIGTERM stops the responder and logs its counters.\n";
 
-enum { OPT_R_ALLOW = 500, OPT_R_USER, OPT_R_BUSY_POLL };
+enum { OPT_R_ALLOW = 500, OPT_R_USER, OPT_R_BUSY_POLL, OPT_R_FORMAT, OPT_R_RATE_LIMIT };
 
 struct responder {
     tw_loop_t *loop;
@@ -97,6 +111,8 @@ int cmd_responder(int argc, char **argv)
         {"allow", required_argument, NULL, OPT_R_ALLOW},
         {"user", required_argument, NULL, OPT_R_USER},
         {"busy-poll", required_argument, NULL, OPT_R_BUSY_POLL},
+        {"format", required_argument, NULL, OPT_R_FORMAT},
+        {"rate-limit", required_argument, NULL, OPT_R_RATE_LIMIT},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -146,6 +162,29 @@ int cmd_responder(int argc, char **argv)
         case OPT_R_BUSY_POLL:
             busy_poll_ns = cli_int(cmd, "--busy-poll", optarg, 0, 10000000) * TW_NS_PER_US;
             break;
+        case OPT_R_FORMAT:
+            if (!strcmp(optarg, "auto"))
+                cfg.format = TW_FORMAT_AUTO;
+            else if (!strcmp(optarg, "twamp"))
+                cfg.format = TW_FORMAT_TWAMP;
+            else if (!strcmp(optarg, "stamp"))
+                cfg.format = TW_FORMAT_STAMP;
+            else
+                cli_usage_error(cmd, "--format: '%s' is not auto, twamp or stamp", optarg);
+            break;
+        case OPT_R_RATE_LIMIT: {
+            char pps[32];
+            const char *colon = strchr(optarg, ':');
+            size_t n = colon ? (size_t)(colon - optarg) : strlen(optarg);
+            if (n >= sizeof pps)
+                cli_usage_error(cmd, "--rate-limit: '%s' is not PPS[:BURST]", optarg);
+            memcpy(pps, optarg, n);
+            pps[n] = 0;
+            cfg.rate_pps = (uint32_t)cli_int(cmd, "--rate-limit", pps, 1, TW_RATELIMIT_MAX_PPS);
+            cfg.rate_burst =
+                colon ? (uint32_t)cli_int(cmd, "--rate-limit BURST", colon + 1, 1, 1000000) : 0;
+            break;
+        }
         default:
             cli_bad_option(cmd, argc, argv);
         }
@@ -167,6 +206,8 @@ int cmd_responder(int argc, char **argv)
     cfg.sockopts.bufsize = 4 << 20;
     /* Authenticated STAMP: the key is read before privileges are dropped. */
     const tw_secret_t *key = auth_stamp_key(&auth, cmd, true);
+    if (key && cfg.format == TW_FORMAT_TWAMP)
+        cli_usage_error(cmd, "--format twamp: --keyfile is for authenticated STAMP");
     if (key) {
         cfg.stamp_key = key->bytes;
         cfg.stamp_key_len = key->len;
@@ -216,18 +257,21 @@ int cmd_responder(int argc, char **argv)
     if (tw_loop_run(loop) < 0)
         cli_fail("event loop failed: %s", strerror(errno));
     const tw_reflector_counters_t *k = tw_reflector_counters(refl);
-    char authc[160] = "";
+    char authc[160] = "", ratec[64] = "";
     if (key)
         snprintf(authc, sizeof authc,
                  ", %llu unauthenticated, %llu failed the integrity check (dropped unanswered)",
                  (unsigned long long)k->unauthenticated, (unsigned long long)k->integrity);
+    if (cfg.rate_pps)
+        snprintf(ratec, sizeof ratec, ", %llu over --rate-limit",
+                 (unsigned long long)k->rate_limited);
     tw_notice("TWL session reflector stopped: %llu received, %llu reflected, %llu too short, "
               "%llu truncated, %llu send errors, %llu senders forgotten, %llu denied by "
-              "--allow%s",
+              "--allow%s%s",
               (unsigned long long)k->received, (unsigned long long)k->reflected,
               (unsigned long long)k->too_short, (unsigned long long)k->truncated,
               (unsigned long long)k->send_errors, (unsigned long long)k->senders_evicted,
-              (unsigned long long)k->denied, authc);
+              (unsigned long long)k->denied, ratec, authc);
     tw_reflector_close(refl);
     close(r.sigfd);
     tw_loop_free(loop);

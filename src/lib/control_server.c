@@ -606,6 +606,7 @@ static int on_request(struct conn *c)
     rc.sockopts.ttl = srv->cfg.ttl;
     rc.idle_reset_ns = 30 * TW_NS_PER_SEC;
     rc.max_senders = 4;
+    rc.format = TW_FORMAT_TWAMP; /* negotiated: never guessed (RFC 5357 §4.2.1) */
     rc.only_from = snd;
     rc.inactive = true;
     rc.batch = srv->batch;

@@ -9,28 +9,24 @@
 #include "addr.h"
 #include "log.h"
 #include "ntptime.h"
+#include "peertable.h"
+#include "ratelimit.h"
+#include "sendmodel.h"
 #include "wire.h"
 
 /* Receive buffer per packet: the largest test packet plus room to see it is larger. */
 #define RX_BUFSIZE TW_RX_BUFSIZE
 
-/* Per-sender state: a fixed pool, a hash index and a recency list, so that a
- * flood of source ports costs no memory beyond max_senders entries. */
-struct sender_key {
-    uint8_t addr[16];
-    uint16_t port;
-    uint16_t ssid;
-    uint8_t family;
-};
+/* Replies go to the kernel in chunks, each stamped with a fresh clock reading
+ * right before its sendmmsg (see send_replies): the first chunk of a batch
+ * TW_SEND_SMALL_CHUNK replies, the others up to SEND_CHUNK. */
+#define SEND_CHUNK 16
 
-struct sender_state {
-    struct sender_key key;
-    uint32_t next_seq;
-    int64_t last_seen;                  /* tw_mono_now() */
-    struct sender_state *hnext;         /* hash chain */
-    struct sender_state *older, *newer; /* recency list */
-    bool used;
-};
+/* Per-sender state lives in a tw_peertable: slot val is the next reflector
+ * sequence number, last_seen the tw_mono_now() of the last request. The key
+ * is the same for TWAMP light and for STAMP with SSID 0: a zero-padded TWAMP
+ * light sender whose requests are sometimes shorter than 44 octets (taken for
+ * TWAMP light) and sometimes longer (taken for STAMP, SSID 0) keeps one count. */
 
 /* The format a reflector checks and answers. */
 enum fmt {
@@ -53,123 +49,25 @@ struct tw_reflector {
     int tai; /* TAI - UTC, for PTP timestamps */
     bool active;
     tw_reflector_counters_t ctr;
-    struct sender_state *pool;
-    struct sender_state **hash;
-    uint32_t hash_mask;
-    uint32_t used;
-    struct sender_state *oldest, *newest;
+    tw_peertable_t senders;
+    tw_ratelimit_t rl;
+    bool rate_limit;
     /* The clock's Error Estimate, refreshed once a second, not per packet. */
     uint16_t errest;
     int64_t errest_at;
-    uint32_t seq_out[TW_BATCH]; /* reflector sequence numbers of the batch */
+    /* t3: what stamping a reply costs (writing t3 in and, protected, the HMAC
+     * and encryption), smoothed, in ns; and the kernel's sends. */
+    int64_t stamp_ns;
+    tw_send_model_t sm;
+    /* The batch being answered. */
+    struct pending {
+        tw_sender_pkt_t req;
+        tw_reflector_pkt_t rep; /* the reply's header, t3 still to come */
+        uint32_t seq;           /* the reflector's sequence number */
+        bool stamp;             /* STAMP (else TWAMP) layout */
+        bool ptp;               /* t3 in PTP format (else NTP) */
+    } pend[TW_BATCH];
 };
-
-static void key_of(const struct sockaddr_storage *ss, uint16_t ssid, struct sender_key *k)
-{
-    memset(k, 0, sizeof *k);
-    k->ssid = ssid;
-    k->family = (uint8_t)ss->ss_family;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
-        memcpy(k->addr, &s->sin_addr, 4);
-        k->port = s->sin_port;
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
-        memcpy(k->addr, &s->sin6_addr, 16);
-        k->port = s->sin6_port;
-    }
-}
-
-static uint32_t key_hash(const struct sender_key *k)
-{
-    /* FNV-1a over the key octets. */
-    const uint8_t *p = (const uint8_t *)k;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < sizeof *k; i++)
-        h = (h ^ p[i]) * 16777619u;
-    return h;
-}
-
-static void list_unlink(tw_reflector_t *r, struct sender_state *s)
-{
-    if (s->older)
-        s->older->newer = s->newer;
-    else
-        r->oldest = s->newer;
-    if (s->newer)
-        s->newer->older = s->older;
-    else
-        r->newest = s->older;
-    s->older = s->newer = NULL;
-}
-
-static void list_push_newest(tw_reflector_t *r, struct sender_state *s)
-{
-    s->older = r->newest;
-    s->newer = NULL;
-    if (r->newest)
-        r->newest->newer = s;
-    r->newest = s;
-    if (!r->oldest)
-        r->oldest = s;
-}
-
-static void hash_remove(tw_reflector_t *r, struct sender_state *s)
-{
-    struct sender_state **pp = &r->hash[key_hash(&s->key) & r->hash_mask];
-    for (; *pp; pp = &(*pp)->hnext) {
-        if (*pp == s) {
-            *pp = s->hnext;
-            break;
-        }
-    }
-    s->hnext = NULL;
-}
-
-/* The state of this sender, made (or recycled from the least recent) if new.
- * *fresh tells the caller that the counter starts at 0. */
-static struct sender_state *sender_lookup(tw_reflector_t *r, const struct sender_key *k,
-                                          bool *fresh)
-{
-    uint32_t b = key_hash(k) & r->hash_mask;
-    for (struct sender_state *s = r->hash[b]; s; s = s->hnext) {
-        if (memcmp(&s->key, k, sizeof *k) == 0) {
-            list_unlink(r, s);
-            list_push_newest(r, s);
-            *fresh = false;
-            return s;
-        }
-    }
-    struct sender_state *s;
-    if (r->used < r->cfg.max_senders) {
-        s = &r->pool[r->used++];
-    } else {
-        s = r->oldest;
-        hash_remove(r, s);
-        list_unlink(r, s);
-        r->ctr.senders_evicted++;
-    }
-    s->key = *k;
-    s->next_seq = 0;
-    s->used = true;
-    s->hnext = r->hash[b];
-    r->hash[b] = s;
-    list_push_newest(r, s);
-    *fresh = true;
-    return s;
-}
-
-/* The same IP address (an IPv4-mapped IPv6 address equals its IPv4 form). */
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-    struct sockaddr_storage ua = *a, ub = *b;
-    tw_addr_unmap(&ua);
-    tw_addr_unmap(&ub);
-    struct sender_key ka, kb;
-    key_of(&ua, 0, &ka);
-    key_of(&ub, 0, &kb);
-    return ka.family == kb.family && !memcmp(ka.addr, kb.addr, 16);
-}
 
 static uint16_t clock_errest(tw_reflector_t *r, int64_t mono)
 {
@@ -181,15 +79,41 @@ static uint16_t clock_errest(tw_reflector_t *r, int64_t mono)
     return r->errest;
 }
 
-static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, const tw_sender_pkt_t *req,
-                     uint32_t *seq_out);
-static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t *seq_out,
-                               tw_sender_pkt_t *req);
+/* The same IP address (an IPv4-mapped IPv6 address equals its IPv4 form). */
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    tw_peer_key_t ka, kb;
+    tw_peer_key_of(&ka, a, false, 0, 0);
+    tw_peer_key_of(&kb, b, false, 0, 0);
+    return ka.family == kb.family && !memcmp(ka.addr, kb.addr, 16);
+}
+
+/* STAMP's MBZ octets 16..43 of a Session-Sender packet (len >= 44) are zero. */
+static bool stamp_mbz_zero(const uint8_t *buf)
+{
+    static const uint8_t zero[TW_STAMP_BASE_LEN - 16];
+    return memcmp(buf + 16, zero, sizeof zero) == 0;
+}
+
+/* Is this unauthenticated request STAMP (else TWAMP light)? */
+static bool is_stamp(const tw_reflector_t *r, const tw_pkt_t *p)
+{
+    switch (r->cfg.format) {
+    case TW_FORMAT_TWAMP:
+        return false;
+    case TW_FORMAT_STAMP:
+        return true;
+    default:
+        return p->len >= TW_STAMP_BASE_LEN && stamp_mbz_zero(p->buf);
+    }
+}
+
+static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, struct pending *q);
+static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct pending *q);
 
 /* First pass over one request: check it, pick the reflector's sequence number and
  * prepare the reply's length and trailer in place. Returns false to drop it. */
-static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t *seq_out,
-                          tw_sender_pkt_t *req)
+static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct pending *q)
 {
     r->ctr.received++;
     if (!r->active) {
@@ -209,13 +133,17 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t
         }
         return false;
     }
+    if (r->rate_limit && !tw_ratelimit_allow(&r->rl, &p->peer, mono)) {
+        r->ctr.rate_limited = r->rl.refused;
+        return false;
+    }
     if (p->trunc)
         r->ctr.truncated++;
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "received", p->buf, p->len);
     if (r->fmt != FMT_OPEN)
-        return prepare_auth_reply(r, p, mono, seq_out, req);
-    if (tw_sender_decode(p->buf, p->len, req) != TW_WIRE_OK) {
+        return prepare_auth_reply(r, p, mono, q);
+    if (tw_sender_decode(p->buf, p->len, &q->req) != TW_WIRE_OK) {
         r->ctr.too_short++;
         if (tw_log_on(TW_LOG_INFO)) {
             char a[TW_ADDRSTRLEN];
@@ -224,47 +152,55 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t
         }
         return false;
     }
-    bool stamp = p->len >= TW_STAMP_BASE_LEN;
-    if (!stamp)
-        req->ssid = 0;
-    next_seq(r, p, mono, req, seq_out);
-    size_t rlen = tw_reflect_len(p->len, p->cap);
+    bool stamp = q->stamp = is_stamp(r, p);
+    /* The reply: the request's length, or the format's minimum (RFC 5357
+     * §4.2.1: 41; RFC 8762 §4.3.1: 44) when it is shorter. */
+    size_t min = stamp ? TW_STAMP_BASE_LEN : TW_REFLECTOR_BASE_LEN;
+    if (p->cap < min)
+        return false; /* no room for the reply (not with twampy's buffers) */
+    size_t rlen = p->len > min ? p->len : min;
+    if (rlen > p->cap)
+        rlen = p->cap;
     if (p->len < rlen)
         memset(p->buf + p->len, 0, rlen - p->len);
+    if (!stamp)
+        q->req.ssid = 0; /* octets 14..15 are TWAMP padding */
+    next_seq(r, p, mono, q);
     if (stamp && p->len > TW_STAMP_BASE_LEN &&
         tw_tlv_chain_valid(p->buf, TW_STAMP_BASE_LEN, p->len))
         tw_tlv_reflect(p->buf, p->buf, TW_STAMP_BASE_LEN, p->len);
-    if (rlen >= TW_STAMP_BASE_LEN)
-        memset(p->buf + TW_REFLECTOR_BASE_LEN, 0, TW_STAMP_BASE_LEN - TW_REFLECTOR_BASE_LEN);
     p->len = rlen;
     return true;
 }
 
 /* The reflector's sequence number for this request: the sender's own when
- * stateless, else the next of its sender (address, port, SSID). */
-static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, const tw_sender_pkt_t *req,
-                     uint32_t *seq_out)
+ * stateless, else the next of its sender: address and port (TWAMP), address,
+ * port and SSID (STAMP). */
+static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, struct pending *q)
 {
     if (r->cfg.stateless) {
-        *seq_out = req->seq;
-    } else {
-        struct sender_key k;
-        key_of(&p->peer, req->ssid, &k);
-        bool fresh;
-        struct sender_state *s = sender_lookup(r, &k, &fresh);
-        if (!fresh && mono - s->last_seen > r->cfg.idle_reset_ns) {
-            tw_info("reset rseq:=0   (session timeout, %llds)",
-                    (long long)(r->cfg.idle_reset_ns / TW_NS_PER_SEC));
-            s->next_seq = 0;
-        } else if (!fresh && req->seq == 0) {
-            tw_info("reset rseq:=0   (received sseq==0)");
-            s->next_seq = 0;
-        } else if (fresh) {
-            tw_info("set rseq:=0     (new remote address/port)");
-        }
-        s->last_seen = mono;
-        *seq_out = s->next_seq++;
+        q->seq = q->req.seq;
+        return;
     }
+    bool stamp = q->stamp;
+    tw_peer_key_t k;
+    tw_peer_key_of(&k, &p->peer, true, stamp ? q->req.ssid : 0, 0);
+    bool fresh;
+    tw_peer_slot_t *s = tw_peertable_get(&r->senders, &k, mono, &fresh);
+    r->ctr.senders_evicted = r->senders.evictions;
+    if (!fresh && mono - s->last_seen > r->cfg.idle_reset_ns) {
+        tw_info("reset rseq:=0   (session timeout, %llds)",
+                (long long)(r->cfg.idle_reset_ns / TW_NS_PER_SEC));
+        s->val = 0;
+    } else if (!fresh && q->req.seq == 0) {
+        tw_info("reset rseq:=0   (received sseq==0)");
+        s->val = 0;
+    } else if (fresh) {
+        tw_info("set rseq:=0     (new remote address/port%s)", stamp ? "/SSID" : "");
+    }
+    s->last_seen = mono;
+    q->seq = (uint32_t)s->val;
+    s->val = (uint32_t)(s->val + 1);
 }
 
 /* The protected formats' first pass: the request must be long enough for its
@@ -273,10 +209,9 @@ static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, const t
  * The reply's length: TWAMP max(request, 112) (RFC 5357 §4.2.1: the 112-octet
  * format, its padding cut by what the longer header takes), STAMP the request's
  * (>= 112, TLVs from 112 reflected). */
-static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uint32_t *seq_out,
-                               tw_sender_pkt_t *req)
+static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct pending *q)
 {
-    bool stamp = r->fmt == FMT_STAMP_AUTH;
+    bool stamp = q->stamp = r->fmt == FMT_STAMP_AUTH;
     size_t min = stamp ? TW_STAMP_AUTH_BASE_LEN : TW_SENDER_AUTH_LEN;
     char a[TW_ADDRSTRLEN];
     if (p->len < min) {
@@ -301,8 +236,8 @@ static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uin
         memset(p->buf + rlen, 0, TW_REFLECTOR_AUTH_LEN - rlen);
         rlen = TW_REFLECTOR_AUTH_LEN;
     }
-    tw_sender_decode_auth(p->buf, p->len, stamp, req);
-    next_seq(r, p, mono, req, seq_out);
+    tw_sender_decode_auth(p->buf, p->len, stamp, &q->req);
+    next_seq(r, p, mono, q);
     if (stamp && rlen > TW_STAMP_AUTH_BASE_LEN &&
         tw_tlv_chain_valid(p->buf, TW_STAMP_AUTH_BASE_LEN, rlen))
         tw_tlv_reflect(p->buf, p->buf, TW_STAMP_AUTH_BASE_LEN, rlen);
@@ -310,68 +245,130 @@ static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, uin
     return true;
 }
 
-/* Second pass over one reply: the header with t3 read now. */
-static void finish_reply(tw_reflector_t *r, tw_pkt_t *p, uint32_t seq, const tw_sender_pkt_t *req,
-                         uint16_t errest, int tai)
+/* Second pass over one reply: every header field but t3. The open formats
+ * get it written now with t3 zero (stamp_reply fills t3 in); the protected ones
+ * keep it in q->rep until stamp_reply, as t3 goes under their HMAC. */
+static void finish_reply(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, uint16_t errest)
 {
     /* A sender that uses PTP timestamps (Z = 1, RFC 8186 / RFC 8762 §4.2.1)
      * gets them back in PTP format; otherwise NTP. */
-    bool ptp = (req->errest & 0x4000) != 0;
-    tw_reflector_pkt_t rep = {
-        .seq = seq,
+    const tw_sender_pkt_t *req = &q->req;
+    bool ptp = q->ptp = (req->errest & 0x4000) != 0;
+    q->rep = (tw_reflector_pkt_t){
+        .seq = q->seq,
         .errest = (uint16_t)(ptp ? errest | 0x4000 : errest & ~0x4000),
         .ssid = req->ssid,
-        .rx_time = ptp ? tw_time_to_ptp(p->rx_time, tai) : tw_time_to_ntp(p->rx_time),
+        .rx_time = ptp ? tw_time_to_ptp(p->rx_time, r->tai) : tw_time_to_ntp(p->rx_time),
         .sender_seq = req->seq,
         .sender_time = req->timestamp,
         .sender_errest = req->errest,
         .sender_ttl = (uint8_t)(p->ttl < 0 ? 0 : p->ttl),
     };
+    if (r->fmt == FMT_OPEN)
+        tw_reflector_encode(&q->rep, q->stamp, p->buf, p->len);
+    if (tw_log_on(TW_LOG_INFO)) {
+        char a[TW_ADDRSTRLEN];
+        tw_info("Request from %s [sseq=%u rseq=%u ttl=%d outbound=%.2fms]",
+                tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), req->seq, q->seq, p->ttl,
+                (double)(p->rx_time - tw_ntp_to_time(req->timestamp)) / 1e6);
+    }
+}
+
+/* Write t3 into a finished reply (and, protected, the HMAC and encryption
+ * over it). Returns false when the reply cannot be protected (it is dropped). */
+static bool stamp_reply(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, tw_time_t t3)
+{
+    uint64_t ts = q->ptp ? tw_time_to_ptp(t3, r->tai) : tw_time_to_ntp(t3);
     if (r->fmt == FMT_OPEN) {
-        tw_time_t t3 = tw_now();
-        rep.timestamp = ptp ? tw_time_to_ptp(t3, tai) : tw_time_to_ntp(t3);
-        tw_reflector_encode(&rep, p->len >= TW_STAMP_BASE_LEN, p->buf, p->len);
+        tw_put64(p->buf + 4, ts); /* Timestamp, both layouts (RFC 5357 §4.2.1) */
     } else {
-        /* t3 goes under the HMAC (and, encrypted, under AES): it is read
-         * right before the protection that has to include it. */
         bool stamp = r->fmt == FMT_STAMP_AUTH;
-        tw_time_t t3 = tw_now();
-        rep.timestamp = ptp ? tw_time_to_ptp(t3, tai) : tw_time_to_ntp(t3);
-        tw_reflector_encode_auth(&rep, stamp, p->buf, p->len);
+        q->rep.timestamp = ts;
+        tw_reflector_encode_auth(&q->rep, stamp, p->buf, p->len);
         int rc = stamp ? tw_stamp_hmac_put(&r->sc, p->buf, p->len)
                        : tw_test_reflector_protect(&r->tc, r->test_mode, p->buf, p->len);
         if (rc < 0) {
             tw_warn("cannot protect a reply: %s", tw_auth_strerror(rc));
-            p->len = 0;
-            return;
+            return false;
         }
-    }
-    if (tw_log_on(TW_LOG_INFO)) {
-        char a[TW_ADDRSTRLEN];
-        tw_info("Request from %s [sseq=%u rseq=%u ttl=%d outbound=%.2fms]",
-                tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), req->seq, rep.seq, p->ttl,
-                (double)(p->rx_time - tw_ntp_to_time(req->timestamp)) / 1e6);
     }
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "transmit", p->buf, p->len);
+    return true;
 }
 
 size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p)
 {
     int64_t mono = tw_mono_now();
-    uint32_t seq;
-    tw_sender_pkt_t req;
-    if (!prepare_reply(r, p, mono, &seq, &req))
+    struct pending *q = &r->pend[0];
+    if (!prepare_reply(r, p, mono, q))
         return p->len = 0;
-    finish_reply(r, p, seq, &req, clock_errest(r, mono), r->tai);
+    finish_reply(r, p, q, clock_errest(r, mono));
+    if (!stamp_reply(r, p, q, tw_now()))
+        return p->len = 0;
     return p->len;
+}
+
+/* Stamp and send the replies of pkt[0..n) (len 0: none) in chunks: the first
+ * TW_SEND_SMALL_CHUNK replies of a batch, then SEND_CHUNK at a time (two sizes, so
+ * that the send model can tell the cost of a send from that of a reply). A
+ * reply's t3 is the time the kernel is expected to send it: the clock read
+ * right before its chunk is stamped, plus the time stamping the chunk takes,
+ * plus half the fixed cost of a send (entering the kernel) and the replies
+ * before it in the chunk, by the model. One t3 read for a whole batch before
+ * one sendmmsg, as before, is early by every send before it: tens of us at
+ * the end of a full batch. */
+static void send_replies(tw_reflector_t *r, int n, int64_t mono)
+{
+    int want = 0, sent = 0;
+    int64_t fixed, per;
+    tw_send_model_get(&r->sm, mono, &fixed, &per);
+    for (int i = 0; i < n;) {
+        int idx[SEND_CHUNK], m = 0, end = i;
+        int most = i == 0 ? TW_SEND_SMALL_CHUNK : SEND_CHUNK;
+        for (; end < n && m < most; end++) {
+            if (tw_batch_pkt(r->batch, end)->len)
+                idx[m++] = end;
+        }
+        if (!m)
+            break;
+        tw_time_t t0 = tw_now();
+        tw_time_t base = t0 + m * r->stamp_ns + fixed / 2;
+        int ok = 0;
+        for (int k = 0; k < m; k++) {
+            tw_pkt_t *p = tw_batch_pkt(r->batch, idx[k]);
+            if (stamp_reply(r, p, &r->pend[idx[k]], base + k * per))
+                ok++;
+            else
+                p->len = 0;
+        }
+        tw_time_t t1 = tw_now();
+        int s = ok ? tw_send_replies(r->fd, r->batch, end) : 0;
+        tw_time_t t2 = tw_now();
+        if (t1 >= t0)
+            tw_smooth(&r->stamp_ns, (t1 - t0) / m);
+        if (s == ok && ok) {
+            tw_send_model_add(&r->sm, ok, t2 - t1, mono);
+            tw_send_model_get(&r->sm, mono, &fixed, &per);
+        }
+        want += ok;
+        sent += s > 0 ? s : 0;
+        /* Sent: the next chunk's sendmmsg skips them. */
+        for (int k = i; k < end; k++)
+            tw_batch_pkt(r->batch, k)->len = 0;
+        i = end;
+    }
+    r->ctr.reflected += (uint64_t)sent;
+    if (sent < want) {
+        r->ctr.send_errors += (uint64_t)(want - sent);
+        tw_info("%d of %d replies could not be sent", want - sent, want);
+    }
 }
 
 /* Read and answer one batch: returns the number of datagrams read (0: none
  * waiting), or -1 on a receive error. */
 static int serve_batch(tw_reflector_t *r)
 {
-    tw_sender_pkt_t req[TW_BATCH];
     int n = tw_recv_batch(r->fd, r->batch);
     if (n <= 0) {
         if (n < 0)
@@ -383,26 +380,12 @@ static int serve_batch(tw_reflector_t *r)
     uint16_t errest = clock_errest(r, mono);
     for (int i = 0; i < n; i++) {
         tw_pkt_t *p = tw_batch_pkt(r->batch, i);
-        if (!prepare_reply(r, p, mono, &r->seq_out[i], &req[i]))
+        if (prepare_reply(r, p, mono, &r->pend[i]))
+            finish_reply(r, p, &r->pend[i], errest);
+        else
             p->len = 0;
     }
-    /* Second pass: t3 as late as possible, right before the batch goes out. */
-    for (int i = 0; i < n; i++) {
-        tw_pkt_t *p = tw_batch_pkt(r->batch, i);
-        if (p->len)
-            finish_reply(r, p, r->seq_out[i], &req[i], errest, r->tai);
-    }
-    int want = 0;
-    for (int i = 0; i < n; i++)
-        want += tw_batch_pkt(r->batch, i)->len ? 1 : 0;
-    int sent = tw_send_replies(r->fd, r->batch, n);
-    if (sent < 0)
-        sent = 0;
-    r->ctr.reflected += (uint64_t)sent;
-    if (sent < want) {
-        r->ctr.send_errors += (uint64_t)(want - sent);
-        tw_info("%d of %d replies could not be sent", want - sent, want);
-    }
+    send_replies(r, n, mono);
     return n;
 }
 
@@ -427,12 +410,18 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
         return -1;
     }
     r->cfg = *cfg;
+    r->fd = -1;
     if (!r->cfg.max_senders)
         r->cfg.max_senders = 1;
     if (!r->cfg.idle_reset_ns)
         r->cfg.idle_reset_ns = 30 * TW_NS_PER_SEC;
     r->loop = loop;
     r->cfg.stamp_key = NULL; /* not kept */
+    if (cfg->stamp_key && cfg->format == TW_FORMAT_TWAMP) {
+        snprintf(err, errlen, "a STAMP HMAC key and the TWAMP test format do not go together");
+        free(r);
+        return -1;
+    }
     if (cfg->stamp_key) {
         int rc = tw_stamp_crypto_init(&r->sc, cfg->stamp_key, cfg->stamp_key_len);
         if (rc < 0) {
@@ -442,22 +431,24 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
         }
         r->fmt = FMT_STAMP_AUTH;
     }
-    uint32_t hsize = 1;
-    while (hsize < r->cfg.max_senders * 2 && hsize < (1u << 30))
-        hsize <<= 1;
-    r->hash_mask = hsize - 1;
-    r->pool = calloc(r->cfg.max_senders, sizeof *r->pool);
-    r->hash = calloc(hsize, sizeof *r->hash);
     r->active = !cfg->inactive;
     r->tai = tw_clock_tai_offset();
+    if (tw_peertable_init(&r->senders, r->cfg.max_senders) < 0 ||
+        (cfg->rate_pps &&
+         tw_ratelimit_init(&r->rl, cfg->rate_pps, cfg->rate_burst ? cfg->rate_burst : cfg->rate_pps,
+                           r->cfg.max_senders) < 0)) {
+        snprintf(err, errlen, "cannot set up the reflector's tables: %s", strerror(errno));
+        tw_reflector_close(r);
+        return -1;
+    }
+    r->rate_limit = cfg->rate_pps != 0;
     r->batch = cfg->batch;
     if (!r->batch) {
         r->batch = tw_batch_new(TW_BATCH, RX_BUFSIZE);
         r->own_batch = true;
     }
-    if (!r->pool || !r->hash || !r->batch) {
+    if (!r->batch) {
         snprintf(err, errlen, "out of memory");
-        r->fd = -1;
         tw_reflector_close(r);
         return -1;
     }
@@ -488,14 +479,15 @@ void tw_reflector_close(tw_reflector_t *r)
         tw_batch_free(r->batch);
     tw_test_crypto_free(&r->tc);
     tw_stamp_crypto_free(&r->sc);
-    free(r->pool);
-    free(r->hash);
+    tw_peertable_free(&r->senders);
+    tw_ratelimit_free(&r->rl);
     free(r);
 }
 
 int tw_reflector_set_security(tw_reflector_t *r, uint32_t mode, tw_test_crypto_t *t)
 {
-    if (!r || !t || !tw_mode_test_protected(mode) || r->fmt == FMT_STAMP_AUTH)
+    if (!r || !t || !tw_mode_test_protected(mode) || r->fmt == FMT_STAMP_AUTH ||
+        r->cfg.format == TW_FORMAT_STAMP)
         return TW_AUTH_EINVAL;
     tw_test_crypto_free(&r->tc);
     r->tc = *t;
@@ -513,6 +505,11 @@ void tw_reflector_set_active(tw_reflector_t *r, bool active)
 const tw_reflector_counters_t *tw_reflector_counters(const tw_reflector_t *r)
 {
     return &r->ctr;
+}
+
+uint64_t tw_reflector_probes(const tw_reflector_t *r)
+{
+    return r->senders.probes + r->rl.table.probes;
 }
 
 int tw_reflector_local(const tw_reflector_t *r, struct sockaddr_storage *ss, socklen_t *len)

@@ -1,7 +1,32 @@
 /* reflector: the Session-Reflector for TWAMP light and STAMP (RFC 5357 §4.2,
- * RFC 8762 §4.3). Answers both formats without being told: a reply is
- * max(request, 41) octets, a STAMP-sized request (>= 44) gets its SSID and TLVs
- * back. Stateful by default (own counter per sender address, port and SSID).
+ * RFC 8762 §4.3).
+ *
+ * Which format a request is in (cfg.format):
+ *   TW_FORMAT_TWAMP: TWAMP (light): the reply is max(request, 41) octets, its
+ *     MBZ octets (14..15, 38..39) zero, the rest of the request's padding left
+ *     as it came; the sender's state is keyed by its address and port.
+ *   TW_FORMAT_STAMP: STAMP (RFC 8762, SSID from RFC 8972 §3): a shorter request
+ *     is read as if zero-filled to 44 octets (RFC 8762 §4.6); the reply is
+ *     max(request, 44) octets with the SSID at 14..15, MBZ 41..43 and the TLVs
+ *     from 44 reflected; the state is keyed by address, port and SSID.
+ *   TW_FORMAT_AUTO (the default, for TWAMP light and STAMP without
+ *     configuration): a request is STAMP when it has at least 44 octets and its
+ *     octets 16..43 (STAMP's MBZ) are all zero, TWAMP light otherwise. TWAMP
+ *     light padding SHOULD be pseudo-random (RFC 4656 §4.1.2), so a padded TWAMP
+ *     light request is never taken for STAMP; a zero-padded one gets the same
+ *     reply either way (its SSID and MBZ are zero).
+ * A reply is never longer than its request beyond the format's minimum.
+ * Stateful by default (own counter per sender), in a table with a keyed hash
+ * and bounded buckets (peertable.h): a sender cannot make a lookup cost more
+ * than TW_PEERTABLE_WAYS comparisons. cfg.rate_pps > 0 adds a token bucket per
+ * source (ratelimit.h): requests over it are counted and dropped.
+ *
+ * t3 (the reply's Timestamp) is the time the kernel is expected to send the
+ * reply: replies go out in chunks of a batch (4, then up to 16 per sendmmsg),
+ * each chunk stamped from a fresh clock reading right before its send, moved
+ * ahead by what the sends before it in the chunk take (a model of the send
+ * cost fitted on recent chunks). bench/t3err.c measures the error against the
+ * kernel's transmit timestamps.
  *
  * Protected modes, where every request must pass its check before it is
  * answered (a request that fails is counted and dropped, never answered):
@@ -23,13 +48,22 @@
 #include "loop.h"
 #include "net.h"
 
+/* The test packet format a reflector answers in (see above). */
+typedef enum tw_test_format {
+    TW_FORMAT_AUTO = 0, /* TWAMP light or STAMP, by the rule above */
+    TW_FORMAT_TWAMP,    /* TWAMP and TWAMP light (RFC 5357): a TWAMP-Control session */
+    TW_FORMAT_STAMP,    /* STAMP (RFC 8762, RFC 8972) */
+} tw_test_format_t;
+
 typedef struct tw_reflector_cfg {
     struct sockaddr_storage local;
     socklen_t local_len;
     tw_sockopts_t sockopts;
     bool stateless;        /* copy the sender's sequence number */
     int64_t idle_reset_ns; /* a sender idle this long starts again at 0 (30 s) */
-    uint32_t max_senders;  /* per-sender state entries; the least recently seen goes */
+    uint32_t max_senders;  /* per-sender state entries in all (also the rate-limit
+                              table's sources); a new sender takes the place of
+                              the least recently seen of its bucket of 8 */
     /* A TWAMP session's reflector: only this sender address (port ignored, for
      * NAT) gets replies; AF_UNSPEC (zeroed) means anyone. */
     struct sockaddr_storage only_from;
@@ -40,6 +74,14 @@ typedef struct tw_reflector_cfg {
      * caller wipes it), or NULL. */
     const uint8_t *stamp_key;
     size_t stamp_key_len;
+    /* The format of unauthenticated requests; a TWAMP-Control session's
+     * reflector knows it is TW_FORMAT_TWAMP. TW_FORMAT_TWAMP with stamp_key is
+     * refused. */
+    tw_test_format_t format;
+    /* Per-source rate limit (IPv4 address, IPv6 /64): rate_pps requests a
+     * second with bursts of rate_burst (0: rate_pps); 0 pps: no limit. */
+    uint32_t rate_pps;
+    uint32_t rate_burst;
 } tw_reflector_cfg_t;
 
 typedef struct tw_reflector_counters {
@@ -57,7 +99,8 @@ typedef struct tw_reflector_counters {
      * check (integrity: altered in flight, or another key). */
     uint64_t unauthenticated;
     uint64_t integrity;
-    int64_t last_rx_mono; /* tw_mono_now() of the last datagram, 0 if none */
+    uint64_t rate_limited; /* over the source's --rate-limit: dropped unanswered */
+    int64_t last_rx_mono;  /* tw_mono_now() of the last datagram, 0 if none */
 } tw_reflector_counters_t;
 
 typedef struct tw_reflector tw_reflector_t;
@@ -78,6 +121,9 @@ size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p);
 int tw_reflector_set_security(tw_reflector_t *r, uint32_t mode, tw_test_crypto_t *t);
 /* Start or stop answering (a TWAMP session between Start- and Stop-Sessions). */
 void tw_reflector_set_active(tw_reflector_t *r, bool active);
+/* Keys compared in per-sender and rate-limit table lookups since open: a test
+ * hook to check that the work per packet is bounded, whatever the keys. */
+uint64_t tw_reflector_probes(const tw_reflector_t *r);
 /* The address the reflector is bound to (with the kernel's port for port 0). */
 int tw_reflector_local(const tw_reflector_t *r, struct sockaddr_storage *ss, socklen_t *len);
 

@@ -9,7 +9,10 @@
  *       (prints "listening on PORT" once bound, then one line per test packet:
  *        "packet SEQ: len N tos N ttl N ssid N")
  *   twampy_probe request HOST PORT [--expect-tos N] [--expect-ttl N] [--ttl N]
- *                        [--expect-rseq-stateless] [--stamp]
+ *                        [--expect-rseq-stateless] [--stamp] [--random-padding N]
+ *       (--random-padding N: N-octet TWAMP light requests with pseudo-random
+ *        padding, as RFC 4656 §4.1.2 recommends; the reply must be N octets with
+ *        its MBZ octets 14..15 zero)
  *   twampy_probe srcaddr PORT [--to ADDR]
  *   twampy_probe send HOST --port-file FILE [--count N] [--expect-tos N]
  *                     [--expect-ttl N]
@@ -60,7 +63,7 @@ static const char usage_text[] =
     "  twampy_probe reflect HOST PORT [--expect-tos N] [--expect-ttl N] [--count N]\n"
     "                       [--expect-len N] [--expect-ssid N]\n"
     "  twampy_probe request HOST PORT [--expect-tos N] [--expect-ttl N] [--ttl N]\n"
-    "                       [--expect-rseq-stateless] [--stamp]\n"
+    "                       [--expect-rseq-stateless] [--stamp] [--random-padding N]\n"
     "  twampy_probe srcaddr PORT [--to ADDR]\n"
     "  twampy_probe send HOST --port-file FILE [--count N] [--expect-tos N] [--expect-ttl N]\n"
     "  twampy_probe freeport HOST udp|tcp\n"
@@ -382,10 +385,10 @@ static int cmd_lengths(int argc, char **argv)
     check_reply_header(rep, rx.len, 0xabcd, ts, "41-octet request after too-short datagrams");
     printf("lengths: 0- and 13-octet datagrams got no reply; a 41-octet request did\n");
 
-    /* 3. STAMP: a 44-octet request with SSID 0x1234 comes back as 44 octets
-     * with the SSID at offset 14 and MBZ 41..43. */
+    /* 3. STAMP: a 44-octet request with SSID 0x1234 (and its MBZ octets 16..43
+     * zero, which is what makes it STAMP) comes back as 44 octets with the SSID
+     * at offset 14 and MBZ 41..43. */
     ts = build_request(req, 44, 1001, 0x1234);
-    memset(req + 41, 0xff, 3); /* MBZ in the reply whatever the request holds */
     send_to(fd, req, 44, &dst);
     recv_or_fail(fd, rep, sizeof rep, &rx, "44-octet STAMP request");
     if (rx.len != 44)
@@ -523,6 +526,7 @@ static int cmd_reflect(int argc, char **argv)
 
 struct req_opts {
     long expect_tos, expect_ttl, ttl;
+    long random_padding; /* TWAMP light requests of this length with random padding; 0 off */
     bool stateless, stamp;
 };
 
@@ -532,9 +536,16 @@ static uint32_t one_request(int fd, const struct addr *dst, const struct req_opt
 {
     static uint8_t req[BUF_LEN], rep[BUF_LEN];
     size_t len = o->stamp ? TW_STAMP_BASE_LEN : TW_REFLECTOR_BASE_LEN;
+    if (o->random_padding)
+        len = (size_t)o->random_padding;
     char what[64];
     snprintf(what, sizeof what, "request sseq=%" PRIu32 " ssid=%u", sseq, ssid);
     uint64_t t1 = build_request(req, len, sseq, o->stamp ? ssid : 0);
+    if (o->random_padding) {
+        for (size_t i = 14; i < len; i++)
+            req[i] = (uint8_t)rand();
+        req[16] |= 1; /* never all zero where STAMP has its MBZ */
+    }
     send_to(fd, req, len, dst);
     struct rx rx;
     recv_or_fail(fd, rep, sizeof rep, &rx, what);
@@ -565,6 +576,9 @@ static uint32_t one_request(int fd, const struct addr *dst, const struct req_opt
         fail("%s: Receive Timestamp is %" PRId64 " s away from the sender's NTP clock", what, off);
     if (o->stamp && r.ssid != ssid)
         fail("%s: reply SSID %u, expected %u", what, r.ssid, ssid);
+    if (!o->stamp && tw_get16(rep + 14) != 0)
+        fail("%s: MBZ octets 14..15 of the TWAMP reply are 0x%04x (the request's padding?)", what,
+             tw_get16(rep + 14));
     return r.seq;
 }
 
@@ -599,9 +613,14 @@ static int cmd_request(int argc, char **argv)
             o.expect_ttl = num(a, v, 0, 255);
         else if (!strcmp(a, "--ttl"))
             o.ttl = num(a, v, 1, 255);
+        else if (!strcmp(a, "--random-padding"))
+            o.random_padding = num(a, v, TW_STAMP_BASE_LEN, TW_MAX_PACKET_LEN);
         else
             usage("unknown option '%s'", a);
     }
+    if (o.stamp && o.random_padding)
+        usage("--stamp and --random-padding do not go together");
+    srand((unsigned)getpid());
     /* Sender sequence numbers start at 7 so that a stateful reflector's own
      * numbers (0, 1, 2) and copied ones (7, 8, 9) cannot be confused. */
     int a = open_client(&dst, (int)o.ttl);

@@ -926,6 +926,45 @@ static void test_start_and_reflect(void **state)
     check_counters(f, 1, 0, 0, 2, 0, 1, 2);
 }
 
+/* A session negotiated over TWAMP-Control is TWAMP, whatever its padding looks
+ * like: a 60-octet request whose octets 16..43 are zero (STAMP's MBZ) and
+ * 14..15 are not gets a TWAMP reply, MBZ octets 14..15 zero, its Sender
+ * Sequence Number and reflector counter as for any other packet. */
+static void test_session_format_is_twamp(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    open_udp(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    uint16_t port = request(c, &r, 0);
+    start(c);
+    for (uint32_t seq = 0; seq < 2; seq++) {
+        uint8_t p[60];
+        memset(p, 0, sizeof p);
+        put32(p, seq);
+        put32(p + 4, 0xE0000000u + seq);
+        put32(p + 8, 0x12345678u);
+        put16(p + 12, 0x0101);
+        p[14] = (uint8_t)(0xAB + seq); /* padding, not an SSID */
+        p[15] = 0xCD;
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                                .sin_port = htons(port)};
+        assert_int_equal(sendto(f->udp, p, sizeof p, 0, (struct sockaddr *)&a, sizeof a),
+                         (ssize_t)sizeof p);
+        if (!wait_replies(f, (int)seq + 1))
+            fail_msg("no reply to the 60-octet test packet %u", seq);
+        const uint8_t *rep = f->reply[seq];
+        assert_int_equal(f->reply_len[seq], 60);
+        if (rep[14] || rep[15])
+            fail_msg("reply %u: MBZ octets 14..15 are %02x %02x, not zero", seq, rep[14], rep[15]);
+        assert_int_equal(get32(rep), seq); /* one sender, one counter */
+        assert_int_equal(get32(rep + 24), seq);
+    }
+    expect_open_and_quiet(c);
+}
+
 /* Start-Sessions with no session at all is acknowledged too. */
 static void test_start_without_sessions(void **state)
 {
@@ -1872,6 +1911,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_max_sessions_total, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_bad_ipvn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_and_reflect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_format_is_twamp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_without_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_sessions_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_sessions_count, setup, teardown),
