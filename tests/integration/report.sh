@@ -191,7 +191,7 @@ expect_py 'd["counters"]["lost"]' "$WORK/dropin.json" "{'round_trip': 10, 'outbo
 start_relay relay_back "$rport" --inbound --drop-every 7
 back=$RPORT
 start_relay relay_there "$back" --drop-every 10
-expect_exit 0 "$TWAMPY" sender -c 61 -i 2 --timeout 1 --json "127.0.0.1:$RPORT" 127.0.0.1:0
+expect_exit 0 "$TWAMPY" sender -c 61 -i 2 --timeout 0.3 --json "127.0.0.1:$RPORT" 127.0.0.1:0
 cp "$OUT" "$WORK/both.json"
 stop_relay relay_there
 [ "$(relay_count dropped)" -eq 6 ] || fail_later "relay dropped $(relay_count dropped) requests, expected 6"
