@@ -32,7 +32,8 @@ static const char responder_help[] =
     "\n"
     "TWL responder options:\n"
     "  --timer sec           a sender idle this long starts its reflector sequence\n"
-    "                        numbers again at 0 (default: 30)\n"
+    "                        numbers again at 0 (default: 30; fractions such as\n"
+    "                        0.5 allowed, at least 0.001)\n"
     "  --stateless           copy the sender's sequence number instead of counting\n"
     "                        per sender (direction-specific loss is then unknown)\n"
     "  --max-senders N       per-sender state entries in all; a new sender takes the\n"
@@ -141,9 +142,12 @@ int cmd_responder(int argc, char **argv)
             fputs(responder_help, stdout);
             exit(0);
         case OPT_TIMER: {
-            long long t = cli_int(cmd, "--timer", optarg, 0, 86400);
+            double t = cli_double(cmd, "--timer", optarg, 0, 86400);
+            if (t > 0 && t < 0.001)
+                cli_usage_error(cmd, "--timer %s is below 0.001 s (0 means the default, 30)",
+                                optarg);
             /* The Python twampy's default --timer is 0: keep its 30 s then. */
-            cfg.idle_reset_ns = (t ? t : 30) * TW_NS_PER_SEC;
+            cfg.idle_reset_ns = t > 0 ? (int64_t)(t * 1e9 + 0.5) : 30 * TW_NS_PER_SEC;
             break;
         }
         case OPT_STATELESS:

@@ -534,7 +534,8 @@ void output_report(struct sender_output *o)
     if (!total)
         cli_fail("out of memory");
     tw_report_total_init(total);
-    tw_loss_t loss = {0, 0, 0};
+    tw_loss_t loss;
+    memset(&loss, 0, sizeof loss);
     for (int i = 0; i < o->n; i++) {
         const tw_sender_result_t *res = tw_sender_result(o->s[i].sender);
         if (!a->json) {
@@ -544,9 +545,7 @@ void output_report(struct sender_output *o)
         }
         log_timestamp_sources(res);
         tw_loss_t l = tw_stats_loss(&res->stats, res->sent);
-        loss.outbound += l.outbound;
-        loss.inbound += l.inbound;
-        loss.roundtrip += l.roundtrip;
+        tw_loss_add(&loss, &l);
         tw_report_merge(total, res);
     }
     if (a->json) {

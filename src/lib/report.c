@@ -33,15 +33,21 @@ static double pct(uint64_t lost, uint64_t sent)
     return 100.0 * (double)lost / (double)sent;
 }
 
-static void row(FILE *f, const char *label, const tw_dirstats_t *d, uint64_t lost, uint64_t sent)
+/* known false: the Loss cell says "n/a" (the direction of a loss unknown). */
+static void row(FILE *f, const char *label, const tw_dirstats_t *d, uint64_t lost, uint64_t sent,
+                bool known)
 {
-    char mn[32], mx[32], avg[32], jit[32];
+    char mn[32], mx[32], avg[32], jit[32], loss[16];
 
-    fprintf(f, "  %-12s %s  %s  %s  %s    %5.1f%%\n", label,
+    if (known)
+        snprintf(loss, sizeof loss, "%5.1f%%", pct(lost, sent));
+    else
+        snprintf(loss, sizeof loss, "%6s", "n/a");
+    fprintf(f, "  %-12s %s  %s  %s  %s    %s\n", label,
             tw_fmt_delay(mn, sizeof(mn), (double)d->min / 1e6),
             tw_fmt_delay(mx, sizeof(mx), (double)d->max / 1e6),
             tw_fmt_delay(avg, sizeof(avg), d->sum / (double)d->n / 1e6),
-            tw_fmt_delay(jit, sizeof(jit), d->jitter / 1e6), pct(lost, sent));
+            tw_fmt_delay(jit, sizeof(jit), d->jitter / 1e6), loss);
 }
 
 void tw_report_table(FILE *f, const tw_stats_t *s, uint64_t sent)
@@ -59,9 +65,9 @@ void tw_report_table_loss(FILE *f, const tw_stats_t *s, uint64_t sent, const tw_
           "\n",
           f);
     if (s->received > 0) {
-        row(f, "Outbound:", &s->outbound, loss->outbound, sent);
-        row(f, "Inbound:", &s->inbound, loss->inbound, sent);
-        row(f, "Roundtrip:", &s->roundtrip, loss->roundtrip, sent);
+        row(f, "Outbound:", &s->outbound, loss->outbound, sent, !loss->unknown);
+        row(f, "Inbound:", &s->inbound, loss->inbound, sent, !loss->unknown);
+        row(f, "Roundtrip:", &s->roundtrip, loss->roundtrip, sent, true);
     } else {
         fputs("  NO STATS AVAILABLE (100% loss)\n", f);
     }
@@ -170,12 +176,16 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
             fprintf(f, "TTL / Hop Limit: outbound %d (as the reflector received it), inbound %d\n",
                     m->ttl_out_first, m->ttl_in_first);
     }
+    char ob[24] = "n/a", ib[24] = "n/a";
+    if (!loss.unknown) {
+        snprintf(ob, sizeof ob, "%llu", (unsigned long long)loss.outbound);
+        snprintf(ib, sizeof ib, "%llu", (unsigned long long)loss.inbound);
+    }
     fprintf(f,
-            "Packets: %llu sent, %llu received, %llu lost (outbound %llu, inbound %llu), %llu "
+            "Packets: %llu sent, %llu received, %llu lost (outbound %s, inbound %s), %llu "
             "duplicate, %llu reordered (largest extent %llu), %llu late, %llu unmatched\n",
             (unsigned long long)r->sent, (unsigned long long)st->received,
-            (unsigned long long)loss.roundtrip, (unsigned long long)loss.outbound,
-            (unsigned long long)loss.inbound, (unsigned long long)r->duplicates,
+            (unsigned long long)loss.roundtrip, ob, ib, (unsigned long long)r->duplicates,
             (unsigned long long)m->reordered, (unsigned long long)m->reorder_extent,
             (unsigned long long)r->late, (unsigned long long)r->unmatched);
     fprintf(f, "Timestamps: t1 kernel %llu/%llu, t4 kernel %llu/%llu",
@@ -187,7 +197,7 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
                 (unsigned long long)st->received);
     fputc('\n', f);
     tw_warnings_t w;
-    tw_report_warnings(r, &w);
+    tw_report_warnings_loss(r, &loss, &w);
     for (int i = 0; i < w.n; i++)
         fprintf(f, "Warning: %s\n", w.msg[i]);
     fputs("================================================================================"
@@ -196,6 +206,12 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
 }
 
 void tw_report_warnings(const tw_sender_result_t *r, tw_warnings_t *w)
+{
+    tw_loss_t loss = tw_stats_loss(&r->stats, r->sent);
+    tw_report_warnings_loss(r, &loss, w);
+}
+
+void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss, tw_warnings_t *w)
 {
     const tw_metrics_t *m = &r->metrics;
     w->n = 0;
@@ -214,9 +230,16 @@ void tw_report_warnings(const tw_sender_result_t *r, tw_warnings_t *w)
         WARN("%llu one-way delays came out negative: the two clocks disagree by at least that "
              "much",
              (unsigned long long)m->negative_oneway);
-    if (r->stats.received > 1 && r->stats.stateless && r->stats.received < r->sent)
-        WARN("the reflector copies our sequence numbers (stateless): outbound and inbound loss "
-             "cannot be told apart");
+    if (loss->unknown) {
+        char why[320], known[96] = "";
+        if (loss->outbound || loss->inbound)
+            snprintf(known, sizeof known, "; of the others, %llu were lost outbound, %llu inbound",
+                     (unsigned long long)loss->outbound, (unsigned long long)loss->inbound);
+        WARN("outbound and inbound loss n/a: %llu of the %llu lost packets cannot be given a "
+             "direction (%s)%s",
+             (unsigned long long)loss->unattributed, (unsigned long long)loss->roundtrip,
+             tw_loss_reason_text(loss, why, sizeof why), known);
+    }
     if (m->ttl_out_first >= 0 && m->ttl_out_min != m->ttl_out_max)
         WARN("path change: the TTL / Hop Limit the reflector received changed during the run "
              "(%d to %d)",

@@ -50,10 +50,13 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from);
 #define TW_MAX_WARNINGS 8
 typedef struct tw_warnings {
     int n;
-    char msg[TW_MAX_WARNINGS][200];
+    char msg[TW_MAX_WARNINGS][512];
 } tw_warnings_t;
 /* What a user must know to read the figures right: unsynchronized clocks,
- * negative one-way delays, a stateless reflector, path changes, late replies. */
+ * negative one-way delays, loss whose direction is unknown (and why), path
+ * changes, late replies. */
 void tw_report_warnings(const tw_sender_result_t *r, tw_warnings_t *w);
+/* The same with the loss given (e.g. summed over several sessions). */
+void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss, tw_warnings_t *w);
 
 #endif

@@ -383,15 +383,35 @@ void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *
     tw_json_obj_begin(j, "counters");
     tw_json_uint(j, "sent", r->sent);
     tw_json_uint(j, "received", st->received);
+    /* The direction of a loss may be unknown: null, with the reasons. */
+    bool known = !loss.unknown;
     tw_json_obj_begin_line(j, "lost");
     tw_json_uint(j, "round_trip", loss.roundtrip);
-    tw_json_uint(j, "outbound", loss.outbound);
-    tw_json_uint(j, "inbound", loss.inbound);
+    if (known) {
+        tw_json_uint(j, "outbound", loss.outbound);
+        tw_json_uint(j, "inbound", loss.inbound);
+    } else {
+        tw_json_null(j, "outbound");
+        tw_json_null(j, "inbound");
+    }
+    tw_json_uint(j, "unattributed", loss.unattributed);
+    tw_json_uint(j, "outbound_at_least", loss.outbound);
+    tw_json_uint(j, "inbound_at_least", loss.inbound);
+    tw_json_arr_begin_line(j, "direction_unknown");
+    for (unsigned bit = 1; bit <= TW_LOSS_REORDERED; bit <<= 1)
+        if (loss.unknown & bit)
+            tw_json_str(j, NULL, tw_loss_reason_code(bit));
+    tw_json_arr_end(j);
     tw_json_obj_end(j);
     tw_json_obj_begin_line(j, "loss_percent");
     tw_json_num(j, "round_trip", percent(loss.roundtrip, r->sent));
-    tw_json_num(j, "outbound", percent(loss.outbound, r->sent));
-    tw_json_num(j, "inbound", percent(loss.inbound, r->sent));
+    if (known) {
+        tw_json_num(j, "outbound", percent(loss.outbound, r->sent));
+        tw_json_num(j, "inbound", percent(loss.inbound, r->sent));
+    } else {
+        tw_json_null(j, "outbound");
+        tw_json_null(j, "inbound");
+    }
     tw_json_obj_end(j);
     tw_json_uint(j, "duplicates", r->duplicates);
     tw_json_uint(j, "reordered", m->reordered);
@@ -450,7 +470,7 @@ void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *
     tw_json_obj_end(j);
 
     tw_warnings_t w;
-    tw_report_warnings(r, &w);
+    tw_report_warnings_loss(r, &loss, &w);
     tw_json_arr_begin(j, "warnings");
     for (int i = 0; i < w.n; i++)
         tw_json_str(j, NULL, w.msg[i]);

@@ -149,15 +149,17 @@ static void test_table_normal(void **state)
     check_table(&s, 5, expected, sizeof(expected) / sizeof(expected[0]));
 }
 
-/* One reply of three: 12345.678 ms out, 62654.322 ms back, 75000 ms round trip. */
+/* One reply of three: 12345.678 ms out, 62654.322 ms back, 75000 ms round trip.
+ * The two lost after the only reply may have been lost either way: the Loss
+ * cells of the directions say n/a, right-aligned in the column. */
 static void test_table_long_delays(void **state)
 {
     static const char *const expected[] = {
         "===============================================================================",
         "Direction         Min         Max         Avg          Jitter     Loss",
         "-------------------------------------------------------------------------------",
-        "  Outbound:       12.3sec     12.3sec     12.3sec         0us     66.7%",
-        "  Inbound:         1.0min      1.0min      1.0min         0us      0.0%",
+        "  Outbound:       12.3sec     12.3sec     12.3sec         0us       n/a",
+        "  Inbound:         1.0min      1.0min      1.0min         0us       n/a",
         "  Roundtrip:       1.2min      1.2min      1.2min         0us     66.7%",
         "-------------------------------------------------------------------------------",
         "                                                    Jitter Algorithm [RFC1889]",
@@ -171,15 +173,16 @@ static void test_table_long_delays(void **state)
 }
 
 /* Two replies: round trip 1500 and 1600 ms, outbound 0.75 and 0.8 ms.
- * Jitter: round trip 100 ms, outbound 50 us, inbound 99.95 ms. */
+ * Jitter: round trip 100 ms, outbound 50 us, inbound 99.95 ms. The third
+ * packet, after the last reply, was lost in a direction nobody can know. */
 static void test_table_seconds(void **state)
 {
     static const char *const expected[] = {
         "===============================================================================",
         "Direction         Min         Max         Avg          Jitter     Loss",
         "-------------------------------------------------------------------------------",
-        "  Outbound:         750us       800us       775us        50us     33.3%",
-        "  Inbound:        1.50sec     1.60sec     1.55sec     99.95ms      0.0%",
+        "  Outbound:         750us       800us       775us        50us       n/a",
+        "  Inbound:        1.50sec     1.60sec     1.55sec     99.95ms       n/a",
         "  Roundtrip:      1.50sec     1.60sec     1.55sec    100.00ms     33.3%",
         "-------------------------------------------------------------------------------",
         "                                                    Jitter Algorithm [RFC1889]",
@@ -233,17 +236,18 @@ static void test_table_no_replies(void **state)
     check_table(&s, 0, expected, sizeof(expected) / sizeof(expected[0]));
 }
 
-/* A 100.0% column: one reply of one sent, but the reflector's counter says it
- * received 1000 (a stale counter): inbound is clamped to 1 of 1. Sub-microsecond
+/* One reply of one sent, but the reflector's counter says it received 1000
+ * (a stale counter): nothing was lost, so nothing was lost either way (the
+ * old table said 100.0% inbound beside 0.0% round trip). Sub-microsecond
  * and negative one-way delays as they are. */
-static void test_table_full_loss_column(void **state)
+static void test_table_stale_counter(void **state)
 {
     static const char *const expected[] = {
         "===============================================================================",
         "Direction         Min         Max         Avg          Jitter     Loss",
         "-------------------------------------------------------------------------------",
         "  Outbound:           2us         2us         2us         0us      0.0%",
-        "  Inbound:           -1us        -1us        -1us         0us    100.0%",
+        "  Inbound:           -1us        -1us        -1us         0us      0.0%",
         "  Roundtrip:          1us         1us         1us         0us      0.0%",
         "-------------------------------------------------------------------------------",
         "                                                    Jitter Algorithm [RFC1889]",
@@ -256,15 +260,108 @@ static void test_table_full_loss_column(void **state)
     check_table(&s, 1, expected, sizeof(expected) / sizeof(expected[0]));
 }
 
+/* Probes slower than the reflector's idle reset: every reply has rseq 0.
+ * Nothing lost: 0.0% each way (the old table: Outbound 66.7%). */
+static void test_table_slow_probe(void **state)
+{
+    static const char *const expected[] = {
+        "===============================================================================",
+        "Direction         Min         Max         Avg          Jitter     Loss",
+        "-------------------------------------------------------------------------------",
+        "  Outbound:        1000us      1000us      1000us         0us      0.0%",
+        "  Inbound:         1000us      1000us      1000us         0us      0.0%",
+        "  Roundtrip:       2.00ms      2.00ms      2.00ms         0us      0.0%",
+        "-------------------------------------------------------------------------------",
+        "                                                    Jitter Algorithm [RFC1889]",
+        "===============================================================================",
+    };
+    tw_stats_t s;
+
+    tw_stats_init(&s);
+    for (uint32_t i = 0; i < 3; i++)
+        tw_stats_add(&s, 2 * MS, MS, MS, 0, i);
+    check_table(&s, 3, expected, sizeof(expected) / sizeof(expected[0]));
+}
+
+/* The text of tw_report_extended for r, in a malloc'd string. */
+static char *extended(const tw_sender_result_t *r, const tw_loss_t *loss)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    assert_non_null(f);
+    tw_report_extended_loss(f, r, loss);
+    assert_int_equal(fclose(f), 0);
+    return text;
+}
+
+/* Once-a-minute probes, the counter restarting every time, one of four
+ * lost: "Packets: ... (outbound n/a, inbound n/a)" and a warning saying
+ * why; a stateful run with a restart where nothing was lost next to it
+ * keeps its figures. */
+static void test_extended_loss_na(void **state)
+{
+    tw_sender_result_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    tw_stats_init(&r->stats);
+    tw_metrics_init_total(&r->metrics);
+    for (uint32_t i = 0; i < 4; i++)
+        if (i != 2)
+            tw_stats_add(&r->stats, 2 * MS, MS, MS, 0, i);
+    r->sent = 4;
+    char *t = extended(r, NULL);
+    if (!strstr(t, "Packets: 4 sent, 3 received, 1 lost (outbound n/a, inbound n/a), 0 "
+                   "duplicate"))
+        fail_msg("no n/a Packets line in:\n%s", t);
+    if (!strstr(t, "Warning: outbound and inbound loss n/a: 1 of the 1 lost packets cannot be "
+                   "given a direction (lost where the reflector's sequence counter restarted "
+                   "or may have (2 restarts;"))
+        fail_msg("no warning in:\n%s", t);
+    free(t);
+
+    /* sseq 0..9 with rseq 0..9 but 3 (never reached it) and the reply to
+     * 6 lost, then a restart at sseq 10 (rseq 0, 1): 1 outbound, 1
+     * inbound, known. */
+    tw_stats_init(&r->stats);
+    for (uint32_t i = 0, c = 0; i < 12; i++) {
+        if (i == 10)
+            c = 0;
+        if (i == 3)
+            continue;
+        uint32_t rs = c++;
+        if (i != 6)
+            tw_stats_add(&r->stats, 2 * MS, MS, MS, rs, i);
+    }
+    r->sent = 12;
+    t = extended(r, NULL);
+    if (!strstr(t, "Packets: 12 sent, 10 received, 2 lost (outbound 1, inbound 1), 0 duplicate"))
+        fail_msg("no exact Packets line in:\n%s", t);
+    if (strstr(t, "n/a"))
+        fail_msg("n/a in:\n%s", t);
+    free(t);
+
+    /* A total over sessions: the loss given, n/a when one session's is. */
+    tw_loss_t sum = {
+        .roundtrip = 5, .outbound = 3, .inbound = 1, .unattributed = 1, .unknown = TW_LOSS_EDGES};
+    t = extended(r, &sum);
+    if (!strstr(t, "5 lost (outbound n/a, inbound n/a)"))
+        fail_msg("the given loss not used in:\n%s", t);
+    if (!strstr(t, "; of the others, 3 were lost outbound, 1 inbound"))
+        fail_msg("no lower bounds in:\n%s", t);
+    free(t);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fmt_delay_us),           cmocka_unit_test(test_fmt_delay_ms),
-        cmocka_unit_test(test_fmt_delay_sec),          cmocka_unit_test(test_fmt_delay_min),
-        cmocka_unit_test(test_fmt_delay_buffer),       cmocka_unit_test(test_table_normal),
-        cmocka_unit_test(test_table_long_delays),      cmocka_unit_test(test_table_seconds),
-        cmocka_unit_test(test_table_sent_zero),        cmocka_unit_test(test_table_no_replies),
-        cmocka_unit_test(test_table_full_loss_column),
+        cmocka_unit_test(test_fmt_delay_us),        cmocka_unit_test(test_fmt_delay_ms),
+        cmocka_unit_test(test_fmt_delay_sec),       cmocka_unit_test(test_fmt_delay_min),
+        cmocka_unit_test(test_fmt_delay_buffer),    cmocka_unit_test(test_table_normal),
+        cmocka_unit_test(test_table_long_delays),   cmocka_unit_test(test_table_seconds),
+        cmocka_unit_test(test_table_sent_zero),     cmocka_unit_test(test_table_no_replies),
+        cmocka_unit_test(test_table_stale_counter), cmocka_unit_test(test_table_slow_probe),
+        cmocka_unit_test(test_extended_loss_na),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -322,8 +322,11 @@ static void test_result(void **state)
     fclose(f);
     const char *want[] = {
         "{\"elapsed_s\":0.5,\"interrupted\":false,\"counters\":{\"sent\":4,\"received\":3,",
-        "\"lost\":{\"round_trip\":1,\"outbound\":1,\"inbound\":0}",
-        "\"loss_percent\":{\"round_trip\":25,\"outbound\":25,\"inbound\":0}",
+        /* rseq == sseq and the last packet lost: which way, nobody knows */
+        "\"lost\":{\"round_trip\":1,\"outbound\":null,\"inbound\":null,\"unattributed\":1,"
+        "\"outbound_at_least\":0,\"inbound_at_least\":0,"
+        "\"direction_unknown\":[\"edges\",\"stateless\"]}",
+        "\"loss_percent\":{\"round_trip\":25,\"outbound\":null,\"inbound\":null}",
         "\"duplicates\":2,\"reordered\":0,\"reorder_extent\":0,\"late\":0,\"unmatched\":1,",
         "\"round_trip\":{\"samples\":3,\"min\":10,\"max\":40,",
         "\"outbound\":{\"samples\":3,\"min\":4,\"max\":16,",
@@ -337,8 +340,10 @@ static void test_result(void **state)
         "\"negative_oneway\":0}",
         "\"histogram\":{\"of\":\"round_trip\",\"buckets\":[{\"lo\":",
         "\"count\":1}",
-        /* rseq == sseq with a packet missing: direction-specific loss unknown */
-        "\"warnings\":[\"the reflector copies our sequence numbers (stateless)",
+        "\"warnings\":[\"outbound and inbound loss n/a: 1 of the 1 lost packets cannot be "
+        "given a direction (lost before the first reply or after the last one",
+        "; every reply carried our own sequence number: a stateless reflector, or no request "
+        "lost on the way out, no telling which)\"",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(doc, want[i]))
@@ -367,12 +372,64 @@ static void test_result_empty(void **state)
     assert_non_null(strstr(doc, "\"outbound\": null"));
     assert_non_null(strstr(doc, "\"round_trip\": null"));
     assert_non_null(strstr(doc, "\"residence\": null"));
-    assert_non_null(strstr(doc, "\"lost\": {\"round_trip\": 5, \"outbound\": 5, \"inbound\": 5}"));
+    /* Not 5 outbound and 5 inbound of 5: lost, which way unknown. */
+    assert_non_null(strstr(doc, "\"lost\": {\"round_trip\": 5, \"outbound\": null, \"inbound\": "
+                                "null, \"unattributed\": 5, \"outbound_at_least\": 0, "
+                                "\"inbound_at_least\": 0, \"direction_unknown\": [\"edges\"]}"));
+    assert_non_null(strstr(doc, "\"loss_percent\": {\"round_trip\": 100, \"outbound\": null, "
+                                "\"inbound\": null}"));
     assert_non_null(strstr(doc, "\"t4\": \"none\""));
     assert_non_null(strstr(doc, "\"buckets\": []"));
     assert_null(strstr(doc, "nan"));
     assert_null(strstr(doc, "inf"));
     free_result(r);
+}
+
+/* The loss by direction when it is known: numbers, no reason; and the
+ * slow probe (every reply rseq 0, nothing lost): 0 each way. */
+static void test_result_loss_known(void **state)
+{
+    tw_sender_result_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    tw_stats_init(&r->stats);
+    tw_metrics_init_total(&r->metrics);
+    /* sseq 0..5, rseq 0 1 - 2 - 4: sseq 2 never reached the reflector, the
+     * reply to sseq 4 (rseq 3) was lost. */
+    static const uint32_t sq[] = {0, 1, 3, 5}, rq[] = {0, 1, 2, 4};
+    for (int i = 0; i < 4; i++)
+        tw_stats_add(&r->stats, 20000, 10000, 10000, rq[i], sq[i]);
+    r->sent = 6;
+    FILE *f = open_doc();
+    tw_json_t j;
+    tw_json_init(&j, f, false);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_result(&j, r, NULL);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    const char *want = "\"lost\":{\"round_trip\":2,\"outbound\":1,\"inbound\":1,"
+                       "\"unattributed\":0,\"outbound_at_least\":1,\"inbound_at_least\":1,"
+                       "\"direction_unknown\":[]},\"loss_percent\":{\"round_trip\":33.33";
+    if (!strstr(doc, want))
+        fail_msg("'%s' not in %s", want, doc);
+    assert_null(strstr(doc, "n/a"));
+
+    tw_stats_init(&r->stats);
+    for (uint32_t i = 0; i < 3; i++)
+        tw_stats_add(&r->stats, 20000, 10000, 10000, 0, i);
+    r->sent = 3;
+    f = open_doc();
+    tw_json_init(&j, f, false);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_result(&j, r, NULL);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    want = "\"lost\":{\"round_trip\":0,\"outbound\":0,\"inbound\":0,\"unattributed\":0,"
+           "\"outbound_at_least\":0,\"inbound_at_least\":0,\"direction_unknown\":[]}";
+    if (!strstr(doc, want))
+        fail_msg("'%s' not in %s", want, doc);
+    free(r);
 }
 
 static void test_interval(void **state)
@@ -413,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_writer_pretty),
         cmocka_unit_test(test_result),
         cmocka_unit_test(test_result_empty),
+        cmocka_unit_test(test_result_loss_known),
         cmocka_unit_test(test_interval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -266,12 +266,20 @@ static void check_run(struct run r)
     assert_int_equal(m->residence.max, res[nuniq - 1]);
     near_pct("residence median", tw_hist_percentile(&m->residence, 50), rank(res, nuniq, 50));
     /* Loss: round trip exactly what was not received. The reflector's
-     * counter (rseq) numbered every request that reached it, and here every
-     * loss is on the way out: max_rseq + 1 = nuniq. */
+     * counter (rseq) numbered every request that reached it, in the order
+     * they arrived, and here every loss is on the way out: never an inbound
+     * loss, at most the true outbound loss (the direction of a loss next to
+     * reordering, or before the first reply or after the last one, is
+     * unsure), and exactly it when the direction is known. */
     tw_loss_t l = tw_stats_loss(&st, r.sent);
     assert_int_equal(l.roundtrip, r.sent - nuniq);
-    assert_int_equal(l.outbound, r.sent - nuniq);
     assert_int_equal(l.inbound, 0);
+    assert_true(l.outbound <= r.sent - nuniq);
+    assert_int_equal(l.outbound + l.unattributed, r.sent - nuniq);
+    if (!l.unknown)
+        assert_int_equal(l.outbound, r.sent - nuniq);
+    /* Unsure only where it must be: a few packets of thousands lost. */
+    assert_true(l.unattributed * 10 <= l.roundtrip);
 
     free(ipo);
     free(ipi);
