@@ -25,6 +25,12 @@ TEST_NAME=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/twampy-it-$TEST_NAME.XXXXXX") || exit 2
 BG_LIMIT=60  # seconds any background process may live, whatever happens
 RUN_LIMIT=30 # seconds any foreground command may take
+# Under valgrind everything runs 20-50 times slower: a server that lives
+# through a whole script must not be stopped by its own limit.
+if [ -n "${TWAMPY_UNDER_VALGRIND:-}" ]; then
+    BG_LIMIT=240
+    RUN_LIMIT=120
+fi
 declare -a BG_PIDS=()
 declare -A PID_OF=()
 
