@@ -302,6 +302,10 @@ static fixture_t *fixture_new(void)
     f->cfg.max_timeout_ns = 86400 * TW_NS_PER_SEC;
     f->cfg.max_padding = 65535;
     f->cfg.ttl = 255;
+    /* Key derivations are paced by the time they take: under a sanitizer
+     * they take many times longer, so tests not about pacing lift it. */
+    f->cfg.kdf_share_pct = 100;
+    f->cfg.kdf_burst = 1000;
     return f;
 }
 

@@ -131,6 +131,9 @@ static bool is_done(h_t *h)
     return h->done;
 }
 
+/* The interval of the senders open_h makes (ns). */
+static int64_t open_interval_ns = 1;
+
 /* A sender of count packets numbered from first_seq, not started. */
 static h_t *open_h(uint32_t count, uint32_t first_seq)
 {
@@ -151,7 +154,7 @@ static h_t *open_h(uint32_t count, uint32_t first_seq)
     cfg.remote_len = sizeof *r;
     cfg.sockopts.ttl = 255;
     cfg.count = count;
-    cfg.interval_ns = 1;
+    cfg.interval_ns = open_interval_ns;
     cfg.padding = 27;
     cfg.tsmode = TW_TS_SOFTWARE;
     cfg.timeout_ns = 2 * SEC;
@@ -513,7 +516,13 @@ static void test_hw_pending_slot_reused(void **st)
 {
     (void)st;
     const int n = (1 << 17) + 1;
+    /* 500 ns apart: the ring comes round after 65 ms, before the 100 ms wait
+     * ends, and tw_sender_start cannot send the whole run before the reply to
+     * packet 0 is in unless it is held up for 65 ms (at 1 ns apart, a 131 us
+     * stall under a sanitizer on a busy machine sent them all first). */
+    open_interval_ns = 500;
     h_t *h = open_h((uint32_t)n, 0);
+    open_interval_ns = 1;
     h->bulk = true;
     assert_int_equal(tw_sender_use_phc(h->s, fake_source, &h->phc), 0);
     tw_sender_start(h->s);
