@@ -83,7 +83,9 @@ struct tw_ctrl_server {
     struct session *orphans; /* sessions whose connection is gone, until their timeout */
     bool paused;             /* the listener, after accept() failed */
     tw_timer_t resume_timer;
-    tw_pacer_t pace_accept, pace_refused, pace_evicted, pace_setup, pace_kdf;
+    /* Log lines a client can repeat at will: at most PACE_BURST per
+     * PACE_WINDOW (accept failures: one), the others counted. */
+    tw_log_pacer_t pace_accept, pace_refused, pace_evicted, pace_setup, pace_kdf;
     tw_rate_t kdf_rate;     /* key derivations per source */
     tw_budget_t kdf_budget; /* key derivations all together */
     tw_batch_t *batch;      /* one receive batch shared by every session's reflector */
@@ -145,27 +147,6 @@ static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_stor
     return false;
 }
 
-/* A log line of a kind a client can repeat at will: at most PACE_BURST per
- * PACE_WINDOW, the others counted and reported with the next one let through. */
-static void paced(tw_pacer_t *p, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void paced(tw_pacer_t *p, int level, const char *fmt, ...)
-{
-    uint64_t held;
-    if (!tw_pacer_allow(p, tw_mono_now(), PACE_BURST, PACE_WINDOW, &held))
-        return;
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (held)
-        tw_log(level, "%s (and %llu more like it, not logged)", msg, (unsigned long long)held);
-    else
-        tw_log(level, "%s", msg);
-}
-
 /* ---- the listener out of descriptors ------------------------------------------------ */
 
 /* The listener is level-triggered: while accept() fails for want of
@@ -191,7 +172,7 @@ static void listener_pause(tw_ctrl_server_t *srv, int err)
     srv->ctr.accept_failures++;
     uint64_t held;
     int64_t now = tw_mono_now();
-    if (tw_pacer_allow(&srv->pace_accept, now, 1, PACE_WINDOW, &held)) {
+    if (tw_log_pacer_allow(&srv->pace_accept, now, &held)) {
         bool fds = err == EMFILE || err == ENFILE;
         tw_warn("cannot accept a connection: %s; the listener pauses until a descriptor is freed, "
                 "for at most %lld s%s (%llu more failures since the last such line)",
@@ -301,7 +282,7 @@ static void setup_queue_remove(tw_ctrl_server_t *srv, struct conn *c)
 /* Close c with a log line, paced with pace, or with the others of connections
  * that never set up (a client can open those at will). Its sessions outlive
  * it by their Timeout (RFC 5357 §3.8), at most --max-orphan-time. */
-static void conn_vclose(struct conn *c, tw_pacer_t *pace, const char *fmt, va_list ap)
+static void conn_vclose(struct conn *c, tw_log_pacer_t *pace, const char *fmt, va_list ap)
 {
     tw_ctrl_server_t *srv = c->srv;
     if (!pace && c->st == C_SETUP)
@@ -309,7 +290,7 @@ static void conn_vclose(struct conn *c, tw_pacer_t *pace, const char *fmt, va_li
     char why[512];
     vsnprintf(why, sizeof why, fmt, ap);
     if (pace)
-        paced(pace, TW_LOG_NOTICE, "Connection from %s closed: %s", c->name, why);
+        tw_log_paced(pace, TW_LOG_NOTICE, "Connection from %s closed: %s", c->name, why);
     else
         tw_notice("Connection from %s closed: %s", c->name, why);
     tw_ctrl_crypto_free(&c->crypto);
@@ -365,10 +346,10 @@ static void conn_close(struct conn *c, const char *fmt, ...)
     va_end(ap);
 }
 
-static void conn_close_paced(struct conn *c, tw_pacer_t *pace, const char *fmt, ...)
+static void conn_close_paced(struct conn *c, tw_log_pacer_t *pace, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void conn_close_paced(struct conn *c, tw_pacer_t *pace, const char *fmt, ...)
+static void conn_close_paced(struct conn *c, tw_log_pacer_t *pace, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -709,7 +690,7 @@ static void keyid_printable(const char *in, char *out, size_t len)
 /* Refuse the client's key: Server-Start with Accept 1, in clear (RFC 4656
  * §3.1; owamp api.c does the same for an unknown KeyID and a bad Token), then
  * close, logging why. */
-static void refuse_setup(struct conn *c, uint8_t accept, tw_pacer_t *pace, const char *why)
+static void refuse_setup(struct conn *c, uint8_t accept, tw_log_pacer_t *pace, const char *why)
 {
     tw_server_start_t st;
     memset(&st, 0, sizeof st);
@@ -1089,8 +1070,8 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     if (peer.ss_family != AF_UNIX && peer.ss_family != AF_UNSPEC &&
         !tw_acl_allows(&srv->cfg.allow, (struct sockaddr *)&peer)) {
         srv->ctr.connections_denied++;
-        paced(&srv->pace_refused, TW_LOG_NOTICE,
-              "Connection from %s refused: not covered by --allow", name);
+        tw_log_paced(&srv->pace_refused, TW_LOG_NOTICE,
+                     "Connection from %s refused: not covered by --allow", name);
         close(fd);
         return -1;
     }
@@ -1101,10 +1082,10 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     if (mine >= srv->cfg.max_conn_per_source) {
         char sname[TW_ADDRSTRLEN];
         srv->ctr.connections_refused++;
-        paced(&srv->pace_refused, TW_LOG_NOTICE,
-              "Connection from %s refused: %d connections from %s already "
-              "(--max-connections-per-source)",
-              name, mine, tw_source_str(&src, sname, sizeof sname));
+        tw_log_paced(&srv->pace_refused, TW_LOG_NOTICE,
+                     "Connection from %s refused: %d connections from %s already "
+                     "(--max-connections-per-source)",
+                     name, mine, tw_source_str(&src, sname, sizeof sname));
         send_greeting(fd, 0, NULL, TW_KDF_COUNT_MIN);
         close(fd);
         return -1;
@@ -1113,9 +1094,9 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
         evict_one(srv);
     if (srv->ctr.active_connections >= srv->cfg.max_connections) {
         srv->ctr.connections_refused++;
-        paced(&srv->pace_refused, TW_LOG_NOTICE,
-              "Connection from %s refused: %d connections already (--max-connections)", name,
-              srv->ctr.active_connections);
+        tw_log_paced(&srv->pace_refused, TW_LOG_NOTICE,
+                     "Connection from %s refused: %d connections already (--max-connections)", name,
+                     srv->ctr.active_connections);
         send_greeting(fd, 0, NULL, TW_KDF_COUNT_MIN);
         close(fd);
         return -1;
@@ -1246,6 +1227,11 @@ int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg,
     /* 100 ms ahead: a few cheap derivations at once, or one costly one. */
     tw_budget_init(&srv->kdf_budget, k->kdf_share_pct > 0 ? k->kdf_share_pct : 25,
                    100 * TW_NS_PER_MS);
+    tw_log_pacer_init(&srv->pace_accept, 1, PACE_WINDOW);
+    tw_log_pacer_init(&srv->pace_refused, PACE_BURST, PACE_WINDOW);
+    tw_log_pacer_init(&srv->pace_evicted, PACE_BURST, PACE_WINDOW);
+    tw_log_pacer_init(&srv->pace_setup, PACE_BURST, PACE_WINDOW);
+    tw_log_pacer_init(&srv->pace_kdf, PACE_BURST, PACE_WINDOW);
     srv->start_ntp = tw_time_to_ntp(tw_now());
     srv->batch = tw_batch_new(TW_BATCH, TW_RX_BUFSIZE);
     int fam = cfg->listen.ss_family;
