@@ -48,6 +48,7 @@
 #include "acl.h"
 #include "auth.h"
 #include "control_wire.h"
+#include "keyfile.h"
 #include "loop.h"
 #include "ntptime.h"
 
