@@ -139,15 +139,15 @@ int cmd_server(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     cfg.modes = TW_MODE_UNAUTHENTICATED | TW_MODE_REFLECT_OCTETS | TW_MODE_SYMMETRICAL;
     cfg.max_connections = 64;
-    cfg.max_sessions_per_conn = 16;
-    cfg.max_sessions = 1024;
+    cfg.max_sessions = 16;
+    cfg.max_total_sessions = 1024;
     cfg.servwait_ns = 900 * TW_NS_PER_SEC;
     cfg.max_timeout_ns = 86400 * TW_NS_PER_SEC;
     cfg.max_padding = 65535;
     cfg.setup_timeout_ns = TW_CTRL_SETUP_TIMEOUT_DEFAULT;
-    cfg.max_conn_per_source = TW_CTRL_CONN_PER_SOURCE_DEFAULT;
+    cfg.max_connections_per_source = TW_CTRL_CONN_PER_SOURCE_DEFAULT;
     cfg.max_sessions_per_source = TW_CTRL_SESSIONS_PER_SOURCE_DEFAULT;
-    cfg.max_orphan_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
+    cfg.max_orphan_time_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
     const char *user = NULL;
     int opt;
     opterr = 0;
@@ -175,10 +175,10 @@ int cmd_server(int argc, char **argv)
             cfg.max_connections = (int)cli_int(cmd, "--max-connections", optarg, 1, 100000);
             break;
         case OPT_MAX_SESS:
-            cfg.max_sessions_per_conn = (int)cli_int(cmd, "--max-sessions", optarg, 1, 65535);
+            cfg.max_sessions = (int)cli_int(cmd, "--max-sessions", optarg, 1, 65535);
             break;
         case OPT_MAX_TOTAL:
-            cfg.max_sessions = (int)cli_int(cmd, "--max-total-sessions", optarg, 1, 1000000);
+            cfg.max_total_sessions = (int)cli_int(cmd, "--max-total-sessions", optarg, 1, 1000000);
             break;
         case OPT_SERVWAIT:
             cfg.servwait_ns =
@@ -189,7 +189,7 @@ int cmd_server(int argc, char **argv)
                 (int64_t)(cli_double(cmd, "--setup-timeout", optarg, 0.001, 86400) * 1e9);
             break;
         case OPT_MAX_CONN_SOURCE:
-            cfg.max_conn_per_source =
+            cfg.max_connections_per_source =
                 (int)cli_int(cmd, "--max-connections-per-source", optarg, 1, 100000);
             break;
         case OPT_MAX_SESS_SOURCE:
@@ -197,7 +197,7 @@ int cmd_server(int argc, char **argv)
                 (int)cli_int(cmd, "--max-sessions-per-source", optarg, 1, 1000000);
             break;
         case OPT_MAX_ORPHAN:
-            cfg.max_orphan_ns =
+            cfg.max_orphan_time_ns =
                 (int64_t)(cli_double(cmd, "--max-orphan-time", optarg, 0.001, 31536000) * 1e9);
             break;
         case OPT_USER:
@@ -240,7 +240,7 @@ int cmd_server(int argc, char **argv)
         cli_fail("--max-connections %d and --max-total-sessions %d need up to %ld file "
                  "descriptors, but the limit is %ld (%s; RLIMIT_NOFILE, ulimit -n): raise it or "
                  "lower those options",
-                 cfg.max_connections, cfg.max_sessions, need, limit, err);
+                 cfg.max_connections, cfg.max_total_sessions, need, limit, err);
     tw_loop_t *loop = tw_loop_new();
     if (!loop)
         cli_fail("cannot create the event loop: %s", strerror(errno));

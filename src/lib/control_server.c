@@ -298,7 +298,7 @@ static void conn_vclose(struct conn *c, tw_log_pacer_t *pace, const char *fmt, v
     tw_loop_del(srv->loop, &c->watch);
     close(c->fd);
     setup_queue_remove(srv, c);
-    int64_t now = tw_mono_now(), cap = srv->cfg.max_orphan_ns;
+    int64_t now = tw_mono_now(), cap = srv->cfg.max_orphan_time_ns;
     int capped = 0;
     while (c->sessions) {
         struct session *s = c->sessions;
@@ -550,14 +550,14 @@ static int on_request(struct conn *c)
                       tw_addr_ip_str((struct sockaddr *)&asked, ra, sizeof ra),
                       tw_addr_ip_str((struct sockaddr *)&rcv, la, sizeof la));
     }
-    if (c->nsessions >= srv->cfg.max_sessions_per_conn) {
+    if (c->nsessions >= srv->cfg.max_sessions) {
         return refuse(c, TW_ACCEPT_TEMPORARY, "this connection has %d sessions (--max-sessions %d)",
-                      c->nsessions, srv->cfg.max_sessions_per_conn);
+                      c->nsessions, srv->cfg.max_sessions);
     }
-    if (srv->ctr.active_sessions >= srv->cfg.max_sessions) {
+    if (srv->ctr.active_sessions >= srv->cfg.max_total_sessions) {
         return refuse(c, TW_ACCEPT_TEMPORARY,
                       "the server has %d sessions (--max-total-sessions %d)",
-                      srv->ctr.active_sessions, srv->cfg.max_sessions);
+                      srv->ctr.active_sessions, srv->cfg.max_total_sessions);
     }
     int mine = sessions_of(srv, &c->src);
     if (mine >= srv->cfg.max_sessions_per_source) {
@@ -1079,7 +1079,7 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     tw_source_t src;
     tw_source_of(&peer, &src);
     int mine = conns_of(srv, &src);
-    if (mine >= srv->cfg.max_conn_per_source) {
+    if (mine >= srv->cfg.max_connections_per_source) {
         char sname[TW_ADDRSTRLEN];
         srv->ctr.connections_refused++;
         tw_log_paced(&srv->pace_refused, TW_LOG_NOTICE,
@@ -1199,7 +1199,7 @@ int tw_ctrl_server_adopt(tw_ctrl_server_t *s, int fd)
 
 long tw_ctrl_server_fds_needed(const tw_ctrl_server_cfg_t *cfg)
 {
-    return (long)cfg->max_connections + cfg->max_sessions + TW_CTRL_FD_RESERVE;
+    return (long)cfg->max_connections + cfg->max_total_sessions + TW_CTRL_FD_RESERVE;
 }
 
 int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg, tw_loop_t *loop,
@@ -1216,12 +1216,12 @@ int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg,
     tw_ctrl_server_cfg_t *k = &srv->cfg;
     if (k->setup_timeout_ns <= 0)
         k->setup_timeout_ns = TW_CTRL_SETUP_TIMEOUT_DEFAULT;
-    if (k->max_conn_per_source <= 0)
-        k->max_conn_per_source = TW_CTRL_CONN_PER_SOURCE_DEFAULT;
+    if (k->max_connections_per_source <= 0)
+        k->max_connections_per_source = TW_CTRL_CONN_PER_SOURCE_DEFAULT;
     if (k->max_sessions_per_source <= 0)
         k->max_sessions_per_source = TW_CTRL_SESSIONS_PER_SOURCE_DEFAULT;
-    if (k->max_orphan_ns <= 0)
-        k->max_orphan_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
+    if (k->max_orphan_time_ns <= 0)
+        k->max_orphan_time_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
     tw_rate_init(&srv->kdf_rate, k->kdf_interval_ns > 0 ? k->kdf_interval_ns : 250 * TW_NS_PER_MS,
                  k->kdf_burst > 0 ? k->kdf_burst : 8);
     /* 100 ms ahead: a few cheap derivations at once, or one costly one. */
