@@ -2,11 +2,9 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -19,6 +17,7 @@
 #include "opts.h"
 #include "privileges.h"
 #include "server_guard.h"
+#include "signals.h"
 
 static const char server_help[] =
     "usage: twampy server [options] [local-ip:port]\n"
@@ -95,22 +94,6 @@ enum {
     OPT_MAX_SESS_SOURCE,
     OPT_MAX_ORPHAN,
 };
-
-struct server_run {
-    tw_loop_t *loop;
-    int sigfd;
-    tw_watch_t watch;
-};
-
-static void on_signal(void *arg, uint32_t events)
-{
-    struct server_run *r = arg;
-    struct signalfd_siginfo si;
-    if (read(r->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
-        return;
-    tw_notice("%s received: stop the TWAMP server", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-    tw_loop_stop(r->loop);
-}
 
 int cmd_server(int argc, char **argv)
 {
@@ -266,10 +249,8 @@ int cmd_server(int argc, char **argv)
     if (user)
         cli_drop_privileges(user);
 
-    struct server_run r = {.loop = loop};
-    r.sigfd = cli_signalfd();
-    if (r.sigfd < 0 || tw_loop_add(loop, &r.watch, r.sigfd, EPOLLIN, on_signal, &r) < 0)
-        cli_fail("cannot watch for signals: %s", strerror(errno));
+    cli_signals_t sig;
+    cli_signals_watch(&sig, loop, "stop the TWAMP server", NULL, cli_signals_stop_loop, loop);
     struct sockaddr_storage ss;
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
@@ -304,7 +285,7 @@ int cmd_server(int argc, char **argv)
               authc, guard);
     tw_ctrl_server_close(srv);
     tw_keyring_free(ring);
-    close(r.sigfd);
+    cli_signals_close(&sig);
     tw_loop_free(loop);
     tw_log_close();
     return 0;
