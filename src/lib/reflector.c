@@ -11,17 +11,15 @@
 #include "ntptime.h"
 #include "peertable.h"
 #include "ratelimit.h"
-#include "sendmodel.h"
 #include "testfmt.h"
 #include "wire.h"
 
 /* Receive buffer per packet: the largest test packet plus room to see it is larger. */
 #define RX_BUFSIZE TW_RX_BUFSIZE
 
-/* Replies go to the kernel in chunks, each stamped with a fresh clock reading
- * right before its sendmmsg (see send_replies): the first chunk of a batch
- * TW_SEND_SMALL_CHUNK replies, the others up to SEND_CHUNK. */
-#define SEND_CHUNK 16
+/* Replies go to the kernel in chunks of this many, each stamped with a fresh
+ * clock reading right before its sendmmsg (see send_replies). */
+#define SEND_CHUNK 8
 
 /* Per-sender state lives in a tw_peertable: slot val is the next reflector
  * sequence number, last_seen the tw_mono_now() of the last request. The key
@@ -44,10 +42,6 @@ struct tw_reflector {
     tw_ratelimit_t rl;
     bool rate_limit;
     tw_errest_cache_t errest; /* of the clock */
-    /* t3: what stamping a reply costs (writing t3 in and, protected, the HMAC
-     * and encryption), smoothed, in ns; and the kernel's sends. */
-    int64_t stamp_ns;
-    tw_send_model_t sm;
     /* The batch being answered. */
     struct pending {
         tw_sender_pkt_t req;
@@ -286,48 +280,35 @@ size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p)
     return p->len;
 }
 
-/* Stamp and send the replies of pkt[0..n) (len 0: none) in chunks: the first
- * TW_SEND_SMALL_CHUNK replies of a batch, then SEND_CHUNK at a time (two sizes, so
- * that the send model can tell the cost of a send from that of a reply). A
- * reply's t3 is the time the kernel is expected to send it: the clock read
- * right before its chunk is stamped, plus the time stamping the chunk takes,
- * plus half the fixed cost of a send (entering the kernel) and the replies
- * before it in the chunk, by the model. One t3 read for a whole batch before
- * one sendmmsg, as before, is early by every send before it: tens of us at
- * the end of a full batch. */
-static void send_replies(tw_reflector_t *r, int n, int64_t mono)
+/* Stamp and send the replies of pkt[0..n) (len 0: none) in chunks of
+ * SEND_CHUNK, each stamped with a clock reading taken right before it, then
+ * sent at once. t3 is never later than the reply leaves (a later t3 would
+ * make round trips shorter than the network's, even negative, when the send
+ * is slowed); it is early by at most the sends before it in its chunk. One t3
+ * read for a whole batch before one sendmmsg was early by every send before
+ * it: tens of us at the end of a full batch. */
+static void send_replies(tw_reflector_t *r, int n)
 {
     int want = 0, sent = 0;
-    int64_t fixed, per;
-    tw_send_model_get(&r->sm, mono, &fixed, &per);
     for (int i = 0; i < n;) {
-        int idx[SEND_CHUNK], m = 0, end = i;
-        int most = i == 0 ? TW_SEND_SMALL_CHUNK : SEND_CHUNK;
-        for (; end < n && m < most; end++) {
+        int m = 0, end = i;
+        for (; end < n && m < SEND_CHUNK; end++)
             if (tw_batch_pkt(r->batch, end)->len)
-                idx[m++] = end;
-        }
+                m++;
         if (!m)
             break;
-        tw_time_t t0 = tw_now();
-        tw_time_t base = t0 + m * r->stamp_ns + fixed / 2;
+        tw_time_t t3 = tw_now();
         int ok = 0;
-        for (int k = 0; k < m; k++) {
-            tw_pkt_t *p = tw_batch_pkt(r->batch, idx[k]);
-            if (stamp_reply(r, p, &r->pend[idx[k]], base + k * per))
+        for (int k = i; k < end; k++) {
+            tw_pkt_t *p = tw_batch_pkt(r->batch, k);
+            if (!p->len)
+                continue;
+            if (stamp_reply(r, p, &r->pend[k], t3))
                 ok++;
             else
                 p->len = 0;
         }
-        tw_time_t t1 = tw_now();
         int s = ok ? tw_send_replies(r->fd, r->batch, end) : 0;
-        tw_time_t t2 = tw_now();
-        if (t1 >= t0)
-            tw_smooth(&r->stamp_ns, (t1 - t0) / m);
-        if (s == ok && ok) {
-            tw_send_model_add(&r->sm, ok, t2 - t1, mono);
-            tw_send_model_get(&r->sm, mono, &fixed, &per);
-        }
         want += ok;
         sent += s > 0 ? s : 0;
         /* Sent: the next chunk's sendmmsg skips them. */
@@ -362,7 +343,7 @@ static int serve_batch(tw_reflector_t *r)
         else
             p->len = 0;
     }
-    send_replies(r, n, mono);
+    send_replies(r, n);
     return n;
 }
 

@@ -21,11 +21,9 @@
  * than TW_PEERTABLE_WAYS comparisons. cfg.rate_pps > 0 adds a token bucket per
  * source (ratelimit.h): requests over it are counted and dropped.
  *
- * t3 (the reply's Timestamp) is the time the kernel is expected to send the
- * reply: replies go out in chunks of a batch (4, then up to 16 per sendmmsg),
- * each chunk stamped from a fresh clock reading right before its send, moved
- * ahead by what the sends before it in the chunk take (a model of the send
- * cost fitted on recent chunks). bench/t3err.c measures the error against the
+ * t3 (the reply's Timestamp) is read right before each chunk of 8 replies is
+ * stamped and sent: never later than the reply leaves, early by at most the
+ * sends before it in its chunk. bench/t3err.c measures the error against the
  * kernel's transmit timestamps.
  *
  * Protected modes, where every request must pass its check before it is
