@@ -139,8 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.listen_len = sizeof *sin;
     cfg.modes = modes_of[flags & 3];
     cfg.max_connections = (flags & 4) ? 0 : 2;
-    cfg.max_sessions_per_conn = (flags & 16) ? 1 : 2;
-    cfg.max_sessions = 3;
+    cfg.max_sessions = (flags & 16) ? 1 : 2;
+    cfg.max_total_sessions = 3;
     cfg.servwait_ns = 900 * TW_NS_PER_SEC;
     if (flags & 64) {
         cfg.port_lo = 47000;
@@ -189,7 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             drain(&ends[i]);
         const tw_ctrl_server_counters_t *k = tw_ctrl_server_counters(srv);
         FUZZ_CHECK(k->active_connections >= 0 && k->active_connections <= nends);
-        FUZZ_CHECK(k->active_sessions >= 0 && k->active_sessions <= cfg.max_sessions);
+        FUZZ_CHECK(k->active_sessions >= 0 && k->active_sessions <= cfg.max_total_sessions);
         if (!any)
             break;
     }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "keyfile.h"
 #include "control_client.h"
 #include "control_server.h"
 #include "sender.h"

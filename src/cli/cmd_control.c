@@ -1,11 +1,9 @@
 /* twampy controller (TWAMP-Control client + Session-Sender) and
  * twampy controlclient (TWAMP-Control client for an external Session-Sender). */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -19,6 +17,7 @@
 #include "report.h"
 #include "sender.h"
 #include "sender_opts.h"
+#include "signals.h"
 
 static const char controller_help[] =
     "usage: twampy controller [options] [server-ip:port] [local-ip:port]\n"
@@ -118,8 +117,7 @@ struct ctl {
     tw_ctrl_client_t *client;
     int nsessions;
     tw_sender_t *senders[TW_CTRL_MAX_SESSIONS];
-    int sigfd;
-    tw_watch_t sigwatch;
+    cli_signals_t sig;
     tw_timer_t duration_timer;
     bool started, failed, interrupted;
     char why[512];
@@ -187,15 +185,16 @@ static void on_sender_done(void *arg)
     tw_ctrl_client_stop(c->client);
 }
 
-static void on_signal(void *arg, uint32_t events)
+static void clear_progress(void *arg)
 {
     struct ctl *c = arg;
-    struct signalfd_siginfo si;
-    if (read(c->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
-        return;
     if (c->out)
         output_clear_progress(c->out);
-    tw_notice("%s received: stop", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void on_signal(void *arg)
+{
+    struct ctl *c = arg;
     c->interrupted = true;
     if (!c->started) {
         tw_ctrl_client_stop(c->client);
@@ -211,9 +210,7 @@ static void on_signal(void *arg, uint32_t events)
 
 static void watch_signals(struct ctl *c)
 {
-    c->sigfd = cli_signalfd();
-    if (c->sigfd < 0 || tw_loop_add(c->loop, &c->sigwatch, c->sigfd, EPOLLIN, on_signal, c) < 0)
-        cli_fail("cannot watch for signals: %s", strerror(errno));
+    cli_signals_watch(&c->sig, c->loop, "stop", clear_progress, on_signal, c);
 }
 
 /* Raw address octets of a resolved address for Request-TW-Session. */
@@ -345,8 +342,7 @@ int cmd_controller(int argc, char **argv)
     for (int i = 0; i < c.nsessions; i++)
         tw_sender_close(c.senders[i]);
     tw_ctrl_client_close(c.client);
-    tw_loop_del(c.loop, &c.sigwatch);
-    close(c.sigfd);
+    cli_signals_close(&c.sig);
     tw_loop_free(c.loop);
     tw_log_close();
     return rc;
@@ -425,8 +421,7 @@ int cmd_controlclient(int argc, char **argv)
         printf("Session stopped\n");
     }
     tw_ctrl_client_close(c.client);
-    tw_loop_del(c.loop, &c.sigwatch);
-    close(c.sigfd);
+    cli_signals_close(&c.sig);
     tw_loop_free(c.loop);
     tw_log_close();
     return rc;

@@ -1,10 +1,8 @@
 /* twampy responder: the TWAMP light / STAMP Session-Reflector. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -16,6 +14,7 @@
 #include "privileges.h"
 #include "ratelimit.h"
 #include "reflector.h"
+#include "signals.h"
 
 static const char responder_help[] =
     "usage: twampy responder [options] [local-ip:port]\n"
@@ -84,23 +83,6 @@ static const char responder_help[] =
     "Ctrl-C (SIGINT) or SIGTERM stops the responder and logs its counters.\n";
 
 enum { OPT_R_ALLOW = 500, OPT_R_USER, OPT_R_BUSY_POLL, OPT_R_FORMAT, OPT_R_RATE_LIMIT };
-
-struct responder {
-    tw_loop_t *loop;
-    int sigfd;
-    tw_watch_t watch;
-};
-
-static void on_signal(void *arg, uint32_t events)
-{
-    struct responder *r = arg;
-    struct signalfd_siginfo si;
-    if (read(r->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
-        return;
-    tw_notice("%s received: stop TWL session reflector",
-              si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-    tw_loop_stop(r->loop);
-}
 
 int cmd_responder(int argc, char **argv)
 {
@@ -247,10 +229,8 @@ int cmd_responder(int argc, char **argv)
     if (user)
         cli_drop_privileges(user);
 
-    struct responder r = {.loop = loop};
-    r.sigfd = cli_signalfd();
-    if (r.sigfd < 0 || tw_loop_add(loop, &r.watch, r.sigfd, EPOLLIN, on_signal, &r) < 0)
-        cli_fail("cannot watch for signals: %s", strerror(errno));
+    cli_signals_t sig;
+    cli_signals_watch(&sig, loop, "stop TWL session reflector", NULL, cli_signals_stop_loop, loop);
     struct sockaddr_storage ss;
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
@@ -277,7 +257,7 @@ int cmd_responder(int argc, char **argv)
               (unsigned long long)k->send_errors, (unsigned long long)k->senders_evicted,
               (unsigned long long)k->denied, ratec, authc);
     tw_reflector_close(refl);
-    close(r.sigfd);
+    cli_signals_close(&sig);
     tw_loop_free(loop);
     tw_log_close();
     return 0;

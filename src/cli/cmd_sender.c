@@ -1,10 +1,8 @@
 /* twampy sender (TWAMP light / STAMP Session-Sender) and twampy demo. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -17,6 +15,7 @@
 #include "report.h"
 #include "sender.h"
 #include "sender_opts.h"
+#include "signals.h"
 #include "wire.h"
 
 static const char sender_help[] =
@@ -107,8 +106,7 @@ struct run {
     tw_loop_t *loop;
     tw_sender_t *sender;
     struct sender_output *out;
-    int sigfd;
-    tw_watch_t watch;
+    cli_signals_t sig;
 };
 
 static void on_sender_done(void *arg)
@@ -117,14 +115,15 @@ static void on_sender_done(void *arg)
     tw_loop_stop(r->loop);
 }
 
-static void on_signal(void *arg, uint32_t events)
+static void clear_progress(void *arg)
 {
     struct run *r = arg;
-    struct signalfd_siginfo si;
-    if (read(r->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
-        return;
     output_clear_progress(r->out);
-    tw_notice("%s received: stop sending", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void on_signal(void *arg)
+{
+    struct run *r = arg;
     tw_sender_stop(r->sender);
 }
 
@@ -138,9 +137,7 @@ static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg, const struct sende
     cfg->on_done = on_sender_done;
     cfg->on_done_arg = &r;
     char err[512];
-    r.sigfd = cli_signalfd();
-    if (r.sigfd < 0 || tw_loop_add(loop, &r.watch, r.sigfd, EPOLLIN, on_signal, &r) < 0)
-        cli_fail("cannot watch for signals: %s", strerror(errno));
+    cli_signals_watch(&r.sig, loop, "stop sending", clear_progress, on_signal, &r);
     int orc = tw_sender_open(&r.sender, cfg, loop, err, sizeof err);
     auth_forget(); /* the sender has the STAMP key in its HMAC context */
     if (orc < 0)
@@ -175,8 +172,7 @@ static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg, const struct sende
     if (output_close(&out) < 0)
         rc = EXIT_FAILURE;
     tw_sender_close(r.sender);
-    tw_loop_del(loop, &r.watch);
-    close(r.sigfd);
+    cli_signals_close(&r.sig);
     return rc;
 }
 

@@ -2,11 +2,9 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -19,6 +17,7 @@
 #include "opts.h"
 #include "privileges.h"
 #include "server_guard.h"
+#include "signals.h"
 
 static const char server_help[] =
     "usage: twampy server [options] [local-ip:port]\n"
@@ -96,22 +95,6 @@ enum {
     OPT_MAX_ORPHAN,
 };
 
-struct server_run {
-    tw_loop_t *loop;
-    int sigfd;
-    tw_watch_t watch;
-};
-
-static void on_signal(void *arg, uint32_t events)
-{
-    struct server_run *r = arg;
-    struct signalfd_siginfo si;
-    if (read(r->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
-        return;
-    tw_notice("%s received: stop the TWAMP server", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-    tw_loop_stop(r->loop);
-}
-
 int cmd_server(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -139,15 +122,15 @@ int cmd_server(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     cfg.modes = TW_MODE_UNAUTHENTICATED | TW_MODE_REFLECT_OCTETS | TW_MODE_SYMMETRICAL;
     cfg.max_connections = 64;
-    cfg.max_sessions_per_conn = 16;
-    cfg.max_sessions = 1024;
+    cfg.max_sessions = 16;
+    cfg.max_total_sessions = 1024;
     cfg.servwait_ns = 900 * TW_NS_PER_SEC;
     cfg.max_timeout_ns = 86400 * TW_NS_PER_SEC;
     cfg.max_padding = 65535;
     cfg.setup_timeout_ns = TW_CTRL_SETUP_TIMEOUT_DEFAULT;
-    cfg.max_conn_per_source = TW_CTRL_CONN_PER_SOURCE_DEFAULT;
+    cfg.max_connections_per_source = TW_CTRL_CONN_PER_SOURCE_DEFAULT;
     cfg.max_sessions_per_source = TW_CTRL_SESSIONS_PER_SOURCE_DEFAULT;
-    cfg.max_orphan_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
+    cfg.max_orphan_time_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
     const char *user = NULL;
     int opt;
     opterr = 0;
@@ -175,10 +158,10 @@ int cmd_server(int argc, char **argv)
             cfg.max_connections = (int)cli_int(cmd, "--max-connections", optarg, 1, 100000);
             break;
         case OPT_MAX_SESS:
-            cfg.max_sessions_per_conn = (int)cli_int(cmd, "--max-sessions", optarg, 1, 65535);
+            cfg.max_sessions = (int)cli_int(cmd, "--max-sessions", optarg, 1, 65535);
             break;
         case OPT_MAX_TOTAL:
-            cfg.max_sessions = (int)cli_int(cmd, "--max-total-sessions", optarg, 1, 1000000);
+            cfg.max_total_sessions = (int)cli_int(cmd, "--max-total-sessions", optarg, 1, 1000000);
             break;
         case OPT_SERVWAIT:
             cfg.servwait_ns =
@@ -189,7 +172,7 @@ int cmd_server(int argc, char **argv)
                 (int64_t)(cli_double(cmd, "--setup-timeout", optarg, 0.001, 86400) * 1e9);
             break;
         case OPT_MAX_CONN_SOURCE:
-            cfg.max_conn_per_source =
+            cfg.max_connections_per_source =
                 (int)cli_int(cmd, "--max-connections-per-source", optarg, 1, 100000);
             break;
         case OPT_MAX_SESS_SOURCE:
@@ -197,7 +180,7 @@ int cmd_server(int argc, char **argv)
                 (int)cli_int(cmd, "--max-sessions-per-source", optarg, 1, 1000000);
             break;
         case OPT_MAX_ORPHAN:
-            cfg.max_orphan_ns =
+            cfg.max_orphan_time_ns =
                 (int64_t)(cli_double(cmd, "--max-orphan-time", optarg, 0.001, 31536000) * 1e9);
             break;
         case OPT_USER:
@@ -240,7 +223,7 @@ int cmd_server(int argc, char **argv)
         cli_fail("--max-connections %d and --max-total-sessions %d need up to %ld file "
                  "descriptors, but the limit is %ld (%s; RLIMIT_NOFILE, ulimit -n): raise it or "
                  "lower those options",
-                 cfg.max_connections, cfg.max_sessions, need, limit, err);
+                 cfg.max_connections, cfg.max_total_sessions, need, limit, err);
     tw_loop_t *loop = tw_loop_new();
     if (!loop)
         cli_fail("cannot create the event loop: %s", strerror(errno));
@@ -266,10 +249,8 @@ int cmd_server(int argc, char **argv)
     if (user)
         cli_drop_privileges(user);
 
-    struct server_run r = {.loop = loop};
-    r.sigfd = cli_signalfd();
-    if (r.sigfd < 0 || tw_loop_add(loop, &r.watch, r.sigfd, EPOLLIN, on_signal, &r) < 0)
-        cli_fail("cannot watch for signals: %s", strerror(errno));
+    cli_signals_t sig;
+    cli_signals_watch(&sig, loop, "stop the TWAMP server", NULL, cli_signals_stop_loop, loop);
     struct sockaddr_storage ss;
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
@@ -304,7 +285,7 @@ int cmd_server(int argc, char **argv)
               authc, guard);
     tw_ctrl_server_close(srv);
     tw_keyring_free(ring);
-    close(r.sigfd);
+    cli_signals_close(&sig);
     tw_loop_free(loop);
     tw_log_close();
     return 0;

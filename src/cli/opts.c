@@ -2,12 +2,10 @@
 
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 
 #include "addr.h"
 #include "dscp.h"
@@ -159,14 +157,4 @@ int cli_max_padding(int family)
 {
     int ip_udp = family == AF_INET6 ? 40 + 8 : 20 + 8;
     return 9000 - ip_udp - TW_SENDER_MIN_LEN;
-}
-
-int cli_signalfd(void)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }

@@ -94,7 +94,4 @@ void cli_resolve(const char *cmd, const char *what, const char *arg, uint16_t de
 /* The largest padding that keeps a test packet inside a 9000-octet IP packet. */
 int cli_max_padding(int family);
 
-/* SIGINT/SIGTERM as a file descriptor for the event loop (signals blocked). */
-int cli_signalfd(void);
-
 #endif

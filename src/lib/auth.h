@@ -3,10 +3,13 @@
  * and of authenticated STAMP (RFC 8762 §4.2.2, §4.3.2), on OpenSSL's libcrypto
  * (EVP ciphers, EVP_MAC, PKCS5_PBKDF2_HMAC): no home-made AES or HMAC.
  *
- * No sockets, no clocks, no logging. Every function returns 0 or a negative
+ * No files, no sockets, no clocks, no logging. Every function returns 0 or a negative
  * TW_AUTH_E* code and checks every length it is given. A secret (passphrase,
  * derived key, session key) is never written to a message or an error text, and
  * every buffer that held one is cleansed (OPENSSL_cleanse) before it is released.
+ *
+ * Key files are read by keyfile.h (tw_keyfile_load, tw_keyring_*), which
+ * hands over a tw_secret_t.
  *
  * Who uses what:
  *   client:  tw_keyfile_load -> tw_kdf (Salt, Count from the Server Greeting,
@@ -63,12 +66,9 @@ const char *tw_auth_strerror(int rc);
 #define TW_AUTH_SID_LEN 16
 #define TW_KEYID_MAX 80 /* KeyID field of Set-Up-Response (RFC 4656 §3.1) */
 
-/* ---- Shared secrets and the key file ------------------------------------- */
+/* ---- Shared secrets and the KeyID field ---------------------------------- */
 
-#define TW_SECRET_MAX 256        /* longest passphrase, in octets */
-#define TW_KEYFILE_LINE_MAX 1024 /* longest line of a key file, without its newline */
-#define TW_KEYFILE_SIZE_MAX (1024 * 1024)
-
+#define TW_SECRET_MAX 256 /* longest passphrase, in octets */
 typedef struct tw_secret {
     uint8_t bytes[TW_SECRET_MAX];
     size_t len;
@@ -76,36 +76,6 @@ typedef struct tw_secret {
 
 /* Wipe a secret (OPENSSL_cleanse) once the key has been derived from it. */
 void tw_secret_cleanse(tw_secret_t *s);
-
-/* A key file: one `KEYID PASSPHRASE` per line. Blank lines and lines whose
- * first non-blank character is '#' are ignored. KEYID is the first word (at
- * most TW_KEYID_MAX octets); PASSPHRASE is the rest of the line after the blank
- * that follows it, less trailing blanks (spaces, tabs, CR); `0x` followed by an
- * even number of hex digits gives the passphrase as those octets. A KeyID may
- * appear only once. The file must be a regular file that neither "other" can
- * read nor write (mode & 006 == 0): anything else is refused, with the mode in
- * the message. Passphrases never appear in an error message. */
-typedef struct tw_keyring tw_keyring_t;
-
-/* Read the whole key file at path into *out (allocated; free with
- * tw_keyring_free, which cleanses it). On failure returns TW_AUTH_EKEYFILE or
- * TW_AUTH_ENOMEM and, when err is not NULL, writes a one-line reason naming the
- * file (and the line) into err[0..errlen). */
-int tw_keyring_load(const char *path, tw_keyring_t **out, char *err, size_t errlen);
-/* The secret of keyid (a NUL-terminated string), or NULL. */
-const tw_secret_t *tw_keyring_find(const tw_keyring_t *kr, const char *keyid);
-size_t tw_keyring_count(const tw_keyring_t *kr);
-/* Entry i (0 <= i < tw_keyring_count) in file order: its secret, and its KeyID
- * in *keyid when keyid is not NULL; NULL when i is out of range. (STAMP has no
- * KeyID on the wire: a key file with one line needs no --keyid.) */
-const tw_secret_t *tw_keyring_at(const tw_keyring_t *kr, size_t i, const char **keyid);
-void tw_keyring_free(tw_keyring_t *kr);
-
-/* Client side: the secret of keyid from the key file at path, copied into
- * *out. TW_AUTH_ENOKEY (with a message naming the KeyID) when the file has no
- * such KeyID; otherwise as tw_keyring_load. Every copy but *out is cleansed. */
-int tw_keyfile_load(const char *path, const char *keyid, tw_secret_t *out, char *err,
-                    size_t errlen);
 
 /* The KeyID field of Set-Up-Response: keyid (at most 80 octets) followed by
  * zero octets up to 80. TW_AUTH_EINVAL when keyid is empty or too long. */

@@ -1,3 +1,7 @@
+/* control_server: the TWAMP server's control connections: the listener, the
+ * connection state machine (greeting, Set-Up-Response, key checks, commands),
+ * the lockout defences on connections, and the server's life. The test
+ * sessions they ask for are server_session.c's. */
 #include "control_server.h"
 
 #include <errno.h>
@@ -10,10 +14,10 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "control_server_internal.h"
 #include "log.h"
 #include "net.h"
 #include "ntptime.h"
-#include "reflector.h"
 #include "server_guard.h"
 
 #define ACCEPT_BATCH 32                  /* accepts per wakeup: others get their turn */
@@ -21,158 +25,13 @@
 #define PACE_WINDOW (10 * TW_NS_PER_SEC) /* paced log lines: per this window ... */
 #define PACE_BURST 20                    /* ... at most this many of a kind */
 
-struct conn;
-
-struct session {
-    struct tw_ctrl_server *srv;
-    struct conn *conn; /* NULL once its connection is gone */
-    struct session *next;
-    tw_reflector_t *refl;
-    tw_timer_t timer; /* teardown after Stop-Sessions (or a lost connection) */
-    tw_source_t src;  /* its client's, for --max-sessions-per-source */
-    uint8_t sid[16];
-    uint16_t port;
-    int64_t timeout_ns;
-    bool started, stopping;
-    bool protected_test; /* modes 2 and 4: the reflector checks and protects */
-    int index;           /* 1-based within its connection, for log lines */
-    char owner[TW_ADDRSTRLEN];
-};
-
-enum cstate {
-    C_SETUP, /* greeting sent, waiting for Set-Up-Response */
-    C_READY, /* Server-Start sent, waiting for commands */
-};
-
-struct conn {
-    struct tw_ctrl_server *srv;
-    struct conn *next, *prev;
-    struct conn *qnext, *qprev; /* the set-up queue, oldest first (C_SETUP only) */
-    int fd;
-    tw_watch_t watch;
-    tw_timer_t timer; /* --setup-timeout before a session runs, then --servwait */
-    enum cstate st;
-    bool running;        /* a session of it has been started */
-    int64_t phase_start; /* the greeting, then Server-Start: --setup-timeout counts from it */
-    tw_source_t src;
-    uint32_t mode;
-    uint8_t buf[TW_CTRL_SETUP_RESPONSE_LEN];
-    size_t need, have;
-    /* Modes 2, 4, 8: this connection's Challenge and Salt, and the stream. */
-    uint8_t challenge[TW_AUTH_CHALLENGE_LEN], salt[TW_AUTH_SALT_LEN];
-    bool secure; /* from Server-Start on */
-    tw_ctrl_crypto_t crypto;
-    uint8_t block0[16]; /* a command's first block as received (the debug dump) */
-    char keyid[TW_KEYID_MAX + 1];
-    struct sockaddr_storage peer, local;
-    socklen_t peer_len, local_len;
-    int64_t last_ctrl; /* tw_mono_now() of the last control message */
-    struct session *sessions;
-    int nsessions;
-    int requested; /* sessions requested so far (numbering) */
-    char name[TW_ADDRSTRLEN];
-};
-
-struct tw_ctrl_server {
-    tw_ctrl_server_cfg_t cfg;
-    tw_loop_t *loop;
-    int lfd;
-    tw_watch_t lwatch;
-    struct conn *conns;
-    struct conn *setup_head, *setup_tail; /* connections without a Set-Up-Response yet */
-    struct session *orphans; /* sessions whose connection is gone, until their timeout */
-    bool paused;             /* the listener, after accept() failed */
-    tw_timer_t resume_timer;
-    tw_pacer_t pace_accept, pace_refused, pace_evicted, pace_setup, pace_kdf;
-    tw_rate_t kdf_rate;     /* key derivations per source */
-    tw_budget_t kdf_budget; /* key derivations all together */
-    tw_batch_t *batch;      /* one receive batch shared by every session's reflector */
-    tw_ctrl_server_counters_t ctr;
-    uint64_t start_ntp;
-    uint16_t next_port;
-};
-
-/* ---- helpers ---------------------------------------------------------------- */
-
-/* Random octets from OpenSSL's CSPRNG: Challenge, Salt, Server-IV and SID.
- * Returns false when there are none, and the caller refuses to go on rather
- * than send something predictable. */
-static bool random_bytes(uint8_t *p, size_t n)
-{
-    return tw_auth_random(p, n) == TW_AUTH_OK;
-}
-
-static bool raw_is_zero(const uint8_t *a, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (a[i])
-            return false;
-    return true;
-}
-
-/* The address in a Request-TW-Session field, or fallback when it is zero. */
-static void req_addr(uint8_t ipvn, const uint8_t raw[16], const struct sockaddr_storage *fallback,
-                     struct sockaddr_storage *out)
-{
-    memset(out, 0, sizeof *out);
-    if (raw_is_zero(raw, ipvn == 6 ? 16 : 4)) {
-        *out = *fallback;
-        tw_addr_set_port(out, 0);
-        return;
-    }
-    if (ipvn == 6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
-        s6->sin6_family = AF_INET6;
-        memcpy(&s6->sin6_addr, raw, 16);
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)out;
-        s4->sin_family = AF_INET;
-        memcpy(&s4->sin_addr, raw, 4);
-    }
-}
-
-/* Are a and b the same IP address (ports aside)? */
-static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return false;
-    if (a->ss_family == AF_INET)
-        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-    if (a->ss_family == AF_INET6)
-        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-    return false;
-}
-
-/* A log line of a kind a client can repeat at will: at most PACE_BURST per
- * PACE_WINDOW, the others counted and reported with the next one let through. */
-static void paced(tw_pacer_t *p, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void paced(tw_pacer_t *p, int level, const char *fmt, ...)
-{
-    uint64_t held;
-    if (!tw_pacer_allow(p, tw_mono_now(), PACE_BURST, PACE_WINDOW, &held))
-        return;
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (held)
-        tw_log(level, "%s (and %llu more like it, not logged)", msg, (unsigned long long)held);
-    else
-        tw_log(level, "%s", msg);
-}
-
 /* ---- the listener out of descriptors ------------------------------------------------ */
 
 /* The listener is level-triggered: while accept() fails for want of
  * descriptors (or memory) it would fire again at once. So it pauses until a
  * descriptor is freed (a connection or a session closed) or ACCEPT_RETRY has
  * passed, whichever comes first (OpenBSD's accept_reserve pattern). */
-static void listener_resume(tw_ctrl_server_t *srv)
+void tw_srv_listener_resume(tw_ctrl_server_t *srv)
 {
     if (!srv->paused)
         return;
@@ -183,7 +42,7 @@ static void listener_resume(tw_ctrl_server_t *srv)
 
 static void on_resume_timer(void *arg)
 {
-    listener_resume(arg);
+    tw_srv_listener_resume(arg);
 }
 
 static void listener_pause(tw_ctrl_server_t *srv, int err)
@@ -191,7 +50,7 @@ static void listener_pause(tw_ctrl_server_t *srv, int err)
     srv->ctr.accept_failures++;
     uint64_t held;
     int64_t now = tw_mono_now();
-    if (tw_pacer_allow(&srv->pace_accept, now, 1, PACE_WINDOW, &held)) {
+    if (tw_log_pacer_allow(&srv->pace_accept, now, &held)) {
         bool fds = err == EMFILE || err == ENFILE;
         tw_warn("cannot accept a connection: %s; the listener pauses until a descriptor is freed, "
                 "for at most %lld s%s (%llu more failures since the last such line)",
@@ -207,66 +66,6 @@ static void listener_pause(tw_ctrl_server_t *srv, int err)
         srv->paused = true;
         tw_timer_set(srv->loop, &srv->resume_timer, now + ACCEPT_RETRY, on_resume_timer, srv);
     }
-}
-
-/* ---- sessions --------------------------------------------------------------- */
-
-static void session_free(struct session *s)
-{
-    tw_ctrl_server_t *srv = s->srv;
-    tw_timer_cancel(srv->loop, &s->timer);
-    if (s->refl) {
-        const tw_reflector_counters_t *k = tw_reflector_counters(s->refl);
-        char auth[128] = "";
-        uint64_t bad = k->unauthenticated + k->integrity;
-        if (s->protected_test)
-            snprintf(auth, sizeof auth, ", failed the integrity check %llu",
-                     (unsigned long long)bad);
-        tw_notice("%s: session %d (port %u) ended: %llu reflected, %llu dropped (not started "
-                  "%llu, foreign sender %llu, too short %llu%s)",
-                  s->owner, s->index, s->port, (unsigned long long)k->reflected,
-                  (unsigned long long)(k->inactive + k->foreign + k->too_short + bad),
-                  (unsigned long long)k->inactive, (unsigned long long)k->foreign,
-                  (unsigned long long)k->too_short, auth);
-        tw_reflector_close(s->refl);
-    }
-    srv->ctr.active_sessions--;
-    free(s);
-    listener_resume(srv); /* a descriptor is free */
-}
-
-static void unlink_session(struct session **list, struct session *s)
-{
-    for (struct session **pp = list; *pp; pp = &(*pp)->next) {
-        if (*pp == s) {
-            *pp = s->next;
-            s->next = NULL;
-            return;
-        }
-    }
-}
-
-static void on_session_timeout(void *arg)
-{
-    struct session *s = arg;
-    if (s->conn) {
-        unlink_session(&s->conn->sessions, s);
-        s->conn->nsessions--;
-    } else {
-        unlink_session(&s->srv->orphans, s);
-    }
-    session_free(s);
-}
-
-/* Stop a session: it keeps reflecting for its Timeout (late packets still in
- * flight), then goes. A session never started goes at once. */
-static void session_stop(struct session *s)
-{
-    if (s->stopping)
-        return;
-    s->stopping = true;
-    tw_timer_set(s->srv->loop, &s->timer, tw_mono_now() + (s->started ? s->timeout_ns : 0),
-                 on_session_timeout, s);
 }
 
 /* ---- connections ------------------------------------------------------------ */
@@ -301,7 +100,7 @@ static void setup_queue_remove(tw_ctrl_server_t *srv, struct conn *c)
 /* Close c with a log line, paced with pace, or with the others of connections
  * that never set up (a client can open those at will). Its sessions outlive
  * it by their Timeout (RFC 5357 §3.8), at most --max-orphan-time. */
-static void conn_vclose(struct conn *c, tw_pacer_t *pace, const char *fmt, va_list ap)
+static void conn_vclose(struct conn *c, tw_log_pacer_t *pace, const char *fmt, va_list ap)
 {
     tw_ctrl_server_t *srv = c->srv;
     if (!pace && c->st == C_SETUP)
@@ -309,7 +108,7 @@ static void conn_vclose(struct conn *c, tw_pacer_t *pace, const char *fmt, va_li
     char why[512];
     vsnprintf(why, sizeof why, fmt, ap);
     if (pace)
-        paced(pace, TW_LOG_NOTICE, "Connection from %s closed: %s", c->name, why);
+        tw_log_paced(pace, TW_LOG_NOTICE, "Connection from %s closed: %s", c->name, why);
     else
         tw_notice("Connection from %s closed: %s", c->name, why);
     tw_ctrl_crypto_free(&c->crypto);
@@ -317,32 +116,7 @@ static void conn_vclose(struct conn *c, tw_pacer_t *pace, const char *fmt, va_li
     tw_loop_del(srv->loop, &c->watch);
     close(c->fd);
     setup_queue_remove(srv, c);
-    int64_t now = tw_mono_now(), cap = srv->cfg.max_orphan_ns;
-    int capped = 0;
-    while (c->sessions) {
-        struct session *s = c->sessions;
-        c->sessions = s->next;
-        s->conn = NULL;
-        s->next = srv->orphans;
-        srv->orphans = s;
-        /* A session never started goes at once. */
-        int64_t left = s->started ? s->timeout_ns : 0;
-        bool cut = left > cap;
-        if (cut)
-            left = cap;
-        int64_t deadline = now + left;
-        if (s->stopping && s->timer.armed && s->timer.deadline < deadline) {
-            deadline = s->timer.deadline; /* already stopping: never later */
-            cut = false;
-        }
-        capped += cut;
-        s->stopping = true;
-        tw_timer_set(srv->loop, &s->timer, deadline, on_session_timeout, s);
-    }
-    if (capped)
-        tw_notice("%s: %d session%s reflect for %.0f s more, not their whole Timeout, now that "
-                  "the connection is gone (--max-orphan-time)",
-                  c->name, capped, capped == 1 ? "" : "s", (double)cap / 1e9);
+    tw_srv_sessions_orphan(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -352,7 +126,7 @@ static void conn_vclose(struct conn *c, tw_pacer_t *pace, const char *fmt, va_li
     srv->ctr.active_connections--;
     explicit_bzero(c, sizeof *c);
     free(c);
-    listener_resume(srv); /* a descriptor is free */
+    tw_srv_listener_resume(srv); /* a descriptor is free */
 }
 
 static void conn_close(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -365,10 +139,10 @@ static void conn_close(struct conn *c, const char *fmt, ...)
     va_end(ap);
 }
 
-static void conn_close_paced(struct conn *c, tw_pacer_t *pace, const char *fmt, ...)
+static void conn_close_paced(struct conn *c, tw_log_pacer_t *pace, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void conn_close_paced(struct conn *c, tw_pacer_t *pace, const char *fmt, ...)
+static void conn_close_paced(struct conn *c, tw_log_pacer_t *pace, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -376,10 +150,7 @@ static void conn_close_paced(struct conn *c, tw_pacer_t *pace, const char *fmt, 
     va_end(ap);
 }
 
-static void protocol_error(struct conn *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void protocol_error(struct conn *c, const char *fmt, ...)
+void tw_srv_protocol_error(struct conn *c, const char *fmt, ...)
 {
     char why[512];
     va_list ap;
@@ -393,7 +164,7 @@ static void protocol_error(struct conn *c, const char *fmt, ...)
 /* One write per message; a client too slow to take 48 octets is dropped. From
  * Server-Start on, in modes 2, 4 and 8, the message is sealed first (HMAC,
  * then encrypted in place): the debug dump shows the ciphertext. */
-static int conn_send(struct conn *c, uint8_t *buf, size_t len, const char *what)
+int tw_srv_conn_send(struct conn *c, uint8_t *buf, size_t len, const char *what)
 {
     if (c->secure) {
         int rc = tw_ctrl_seal(&c->crypto, buf, len);
@@ -419,77 +190,6 @@ static void expect(struct conn *c, size_t len)
     c->have = 0;
 }
 
-/* The ports a client may ask for: --port-range, else any unprivileged port
- * (clients such as the Python twampy's controller send to the port they asked
- * for, whatever Accept-Session says). */
-static void port_range(const tw_ctrl_server_t *srv, uint16_t *lo, uint16_t *hi)
-{
-    *lo = srv->cfg.port_lo ? srv->cfg.port_lo : 1024;
-    *hi = srv->cfg.port_lo ? srv->cfg.port_hi : 65535;
-}
-
-static int bind_session(tw_ctrl_server_t *srv, struct session *s, tw_reflector_cfg_t *rc,
-                        uint16_t want, char *err, size_t errlen)
-{
-    /* The requested port first when it is one of ours (RFC 5357 §3.5: else
-     * Accept-Session offers another), then the configured range, else the
-     * kernel's choice from its ephemeral range. */
-    uint16_t lo, hi;
-    port_range(srv, &lo, &hi);
-    if (want && want >= lo && want <= hi) {
-        tw_addr_set_port(&rc->local, want);
-        if (tw_reflector_open(&s->refl, rc, srv->loop, err, errlen) == 0)
-            return 0;
-    }
-    if (srv->cfg.port_lo) {
-        uint32_t span = (uint32_t)srv->cfg.port_hi - srv->cfg.port_lo + 1;
-        for (uint32_t i = 0; i < span; i++) {
-            uint16_t p = (uint16_t)(srv->cfg.port_lo + (srv->next_port + i) % span);
-            tw_addr_set_port(&rc->local, p);
-            if (tw_reflector_open(&s->refl, rc, srv->loop, err, errlen) == 0) {
-                srv->next_port = (uint16_t)((srv->next_port + i + 1) % span);
-                return 0;
-            }
-        }
-        snprintf(err, errlen, "no free port in %u-%u", srv->cfg.port_lo, srv->cfg.port_hi);
-        return -1;
-    }
-    tw_addr_set_port(&rc->local, 0);
-    return tw_reflector_open(&s->refl, rc, srv->loop, err, errlen);
-}
-
-/* The senders return -1 when the connection is gone (a failed send closes it). */
-static int send_accept(struct conn *c, uint8_t accept, const struct session *s)
-{
-    tw_accept_session_t a;
-    memset(&a, 0, sizeof a);
-    a.accept = accept;
-    if (s) {
-        a.port = s->port;
-        memcpy(a.sid, s->sid, 16);
-    }
-    uint8_t buf[TW_CTRL_ACCEPT_SESSION_LEN];
-    tw_accept_session_encode(&a, buf, sizeof buf);
-    if (accept != TW_ACCEPT_OK)
-        c->srv->ctr.sessions_refused++;
-    return conn_send(c, buf, sizeof buf, "Accept-Session");
-}
-
-static int refuse(struct conn *c, uint8_t accept, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int refuse(struct conn *c, uint8_t accept, const char *fmt, ...)
-{
-    char why[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    tw_notice("%s: session %d refused with Accept %u (%s): %s", c->name, c->requested, accept,
-              tw_accept_str(accept), why);
-    return send_accept(c, accept, NULL);
-}
-
 /* Per-source counts, over the bounded lists (--max-connections,
  * --max-total-sessions). */
 static int conns_of(const tw_ctrl_server_t *srv, const tw_source_t *src)
@@ -498,203 +198,6 @@ static int conns_of(const tw_ctrl_server_t *srv, const tw_source_t *src)
     for (const struct conn *c = srv->conns; c; c = c->next)
         n += tw_source_eq(&c->src, src);
     return n;
-}
-
-static int sessions_of(const tw_ctrl_server_t *srv, const tw_source_t *src)
-{
-    int n = 0;
-    for (const struct conn *c = srv->conns; c; c = c->next)
-        if (tw_source_eq(&c->src, src))
-            n += c->nsessions;
-    for (const struct session *s = srv->orphans; s; s = s->next)
-        n += tw_source_eq(&s->src, src);
-    return n;
-}
-
-static int on_request(struct conn *c)
-{
-    tw_ctrl_server_t *srv = c->srv;
-    tw_request_session_t rq;
-    c->requested++;
-    if (tw_request_session_decode(c->buf, c->have, &rq) != TW_WIRE_OK) {
-        protocol_error(c, "malformed Request-TW-Session (IPVN %u)", c->buf[1] & 0x0f);
-        return -1;
-    }
-    int dscp = tw_type_p_dscp(rq.type_p);
-    uint64_t tsec = rq.timeout >> 32;
-    int64_t timeout_ns = (int64_t)(tsec * TW_NS_PER_SEC) +
-                         (int64_t)(((rq.timeout & 0xffffffffu) * (uint64_t)TW_NS_PER_SEC) >> 32);
-    /* Test sockets are bound on the control connection's local address only
-     * (an adopted stream that is not IP: the listening address). */
-    struct sockaddr_storage snd, rcv, asked;
-    rcv = c->local.ss_family == AF_INET || c->local.ss_family == AF_INET6 ? c->local
-                                                                          : srv->cfg.listen;
-    tw_addr_set_port(&rcv, 0);
-    req_addr(rq.ipvn, rq.sender_addr, &c->peer, &snd);
-    req_addr(rq.ipvn, rq.receiver_addr, &rcv, &asked);
-    char sa[TW_ADDRSTRLEN], ra[TW_ADDRSTRLEN];
-    tw_addr_set_port(&snd, rq.sender_port);
-    tw_addr_set_port(&asked, rq.receiver_port);
-    tw_notice("%s: Request-TW-Session %d: sender %s, receiver %s, DSCP %d, padding %u, timeout "
-              "%.3f s",
-              c->name, c->requested, tw_addr_str((struct sockaddr *)&snd, sa, sizeof sa),
-              tw_addr_str((struct sockaddr *)&asked, ra, sizeof ra), dscp, rq.padding_length,
-              (double)tsec + (double)(rq.timeout & 0xffffffffu) / 4294967296.0);
-
-    if (rq.conf_sender || rq.conf_receiver) {
-        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "Conf-Sender/Conf-Receiver must be 0 in TWAMP");
-    }
-    if (dscp < 0) {
-        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "Type-P Descriptor 0x%08x is not a DSCP",
-                      rq.type_p);
-    }
-    if (rq.padding_length > srv->cfg.max_padding) {
-        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "padding length %u is above %u",
-                      rq.padding_length, srv->cfg.max_padding);
-    }
-    if (tsec > (uint64_t)(srv->cfg.max_timeout_ns / TW_NS_PER_SEC)) {
-        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "timeout %llu s is above %lld s",
-                      (unsigned long long)tsec,
-                      (long long)(srv->cfg.max_timeout_ns / TW_NS_PER_SEC));
-    }
-    if ((rq.ipvn == 6) != (rcv.ss_family == AF_INET6)) {
-        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "IPv%u session on an IPv%d control connection",
-                      rq.ipvn, rcv.ss_family == AF_INET6 ? 6 : 4);
-    }
-    if (!same_ip(&asked, &rcv)) {
-        char la[TW_ADDRSTRLEN];
-        return refuse(c, TW_ACCEPT_NOT_SUPPORTED,
-                      "Receiver Address %s is not this control connection's local address %s: "
-                      "test sockets are bound only there (send 0 to mean that address)",
-                      tw_addr_ip_str((struct sockaddr *)&asked, ra, sizeof ra),
-                      tw_addr_ip_str((struct sockaddr *)&rcv, la, sizeof la));
-    }
-    if (c->nsessions >= srv->cfg.max_sessions_per_conn) {
-        return refuse(c, TW_ACCEPT_TEMPORARY, "this connection has %d sessions (--max-sessions %d)",
-                      c->nsessions, srv->cfg.max_sessions_per_conn);
-    }
-    if (srv->ctr.active_sessions >= srv->cfg.max_sessions) {
-        return refuse(c, TW_ACCEPT_TEMPORARY,
-                      "the server has %d sessions (--max-total-sessions %d)",
-                      srv->ctr.active_sessions, srv->cfg.max_sessions);
-    }
-    int mine = sessions_of(srv, &c->src);
-    if (mine >= srv->cfg.max_sessions_per_source) {
-        char src[TW_ADDRSTRLEN];
-        return refuse(c, TW_ACCEPT_TEMPORARY,
-                      "%s has %d sessions, those of closed connections included "
-                      "(--max-sessions-per-source %d)",
-                      tw_source_str(&c->src, src, sizeof src), mine,
-                      srv->cfg.max_sessions_per_source);
-    }
-
-    struct session *s = calloc(1, sizeof *s);
-    if (!s) {
-        return refuse(c, TW_ACCEPT_INTERNAL, "out of memory");
-    }
-    s->srv = srv;
-    s->conn = c;
-    s->src = c->src;
-    snprintf(s->owner, sizeof s->owner, "%s", c->name);
-    s->index = c->requested;
-    s->timeout_ns = timeout_ns;
-    tw_reflector_cfg_t rc;
-    memset(&rc, 0, sizeof rc);
-    rc.local = rcv;
-    rc.local_len = tw_addr_len(&rcv);
-    rc.sockopts.tos = dscp << 2;
-    rc.sockopts.ttl = srv->cfg.ttl;
-    rc.idle_reset_ns = 30 * TW_NS_PER_SEC;
-    rc.max_senders = 4;
-    rc.format = TW_FORMAT_TWAMP; /* negotiated: never guessed (RFC 5357 §4.2.1) */
-    rc.only_from = snd;
-    rc.inactive = true;
-    rc.batch = srv->batch;
-    rc.allow = &srv->cfg.allow;
-    char err[256];
-    if (bind_session(srv, s, &rc, rq.receiver_port, err, sizeof err) < 0) {
-        free(s);
-        return refuse(c, TW_ACCEPT_TEMPORARY, "%s", err);
-    }
-    struct sockaddr_storage bound;
-    socklen_t bl;
-    tw_reflector_local(s->refl, &bound, &bl);
-    s->port = tw_addr_port(&bound);
-    /* SID (RFC 4656 §3.5): receiver address (4 octets), NTP time, 4 random. */
-    if (rcv.ss_family == AF_INET6)
-        memcpy(s->sid, &((struct sockaddr_in6 *)&rcv)->sin6_addr.s6_addr[12], 4);
-    else
-        memcpy(s->sid, &((struct sockaddr_in *)&rcv)->sin_addr, 4);
-    tw_put64(s->sid + 4, tw_time_to_ntp(tw_now()));
-    if (!random_bytes(s->sid + 12, 4))
-        memset(s->sid + 12, 0, 4); /* the SID stays unique by its timestamp */
-    uint32_t sec = c->mode & TW_MODE_SECURITY_MASK;
-    if (tw_mode_test_protected(sec)) {
-        /* RFC 4656 §4.1.2: the session's test keys from the Session-keys and the SID. */
-        tw_test_crypto_t tc;
-        int arc = tw_test_crypto_init(&tc, c->crypto.aes_key, c->crypto.hmac_key, s->sid);
-        if (arc == TW_AUTH_OK)
-            arc = tw_reflector_set_security(s->refl, sec, &tc);
-        tw_test_crypto_free(&tc);
-        if (arc < 0) {
-            tw_reflector_close(s->refl);
-            free(s);
-            return refuse(c, TW_ACCEPT_INTERNAL, "cannot set up the test keys: %s",
-                          tw_auth_strerror(arc));
-        }
-        s->protected_test = true;
-    }
-    s->next = c->sessions;
-    c->sessions = s;
-    c->nsessions++;
-    srv->ctr.active_sessions++;
-    srv->ctr.sessions_accepted++;
-    char note[96] = "";
-    uint16_t lo, hi;
-    port_range(srv, &lo, &hi);
-    if (rq.receiver_port && rq.receiver_port != s->port) {
-        if (rq.receiver_port >= lo && rq.receiver_port <= hi)
-            snprintf(note, sizeof note, " (the requested port was taken)");
-        else
-            snprintf(note, sizeof note, " (the requested port %u is outside %u-%u)",
-                     rq.receiver_port, lo, hi);
-    }
-    tw_notice("%s: session %d accepted on port %u%s", c->name, s->index, s->port, note);
-    return send_accept(c, TW_ACCEPT_OK, s);
-}
-
-static int on_start(struct conn *c)
-{
-    int n = 0;
-    for (struct session *s = c->sessions; s; s = s->next) {
-        if (!s->started && !s->stopping) {
-            s->started = true;
-            tw_reflector_set_active(s->refl, true);
-            n++;
-        }
-    }
-    if (n > 0)
-        c->running = true; /* from now on --servwait, not --setup-timeout */
-    tw_notice("%s: Start-Sessions: %d session%s started", c->name, n, n == 1 ? "" : "s");
-    uint8_t buf[TW_CTRL_START_ACK_LEN];
-    tw_start_ack_encode(TW_ACCEPT_OK, NULL, buf, sizeof buf);
-    return conn_send(c, buf, sizeof buf, "Start-Ack");
-}
-
-static void on_stop(struct conn *c)
-{
-    tw_stop_sessions_t m;
-    tw_stop_sessions_decode(c->buf, c->have, &m);
-    int active = 0;
-    for (struct session *s = c->sessions; s; s = s->next)
-        active += !s->stopping;
-    /* Liberal: the Python twampy sends 0 sessions; stop them all anyway. */
-    if (m.num_sessions != (uint32_t)active)
-        tw_info("%s: Stop-Sessions says %u sessions, the connection has %d: stopping all", c->name,
-                m.num_sessions, active);
-    tw_notice("%s: Stop-Sessions: %d session%s stopping", c->name, active, active == 1 ? "" : "s");
-    for (struct session *s = c->sessions; s; s = s->next)
-        session_stop(s);
 }
 
 /* A KeyID for a log line: printable ASCII, anything else as '?'. */
@@ -709,14 +212,14 @@ static void keyid_printable(const char *in, char *out, size_t len)
 /* Refuse the client's key: Server-Start with Accept 1, in clear (RFC 4656
  * §3.1; owamp api.c does the same for an unknown KeyID and a bad Token), then
  * close, logging why. */
-static void refuse_setup(struct conn *c, uint8_t accept, tw_pacer_t *pace, const char *why)
+static void refuse_setup(struct conn *c, uint8_t accept, tw_log_pacer_t *pace, const char *why)
 {
     tw_server_start_t st;
     memset(&st, 0, sizeof st);
     st.accept = accept;
     uint8_t buf[TW_CTRL_SERVER_START_LEN];
     tw_server_start_encode(&st, buf, sizeof buf);
-    if (conn_send(c, buf, sizeof buf, "Server-Start") == 0)
+    if (tw_srv_conn_send(c, buf, sizeof buf, "Server-Start") == 0)
         conn_close_paced(c, pace, "%s (Server-Start Accept %u sent)", why, accept);
 }
 
@@ -815,10 +318,11 @@ static int on_setup_response(struct conn *c)
         st.accept = TW_ACCEPT_NOT_SUPPORTED;
         uint8_t buf[TW_CTRL_SERVER_START_LEN];
         tw_server_start_encode(&st, buf, sizeof buf);
-        if (conn_send(c, buf, sizeof buf, "Server-Start") == 0) {
+        if (tw_srv_conn_send(c, buf, sizeof buf, "Server-Start") == 0) {
             char offered[160];
-            protocol_error(c, "the client chose mode %s, which this server did not offer (%s)", ms,
-                           tw_modes_str(srv->cfg.modes, offered, sizeof offered));
+            tw_srv_protocol_error(c,
+                                  "the client chose mode %s, which this server did not offer (%s)",
+                                  ms, tw_modes_str(srv->cfg.modes, offered, sizeof offered));
         }
         return -1;
     }
@@ -826,7 +330,7 @@ static int on_setup_response(struct conn *c)
     tw_server_start_t st;
     memset(&st, 0, sizeof st);
     st.accept = TW_ACCEPT_OK;
-    if (!random_bytes(st.server_iv, sizeof st.server_iv)) {
+    if (!tw_srv_random(st.server_iv, sizeof st.server_iv)) {
         conn_close(c, "no random numbers for the Server-IV");
         return -1;
     }
@@ -853,7 +357,7 @@ static int on_setup_response(struct conn *c)
         tw_notice("%s: mode %s, KeyID '%s'", c->name, tw_mode_name(sec), c->keyid);
     }
     explicit_bzero(&r, sizeof r);
-    if (conn_send(c, buf, sizeof buf, "Server-Start") < 0)
+    if (tw_srv_conn_send(c, buf, sizeof buf, "Server-Start") < 0)
         return -1;
     c->secure = sec != TW_MODE_UNAUTHENTICATED;
     setup_queue_remove(srv, c);
@@ -900,7 +404,7 @@ static bool on_message(struct conn *c)
             memcpy(c->block0, c->buf, 16);
             int rc = tw_ctrl_decrypt(&c->crypto, c->buf, 16);
             if (rc < 0) {
-                protocol_error(c, "cannot decrypt a command: %s", tw_auth_strerror(rc));
+                tw_srv_protocol_error(c, "cannot decrypt a command: %s", tw_auth_strerror(rc));
                 return false;
             }
         }
@@ -908,13 +412,14 @@ static bool on_message(struct conn *c)
         size_t len = tw_ctrl_command_len(first);
         if (len == 0) {
             if (c->secure)
-                protocol_error(c,
-                               "mode %s: the first block decrypts to command %u, which this "
-                               "server does not know: altered in flight, keys that differ, or "
-                               "an unsupported command",
-                               tw_mode_name(c->mode), first);
+                tw_srv_protocol_error(
+                    c,
+                    "mode %s: the first block decrypts to command %u, which this "
+                    "server does not know: altered in flight, keys that differ, or "
+                    "an unsupported command",
+                    tw_mode_name(c->mode), first);
             else
-                protocol_error(c, "unknown or unsupported command %u", first);
+                tw_srv_protocol_error(c, "unknown or unsupported command %u", first);
             return false;
         }
         if (len > c->have) {
@@ -934,7 +439,7 @@ static bool on_message(struct conn *c)
             return false;
         }
         if (rc < 0) {
-            protocol_error(c, "cannot decrypt a command: %s", tw_auth_strerror(rc));
+            tw_srv_protocol_error(c, "cannot decrypt a command: %s", tw_auth_strerror(rc));
             return false;
         }
         tw_info("%s: CTRL.RX <<%s>> passed its integrity check", c->name, command_name(c->buf[0]));
@@ -943,16 +448,16 @@ static bool on_message(struct conn *c)
     int r = 0;
     switch (cmd) {
     case TW_CMD_REQUEST_TW_SESSION:
-        r = on_request(c);
+        r = tw_srv_on_request(c);
         break;
     case TW_CMD_START_SESSIONS:
-        r = on_start(c);
+        r = tw_srv_on_start(c);
         break;
     case TW_CMD_STOP_SESSIONS:
-        on_stop(c);
+        tw_srv_on_stop(c);
         break;
     default:
-        protocol_error(c, "unexpected command %u", cmd);
+        tw_srv_protocol_error(c, "unexpected command %u", cmd);
         return false;
     }
     if (r < 0)
@@ -975,10 +480,10 @@ static bool conn_read(struct conn *c)
         }
         if (n == 0) {
             if (c->have)
-                protocol_error(c,
-                               "the client closed the connection in the middle of a message "
-                               "(%zu of %zu octets)",
-                               c->have, c->need);
+                tw_srv_protocol_error(c,
+                                      "the client closed the connection in the middle of a message "
+                                      "(%zu of %zu octets)",
+                                      c->have, c->need);
             else
                 conn_close(c, "the client closed the connection");
             return false;
@@ -1024,12 +529,7 @@ static void on_conn_timer(void *arg)
                              "no Start-Sessions within %g s of Server-Start (--setup-timeout)", t);
         return;
     }
-    int64_t last = c->last_ctrl;
-    for (struct session *s = c->sessions; s; s = s->next) {
-        int64_t t = tw_reflector_counters(s->refl)->last_rx_mono;
-        if (t > last)
-            last = t;
-    }
+    int64_t last = tw_srv_sessions_last_rx(c, c->last_ctrl);
     if (now - last >= srv->cfg.servwait_ns) {
         conn_close(c, "idle for %.0f s (--servwait)", (double)(now - last) / 1e9);
         return;
@@ -1089,8 +589,8 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     if (peer.ss_family != AF_UNIX && peer.ss_family != AF_UNSPEC &&
         !tw_acl_allows(&srv->cfg.allow, (struct sockaddr *)&peer)) {
         srv->ctr.connections_denied++;
-        paced(&srv->pace_refused, TW_LOG_NOTICE,
-              "Connection from %s refused: not covered by --allow", name);
+        tw_log_paced(&srv->pace_refused, TW_LOG_NOTICE,
+                     "Connection from %s refused: not covered by --allow", name);
         close(fd);
         return -1;
     }
@@ -1098,13 +598,13 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     tw_source_t src;
     tw_source_of(&peer, &src);
     int mine = conns_of(srv, &src);
-    if (mine >= srv->cfg.max_conn_per_source) {
+    if (mine >= srv->cfg.max_connections_per_source) {
         char sname[TW_ADDRSTRLEN];
         srv->ctr.connections_refused++;
-        paced(&srv->pace_refused, TW_LOG_NOTICE,
-              "Connection from %s refused: %d connections from %s already "
-              "(--max-connections-per-source)",
-              name, mine, tw_source_str(&src, sname, sizeof sname));
+        tw_log_paced(&srv->pace_refused, TW_LOG_NOTICE,
+                     "Connection from %s refused: %d connections from %s already "
+                     "(--max-connections-per-source)",
+                     name, mine, tw_source_str(&src, sname, sizeof sname));
         send_greeting(fd, 0, NULL, TW_KDF_COUNT_MIN);
         close(fd);
         return -1;
@@ -1113,9 +613,9 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
         evict_one(srv);
     if (srv->ctr.active_connections >= srv->cfg.max_connections) {
         srv->ctr.connections_refused++;
-        paced(&srv->pace_refused, TW_LOG_NOTICE,
-              "Connection from %s refused: %d connections already (--max-connections)", name,
-              srv->ctr.active_connections);
+        tw_log_paced(&srv->pace_refused, TW_LOG_NOTICE,
+                     "Connection from %s refused: %d connections already (--max-connections)", name,
+                     srv->ctr.active_connections);
         send_greeting(fd, 0, NULL, TW_KDF_COUNT_MIN);
         close(fd);
         return -1;
@@ -1152,8 +652,8 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     c->last_ctrl = c->phase_start = tw_mono_now();
     tw_notice("Connection from %s", name);
     /* RFC 4656 §3.1: a fresh Challenge and Salt per connection (CSPRNG). */
-    if (!random_bytes(c->challenge, sizeof c->challenge) ||
-        !random_bytes(c->salt, sizeof c->salt)) {
+    if (!tw_srv_random(c->challenge, sizeof c->challenge) ||
+        !tw_srv_random(c->salt, sizeof c->salt)) {
         conn_close(c, "no random numbers for the Challenge");
         return -1;
     }
@@ -1218,7 +718,7 @@ int tw_ctrl_server_adopt(tw_ctrl_server_t *s, int fd)
 
 long tw_ctrl_server_fds_needed(const tw_ctrl_server_cfg_t *cfg)
 {
-    return (long)cfg->max_connections + cfg->max_sessions + TW_CTRL_FD_RESERVE;
+    return (long)cfg->max_connections + cfg->max_total_sessions + TW_CTRL_FD_RESERVE;
 }
 
 int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg, tw_loop_t *loop,
@@ -1235,17 +735,22 @@ int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg,
     tw_ctrl_server_cfg_t *k = &srv->cfg;
     if (k->setup_timeout_ns <= 0)
         k->setup_timeout_ns = TW_CTRL_SETUP_TIMEOUT_DEFAULT;
-    if (k->max_conn_per_source <= 0)
-        k->max_conn_per_source = TW_CTRL_CONN_PER_SOURCE_DEFAULT;
+    if (k->max_connections_per_source <= 0)
+        k->max_connections_per_source = TW_CTRL_CONN_PER_SOURCE_DEFAULT;
     if (k->max_sessions_per_source <= 0)
         k->max_sessions_per_source = TW_CTRL_SESSIONS_PER_SOURCE_DEFAULT;
-    if (k->max_orphan_ns <= 0)
-        k->max_orphan_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
+    if (k->max_orphan_time_ns <= 0)
+        k->max_orphan_time_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
     tw_rate_init(&srv->kdf_rate, k->kdf_interval_ns > 0 ? k->kdf_interval_ns : 250 * TW_NS_PER_MS,
                  k->kdf_burst > 0 ? k->kdf_burst : 8);
     /* 100 ms ahead: a few cheap derivations at once, or one costly one. */
     tw_budget_init(&srv->kdf_budget, k->kdf_share_pct > 0 ? k->kdf_share_pct : 25,
                    100 * TW_NS_PER_MS);
+    tw_log_pacer_init(&srv->pace_accept, 1, PACE_WINDOW);
+    tw_log_pacer_init(&srv->pace_refused, PACE_BURST, PACE_WINDOW);
+    tw_log_pacer_init(&srv->pace_evicted, PACE_BURST, PACE_WINDOW);
+    tw_log_pacer_init(&srv->pace_setup, PACE_BURST, PACE_WINDOW);
+    tw_log_pacer_init(&srv->pace_kdf, PACE_BURST, PACE_WINDOW);
     srv->start_ntp = tw_time_to_ntp(tw_now());
     srv->batch = tw_batch_new(TW_BATCH, TW_RX_BUFSIZE);
     int fam = cfg->listen.ss_family;
@@ -1300,7 +805,7 @@ void tw_ctrl_server_close(tw_ctrl_server_t *s)
     while (s->orphans) {
         struct session *x = s->orphans;
         s->orphans = x->next;
-        session_free(x);
+        tw_srv_session_free(x);
     }
     tw_timer_cancel(s->loop, &s->resume_timer);
     if (s->lfd >= 0) {

@@ -21,10 +21,10 @@
  *  - at max_connections the oldest connection still without a Set-Up-Response
  *    is evicted (after a last look at what it sent) before anyone is refused,
  *    so idle connections cannot hold every slot;
- *  - per source (IPv4 address, IPv6 /64) at most max_conn_per_source
+ *  - per source (IPv4 address, IPv6 /64) at most max_connections_per_source
  *    connections and max_sessions_per_source sessions, orphans included;
  *  - sessions outlive a lost control connection by their Timeout, at most
- *    max_orphan_ns;
+ *    max_orphan_time_ns;
  *  - test sockets are bound only on the control connection's local address: a
  *    Request-TW-Session naming another Receiver Address is refused (Accept 3);
  *    a requested Receiver Port is honoured when free and inside port_lo..
@@ -48,37 +48,41 @@
 #include "acl.h"
 #include "auth.h"
 #include "control_wire.h"
+#include "keyfile.h"
 #include "loop.h"
 #include "ntptime.h"
 
 typedef struct tw_ctrl_server_cfg {
+    /* Each field set by an option of 'twampy server' is named after it. */
     struct sockaddr_storage listen; /* control address (port 862 by default) */
     socklen_t listen_len;
     bool dualstack;            /* an IPv6 wildcard listener also takes IPv4 */
-    uint32_t modes;            /* modes offered in the Server Greeting */
-    uint16_t port_lo, port_hi; /* reflector ports; 0, 0: a requested port from
-                                  1024-65535, else the kernel's choice */
-    int max_connections;       /* control connections at once */
-    int max_sessions_per_conn; /* test sessions per control connection */
-    int max_sessions;          /* test sessions in total */
-    int64_t servwait_ns;       /* close a connection idle this long (RFC: 900 s) */
+    uint32_t modes;            /* --modes: offered in the Server Greeting */
+    uint16_t port_lo, port_hi; /* --port-range: reflector ports; 0, 0: a requested
+                                  port from 1024-65535, else the kernel's choice */
+    int max_connections;       /* --max-connections: control connections at once */
+    int max_sessions;          /* --max-sessions: test sessions per control connection */
+    int max_total_sessions;    /* --max-total-sessions: test sessions in all */
+    int64_t servwait_ns;       /* --servwait: close a connection idle this long (RFC: 900 s) */
     int64_t max_timeout_ns;    /* refuse sessions asking for a longer Timeout */
     uint32_t max_padding;      /* refuse sessions announcing more padding */
-    int ttl;                   /* TTL / Hop Limit of reflected packets */
-    tw_acl_t allow;            /* only these clients and senders (empty: everyone) */
+    int ttl;                   /* --ttl: TTL / Hop Limit of reflected packets */
+    tw_acl_t allow;            /* --allow: only these clients and senders (empty: everyone) */
     /* Modes 2, 4, 8 (RFC 4656 §3.1, RFC 5618): the shared secrets by KeyID
-     * (not owned; NULL: every KeyID is unknown), and the KDF Count announced
-     * in the Server Greeting (0: TW_KDF_COUNT_DEFAULT). */
+     * (--keyfile; not owned; NULL: every KeyID is unknown), and the KDF Count
+     * announced in the Server Greeting (--kdf-count; 0: TW_KDF_COUNT_DEFAULT). */
     const tw_keyring_t *keyring;
     uint32_t kdf_count;
     /* Lockout defences; 0 takes the default in brackets. */
-    int64_t setup_timeout_ns;    /* each control phase before a session runs [10 s] */
-    int max_conn_per_source;     /* control connections from one source [16] */
-    int max_sessions_per_source; /* sessions of one source, orphans included [128] */
-    int64_t max_orphan_ns;       /* a session's Timeout once its connection is gone [120 s] */
-    int kdf_burst;               /* key derivations per source at once [8] ... */
-    int64_t kdf_interval_ns;     /* ... then one per this [250 ms] */
-    int kdf_share_pct;           /* share of the time all derivations may take [25] */
+    int64_t setup_timeout_ns;       /* --setup-timeout: each control phase before a session
+                                       runs [10 s] */
+    int max_connections_per_source; /* --max-connections-per-source [16] */
+    int max_sessions_per_source;    /* --max-sessions-per-source: orphans included [128] */
+    int64_t max_orphan_time_ns;     /* --max-orphan-time: a session's Timeout once its
+                                       connection is gone [120 s] */
+    int kdf_burst;                  /* key derivations per source at once [8] ... */
+    int64_t kdf_interval_ns;        /* ... then one per this [250 ms] */
+    int kdf_share_pct;              /* share of the time all derivations may take [25] */
 } tw_ctrl_server_cfg_t;
 
 #define TW_CTRL_SETUP_TIMEOUT_DEFAULT (10 * TW_NS_PER_SEC)

@@ -11,6 +11,7 @@
 #include "ntptime.h"
 #include "peertable.h"
 #include "ratelimit.h"
+#include "testfmt.h"
 #include "wire.h"
 
 /* Receive buffer per packet: the largest test packet plus room to see it is larger. */
@@ -26,19 +27,9 @@
  * light sender whose requests are sometimes shorter than 44 octets (taken for
  * TWAMP light) and sometimes longer (taken for STAMP, SSID 0) keeps one count. */
 
-/* The format a reflector checks and answers. */
-enum fmt {
-    FMT_OPEN,       /* TWAMP light, STAMP, TWAMP mode 1 and 8 */
-    FMT_TWAMP_AUTH, /* TWAMP modes 2 and 4: 48-octet requests, 112-octet replies */
-    FMT_STAMP_AUTH, /* authenticated STAMP: 112 octets both ways */
-};
-
 struct tw_reflector {
     tw_reflector_cfg_t cfg;
-    enum fmt fmt;
-    uint32_t test_mode; /* FMT_TWAMP_AUTH: TW_MODE_AUTHENTICATED or _ENCRYPTED */
-    tw_test_crypto_t tc;
-    tw_stamp_crypto_t sc;
+    tw_testfmt_t fmt; /* the format it checks and answers, its keys */
     tw_loop_t *loop;
     int fd;
     tw_watch_t watch;
@@ -50,9 +41,7 @@ struct tw_reflector {
     tw_peertable_t senders;
     tw_ratelimit_t rl;
     bool rate_limit;
-    /* The clock's Error Estimate, refreshed once a second, not per packet. */
-    uint16_t errest;
-    int64_t errest_at;
+    tw_errest_cache_t errest; /* of the clock */
     /* The batch being answered. */
     struct pending {
         tw_sender_pkt_t req;
@@ -62,16 +51,6 @@ struct tw_reflector {
         bool ptp;               /* t3 in PTP format (else NTP) */
     } pend[TW_BATCH];
 };
-
-static uint16_t clock_errest(tw_reflector_t *r, int64_t mono)
-{
-    if (!r->errest_at || mono - r->errest_at > TW_NS_PER_SEC) {
-        tw_errest_t e = tw_clock_errest(false);
-        r->errest = tw_errest_encode(&e);
-        r->errest_at = mono;
-    }
-    return r->errest;
-}
 
 /* The same IP address (an IPv4-mapped IPv6 address equals its IPv4 form). */
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -135,7 +114,7 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct p
         r->ctr.truncated++;
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "received", p->buf, p->len);
-    if (r->fmt != FMT_OPEN)
+    if (r->fmt.kind != TW_TESTFMT_OPEN)
         return prepare_auth_reply(r, p, mono, q);
     if (tw_sender_decode(p->buf, p->len, &q->req) != TW_WIRE_OK) {
         r->ctr.too_short++;
@@ -205,7 +184,7 @@ static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, struct 
  * (>= 112, TLVs from 112 reflected). */
 static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct pending *q)
 {
-    bool stamp = q->stamp = r->fmt == FMT_STAMP_AUTH;
+    bool stamp = q->stamp = r->fmt.kind == TW_TESTFMT_STAMP_AUTH;
     size_t min = stamp ? TW_STAMP_AUTH_BASE_LEN : TW_SENDER_AUTH_LEN;
     char a[TW_ADDRSTRLEN];
     if (p->len < min) {
@@ -215,8 +194,7 @@ static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, str
                 p->len, tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), min);
         return false;
     }
-    int rc = stamp ? tw_stamp_hmac_check(&r->sc, p->buf, p->len)
-                   : tw_test_sender_open(&r->tc, r->test_mode, p->buf, p->len);
+    int rc = tw_testfmt_sender_open(&r->fmt, p->buf, p->len);
     if (rc < 0) {
         r->ctr.integrity++;
         tw_info("Dropped %zu-octet packet from %s: %s", p->len,
@@ -258,7 +236,7 @@ static void finish_reply(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, uint
         .sender_errest = req->errest,
         .sender_ttl = (uint8_t)(p->ttl < 0 ? 0 : p->ttl),
     };
-    if (r->fmt == FMT_OPEN)
+    if (r->fmt.kind == TW_TESTFMT_OPEN)
         tw_reflector_encode(&q->rep, q->stamp, p->buf, p->len);
     if (tw_log_on(TW_LOG_INFO)) {
         char a[TW_ADDRSTRLEN];
@@ -273,14 +251,13 @@ static void finish_reply(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, uint
 static bool stamp_reply(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, tw_time_t t3)
 {
     uint64_t ts = q->ptp ? tw_time_to_ptp(t3, r->tai) : tw_time_to_ntp(t3);
-    if (r->fmt == FMT_OPEN) {
+    if (r->fmt.kind == TW_TESTFMT_OPEN) {
         tw_put64(p->buf + 4, ts); /* Timestamp, both layouts (RFC 5357 §4.2.1) */
     } else {
-        bool stamp = r->fmt == FMT_STAMP_AUTH;
+        bool stamp = r->fmt.kind == TW_TESTFMT_STAMP_AUTH;
         q->rep.timestamp = ts;
         tw_reflector_encode_auth(&q->rep, stamp, p->buf, p->len);
-        int rc = stamp ? tw_stamp_hmac_put(&r->sc, p->buf, p->len)
-                       : tw_test_reflector_protect(&r->tc, r->test_mode, p->buf, p->len);
+        int rc = tw_testfmt_reflector_protect(&r->fmt, p->buf, p->len);
         if (rc < 0) {
             tw_warn("cannot protect a reply: %s", tw_auth_strerror(rc));
             return false;
@@ -297,7 +274,7 @@ size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p)
     struct pending *q = &r->pend[0];
     if (!prepare_reply(r, p, mono, q))
         return p->len = 0;
-    finish_reply(r, p, q, clock_errest(r, mono));
+    finish_reply(r, p, q, tw_errest_cached(&r->errest, mono, false));
     if (!stamp_reply(r, p, q, tw_now()))
         return p->len = 0;
     return p->len;
@@ -358,7 +335,7 @@ static int serve_batch(tw_reflector_t *r)
     }
     int64_t mono = tw_mono_now();
     r->ctr.last_rx_mono = mono;
-    uint16_t errest = clock_errest(r, mono);
+    uint16_t errest = tw_errest_cached(&r->errest, mono, false);
     for (int i = 0; i < n; i++) {
         tw_pkt_t *p = tw_batch_pkt(r->batch, i);
         if (prepare_reply(r, p, mono, &r->pend[i]))
@@ -404,13 +381,12 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
         return -1;
     }
     if (cfg->stamp_key) {
-        int rc = tw_stamp_crypto_init(&r->sc, cfg->stamp_key, cfg->stamp_key_len);
+        int rc = tw_testfmt_set_stamp_key(&r->fmt, cfg->stamp_key, cfg->stamp_key_len);
         if (rc < 0) {
             snprintf(err, errlen, "cannot set up the STAMP HMAC key: %s", tw_auth_strerror(rc));
             free(r);
             return -1;
         }
-        r->fmt = FMT_STAMP_AUTH;
     }
     r->active = !cfg->inactive;
     r->tai = tw_clock_tai_offset();
@@ -458,8 +434,7 @@ void tw_reflector_close(tw_reflector_t *r)
     }
     if (r->own_batch)
         tw_batch_free(r->batch);
-    tw_test_crypto_free(&r->tc);
-    tw_stamp_crypto_free(&r->sc);
+    tw_testfmt_free(&r->fmt);
     tw_peertable_free(&r->senders);
     tw_ratelimit_free(&r->rl);
     free(r);
@@ -467,15 +442,9 @@ void tw_reflector_close(tw_reflector_t *r)
 
 int tw_reflector_set_security(tw_reflector_t *r, uint32_t mode, tw_test_crypto_t *t)
 {
-    if (!r || !t || !tw_mode_test_protected(mode) || r->fmt == FMT_STAMP_AUTH ||
-        r->cfg.format == TW_FORMAT_STAMP)
+    if (!r || r->cfg.format == TW_FORMAT_STAMP)
         return TW_AUTH_EINVAL;
-    tw_test_crypto_free(&r->tc);
-    r->tc = *t;
-    memset(t, 0, sizeof *t);
-    r->test_mode = mode;
-    r->fmt = FMT_TWAMP_AUTH;
-    return TW_AUTH_OK;
+    return tw_testfmt_set_twamp(&r->fmt, mode, t);
 }
 
 void tw_reflector_set_active(tw_reflector_t *r, bool active)

@@ -12,6 +12,7 @@
 #include "control_wire.h"
 #include "log.h"
 #include "ntptime.h"
+#include "testfmt.h"
 #include "wire.h"
 
 /* Outstanding packets remembered for matching: a ring indexed by sequence number. */
@@ -61,19 +62,9 @@ enum {
 static const int imix_v4[12] = {8, 8, 8, 8, 8, 8, 8, 534, 534, 534, 534, 1458};
 static const int imix_v6[12] = {0, 0, 0, 0, 0, 0, 0, 514, 514, 514, 514, 1438};
 
-/* The format the sender sends and checks. */
-enum fmt {
-    FMT_OPEN,       /* TWAMP light, STAMP, TWAMP mode 1 and 8 */
-    FMT_TWAMP_AUTH, /* TWAMP modes 2 and 4: 48-octet requests, 112-octet replies */
-    FMT_STAMP_AUTH, /* authenticated STAMP: 112 octets both ways */
-};
-
 struct tw_sender {
     tw_sender_cfg_t cfg;
-    enum fmt fmt;
-    uint32_t test_mode; /* FMT_TWAMP_AUTH: TW_MODE_AUTHENTICATED or _ENCRYPTED */
-    tw_test_crypto_t tc;
-    tw_stamp_crypto_t sc;
+    tw_testfmt_t fmt; /* the format the sender sends and checks, its keys */
     tw_loop_t *loop;
     int fd;
     tw_watch_t watch;
@@ -105,9 +96,8 @@ struct tw_sender {
     bool done, started, sending_over;
     uint64_t rng;
     int tai;
-    uint16_t errest;   /* cached Error Estimate of our clock */
-    int64_t errest_at; /* tw_mono_now() when it was read, 0: never */
-    tw_interval_t iv;  /* the interval being accumulated */
+    tw_errest_cache_t errest; /* of our clock */
+    tw_interval_t iv;         /* the interval being accumulated */
     uint64_t iv_lost_base;
     tw_sender_result_t res;
     char peer[TW_ADDRSTRLEN];
@@ -175,9 +165,9 @@ void tw_sender_schedule_head(const tw_sender_cfg_t *cfg, uint64_t seed, int64_t 
 static size_t fmt_len(const tw_sender_t *s, int pad)
 {
     size_t len = tw_sender_packet_len(s->cfg.stamp, pad);
-    if (s->fmt == FMT_TWAMP_AUTH)
+    if (s->fmt.kind == TW_TESTFMT_TWAMP_AUTH)
         return pad < 0 ? 0 : TW_SENDER_AUTH_LEN + (size_t)pad;
-    if (s->fmt == FMT_STAMP_AUTH && len)
+    if (s->fmt.kind == TW_TESTFMT_STAMP_AUTH && len)
         return TW_STAMP_AUTH_BASE_LEN + (len - TW_STAMP_BASE_LEN);
     return len;
 }
@@ -189,7 +179,7 @@ static size_t next_len(tw_sender_t *s)
         const int *mix = s->cfg.remote.ss_family == AF_INET6 ? imix_v6 : imix_v4;
         pad = mix[(rand64(s) >> 32) % 12];
         /* The IMIX frame sizes with the longer header of the protected formats. */
-        if (s->fmt == FMT_TWAMP_AUTH)
+        if (s->fmt.kind == TW_TESTFMT_TWAMP_AUTH)
             pad = pad > TW_SENDER_AUTH_LEN - TW_SENDER_MIN_LEN
                       ? pad - (TW_SENDER_AUTH_LEN - TW_SENDER_MIN_LEN)
                       : 0;
@@ -197,7 +187,8 @@ static size_t next_len(tw_sender_t *s)
     size_t len = fmt_len(s, pad);
     if (len)
         return len;
-    return (s->fmt == FMT_STAMP_AUTH ? TW_STAMP_AUTH_BASE_LEN : TW_STAMP_BASE_LEN) + TW_TLV_HDR_LEN;
+    return (s->fmt.kind == TW_TESTFMT_STAMP_AUTH ? TW_STAMP_AUTH_BASE_LEN : TW_STAMP_BASE_LEN) +
+           TW_TLV_HDR_LEN;
 }
 
 /* When packet k (k >= 1) is due, given packet k-1 was due at prev. Periodic
@@ -329,24 +320,13 @@ static bool all_answered(const tw_sender_t *s)
     return s->res.stats.received + s->res.late >= s->next;
 }
 
-/* The clock's Error Estimate, asked of the kernel (adjtimex) once a second
- * rather than for every packet. */
-static uint16_t clock_errest(tw_sender_t *s)
-{
-    int64_t mono = tw_mono_now();
-    if (!s->errest_at || mono - s->errest_at > TW_NS_PER_SEC) {
-        tw_errest_t ee = tw_clock_errest(s->cfg.ptp);
-        s->errest = tw_errest_encode(&ee);
-        s->errest_at = mono;
-    }
-    return s->errest;
-}
-
 static int send_one(tw_sender_t *s)
 {
     size_t len = next_len(s);
     uint32_t seq = s->first_seq + (uint32_t)s->next;
-    tw_sender_pkt_t pkt = {.seq = seq, .errest = clock_errest(s), .ssid = s->cfg.ssid};
+    tw_sender_pkt_t pkt = {.seq = seq,
+                           .errest = tw_errest_cached(&s->errest, tw_mono_now(), s->cfg.ptp),
+                           .ssid = s->cfg.ssid};
     struct sent_rec *rec = &s->ring[seq & RING_MASK];
     /* The slot's reply still waits for its transmit timestamp: measure it
      * (and those that came before it) now. */
@@ -357,14 +337,12 @@ static int send_one(tw_sender_t *s)
     /* t1 as late as possible: read the clock right before the send. */
     tw_time_t t1 = tw_now();
     pkt.timestamp = s->cfg.ptp ? tw_time_to_ptp(t1, s->tai) : tw_time_to_ntp(t1);
-    if (s->fmt == FMT_OPEN) {
+    if (s->fmt.kind == TW_TESTFMT_OPEN) {
         tw_sender_encode(&pkt, s->cfg.stamp, s->txbuf, len);
     } else {
-        int rc = tw_sender_encode_auth(&pkt, s->fmt == FMT_STAMP_AUTH, s->txbuf, len);
+        int rc = tw_sender_encode_auth(&pkt, s->fmt.kind == TW_TESTFMT_STAMP_AUTH, s->txbuf, len);
         if (rc == TW_WIRE_OK)
-            rc = s->fmt == FMT_STAMP_AUTH
-                     ? tw_stamp_hmac_put(&s->sc, s->txbuf, len)
-                     : tw_test_sender_protect(&s->tc, s->test_mode, s->txbuf, len);
+            rc = tw_testfmt_sender_protect(&s->fmt, s->txbuf, len);
         if (rc != 0) {
             snprintf(s->res.fatal, sizeof s->res.fatal,
                      "cannot build a protected %zu-octet test packet", len);
@@ -438,10 +416,9 @@ static void on_send_timer(void *arg)
 /* The protected formats: the reply must pass its check before it is read. */
 static bool open_reply(tw_sender_t *s, tw_pkt_t *p, tw_reflector_pkt_t *rep)
 {
-    bool stamp = s->fmt == FMT_STAMP_AUTH;
+    bool stamp = s->fmt.kind == TW_TESTFMT_STAMP_AUTH;
     int rc = p->len < TW_REFLECTOR_AUTH_LEN ? TW_AUTH_EINVAL
-             : stamp                        ? tw_stamp_hmac_check(&s->sc, p->buf, p->len)
-                     : tw_test_reflector_open(&s->tc, s->test_mode, p->buf, p->len);
+                                            : tw_testfmt_reflector_open(&s->fmt, p->buf, p->len);
     if (rc < 0) {
         s->res.integrity_failures++;
         if (tw_log_on(TW_LOG_INFO)) {
@@ -602,7 +579,7 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "received", p->buf, p->len);
     tw_reflector_pkt_t rep;
-    if (s->fmt != FMT_OPEN) {
+    if (s->fmt.kind != TW_TESTFMT_OPEN) {
         if (!open_reply(s, p, &rep))
             return;
     } else if (tw_reflector_decode(p->buf, p->len, &rep) != TW_WIRE_OK) {
@@ -809,7 +786,7 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     s->cfg.stamp_key = NULL; /* not kept */
     s->res.security_mode = TW_MODE_UNAUTHENTICATED;
     if (cfg->stamp_key) {
-        int rc = cfg->stamp ? tw_stamp_crypto_init(&s->sc, cfg->stamp_key, cfg->stamp_key_len)
+        int rc = cfg->stamp ? tw_testfmt_set_stamp_key(&s->fmt, cfg->stamp_key, cfg->stamp_key_len)
                             : TW_AUTH_EINVAL;
         if (rc < 0) {
             snprintf(err, errlen, "cannot set up the STAMP HMAC key: %s",
@@ -818,13 +795,12 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
             free(s);
             return -1;
         }
-        s->fmt = FMT_STAMP_AUTH;
         s->res.security_mode = TW_MODE_AUTHENTICATED;
         if (cfg->padding != TW_PADDING_IMIX && fmt_len(s, cfg->padding) > TW_MAX_PACKET_LEN) {
             snprintf(err, errlen,
                      "--padding %d makes a %zu-octet authenticated STAMP packet: more than %d",
                      cfg->padding, fmt_len(s, cfg->padding), TW_MAX_PACKET_LEN);
-            tw_stamp_crypto_free(&s->sc);
+            tw_testfmt_free(&s->fmt);
             tw_metrics_free(&s->res.metrics);
             free(s);
             return -1;
@@ -876,7 +852,7 @@ void tw_sender_set_remote(tw_sender_t *s, const struct sockaddr *sa, socklen_t l
 int tw_sender_set_security(tw_sender_t *s, uint32_t mode, tw_test_crypto_t *t, char *err,
                            size_t errlen)
 {
-    if (s->cfg.stamp || s->fmt == FMT_STAMP_AUTH || s->started) {
+    if (s->cfg.stamp || s->fmt.kind == TW_TESTFMT_STAMP_AUTH || s->started) {
         snprintf(err, errlen, "a TWAMP security mode is for a TWAMP session before it starts");
         return -1;
     }
@@ -896,11 +872,7 @@ int tw_sender_set_security(tw_sender_t *s, uint32_t mode, tw_test_crypto_t *t, c
                  s->cfg.padding, tw_mode_name(mode), TW_MAX_PACKET_LEN);
         return -1;
     }
-    tw_test_crypto_free(&s->tc);
-    s->tc = *t;
-    memset(t, 0, sizeof *t);
-    s->test_mode = mode;
-    s->fmt = FMT_TWAMP_AUTH;
+    tw_testfmt_set_twamp(&s->fmt, mode, t); /* checked above: cannot fail */
     s->res.security_mode = mode;
     return 0;
 }
@@ -998,8 +970,7 @@ void tw_sender_close(tw_sender_t *s)
     free(s->txmap);
     free(s->pend);
     tw_metrics_free(&s->res.metrics);
-    tw_test_crypto_free(&s->tc);
-    tw_stamp_crypto_free(&s->sc);
+    tw_testfmt_free(&s->fmt);
     free(s->txbuf);
     free(s);
 }

@@ -111,24 +111,6 @@ void tw_budget_spend(tw_budget_t *b, int64_t start, int64_t cost_ns)
     b->tat = from + cost_ns / b->share_pct * 100;
 }
 
-/* ---- paced log lines ---------------------------------------------------- */
-
-bool tw_pacer_allow(tw_pacer_t *p, int64_t now, int burst, int64_t window_ns, uint64_t *suppressed)
-{
-    if (now >= p->window_end) {
-        p->window_end = now + window_ns;
-        p->n = 0;
-    }
-    if (p->n >= burst) {
-        p->suppressed++;
-        return false;
-    }
-    p->n++;
-    *suppressed = p->suppressed;
-    p->suppressed = 0;
-    return true;
-}
-
 /* ---- descriptors -------------------------------------------------------- */
 
 int tw_fds_open(void)

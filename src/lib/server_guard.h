@@ -9,8 +9,6 @@
  *    grows and cannot be flooded;
  *  - a budget of time: key derivations may take at most a share of the
  *    server's time on average, with a small burst;
- *  - paced log lines: at most a burst of lines per window, the rest counted
- *    and reported with the next line let through;
  *  - whether a configuration's descriptors fit RLIMIT_NOFILE (raising the soft
  *    limit to the hard one first). */
 #ifndef TWAMPY_SERVER_GUARD_H
@@ -64,18 +62,6 @@ void tw_budget_init(tw_budget_t *b, int share_pct, int64_t burst_ns);
 bool tw_budget_allows(const tw_budget_t *b, int64_t now);
 /* Work that started at start took cost ns. */
 void tw_budget_spend(tw_budget_t *b, int64_t start, int64_t cost_ns);
-
-/* ---- paced log lines ---------------------------------------------------- */
-
-typedef struct tw_pacer {
-    int64_t window_end;
-    int n;
-    uint64_t suppressed;
-} tw_pacer_t;
-
-/* May a line be logged at now, at most burst per window_ns? When it may,
- * *suppressed is how many were held back since the last line let through. */
-bool tw_pacer_allow(tw_pacer_t *p, int64_t now, int burst, int64_t window_ns, uint64_t *suppressed);
 
 /* ---- descriptors -------------------------------------------------------- */
 

@@ -21,7 +21,7 @@ stop_sender() {
     kill -"$sig" "${PID_OF[$name]}"
     bg_wait "$name"
     [ "$BG_RC" -eq 0 ] || fail "sender exited with $BG_RC after SIG$sig, expected 0"
-    grep -q "SIG$sig received" "$WORK/$name.err" || fail "sender did not log SIG$sig"
+    grep -q "NOTICE   SIG$sig received: stop sending\$" "$WORK/$name.err" || fail "sender did not log SIG$sig"
     local row
     for row in Outbound Inbound Roundtrip; do
         # A packet in flight when the signal came may have been lost either
@@ -56,7 +56,7 @@ stop_sender TERM sterm --stamp "127.0.0.1:$rport" 127.0.0.1:0
 kill -TERM "${PID_OF[resp]}"
 bg_wait resp
 [ "$BG_RC" -eq 0 ] || fail "responder exited with $BG_RC after SIGTERM, expected 0"
-grep -q 'SIGTERM received' "$WORK/resp.err" || fail "responder did not log SIGTERM"
+grep -q 'NOTICE   SIGTERM received: stop TWL session reflector$' "$WORK/resp.err" || fail "responder did not log SIGTERM"
 COUNTERS=$(grep -o 'TWL session reflector stopped: .*' "$WORK/resp.err")
 [ -n "$COUNTERS" ] || fail "responder logged no counters on SIGTERM"
 received=$(echo "$COUNTERS" | sed -n 's/.*stopped: \([0-9]*\) received.*/\1/p')

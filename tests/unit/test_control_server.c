@@ -296,8 +296,8 @@ static fixture_t *fixture_new(void)
     f->cfg.listen_len = sizeof *a;
     f->cfg.modes = MODES;
     f->cfg.max_connections = 8;
-    f->cfg.max_sessions_per_conn = 16;
-    f->cfg.max_sessions = 64;
+    f->cfg.max_sessions = 16;
+    f->cfg.max_total_sessions = 64;
     f->cfg.servwait_ns = 60 * TW_NS_PER_SEC;
     f->cfg.max_timeout_ns = 86400 * TW_NS_PER_SEC;
     f->cfg.max_padding = 65535;
@@ -851,7 +851,7 @@ static void test_request_at_limits(void **state)
 static void test_max_sessions_per_conn(void **state)
 {
     fixture_t *f = *state;
-    f->cfg.max_sessions_per_conn = 1;
+    f->cfg.max_sessions = 1;
     start_server(f);
     tconn_t *c = ready(f, 0);
     req_t r = default_req();
@@ -866,7 +866,7 @@ static void test_max_sessions_per_conn(void **state)
 static void test_max_sessions_total(void **state)
 {
     fixture_t *f = *state;
-    f->cfg.max_sessions = 2;
+    f->cfg.max_total_sessions = 2;
     start_server(f);
     tconn_t *c = ready(f, 0);
     tconn_t *d = ready(f, 1);
@@ -1680,7 +1680,7 @@ static void test_setup_timeout(void **state)
 static void test_conn_per_source(void **state)
 {
     fixture_t *f = *state;
-    f->cfg.max_conn_per_source = 2;
+    f->cfg.max_connections_per_source = 2;
     start_server(f);
     uint8_t m[64];
     tconn_t *a = connect_to(f, 0);
@@ -1728,7 +1728,7 @@ static void test_sessions_per_source(void **state)
 static void test_orphan_time_cap(void **state)
 {
     fixture_t *f = *state;
-    f->cfg.max_orphan_ns = 200 * TW_NS_PER_MS;
+    f->cfg.max_orphan_time_ns = 200 * TW_NS_PER_MS;
     start_server(f);
     tconn_t *c = ready(f, 0);
     req_t r = default_req();

@@ -1,6 +1,6 @@
 /* Unit tests for server_guard: sources (IPv4, IPv6 /64), the per-source rate
- * limiter and its bounded table, the budget of time, paced log lines, and the
- * descriptor limit. Times are given, never read from a clock. */
+ * limiter and its bounded table, the budget of time, and the descriptor limit. Times are given,
+ * never read from a clock. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -162,28 +162,6 @@ static void test_budget(void **state)
     assert_true(tw_budget_allows(&c, t + 700 * MS));
 }
 
-/* ---- paced log lines ---------------------------------------------------- */
-
-static void test_pacer(void **state)
-{
-    (void)state;
-    tw_pacer_t p;
-    memset(&p, 0, sizeof p);
-    uint64_t held = 99;
-    int64_t t = 1000 * MS, w = 10 * TW_NS_PER_SEC;
-    assert_true(tw_pacer_allow(&p, t, 2, w, &held));
-    assert_int_equal(held, 0);
-    assert_true(tw_pacer_allow(&p, t + MS, 2, w, &held));
-    for (int i = 0; i < 1000; i++)
-        assert_false(tw_pacer_allow(&p, t + 2 * MS, 2, w, &held));
-    assert_false(tw_pacer_allow(&p, t + w - 1, 2, w, &held));
-    /* The next window: let through, with the count of those held back. */
-    assert_true(tw_pacer_allow(&p, t + w, 2, w, &held));
-    assert_int_equal(held, 1001);
-    assert_true(tw_pacer_allow(&p, t + w, 2, w, &held));
-    assert_int_equal(held, 0);
-}
-
 /* ---- descriptors -------------------------------------------------------- */
 
 static void test_fds_open(void **state)
@@ -238,7 +216,6 @@ int main(void)
         cmocka_unit_test(test_rate_burst_then_interval),
         cmocka_unit_test(test_rate_table_bounded),
         cmocka_unit_test(test_budget),
-        cmocka_unit_test(test_pacer),
         cmocka_unit_test(test_fds_open),
         cmocka_unit_test(test_nofile_fit),
     };

@@ -1,0 +1,429 @@
+/* server_session: the TWAMP server's test sessions: Request-TW-Session
+ * checked against the limits, a reflector bound for it (port allocation),
+ * Start-Sessions and Stop-Sessions, and each session's life until its
+ * Timeout, orphans included. The connections are control_server.c's. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "control_server_internal.h"
+#include "log.h"
+#include "ntptime.h"
+
+static bool raw_is_zero(const uint8_t *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i])
+            return false;
+    return true;
+}
+
+/* The address in a Request-TW-Session field, or fallback when it is zero. */
+static void req_addr(uint8_t ipvn, const uint8_t raw[16], const struct sockaddr_storage *fallback,
+                     struct sockaddr_storage *out)
+{
+    memset(out, 0, sizeof *out);
+    if (raw_is_zero(raw, ipvn == 6 ? 16 : 4)) {
+        *out = *fallback;
+        tw_addr_set_port(out, 0);
+        return;
+    }
+    if (ipvn == 6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+        s6->sin6_family = AF_INET6;
+        memcpy(&s6->sin6_addr, raw, 16);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+        s4->sin_family = AF_INET;
+        memcpy(&s4->sin_addr, raw, 4);
+    }
+}
+
+/* Are a and b the same IP address (ports aside)? */
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+    return false;
+}
+
+/* ---- sessions --------------------------------------------------------------- */
+
+void tw_srv_session_free(struct session *s)
+{
+    tw_ctrl_server_t *srv = s->srv;
+    tw_timer_cancel(srv->loop, &s->timer);
+    if (s->refl) {
+        const tw_reflector_counters_t *k = tw_reflector_counters(s->refl);
+        char auth[128] = "";
+        uint64_t bad = k->unauthenticated + k->integrity;
+        if (s->protected_test)
+            snprintf(auth, sizeof auth, ", failed the integrity check %llu",
+                     (unsigned long long)bad);
+        tw_notice("%s: session %d (port %u) ended: %llu reflected, %llu dropped (not started "
+                  "%llu, foreign sender %llu, too short %llu%s)",
+                  s->owner, s->index, s->port, (unsigned long long)k->reflected,
+                  (unsigned long long)(k->inactive + k->foreign + k->too_short + bad),
+                  (unsigned long long)k->inactive, (unsigned long long)k->foreign,
+                  (unsigned long long)k->too_short, auth);
+        tw_reflector_close(s->refl);
+    }
+    srv->ctr.active_sessions--;
+    free(s);
+    tw_srv_listener_resume(srv); /* a descriptor is free */
+}
+
+static void unlink_session(struct session **list, struct session *s)
+{
+    for (struct session **pp = list; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            s->next = NULL;
+            return;
+        }
+    }
+}
+
+static void on_session_timeout(void *arg)
+{
+    struct session *s = arg;
+    if (s->conn) {
+        unlink_session(&s->conn->sessions, s);
+        s->conn->nsessions--;
+    } else {
+        unlink_session(&s->srv->orphans, s);
+    }
+    tw_srv_session_free(s);
+}
+
+/* Stop a session: it keeps reflecting for its Timeout (late packets still in
+ * flight), then goes. A session never started goes at once. */
+static void session_stop(struct session *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    tw_timer_set(s->srv->loop, &s->timer, tw_mono_now() + (s->started ? s->timeout_ns : 0),
+                 on_session_timeout, s);
+}
+
+/* The connection c is gone: its sessions outlive it by their Timeout (RFC 5357
+ * §3.8), at most --max-orphan-time; a session never started goes at once. */
+void tw_srv_sessions_orphan(struct conn *c)
+{
+    tw_ctrl_server_t *srv = c->srv;
+    int64_t now = tw_mono_now(), cap = srv->cfg.max_orphan_time_ns;
+    int capped = 0;
+    while (c->sessions) {
+        struct session *s = c->sessions;
+        c->sessions = s->next;
+        s->conn = NULL;
+        s->next = srv->orphans;
+        srv->orphans = s;
+        /* A session never started goes at once. */
+        int64_t left = s->started ? s->timeout_ns : 0;
+        bool cut = left > cap;
+        if (cut)
+            left = cap;
+        int64_t deadline = now + left;
+        if (s->stopping && s->timer.armed && s->timer.deadline < deadline) {
+            deadline = s->timer.deadline; /* already stopping: never later */
+            cut = false;
+        }
+        capped += cut;
+        s->stopping = true;
+        tw_timer_set(srv->loop, &s->timer, deadline, on_session_timeout, s);
+    }
+    if (capped)
+        tw_notice("%s: %d session%s reflect for %.0f s more, not their whole Timeout, now that "
+                  "the connection is gone (--max-orphan-time)",
+                  c->name, capped, capped == 1 ? "" : "s", (double)cap / 1e9);
+}
+
+int64_t tw_srv_sessions_last_rx(const struct conn *c, int64_t last)
+{
+    for (struct session *s = c->sessions; s; s = s->next) {
+        int64_t t = tw_reflector_counters(s->refl)->last_rx_mono;
+        if (t > last)
+            last = t;
+    }
+    return last;
+}
+
+/* The ports a client may ask for: --port-range, else any unprivileged port
+ * (clients such as the Python twampy's controller send to the port they asked
+ * for, whatever Accept-Session says). */
+static void port_range(const tw_ctrl_server_t *srv, uint16_t *lo, uint16_t *hi)
+{
+    *lo = srv->cfg.port_lo ? srv->cfg.port_lo : 1024;
+    *hi = srv->cfg.port_lo ? srv->cfg.port_hi : 65535;
+}
+
+static int bind_session(tw_ctrl_server_t *srv, struct session *s, tw_reflector_cfg_t *rc,
+                        uint16_t want, char *err, size_t errlen)
+{
+    /* The requested port first when it is one of ours (RFC 5357 §3.5: else
+     * Accept-Session offers another), then the configured range, else the
+     * kernel's choice from its ephemeral range. */
+    uint16_t lo, hi;
+    port_range(srv, &lo, &hi);
+    if (want && want >= lo && want <= hi) {
+        tw_addr_set_port(&rc->local, want);
+        if (tw_reflector_open(&s->refl, rc, srv->loop, err, errlen) == 0)
+            return 0;
+    }
+    if (srv->cfg.port_lo) {
+        uint32_t span = (uint32_t)srv->cfg.port_hi - srv->cfg.port_lo + 1;
+        for (uint32_t i = 0; i < span; i++) {
+            uint16_t p = (uint16_t)(srv->cfg.port_lo + (srv->next_port + i) % span);
+            tw_addr_set_port(&rc->local, p);
+            if (tw_reflector_open(&s->refl, rc, srv->loop, err, errlen) == 0) {
+                srv->next_port = (uint16_t)((srv->next_port + i + 1) % span);
+                return 0;
+            }
+        }
+        snprintf(err, errlen, "no free port in %u-%u", srv->cfg.port_lo, srv->cfg.port_hi);
+        return -1;
+    }
+    tw_addr_set_port(&rc->local, 0);
+    return tw_reflector_open(&s->refl, rc, srv->loop, err, errlen);
+}
+
+/* The senders return -1 when the connection is gone (a failed send closes it). */
+static int send_accept(struct conn *c, uint8_t accept, const struct session *s)
+{
+    tw_accept_session_t a;
+    memset(&a, 0, sizeof a);
+    a.accept = accept;
+    if (s) {
+        a.port = s->port;
+        memcpy(a.sid, s->sid, 16);
+    }
+    uint8_t buf[TW_CTRL_ACCEPT_SESSION_LEN];
+    tw_accept_session_encode(&a, buf, sizeof buf);
+    if (accept != TW_ACCEPT_OK)
+        c->srv->ctr.sessions_refused++;
+    return tw_srv_conn_send(c, buf, sizeof buf, "Accept-Session");
+}
+
+static int refuse(struct conn *c, uint8_t accept, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int refuse(struct conn *c, uint8_t accept, const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    tw_notice("%s: session %d refused with Accept %u (%s): %s", c->name, c->requested, accept,
+              tw_accept_str(accept), why);
+    return send_accept(c, accept, NULL);
+}
+
+/* A source's sessions, those of closed connections included, over the
+ * bounded lists (--max-total-sessions). */
+static int sessions_of(const tw_ctrl_server_t *srv, const tw_source_t *src)
+{
+    int n = 0;
+    for (const struct conn *c = srv->conns; c; c = c->next)
+        if (tw_source_eq(&c->src, src))
+            n += c->nsessions;
+    for (const struct session *s = srv->orphans; s; s = s->next)
+        n += tw_source_eq(&s->src, src);
+    return n;
+}
+
+int tw_srv_on_request(struct conn *c)
+{
+    tw_ctrl_server_t *srv = c->srv;
+    tw_request_session_t rq;
+    c->requested++;
+    if (tw_request_session_decode(c->buf, c->have, &rq) != TW_WIRE_OK) {
+        tw_srv_protocol_error(c, "malformed Request-TW-Session (IPVN %u)", c->buf[1] & 0x0f);
+        return -1;
+    }
+    int dscp = tw_type_p_dscp(rq.type_p);
+    uint64_t tsec = rq.timeout >> 32;
+    int64_t timeout_ns = (int64_t)(tsec * TW_NS_PER_SEC) +
+                         (int64_t)(((rq.timeout & 0xffffffffu) * (uint64_t)TW_NS_PER_SEC) >> 32);
+    /* Test sockets are bound on the control connection's local address only
+     * (an adopted stream that is not IP: the listening address). */
+    struct sockaddr_storage snd, rcv, asked;
+    rcv = c->local.ss_family == AF_INET || c->local.ss_family == AF_INET6 ? c->local
+                                                                          : srv->cfg.listen;
+    tw_addr_set_port(&rcv, 0);
+    req_addr(rq.ipvn, rq.sender_addr, &c->peer, &snd);
+    req_addr(rq.ipvn, rq.receiver_addr, &rcv, &asked);
+    char sa[TW_ADDRSTRLEN], ra[TW_ADDRSTRLEN];
+    tw_addr_set_port(&snd, rq.sender_port);
+    tw_addr_set_port(&asked, rq.receiver_port);
+    tw_notice("%s: Request-TW-Session %d: sender %s, receiver %s, DSCP %d, padding %u, timeout "
+              "%.3f s",
+              c->name, c->requested, tw_addr_str((struct sockaddr *)&snd, sa, sizeof sa),
+              tw_addr_str((struct sockaddr *)&asked, ra, sizeof ra), dscp, rq.padding_length,
+              (double)tsec + (double)(rq.timeout & 0xffffffffu) / 4294967296.0);
+
+    if (rq.conf_sender || rq.conf_receiver) {
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "Conf-Sender/Conf-Receiver must be 0 in TWAMP");
+    }
+    if (dscp < 0) {
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "Type-P Descriptor 0x%08x is not a DSCP",
+                      rq.type_p);
+    }
+    if (rq.padding_length > srv->cfg.max_padding) {
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "padding length %u is above %u",
+                      rq.padding_length, srv->cfg.max_padding);
+    }
+    if (tsec > (uint64_t)(srv->cfg.max_timeout_ns / TW_NS_PER_SEC)) {
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "timeout %llu s is above %lld s",
+                      (unsigned long long)tsec,
+                      (long long)(srv->cfg.max_timeout_ns / TW_NS_PER_SEC));
+    }
+    if ((rq.ipvn == 6) != (rcv.ss_family == AF_INET6)) {
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "IPv%u session on an IPv%d control connection",
+                      rq.ipvn, rcv.ss_family == AF_INET6 ? 6 : 4);
+    }
+    if (!same_ip(&asked, &rcv)) {
+        char la[TW_ADDRSTRLEN];
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED,
+                      "Receiver Address %s is not this control connection's local address %s: "
+                      "test sockets are bound only there (send 0 to mean that address)",
+                      tw_addr_ip_str((struct sockaddr *)&asked, ra, sizeof ra),
+                      tw_addr_ip_str((struct sockaddr *)&rcv, la, sizeof la));
+    }
+    if (c->nsessions >= srv->cfg.max_sessions) {
+        return refuse(c, TW_ACCEPT_TEMPORARY, "this connection has %d sessions (--max-sessions %d)",
+                      c->nsessions, srv->cfg.max_sessions);
+    }
+    if (srv->ctr.active_sessions >= srv->cfg.max_total_sessions) {
+        return refuse(c, TW_ACCEPT_TEMPORARY,
+                      "the server has %d sessions (--max-total-sessions %d)",
+                      srv->ctr.active_sessions, srv->cfg.max_total_sessions);
+    }
+    int mine = sessions_of(srv, &c->src);
+    if (mine >= srv->cfg.max_sessions_per_source) {
+        char src[TW_ADDRSTRLEN];
+        return refuse(c, TW_ACCEPT_TEMPORARY,
+                      "%s has %d sessions, those of closed connections included "
+                      "(--max-sessions-per-source %d)",
+                      tw_source_str(&c->src, src, sizeof src), mine,
+                      srv->cfg.max_sessions_per_source);
+    }
+
+    struct session *s = calloc(1, sizeof *s);
+    if (!s) {
+        return refuse(c, TW_ACCEPT_INTERNAL, "out of memory");
+    }
+    s->srv = srv;
+    s->conn = c;
+    s->src = c->src;
+    snprintf(s->owner, sizeof s->owner, "%s", c->name);
+    s->index = c->requested;
+    s->timeout_ns = timeout_ns;
+    tw_reflector_cfg_t rc;
+    memset(&rc, 0, sizeof rc);
+    rc.local = rcv;
+    rc.local_len = tw_addr_len(&rcv);
+    rc.sockopts.tos = dscp << 2;
+    rc.sockopts.ttl = srv->cfg.ttl;
+    rc.idle_reset_ns = 30 * TW_NS_PER_SEC;
+    rc.max_senders = 4;
+    rc.format = TW_FORMAT_TWAMP; /* negotiated: never guessed (RFC 5357 §4.2.1) */
+    rc.only_from = snd;
+    rc.inactive = true;
+    rc.batch = srv->batch;
+    rc.allow = &srv->cfg.allow;
+    char err[256];
+    if (bind_session(srv, s, &rc, rq.receiver_port, err, sizeof err) < 0) {
+        free(s);
+        return refuse(c, TW_ACCEPT_TEMPORARY, "%s", err);
+    }
+    struct sockaddr_storage bound;
+    socklen_t bl;
+    tw_reflector_local(s->refl, &bound, &bl);
+    s->port = tw_addr_port(&bound);
+    /* SID (RFC 4656 §3.5): receiver address (4 octets), NTP time, 4 random. */
+    if (rcv.ss_family == AF_INET6)
+        memcpy(s->sid, &((struct sockaddr_in6 *)&rcv)->sin6_addr.s6_addr[12], 4);
+    else
+        memcpy(s->sid, &((struct sockaddr_in *)&rcv)->sin_addr, 4);
+    tw_put64(s->sid + 4, tw_time_to_ntp(tw_now()));
+    if (!tw_srv_random(s->sid + 12, 4))
+        memset(s->sid + 12, 0, 4); /* the SID stays unique by its timestamp */
+    uint32_t sec = c->mode & TW_MODE_SECURITY_MASK;
+    if (tw_mode_test_protected(sec)) {
+        /* RFC 4656 §4.1.2: the session's test keys from the Session-keys and the SID. */
+        tw_test_crypto_t tc;
+        int arc = tw_test_crypto_init(&tc, c->crypto.aes_key, c->crypto.hmac_key, s->sid);
+        if (arc == TW_AUTH_OK)
+            arc = tw_reflector_set_security(s->refl, sec, &tc);
+        tw_test_crypto_free(&tc);
+        if (arc < 0) {
+            tw_reflector_close(s->refl);
+            free(s);
+            return refuse(c, TW_ACCEPT_INTERNAL, "cannot set up the test keys: %s",
+                          tw_auth_strerror(arc));
+        }
+        s->protected_test = true;
+    }
+    s->next = c->sessions;
+    c->sessions = s;
+    c->nsessions++;
+    srv->ctr.active_sessions++;
+    srv->ctr.sessions_accepted++;
+    char note[96] = "";
+    uint16_t lo, hi;
+    port_range(srv, &lo, &hi);
+    if (rq.receiver_port && rq.receiver_port != s->port) {
+        if (rq.receiver_port >= lo && rq.receiver_port <= hi)
+            snprintf(note, sizeof note, " (the requested port was taken)");
+        else
+            snprintf(note, sizeof note, " (the requested port %u is outside %u-%u)",
+                     rq.receiver_port, lo, hi);
+    }
+    tw_notice("%s: session %d accepted on port %u%s", c->name, s->index, s->port, note);
+    return send_accept(c, TW_ACCEPT_OK, s);
+}
+
+int tw_srv_on_start(struct conn *c)
+{
+    int n = 0;
+    for (struct session *s = c->sessions; s; s = s->next) {
+        if (!s->started && !s->stopping) {
+            s->started = true;
+            tw_reflector_set_active(s->refl, true);
+            n++;
+        }
+    }
+    if (n > 0)
+        c->running = true; /* from now on --servwait, not --setup-timeout */
+    tw_notice("%s: Start-Sessions: %d session%s started", c->name, n, n == 1 ? "" : "s");
+    uint8_t buf[TW_CTRL_START_ACK_LEN];
+    tw_start_ack_encode(TW_ACCEPT_OK, NULL, buf, sizeof buf);
+    return tw_srv_conn_send(c, buf, sizeof buf, "Start-Ack");
+}
+
+void tw_srv_on_stop(struct conn *c)
+{
+    tw_stop_sessions_t m;
+    tw_stop_sessions_decode(c->buf, c->have, &m);
+    int active = 0;
+    for (struct session *s = c->sessions; s; s = s->next)
+        active += !s->stopping;
+    /* Liberal: the Python twampy sends 0 sessions; stop them all anyway. */
+    if (m.num_sessions != (uint32_t)active)
+        tw_info("%s: Stop-Sessions says %u sessions, the connection has %d: stopping all", c->name,
+                m.num_sessions, active);
+    tw_notice("%s: Stop-Sessions: %d session%s stopping", c->name, active, active == 1 ? "" : "s");
+    for (struct session *s = c->sessions; s; s = s->next)
+        session_stop(s);
+}
