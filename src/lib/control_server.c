@@ -101,6 +101,9 @@ static void setup_queue_remove(tw_ctrl_server_t *srv, struct conn *c)
  * that never set up (a client can open those at will). Its sessions outlive
  * it by their Timeout (RFC 5357 §3.8), at most --max-orphan-time. */
 static void conn_vclose(struct conn *c, tw_log_pacer_t *pace, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void conn_vclose(struct conn *c, tw_log_pacer_t *pace, const char *fmt, va_list ap)
 {
     tw_ctrl_server_t *srv = c->srv;
     if (!pace && c->st == C_SETUP)

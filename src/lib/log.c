@@ -122,6 +122,8 @@ void tw_log_close(void)
     pthread_mutex_unlock(&log_lock);
 }
 
+static void vlog(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void vlog(int level, const char *fmt, va_list ap)
 {
     if (level > tw_log_level_ || level < 0 || level > TW_LOG_DEBUG)
