@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "control_client.h"
+#include "control_wire.h"
 #include "dscp.h"
 #include "log.h"
 #include "report.h"
@@ -435,6 +436,9 @@ static void json_config(tw_json_t *j, const struct sender_output *o)
         tw_json_str(j, "local", o->s[0].local);
     }
     tw_json_str(j, "mode", o->server ? "twamp" : c->stamp ? "stamp" : "twamp-light");
+    tw_json_str(j, "security_mode",
+                tw_mode_name(o->s[0].sender ? tw_sender_result(o->s[0].sender)->security_mode
+                                            : TW_MODE_UNAUTHENTICATED));
     tw_json_uint(j, "count", c->count);
     if (c->duration_ns)
         tw_json_num(j, "duration_s", (double)c->duration_ns / 1e9);
@@ -511,6 +515,19 @@ static void json_report(struct sender_output *o, const tw_sender_result_t *total
     tw_json_end(&j);
 }
 
+/* The report's first line: what ran, the security mode, the clocks. */
+static void text_header(const struct sender_output *o, const tw_sender_result_t *res)
+{
+    char what[256];
+    if (o->server)
+        snprintf(what, sizeof what, "TWAMP via server %s, %d session%s to %s", o->server, o->n,
+                 o->n > 1 ? "s" : "", o->s[0].remote);
+    else
+        snprintf(what, sizeof what, "%s to %s from %s", o->cfg.stamp ? "STAMP" : "TWAMP light",
+                 o->s[0].remote, o->s[0].local);
+    tw_report_header(stdout, what, res);
+}
+
 void output_report(struct sender_output *o)
 {
     stop_progress(o);
@@ -520,6 +537,7 @@ void output_report(struct sender_output *o)
         if (a->json) {
             json_report(o, res, NULL);
         } else {
+            text_header(o, res);
             tw_report_table(stdout, &res->stats, res->sent);
             tw_report_extended(stdout, res);
             if (a->histogram)
@@ -536,6 +554,10 @@ void output_report(struct sender_output *o)
     tw_report_total_init(total);
     tw_loss_t loss;
     memset(&loss, 0, sizeof loss);
+    for (int i = 0; i < o->n; i++)
+        tw_report_merge(total, tw_sender_result(o->s[i].sender));
+    if (!a->json)
+        text_header(o, total);
     for (int i = 0; i < o->n; i++) {
         const tw_sender_result_t *res = tw_sender_result(o->s[i].sender);
         if (!a->json) {
@@ -546,7 +568,6 @@ void output_report(struct sender_output *o)
         log_timestamp_sources(res);
         tw_loss_t l = tw_stats_loss(&res->stats, res->sent);
         tw_loss_add(&loss, &l);
-        tw_report_merge(total, res);
     }
     if (a->json) {
         json_report(o, total, &loss);
