@@ -326,6 +326,7 @@ int cmd_controller(int argc, char **argv)
 
     int rc = 0;
     if (c.failed) {
+        output_clear_progress(&out); /* the error on a line of its own */
         fprintf(stderr, "twampy: error: %s\n", c.why);
         rc = EXIT_FAILURE;
     }
