@@ -250,18 +250,14 @@ void log_timestamp_sources(const tw_sender_result_t *res)
 #define PROGRESS_NS (100 * TW_NS_PER_MS) /* at most 10 refreshes a second */
 #define PROGRESS_BAR 20                  /* characters of the progress bar */
 
-/* A delay for the interval lines: "5.3us", "25us", "1.25ms", "1.250s". */
-static const char *fmt_short(char *buf, size_t len, double ns)
+/* A delay as the report's table writes it ("8us", "1.25ms"), without its padding. */
+static const char *fmt_report(char *buf, size_t len, int64_t ns)
 {
-    double a = fabs(ns);
-    if (a < 10e3)
-        snprintf(buf, len, "%.1fus", ns / 1e3);
-    else if (a < 1e6)
-        snprintf(buf, len, "%.0fus", ns / 1e3);
-    else if (a < 1e9)
-        snprintf(buf, len, "%.2fms", ns / 1e6);
-    else
-        snprintf(buf, len, "%.3fs", ns / 1e9);
+    char b[32];
+    const char *t = tw_fmt_delay(b, sizeof b, (double)ns / 1e6);
+    while (*t == ' ')
+        t++;
+    snprintf(buf, len, "%s", t);
     return buf;
 }
 
@@ -288,8 +284,10 @@ static void on_interval(void *arg, const tw_interval_t *iv)
            (unsigned long long)iv->lost);
     if (iv->received) {
         char a[32], b[32], c[32];
-        printf(" rtt min/avg/max %s/%s/%s\n", fmt_short(a, sizeof a, (double)iv->rtt_min),
-               fmt_short(b, sizeof b, iv->rtt_mean), fmt_short(c, sizeof c, (double)iv->rtt_max));
+        /* In the table's units ("8us", "1.25ms"), as the progress line. */
+        printf(" rtt min/avg/max %s/%s/%s\n", fmt_report(a, sizeof a, iv->rtt_min),
+               fmt_report(b, sizeof b, (int64_t)iv->rtt_mean),
+               fmt_report(c, sizeof c, iv->rtt_max));
     } else {
         printf(" rtt -\n");
     }
@@ -365,17 +363,6 @@ void output_sender(struct sender_output *o, int i, tw_sender_t *s, const tw_send
 void output_remote(struct sender_output *o, int i, const struct sockaddr *sa)
 {
     tw_addr_str(sa, o->s[i].remote, sizeof o->s[i].remote);
-}
-
-/* A delay as the report's table writes it ("8us", "1.25ms"), without its padding. */
-static const char *fmt_report(char *buf, size_t len, int64_t ns)
-{
-    char b[32];
-    const char *t = tw_fmt_delay(b, sizeof b, (double)ns / 1e6);
-    while (*t == ' ')
-        t++;
-    snprintf(buf, len, "%s", t);
-    return buf;
 }
 
 /* A time for the progress line: "7.4s", "2m05s", "1h02m". */

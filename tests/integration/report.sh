@@ -223,7 +223,7 @@ expect_py 'status(sys.argv[2].replace(".json", ".csv"), "reordered") == d["count
 # ---- --report-interval -----------------------------------------------------------
 expect_exit 0 "$TWAMPY" sender --count 0 --duration 1.2 -i 10 --timeout 1 --report-interval 0.5 \
     "127.0.0.1:$rport" 127.0.0.1:0
-n=$(grep -cE '^\[ *[0-9]+\.[0-9]{2}- *[0-9]+\.[0-9]{2} s\] sent [0-9]+ received [0-9]+ lost [0-9]+ rtt (min/avg/max [0-9.]+(us|ms|s)/[0-9.]+(us|ms|s)/[0-9.]+(us|ms|s)|-)$' "$OUT")
+n=$(grep -cE '^\[ *[0-9]+\.[0-9]{2}- *[0-9]+\.[0-9]{2} s\] sent [0-9]+ received [0-9]+ lost [0-9]+ rtt (min/avg/max -?[0-9]+(us|\.[0-9]{2}ms|\.[0-9]{2}sec|\.[0-9]min)/-?[0-9]+(us|\.[0-9]{2}ms|\.[0-9]{2}sec|\.[0-9]min)/-?[0-9]+(us|\.[0-9]{2}ms|\.[0-9]{2}sec|\.[0-9]min)|-)$' "$OUT")
 [ "$n" -ge 2 ] || fail_later "$n interval lines in text, expected at least 2:$(printf '\n%s' "$(head -n 5 "$OUT")")"
 expect_no_loss "$OUT"
 expect_exit 0 "$TWAMPY" sender --count 0 --duration 1.2 -i 10 --timeout 1 --report-interval 0.5 \
