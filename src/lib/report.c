@@ -233,7 +233,13 @@ void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss,
         WARN("%llu one-way delays came out negative: the two clocks disagree by at least that "
              "much",
              (unsigned long long)m->negative_oneway);
-    if (loss->unknown) {
+    if (r->sent && !r->stats.received && !r->late && !r->unmatched && !r->short_replies &&
+        !r->integrity_failures) {
+        /* Nothing came back at all: which direction is moot; say what to check. */
+        WARN("no reply to any of the %llu packets: is a reflector answering at that address and "
+             "port, and does no firewall drop the UDP packets on the way?",
+             (unsigned long long)r->sent);
+    } else if (loss->unknown) {
         char why[320], known[96] = "";
         if (loss->outbound || loss->inbound)
             snprintf(known, sizeof known, "; of the others, %llu were lost outbound, %llu inbound",

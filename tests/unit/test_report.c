@@ -411,6 +411,29 @@ static void test_shared_clock(void **state)
     free(r);
 }
 
+/* No reply at all: one warning saying what to check, not the loss direction. */
+static void test_no_reply_warning(void **state)
+{
+    (void)state;
+    tw_sender_result_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    tw_stats_init(&r->stats);
+    tw_metrics_init_total(&r->metrics);
+    r->sent = 3;
+    tw_warnings_t w;
+    tw_report_warnings(r, &w);
+    assert_int_equal(w.n, 1);
+    assert_string_equal(w.msg[0], "no reply to any of the 3 packets: is a reflector answering at "
+                                  "that address and port, and does no firewall drop the UDP "
+                                  "packets on the way?");
+    /* Replies that came but were not measured: not "no reply". */
+    r->integrity_failures = 3;
+    tw_report_warnings(r, &w);
+    for (int i = 0; i < w.n; i++)
+        assert_null(strstr(w.msg[i], "no reply"));
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_table_sent_zero),     cmocka_unit_test(test_table_no_replies),
         cmocka_unit_test(test_table_stale_counter), cmocka_unit_test(test_table_slow_probe),
         cmocka_unit_test(test_extended_loss_na),    cmocka_unit_test(test_shared_clock),
+        cmocka_unit_test(test_no_reply_warning),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
