@@ -241,7 +241,8 @@ void auth_report(tw_sender_t *const *senders, int n)
         received += res->stats.received;
     }
     uint32_t mode = tw_sender_result(senders[0])->security_mode;
-    tw_notice("Mode: %s", tw_mode_name(mode));
+    /* The report's first line and the JSON's config name the mode. */
+    tw_info("Mode: %s", tw_mode_name(mode));
     if (bad)
         tw_notice("Integrity failures: %llu replies failed the integrity check (HMAC): counted, "
                   "not measured",

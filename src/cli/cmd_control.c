@@ -66,8 +66,8 @@ static const char controller_help[] =
     "                        protects only TWAMP-Control\n"
     "  --kdf-max-count N     refuse a server whose key derivation Count is above\n"
     "                        N (default: 1048576)\n"
-    "  The report ends with a 'Mode: ...' log line, and counts replies that fail\n"
-    "  their integrity check (never measured).\n"
+    "  The report's first line names the mode; the report counts replies that\n"
+    "  fail their integrity check (never measured).\n"
     "\n"
     "IP socket options:\n"
     "  --tos, --dscp, --ttl, --padding, --do-not-fragment   as 'twampy sender';\n"
@@ -323,6 +323,7 @@ int cmd_controller(int argc, char **argv)
 
     int rc = 0;
     if (c.failed) {
+        output_clear_progress(&out); /* the error on a line of its own */
         fprintf(stderr, "twampy: error: %s\n", c.why);
         rc = EXIT_FAILURE;
     }
@@ -357,9 +358,9 @@ static void on_started_controlclient(void *arg, const tw_accept_session_t *acc, 
     char a[TW_ADDRSTRLEN], sid[33];
     for (int i = 0; i < 16; i++)
         snprintf(sid + 2 * i, 3, "%02x", acc[0].sid[i]);
-    tw_notice("Mode: %s", tw_mode_name(tw_ctrl_client_mode(c->client)));
-    printf("Session accepted: reflector %s, SID %s\n",
-           tw_addr_str((struct sockaddr *)&ss, a, sizeof a), sid);
+    printf("Session accepted: reflector %s, SID %s, mode %s\n",
+           tw_addr_str((struct sockaddr *)&ss, a, sizeof a), sid,
+           tw_mode_name(tw_ctrl_client_mode(c->client)));
     fflush(stdout);
 }
 

@@ -12,6 +12,12 @@ static const char main_help[] =
     "TWAMP, TWAMP light and STAMP measurement: round-trip and one-way delay,\n"
     "jitter and loss between two endpoints.\n"
     "\n"
+    "first measurement against a router at 192.0.2.1:\n"
+    "  twampy sender 192.0.2.1              TWAMP light, to its reflector on port 20001\n"
+    "  twampy sender 192.0.2.1:862 --stamp  STAMP (RFC 8762), to its reflector on 862\n"
+    "  twampy controller 192.0.2.1          full TWAMP, via its TWAMP server on 862\n"
+    "  twampy demo                          no router: a reflector and a sender here\n"
+    "\n"
     "subcommands:\n"
     "  sender              TWAMP light / STAMP Session-Sender (TWL sender)\n"
     "  responder           TWAMP light / STAMP Session-Reflector (TWL responder)\n"
@@ -21,9 +27,7 @@ static const char main_help[] =
     "  demo                a reflector and a sender on loopback in one process\n"
     "  dscptable           print the DSCP/TOS table\n"
     "\n"
-    "options:\n"
-    "  -h, --help          show this help and exit\n"
-    "  -v, --version       show the version and exit\n"
+    "options: -h, --help (this help), -v, --version (the version)\n"
     "\n"
     "'twampy SUBCOMMAND --help' describes each subcommand.\n";
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "control_client.h"
+#include "control_wire.h"
 #include "dscp.h"
 #include "log.h"
 #include "report.h"
@@ -247,19 +248,16 @@ void log_timestamp_sources(const tw_sender_result_t *res)
 /* ---- the output of a run ------------------------------------------------------ */
 
 #define PROGRESS_NS (100 * TW_NS_PER_MS) /* at most 10 refreshes a second */
+#define PROGRESS_BAR 20                  /* characters of the progress bar */
 
-/* A delay for the interval lines: "5.3us", "25us", "1.25ms", "1.250s". */
-static const char *fmt_short(char *buf, size_t len, double ns)
+/* A delay as the report's table writes it ("8us", "1.25ms"), without its padding. */
+static const char *fmt_report(char *buf, size_t len, int64_t ns)
 {
-    double a = fabs(ns);
-    if (a < 10e3)
-        snprintf(buf, len, "%.1fus", ns / 1e3);
-    else if (a < 1e6)
-        snprintf(buf, len, "%.0fus", ns / 1e3);
-    else if (a < 1e9)
-        snprintf(buf, len, "%.2fms", ns / 1e6);
-    else
-        snprintf(buf, len, "%.3fs", ns / 1e9);
+    char b[32];
+    const char *t = tw_fmt_delay(b, sizeof b, (double)ns / 1e6);
+    while (*t == ' ')
+        t++;
+    snprintf(buf, len, "%s", t);
     return buf;
 }
 
@@ -286,8 +284,10 @@ static void on_interval(void *arg, const tw_interval_t *iv)
            (unsigned long long)iv->lost);
     if (iv->received) {
         char a[32], b[32], c[32];
-        printf(" rtt min/avg/max %s/%s/%s\n", fmt_short(a, sizeof a, (double)iv->rtt_min),
-               fmt_short(b, sizeof b, iv->rtt_mean), fmt_short(c, sizeof c, (double)iv->rtt_max));
+        /* In the table's units ("8us", "1.25ms"), as the progress line. */
+        printf(" rtt min/avg/max %s/%s/%s\n", fmt_report(a, sizeof a, iv->rtt_min),
+               fmt_report(b, sizeof b, (int64_t)iv->rtt_mean),
+               fmt_report(c, sizeof c, iv->rtt_max));
     } else {
         printf(" rtt -\n");
     }
@@ -365,12 +365,26 @@ void output_remote(struct sender_output *o, int i, const struct sockaddr *sa)
     tw_addr_str(sa, o->s[i].remote, sizeof o->s[i].remote);
 }
 
-static void on_progress(void *arg)
+/* A time for the progress line: "7.4s", "2m05s", "1h02m". */
+static const char *fmt_span(char *buf, size_t len, double s)
 {
-    struct sender_output *o = arg;
+    if (s < 0)
+        s = 0;
+    if (s < 60)
+        snprintf(buf, len, "%.1fs", s);
+    else if (s < 3600)
+        snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else
+        snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    return buf;
+}
+
+int progress_line(const struct sender_output *o, double elapsed_s, char *buf, size_t len)
+{
+    const tw_sender_cfg_t *c = &o->cfg;
     uint64_t sent = 0, received = 0;
-    int64_t rtt = 0;
-    bool have_rtt = false, running = false;
+    int64_t rtt = 0, median = 0, rtt_max = 0;
+    bool have_rtt = false, sending = false;
     for (int i = 0; i < o->n; i++) {
         const struct session_out *so = &o->s[i];
         if (!so->sender)
@@ -380,19 +394,76 @@ static void on_progress(void *arg)
         received += r->stats.received;
         if (r->stats.received && !have_rtt) {
             rtt = r->last_rtt;
+            median = tw_hist_percentile(&r->metrics.roundtrip.hist, 50);
             have_rtt = true;
         }
-        running = running || !tw_sender_done(so->sender);
+        if (r->metrics.roundtrip.n && r->metrics.roundtrip.max > rtt_max)
+            rtt_max = r->metrics.roundtrip.max;
+        sending = sending || (!tw_sender_done(so->sender) && (!c->count || r->sent < c->count));
     }
-    /* Loss as ping shows it: not answered yet (the packets in flight too). */
-    char rb[32] = "-";
+    /* Loss so far: of the packets sent long enough ago that their replies
+     * should be in (the longest round trip yet, plus two intervals), those
+     * that none answered; the packets still in flight are not lost. */
+    uint64_t flight = 0;
+    if (c->interval_ns > 0)
+        flight = (uint64_t)o->n * (uint64_t)((rtt_max + 2 * c->interval_ns) / c->interval_ns);
+    uint64_t settled = sent > flight ? sent - flight : 0;
+    double loss = settled > received ? 100.0 * (double)(settled - received) / (double)settled : 0;
+    char head[160], tail[96], a[32], b[32];
+    uint64_t total = (uint64_t)c->count * (uint64_t)o->n;
+    double planned = 0; /* seconds of sending; 0: open-ended */
+    if (c->count)
+        planned = (double)c->count * (double)c->interval_ns / 1e9;
+    if (c->duration_ns && (planned == 0 || (double)c->duration_ns / 1e9 < planned))
+        planned = (double)c->duration_ns / 1e9;
+    if (planned > 0) {
+        /* A bar as ping -c and iperf3 users know the end: the share done, the
+         * count and the time left. */
+        double frac = total ? (double)sent / (double)total : 0;
+        double tfrac = elapsed_s / planned;
+        if (!c->count || (c->duration_ns && tfrac > frac))
+            frac = tfrac;
+        if (frac > 1)
+            frac = 1;
+        char bar[PROGRESS_BAR + 1];
+        int fill = (int)(frac * PROGRESS_BAR + 0.5);
+        memset(bar, '#', (size_t)fill);
+        memset(bar + fill, '.', (size_t)(PROGRESS_BAR - fill));
+        bar[PROGRESS_BAR] = '\0';
+        char count[48], left[48];
+        if (total)
+            snprintf(count, sizeof count, "%llu/%llu", (unsigned long long)sent,
+                     (unsigned long long)total);
+        else
+            snprintf(count, sizeof count, "sent %llu", (unsigned long long)sent);
+        if (sending)
+            snprintf(left, sizeof left, "%s left", fmt_span(a, sizeof a, planned - elapsed_s));
+        else
+            snprintf(left, sizeof left, "waiting for replies");
+        snprintf(head, sizeof head, "[%s] %s, %s", bar, count, left);
+    } else {
+        snprintf(head, sizeof head, "%s elapsed, sent %llu", fmt_span(a, sizeof a, elapsed_s),
+                 (unsigned long long)sent);
+    }
     if (have_rtt)
-        snprintf(rb, sizeof rb, "%.3f ms", (double)rtt / 1e6);
-    double loss = sent > received ? 100.0 * (double)(sent - received) / (double)sent : 0.0;
-    fprintf(stderr, "\r sent %llu received %llu rtt %s loss %.1f%%\033[K", (unsigned long long)sent,
-            (unsigned long long)received, rb, loss);
+        snprintf(tail, sizeof tail, "rtt %s median %s", fmt_report(a, sizeof a, rtt),
+                 fmt_report(b, sizeof b, median));
+    else
+        snprintf(tail, sizeof tail, "rtt -");
+    return snprintf(buf, len, "%s, %s, loss %.1f%%", head, tail, loss);
+}
+
+static void on_progress(void *arg)
+{
+    struct sender_output *o = arg;
+    char line[288];
+    progress_line(o, (double)(tw_mono_now() - o->start_mono) / 1e9, line, sizeof line);
+    fprintf(stderr, "\r%s\033[K", line);
     fflush(stderr);
     o->progress_shown = true;
+    bool running = false;
+    for (int i = 0; i < o->n; i++)
+        running = running || (o->s[i].sender && !tw_sender_done(o->s[i].sender));
     if (running)
         tw_timer_set(o->loop, &o->progress_timer, tw_mono_now() + PROGRESS_NS, on_progress, o);
 }
@@ -401,6 +472,7 @@ void output_start(struct sender_output *o, tw_loop_t *loop)
 {
     o->loop = loop;
     o->start_time = tw_now();
+    o->start_mono = tw_mono_now();
     if (o->progress)
         tw_timer_set(loop, &o->progress_timer, tw_mono_now() + PROGRESS_NS, on_progress, o);
 }
@@ -435,6 +507,9 @@ static void json_config(tw_json_t *j, const struct sender_output *o)
         tw_json_str(j, "local", o->s[0].local);
     }
     tw_json_str(j, "mode", o->server ? "twamp" : c->stamp ? "stamp" : "twamp-light");
+    tw_json_str(j, "security_mode",
+                tw_mode_name(o->s[0].sender ? tw_sender_result(o->s[0].sender)->security_mode
+                                            : TW_MODE_UNAUTHENTICATED));
     tw_json_uint(j, "count", c->count);
     if (c->duration_ns)
         tw_json_num(j, "duration_s", (double)c->duration_ns / 1e9);
@@ -511,6 +586,19 @@ static void json_report(struct sender_output *o, const tw_sender_result_t *total
     tw_json_end(&j);
 }
 
+/* The report's first line: what ran, the security mode, the clocks. */
+static void text_header(const struct sender_output *o, const tw_sender_result_t *res)
+{
+    char what[256];
+    if (o->server)
+        snprintf(what, sizeof what, "TWAMP via server %s, %d session%s to %s", o->server, o->n,
+                 o->n > 1 ? "s" : "", o->s[0].remote);
+    else
+        snprintf(what, sizeof what, "%s to %s from %s", o->cfg.stamp ? "STAMP" : "TWAMP light",
+                 o->s[0].remote, o->s[0].local);
+    tw_report_header(stdout, what, res);
+}
+
 void output_report(struct sender_output *o)
 {
     stop_progress(o);
@@ -520,6 +608,7 @@ void output_report(struct sender_output *o)
         if (a->json) {
             json_report(o, res, NULL);
         } else {
+            text_header(o, res);
             tw_report_table(stdout, &res->stats, res->sent);
             tw_report_extended(stdout, res);
             if (a->histogram)
@@ -536,6 +625,10 @@ void output_report(struct sender_output *o)
     tw_report_total_init(total);
     tw_loss_t loss;
     memset(&loss, 0, sizeof loss);
+    for (int i = 0; i < o->n; i++)
+        tw_report_merge(total, tw_sender_result(o->s[i].sender));
+    if (!a->json)
+        text_header(o, total);
     for (int i = 0; i < o->n; i++) {
         const tw_sender_result_t *res = tw_sender_result(o->s[i].sender);
         if (!a->json) {
@@ -546,7 +639,6 @@ void output_report(struct sender_output *o)
         log_timestamp_sources(res);
         tw_loss_t l = tw_stats_loss(&res->stats, res->sent);
         tw_loss_add(&loss, &l);
-        tw_report_merge(total, res);
     }
     if (a->json) {
         json_report(o, total, &loss);

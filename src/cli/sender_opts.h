@@ -87,6 +87,7 @@ struct sender_output {
     bool progress, progress_shown;
     tw_timer_t progress_timer;
     tw_time_t start_time;
+    int64_t start_mono; /* tw_mono_now() when sending started */
 };
 
 /* Before the senders are opened: opens the CSV file (a failure exits 1) and
@@ -100,6 +101,12 @@ void output_sender(struct sender_output *o, int i, tw_sender_t *s, const tw_send
 void output_remote(struct sender_output *o, int i, const struct sockaddr *sa);
 /* Sending starts: the progress display, when on. */
 void output_start(struct sender_output *o, tw_loop_t *loop);
+/* The progress line's text (at most len octets) after elapsed_s seconds: for a
+ * finite run (--count, --duration) a bar, the count and the time left, for an
+ * open-ended one the time elapsed; then the latest and the median round trip
+ * as the report writes delays ("8us"), and the loss of the packets whose
+ * replies are due. Returns snprintf's length. */
+int progress_line(const struct sender_output *o, double elapsed_s, char *buf, size_t len);
 /* Erase the progress line (before a log line or the report). */
 void output_clear_progress(struct sender_output *o);
 /* The final report of every session (and their total) on stdout. */

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -363,6 +364,43 @@ void tw_addr_unmap(struct sockaddr_storage *ss)
     memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
     memset(ss, 0, sizeof *ss);
     memcpy(ss, &s4, sizeof s4);
+}
+
+bool tw_addr_is_local(const struct sockaddr *sa)
+{
+    struct sockaddr_storage ss;
+    if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+        return false;
+    memset(&ss, 0, sizeof ss);
+    memcpy(&ss, sa,
+           sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    tw_addr_unmap(&ss);
+    if (ss.ss_family == AF_INET) {
+        uint32_t a = ntohl(((const struct sockaddr_in *)&ss)->sin_addr.s_addr);
+        if ((a >> 24) == 127 || a == 0)
+            return true;
+    } else {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a))
+            return true;
+    }
+    struct ifaddrs *ifa = NULL;
+    if (getifaddrs(&ifa) < 0)
+        return false;
+    bool found = false;
+    for (const struct ifaddrs *i = ifa; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != ss.ss_family)
+            continue;
+        if (ss.ss_family == AF_INET)
+            found = ((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
+                    ((const struct sockaddr_in *)&ss)->sin_addr.s_addr;
+        else
+            found =
+                !memcmp(&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+                        &((const struct sockaddr_in6 *)&ss)->sin6_addr, sizeof(struct in6_addr));
+    }
+    freeifaddrs(ifa);
+    return found;
 }
 
 socklen_t tw_addr_len(const struct sockaddr_storage *ss)

@@ -42,6 +42,11 @@ void tw_addr_set_port(struct sockaddr_storage *ss, uint16_t port);
 /* An IPv4-mapped IPv6 address (a dual-stack socket's IPv4 peer) rewritten as
  * the plain IPv4 address it is, port kept; any other address is left alone. */
 void tw_addr_unmap(struct sockaddr_storage *ss);
+/* The address is this host's: loopback (127.0.0.0/8, ::1, or IPv4-mapped
+ * 127/8), unspecified (0.0.0.0, ::, which the kernel sends to this host), or
+ * one of the addresses of this host's interfaces (getifaddrs). A reflector
+ * there reads the very clock the sender does. */
+bool tw_addr_is_local(const struct sockaddr *sa);
 /* The length of an AF_INET or AF_INET6 address. */
 socklen_t tw_addr_len(const struct sockaddr_storage *ss);
 

@@ -394,7 +394,11 @@ static void on_connected(tw_ctrl_client_t *c)
     socklen_t l = sizeof err;
     getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
     if (err) {
-        fail(c, "cannot connect to TWAMP server %s: %s", c->peer, strerror(err));
+        /* Refused: nothing listens there; say what a first user needs. */
+        fail(c, "cannot connect to TWAMP server %s: %s%s", c->peer, strerror(err),
+             err == ECONNREFUSED ? " (no TWAMP server on that port: is TWAMP enabled there? "
+                                   "For a TWAMP light or STAMP reflector use 'twampy sender')"
+                                 : "");
         return;
     }
     tw_info("Connected to TWAMP server %s", c->peer);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control_wire.h"
+
 const char *tw_fmt_delay(char *buf, size_t len, double ms)
 {
     double a = fabs(ms);
@@ -220,7 +222,8 @@ void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss,
         if (w->n < TW_MAX_WARNINGS)                                                                \
             snprintf(w->msg[w->n++], sizeof w->msg[0], __VA_ARGS__);                               \
     } while (0)
-    if (m->received && (!m->local_sync || !m->remote_sync_all))
+    /* A reflector on this host reads our own clock: the S bits do not matter. */
+    if (m->received && !r->shared_clock && (!m->local_sync || !m->remote_sync_all))
         WARN("one-way delays are not meaningful: %s not synchronized (S bit clear); "
              "round-trip figures are unaffected",
              !m->local_sync && !m->remote_sync_all ? "the local and the reflector's clocks are"
@@ -230,7 +233,13 @@ void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss,
         WARN("%llu one-way delays came out negative: the two clocks disagree by at least that "
              "much",
              (unsigned long long)m->negative_oneway);
-    if (loss->unknown) {
+    if (r->sent && !r->stats.received && !r->late && !r->unmatched && !r->short_replies &&
+        !r->integrity_failures) {
+        /* Nothing came back at all: which direction is moot; say what to check. */
+        WARN("no reply to any of the %llu packets: is a reflector answering at that address and "
+             "port, and does no firewall drop the UDP packets on the way?",
+             (unsigned long long)r->sent);
+    } else if (loss->unknown) {
         char why[320], known[96] = "";
         if (loss->outbound || loss->inbound)
             snprintf(known, sizeof known, "; of the others, %llu were lost outbound, %llu inbound",
@@ -251,6 +260,26 @@ void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss,
         WARN("%llu replies came after the timeout: counted as late, not measured",
              (unsigned long long)r->late);
 #undef WARN
+}
+
+/* ---- the header ------------------------------------------------------------- */
+
+const char *tw_report_clocks(const tw_sender_result_t *r)
+{
+    const tw_metrics_t *m = &r->metrics;
+    if (r->shared_clock)
+        return "shared (the reflector is on this host)";
+    if (!m->received)
+        return m->local_sync ? "local synchronized, reflector's unknown" : "not synchronized";
+    if (m->local_sync && m->remote_sync_all)
+        return "synchronized (S bits set)";
+    return "not synchronized";
+}
+
+void tw_report_header(FILE *f, const char *what, const tw_sender_result_t *r)
+{
+    fprintf(f, "%s; mode %s; clocks %s\n", what, tw_mode_name(r->security_mode),
+            tw_report_clocks(r));
 }
 
 /* ---- timestamp sources ----------------------------------------------------- */
@@ -393,6 +422,9 @@ void tw_report_total_init(tw_sender_result_t *t)
 
 void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
 {
+    /* The total's clock is shared when every session's is. */
+    bool first = into->sent == 0 && into->stats.received == 0;
+    into->shared_clock = first ? from->shared_clock : into->shared_clock && from->shared_clock;
     tw_stats_merge(&into->stats, &from->stats);
     tw_metrics_merge(&into->metrics, &from->metrics);
     into->late += from->late;

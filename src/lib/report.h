@@ -34,6 +34,14 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
  * or more), with counts, percentages and a bar. */
 void tw_report_histogram(FILE *f, const tw_hist_t *h, int rows);
 
+/* The report's first line: what ran (e.g. "TWAMP light to 192.0.2.1:20001"),
+ * the security mode (r->security_mode, by tw_mode_name) and the clocks: "shared (the reflector is
+ * on this host)" (r->shared_clock: one-way delays are exact), "synchronized (S bits set)", "not
+ * synchronized" (a warning follows), or with no reply "local synchronized, reflector's unknown". */
+void tw_report_header(FILE *f, const char *what, const tw_sender_result_t *r);
+/* The clocks part of the header. */
+const char *tw_report_clocks(const tw_sender_result_t *r);
+
 /* Where timestamps came from: "kernel" when all `kernel` of `total` did,
  * "user" when none did, "mixed" otherwise, "none" when total is 0. */
 const char *tw_ts_source(uint64_t kernel, uint64_t total);

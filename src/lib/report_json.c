@@ -454,6 +454,7 @@ void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *
     tw_json_obj_end(j);
 
     tw_json_obj_begin(j, "clock");
+    tw_json_bool(j, "shared", r->shared_clock);
     tw_json_bool(j, "local_synchronized", m->local_sync);
     if (m->received)
         tw_json_bool(j, "reflector_synchronized", m->remote_sync_all);

@@ -783,6 +783,7 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     s->rng = rng_from_seed(s->res.seed);
     s->tai = tw_clock_tai_offset();
     tw_addr_str((struct sockaddr *)&cfg->remote, s->peer, sizeof s->peer);
+    s->res.shared_clock = tw_addr_is_local((const struct sockaddr *)&cfg->remote);
     s->cfg.stamp_key = NULL; /* not kept */
     s->res.security_mode = TW_MODE_UNAUTHENTICATED;
     if (cfg->stamp_key) {
@@ -847,6 +848,7 @@ void tw_sender_set_remote(tw_sender_t *s, const struct sockaddr *sa, socklen_t l
     memcpy(&s->cfg.remote, sa, len);
     s->cfg.remote_len = len;
     tw_addr_str(sa, s->peer, sizeof s->peer);
+    s->res.shared_clock = tw_addr_is_local(sa);
 }
 
 int tw_sender_set_security(tw_sender_t *s, uint32_t mode, tw_test_crypto_t *t, char *err,

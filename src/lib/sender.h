@@ -119,8 +119,11 @@ typedef struct tw_sender_result {
     uint64_t seed;      /* the random seed used (to repeat a Poisson run) */
     bool hw_timestamps; /* --timestamping hw took effect (NIC stamps on, its clock readable) */
     int64_t last_rtt;   /* the latest round trip, ns (progress display) */
-    double elapsed_s;   /* from the first packet to the end */
-    int fatal_errno;    /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
+    /* The reflector's address is this host's (tw_addr_is_local): it reads the
+     * sender's own clock, so one-way delays are exact whatever the S bits say. */
+    bool shared_clock;
+    double elapsed_s; /* from the first packet to the end */
+    int fatal_errno;  /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
     char fatal[256];
 } tw_sender_result_t;
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The authenticated, encrypted and mixed modes end to end, on loopback:
 #   - controller <-> server in modes 2, 4 and 8 (and the default preference),
-#     0.0% loss and "Mode: ..." in the log;
+#     0.0% loss and the mode on the report's first line (not in the log);
 #   - authenticated STAMP, sender <-> responder;
 #   - a wrong passphrase in each mode, an unknown KeyID, a key file others can
 #     read: one clear error line (exit 1), the server's log says which, and the
@@ -36,10 +36,15 @@ OPEN=$WORK/readable-keys
 cp "$KEYS" "$OPEN"
 chmod 644 "$OPEN"
 
-# mode_logged FILE MODE: the log in FILE has the line "Mode: MODE" at NOTICE.
-mode_logged() {
-    grep -qE "NOTICE +Mode: $2\$" "$1" ||
-        fail_later "no 'Mode: $2' line at the normal level:$(printf '\n%s' "$(tail -n 5 "$1")")"
+# mode_reported MODE: the last run's report names MODE on its first line
+# ("...; mode MODE; clocks ..."), and its log at the normal level says nothing
+# of it (no "Mode: ..." line under the report).
+mode_reported() {
+    head -n 1 "$OUT" | grep -qE "; mode $1; clocks " ||
+        fail_later "no 'mode $1' on the report's first line:$(printf '\n%s' "$(head -n 2 "$OUT")")"
+    if grep -qE "NOTICE +Mode:" "$ERR"; then
+        fail_later "a 'Mode:' line at the normal level: $(grep -E 'Mode:' "$ERR")"
+    fi
 }
 
 # one_error RE: the last command wrote exactly one line, "twampy: error: RE".
@@ -55,7 +60,7 @@ start_server srv --keyfile "$KEYS" "$H:0"
 SP=$PORT
 for mode in authenticated encrypted mixed open; do
     controller_ok --keyfile "$KEYS" --keyid alice --modes "$mode" "${FAST[@]}" "$H:$SP" "$H:0"
-    mode_logged "$ERR" "$mode"
+    mode_reported "$mode"
 done
 for mode in authenticated encrypted mixed; do
     log_has srv "mode $mode, KeyID 'alice'"
@@ -64,10 +69,10 @@ note "modes 2, 4, 8 and 1: 0.0% loss, each mode reported"
 
 # Strongest first by default; a hex passphrase (bob) works the same.
 controller_ok --keyfile "$KEYS" --keyid bob "${FAST[@]}" --sessions 2 "$H:$SP" "$H:0"
-mode_logged "$ERR" encrypted
+mode_reported encrypted
 # No key file: only open is possible, and this server offers it.
 controller_ok "${FAST[@]}" "$H:$SP" "$H:0"
-mode_logged "$ERR" open
+mode_reported open
 
 # ---- a wrong key: one clear line, the server says which, and goes on --------------
 for mode in authenticated encrypted mixed; do
@@ -144,7 +149,7 @@ expect_exit 1 "$TWAMPY" controller --keyfile "$KEYS" --keyid alice --kdf-max-cou
     "${FAST[@]}" "$H:$EP" "$H:0"
 one_error "TWAMP server .* announces a key derivation Count of 4096, above this client's ceiling of 2048 \(--kdf-max-count\): refused"
 controller_ok --keyfile "$KEYS" --keyid alice "${FAST[@]}" "$H:$EP" "$H:0"
-mode_logged "$ERR" encrypted
+mode_reported encrypted
 stop_server enc
 
 # An absurd Count from a fake server is refused at once, with the default ceiling.
@@ -194,7 +199,7 @@ else
                     fail_later "$mode: replies counted as integrity failures though none was altered"
                 fi
             fi
-            mode_logged "$ERR" "$mode"
+            mode_reported "$mode"
             kill -TERM "${PID_OF[uflip]}"
             probe_done uflip
             grep -q 'flipped 4$' "$WORK/uflip.out" || fail "the UDP relay: $(cat "$WORK/uflip.out")"
@@ -209,7 +214,7 @@ fi
 start_responder resp --keyfile "$KEYS" --keyid bob "$H:0"
 RP=$PORT
 sender_ok --stamp --keyfile "$KEYS" --keyid bob "${FAST[@]}" "$H:$RP" "$H:0"
-mode_logged "$ERR" authenticated
+mode_reported authenticated
 sender_ok --stamp --keyfile "$KEYS" --keyid bob --padding 100 --ssid 7 "${FAST[@]}" "$H:$RP" "$H:0"
 # Unauthenticated STAMP and a wrong key: dropped, never answered.
 expect_exit 0 "$TWAMPY" sender --stamp -c 5 -i 5 --timeout 1 "$H:$RP" "$H:0"
@@ -240,7 +245,7 @@ expect_counters "5 unauthenticated, 10 failed the integrity check (dropped unans
 # A key file with one line needs no --keyid.
 start_responder one --keyfile "$ONE" "$H:0"
 sender_ok --stamp --keyfile "$ONE" "${FAST[@]}" "$H:$PORT" "$H:0"
-mode_logged "$ERR" authenticated
+mode_reported authenticated
 stop_responder one
 note "authenticated STAMP: answered, and what fails its HMAC dropped or counted"
 

@@ -20,6 +20,15 @@ for h in -h --help; do
     expect_stdout '^usage: twampy '
     expect_stdout 'sender'
     expect_stdout 'responder'
+    # The quickest path to a first real measurement, on the first screen
+    # (24 lines): TWAMP light, STAMP, full TWAMP, and the demo.
+    head -n 24 "$OUT" | grep -qE '^  twampy sender 192\.0\.2\.1 +TWAMP light' ||
+        fail "twampy $h: no TWAMP light example on the first screen"
+    head -n 24 "$OUT" | grep -qE '^  twampy sender 192\.0\.2\.1:862 --stamp +STAMP' ||
+        fail "twampy $h: no STAMP example on the first screen"
+    head -n 24 "$OUT" | grep -qE '^  twampy controller 192\.0\.2\.1 +full TWAMP' ||
+        fail "twampy $h: no full TWAMP (controller) example on the first screen"
+    head -n 24 "$OUT" | grep -qE '^  twampy demo ' || fail "twampy $h: no demo example"
 done
 for sub in sender responder demo dscptable; do
     for h in -h --help; do

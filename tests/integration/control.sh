@@ -125,8 +125,8 @@ control_set() {
     conns=$((conns + 1)) sessions=$((sessions + 1))
     local acc sid
     acc=$(head -n 1 "$WORK/cc$name.out")
-    [[ $acc =~ ^Session\ accepted:\ reflector\ $h:([0-9]+),\ SID\ ([0-9a-f]{32})$ ]] ||
-        fail "controlclient printed '$acc', expected 'Session accepted: reflector $host:PORT, SID <32 hex digits>'"
+    [[ $acc =~ ^Session\ accepted:\ reflector\ $h:([0-9]+),\ SID\ ([0-9a-f]{32}),\ mode\ open$ ]] ||
+        fail "controlclient printed '$acc', expected 'Session accepted: reflector $host:PORT, SID <32 hex digits>, mode open'"
     rport=${BASH_REMATCH[1]} sid=${BASH_REMATCH[2]}
     # SID (RFC 4656 §3.5): the receiver's address first (IPv4, or the last
     # four octets of an IPv6 address).
@@ -153,7 +153,7 @@ control_set() {
     # controlclient --duration stops by itself.
     expect_exit 0 "$TWAMPY" controlclient --duration 0.3 --timeout 0.2 "$host:$xport" "$host:$p"
     conns=$((conns + 1)) sessions=$((sessions + 1))
-    grep -qE "^Session accepted: reflector $h:[0-9]+, SID [0-9a-f]{32}\$" "$OUT" ||
+    grep -qE "^Session accepted: reflector $h:[0-9]+, SID [0-9a-f]{32}, mode open\$" "$OUT" ||
         fail "controlclient --duration: no 'Session accepted' line"
     [ "$(tail -n 1 "$OUT")" = "Session stopped" ] || fail "controlclient --duration: no 'Session stopped' at the end"
 

@@ -59,13 +59,13 @@ CT=(--control-timeout 5)
 
 # ---- connection refused -----------------------------------------------------
 closed=$("$PROBE" freeport "$H" tcp) || fail "freeport failed"
-client_fails 5 "cannot connect to TWAMP server $H:$closed: Connection refused" \
+client_fails 5 "cannot connect to TWAMP server $H:$closed: Connection refused \(no TWAMP server on that port: is TWAMP enabled there\? For a TWAMP light or STAMP reflector use 'twampy sender'\)" \
     controller "${CT[@]}" -c 3 "$H:$closed" "$H:0"
-client_fails 5 "cannot connect to TWAMP server $H:$closed: Connection refused" \
+client_fails 5 "cannot connect to TWAMP server $H:$closed: Connection refused \(no TWAMP server on that port: is TWAMP enabled there\? For a TWAMP light or STAMP reflector use 'twampy sender'\)" \
     controlclient "${CT[@]}" "$H:20000" "$H:$closed"
 if have_ipv6; then
     closed6=$("$PROBE" freeport ::1 tcp) || fail "freeport ::1 failed"
-    client_fails 5 "cannot connect to TWAMP server \[::1\]:$closed6: Connection refused" \
+    client_fails 5 "cannot connect to TWAMP server \[::1\]:$closed6: Connection refused \(no TWAMP server on that port: is TWAMP enabled there\? For a TWAMP light or STAMP reflector use 'twampy sender'\)" \
         controller "${CT[@]}" -c 3 "[::1]:$closed6" '[::1]:0'
 fi
 note "connection refused: one line, exit 1"

@@ -7,6 +7,19 @@ source "$(dirname "$0")/lib.sh" "$@"
 expect_exit 0 "$TWAMPY" demo
 expect_no_loss "$OUT"
 grep -q 'twampy demo: reflector on 127.0.0.1:' "$ERR" || fail "demo did not say where its reflector is"
+# Sender and reflector read the same clock: no warning about unsynchronized
+# clocks, the report's first line says they are shared, with the mode; the
+# default log says nothing more (no "Mode: open" under the report).
+grep -qE '^TWAMP light to 127\.0\.0\.1:[0-9]+ from 127\.0\.0\.1:[0-9]+; mode open; clocks shared \(the reflector is on this host\)$' "$OUT" ||
+    fail "demo: no header line with the mode and the shared clocks:$(printf '\n%s' "$(head -n 2 "$OUT")")"
+if grep -q 'not synchronized' "$OUT"; then
+    fail "demo on loopback warns about unsynchronized clocks: $(grep 'not synchronized' "$OUT")"
+fi
+[ "$(wc -l <"$ERR")" -eq 1 ] || fail "demo logged more than its banner:$(printf '\n%s' "$(cat "$ERR")")"
+expect_exit 0 "$TWAMPY" demo -c 5 -i 1 --json
+grep -qE '"shared": *true' "$OUT" ||
+    fail "demo --json: clock.shared is not true:$(printf '\n%s' "$(grep -A3 '"clock"' "$OUT")")"
+grep -qE '"security_mode": *"open"' "$OUT" || fail "demo --json: no config.security_mode \"open\""
 expect_exit 0 "$TWAMPY" demo --stamp -c 20
 expect_no_loss "$OUT"
 grep -q 'STAMP' "$ERR" || fail "demo --stamp did not announce STAMP packets"

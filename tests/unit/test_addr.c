@@ -1,11 +1,13 @@
 /* Unit tests for addr: twampy address syntax, resolution and formatting. */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,6 +430,45 @@ static void test_roundtrip_text(void **state)
                             cases[i][1]);
 }
 
+static bool local_str(const char *ip)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    if (strchr(ip, ':')) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        assert_int_equal(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+    }
+    return tw_addr_is_local((struct sockaddr *)&ss);
+}
+
+/* Loopback, unspecified and this host's interface addresses are local; a
+ * documentation address (never configured here) is not. */
+static void test_is_local(void **state)
+{
+    (void)state;
+    assert_true(local_str("127.0.0.1"));
+    assert_true(local_str("127.1.2.3"));
+    assert_true(local_str("0.0.0.0"));
+    assert_true(local_str("::1"));
+    assert_true(local_str("::ffff:127.0.0.1"));
+    assert_false(local_str("192.0.2.1"));
+    assert_false(local_str("2001:db8::1"));
+    assert_false(local_str("::ffff:192.0.2.1"));
+    assert_false(tw_addr_is_local(NULL));
+    struct ifaddrs *ifa = NULL;
+    assert_int_equal(getifaddrs(&ifa), 0);
+    for (const struct ifaddrs *i = ifa; i; i = i->ifa_next)
+        if (i->ifa_addr &&
+            (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6))
+            assert_true(tw_addr_is_local(i->ifa_addr));
+    freeifaddrs(ifa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_resolve_bad_family),
         cmocka_unit_test(test_addr_str),
         cmocka_unit_test(test_roundtrip_text),
+        cmocka_unit_test(test_is_local),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

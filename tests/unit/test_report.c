@@ -352,6 +352,88 @@ static void test_extended_loss_na(void **state)
     free(r);
 }
 
+/* The S bits clear on both sides: a warning, unless the reflector is on this
+ * host (shared_clock), where the header says the clocks are shared instead. */
+static void test_shared_clock(void **state)
+{
+    (void)state;
+    tw_sender_result_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    tw_stats_init(&r->stats);
+    assert_int_equal(tw_metrics_init(&r->metrics, false), 0);
+    tw_sample_t smp = {.t1 = 1000 * MS,
+                       .t2 = 1001 * MS,
+                       .t3 = 1001 * MS,
+                       .t4 = 1002 * MS,
+                       .ttl_out = -1,
+                       .ttl_in = -1,
+                       .remote_sync = false};
+    tw_metrics_add(&r->metrics, &smp);
+    tw_stats_add(&r->stats, 2 * MS, MS, MS, 0, 0);
+    r->sent = 1;
+    r->security_mode = 1; /* TW_MODE_UNAUTHENTICATED */
+    tw_warnings_t w;
+    tw_report_warnings(r, &w);
+    assert_int_equal(w.n, 1);
+    assert_non_null(strstr(w.msg[0], "not synchronized (S bit clear)"));
+    assert_string_equal(tw_report_clocks(r), "not synchronized");
+
+    r->shared_clock = true;
+    tw_report_warnings(r, &w);
+    assert_int_equal(w.n, 0);
+    char *t = extended(r, NULL);
+    if (strstr(t, "Warning"))
+        fail_msg("a warning with a shared clock:\n%s", t);
+    free(t);
+    char *h = NULL;
+    size_t hn = 0;
+    FILE *f = open_memstream(&h, &hn);
+    assert_non_null(f);
+    tw_report_header(f, "TWAMP light to 127.0.0.1:20001", r);
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(
+        h, "TWAMP light to 127.0.0.1:20001; mode open; clocks shared (the reflector is on this "
+           "host)\n");
+    free(h);
+
+    /* A total is shared only when every session's clock is. */
+    tw_sender_result_t *tot = calloc(1, sizeof *tot);
+    assert_non_null(tot);
+    tw_report_total_init(tot);
+    tw_report_merge(tot, r);
+    assert_true(tot->shared_clock);
+    r->shared_clock = false;
+    tw_report_merge(tot, r);
+    assert_false(tot->shared_clock);
+    tw_metrics_free(&tot->metrics);
+    free(tot);
+    tw_metrics_free(&r->metrics);
+    free(r);
+}
+
+/* No reply at all: one warning saying what to check, not the loss direction. */
+static void test_no_reply_warning(void **state)
+{
+    (void)state;
+    tw_sender_result_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    tw_stats_init(&r->stats);
+    tw_metrics_init_total(&r->metrics);
+    r->sent = 3;
+    tw_warnings_t w;
+    tw_report_warnings(r, &w);
+    assert_int_equal(w.n, 1);
+    assert_string_equal(w.msg[0], "no reply to any of the 3 packets: is a reflector answering at "
+                                  "that address and port, and does no firewall drop the UDP "
+                                  "packets on the way?");
+    /* Replies that came but were not measured: not "no reply". */
+    r->integrity_failures = 3;
+    tw_report_warnings(r, &w);
+    for (int i = 0; i < w.n; i++)
+        assert_null(strstr(w.msg[i], "no reply"));
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,7 +443,8 @@ int main(void)
         cmocka_unit_test(test_table_long_delays),   cmocka_unit_test(test_table_seconds),
         cmocka_unit_test(test_table_sent_zero),     cmocka_unit_test(test_table_no_replies),
         cmocka_unit_test(test_table_stale_counter), cmocka_unit_test(test_table_slow_probe),
-        cmocka_unit_test(test_extended_loss_na),
+        cmocka_unit_test(test_extended_loss_na),    cmocka_unit_test(test_shared_clock),
+        cmocka_unit_test(test_no_reply_warning),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

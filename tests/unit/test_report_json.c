@@ -336,7 +336,7 @@ static void test_result(void **state)
         "\"inbound\":{\"first\":63,\"min\":63,\"max\":63}}",
         "\"timestamps\":{\"t1_kernel\":4,\"t1_total\":4,\"t4_kernel\":3,\"t4_total\":3,"
         "\"t1\":\"kernel\",\"t4\":\"kernel\",\"summary\":\"kernel\"}",
-        "\"clock\":{\"local_synchronized\":true,\"reflector_synchronized\":true,"
+        "\"clock\":{\"shared\":false,\"local_synchronized\":true,\"reflector_synchronized\":true,"
         "\"negative_oneway\":0}",
         "\"histogram\":{\"of\":\"round_trip\",\"buckets\":[{\"lo\":",
         "\"count\":1}",
