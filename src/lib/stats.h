@@ -74,6 +74,10 @@ typedef struct tw_stats {
 } tw_stats_t;
 
 void tw_stats_init(tw_stats_t *s);
+/* A one-way delay that cannot be known (the reflector's timestamps unusable):
+ * tw_stats_add leaves that direction's statistics alone. */
+#define TW_DELAY_NA INT64_MIN
+
 /* Record one reply: round-trip, outbound and inbound delay in ns (never clamped),
  * the reflector's and the sender's sequence numbers. The sender numbers its
  * packets 0, 1, 2, ... (modulo 2^32) from the start of the run. */
