@@ -393,6 +393,7 @@ static void finish(tw_sender_t *s)
     s->res.elapsed_s = s->started ? (double)(tw_mono_now() - s->start_mono) / 1e9 : 0;
     /* Replies still waiting for a transmit timestamp are measured now. */
     drain(s, true);
+    s->res.stats.unusable = tw_replies_seen(&s->res) - s->res.stats.received;
     tw_timer_cancel(s->loop, &s->send_timer);
     tw_timer_cancel(s->loop, &s->end_timer);
     tw_timer_cancel(s->loop, &s->interval_timer);

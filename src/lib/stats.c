@@ -361,6 +361,7 @@ void tw_stats_merge(tw_stats_t *into, const tw_stats_t *from)
     dir_merge(&into->roundtrip, &from->roundtrip);
     into->received += from->received;
     into->recounted += from->recounted;
+    into->unusable += from->unusable;
     if (!from->stateless)
         into->stateless = false;
 }

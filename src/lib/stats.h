@@ -61,6 +61,7 @@ typedef struct tw_stats {
     uint64_t received;  /* replies counted (each sender sequence once) */
     uint32_t max_rseq;  /* highest reflector sequence number seen */
     uint64_t recounted; /* requests the reflector counted twice (duplicated on the way there) */
+    uint64_t unusable;  /* replies that came back but were not measured (the sender sets it) */
     bool stateless;     /* every reply so far had rseq == sseq */
     /* Loss by direction: replies in our sequence order. */
     uint64_t hi;       /* our index (0, 1, ... over the run) of the latest-sent reply */
