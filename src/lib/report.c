@@ -207,9 +207,15 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
                     trim(tw_fmt_delay(b2, sizeof b2,
                                       (double)tw_hist_percentile(&m->residence, 50) / 1e6)),
                     trim(tw_fmt_delay(b3, sizeof b3, (double)m->residence.max / 1e6)));
-        if (m->ttl_out_first >= 0 || m->ttl_in_first >= 0)
-            fprintf(f, "TTL / Hop Limit: outbound %d (as the reflector received it), inbound %d\n",
-                    m->ttl_out_first, m->ttl_in_first);
+        if (m->ttl_out_first >= 0 || m->ttl_in_first >= 0) {
+            char to[16] = "n/a", ti[16] = "n/a"; /* -1: unknown (no Sender TTL) */
+            if (m->ttl_out_first >= 0)
+                snprintf(to, sizeof to, "%d", m->ttl_out_first);
+            if (m->ttl_in_first >= 0)
+                snprintf(ti, sizeof ti, "%d", m->ttl_in_first);
+            fprintf(f, "TTL / Hop Limit: outbound %s (as the reflector received it), inbound %s\n",
+                    to, ti);
+        }
     }
     char ob[24] = "n/a", ib[24] = "n/a";
     if (!loss.unknown) {
