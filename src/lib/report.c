@@ -575,10 +575,11 @@ int tw_reply_issue_lines(const tw_sender_result_t *r, char lines[][320], int max
              (unsigned long long)is->icmp[TW_ICMP_TTL_EXCEEDED], sent);
     if ((unsigned long long)is->icmp[TW_ICMP_LOCAL_MSGSIZE]) {
         snprintf(b, sizeof b, is->icmp_mtu ? ", path MTU %u" : "", is->icmp_mtu);
-        LINE("ICMP: the kernel refused %llu packets to %s as too big to send with "
+        LINE("ICMP: the kernel refused %llu packet%s to %s as too big to send with "
              "do-not-fragment (local EMSGSIZE%s); lower --padding",
              (unsigned long long)is->icmp[TW_ICMP_LOCAL_MSGSIZE],
-             is->icmp_from[TW_ICMP_LOCAL_MSGSIZE], b);
+             is->icmp[TW_ICMP_LOCAL_MSGSIZE] == 1 ? "" : "s", is->icmp_from[TW_ICMP_LOCAL_MSGSIZE],
+             b);
     }
     if ((unsigned long long)is->icmp[TW_ICMP_OTHER])
         LINE("ICMP: %llu other ICMP errors (the first from %s)",

@@ -205,7 +205,9 @@ static void on_icmp(void *arg, const tw_icmperr_t *e)
         is->icmp_mtu = e->info;
     if (is->icmp[k]++)
         return;
-    const struct sockaddr_storage *who = k == TW_ICMP_PORT_UNREACH || !e->offender.ss_family
+    /* A local error names no port: the reflector's address is where it went. */
+    const struct sockaddr_storage *who = k == TW_ICMP_LOCAL_MSGSIZE ? &s->cfg.remote
+                                         : k == TW_ICMP_PORT_UNREACH || !e->offender.ss_family
                                              ? (e->dest.ss_family ? &e->dest : &s->cfg.remote)
                                              : &e->offender;
     if (k == TW_ICMP_PORT_UNREACH || who == &e->dest || who == &s->cfg.remote)
