@@ -892,6 +892,10 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     rec->remote_sync = ree.sync;
     rec->t2 = ree.ptp ? tw_ptp_to_time(rep.rx_time, s->tai) : tw_ntp_to_time(rep.rx_time);
     rec->t3 = ree.ptp ? tw_ptp_to_time(rep.timestamp, s->tai) : tw_ntp_to_time(rep.timestamp);
+    if (!rep.rx_time) /* none (an echoed request): 0, as unknown */
+        rec->t2 = 0;
+    if (!rep.timestamp)
+        rec->t3 = 0;
     /* Late or not: the system clock's t1 and t4, whatever the pair measured. */
     if (rec->t4 - rec->t1 > s->cfg.timeout_ns) {
         s->res.late++;
