@@ -134,4 +134,11 @@ if [ "$HAVE_PY" -eq 1 ]; then
     jexpect 'd["icmp"]["port_unreachable"]["from"]' "$H:$CP"
 fi
 note "closed port: 3 of 3 ICMP port unreachable, exit 1"
+if have_ipv6; then
+    CP6=$("$PROBE" freeport ::1 udp)
+    expect_exit 1 "$TWAMPY" sender -c 2 -i 5 --timeout 0.3 "[::1]:$CP6" "[::1]:0"
+    grep -qx "ICMP: \[::1\]:$CP6 answered ICMP port unreachable to 2 of 2 packets: is a reflector listening?" "$OUT" ||
+        fail "closed IPv6 port: ICMPv6 not named:$(printf '\n%s' "$(cat "$OUT")")"
+    note "closed IPv6 port: 2 of 2 ICMPv6 port unreachable, exit 1"
+fi
 finish
