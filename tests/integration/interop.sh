@@ -11,7 +11,8 @@
 #  - backwards: t3 before t2: round trip only, one-way n/a;
 #  - short: 20-octet replies: none usable, said in the table's place, exit 1;
 #  - wrongport: replies from another port: none usable, exit 1;
-#  - a closed port: ICMP port unreachable named, exit 1.
+#  - a closed port: ICMP port unreachable named, exit 1 (sender, IPv4 and IPv6;
+#    controller, a fake TWAMP server handing out a closed port).
 source "$(dirname "$0")/lib.sh" "$@"
 
 H=127.0.0.1
@@ -141,4 +142,15 @@ if have_ipv6; then
         fail "closed IPv6 port: ICMPv6 not named:$(printf '\n%s' "$(cat "$OUT")")"
     note "closed IPv6 port: 2 of 2 ICMPv6 port unreachable, exit 1"
 fi
+
+# The controller: a fake TWAMP server accepts the session on a closed port.
+CP=$("$PROBE" freeport "$H" udp)
+start_probe fsrv '^listening on [0-9]+$' fakeserver "$H" greeting=1 setup=1 serverstart=0 request \
+    "accept=0:$CP" startsessions startack=0 stopsessions
+FP=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$WORK/fsrv.out")
+expect_exit 1 "$TWAMPY" controller --control-timeout 5 -c 3 -i 5 --timeout 0.3 "$H:$FP" "$H:0"
+grep -qx "ICMP: $H:$CP answered ICMP port unreachable to 3 of 3 packets: is a reflector listening?" "$OUT" ||
+    fail "controller: ICMP not named:$(printf '\n%s' "$(cat "$OUT")")"
+probe_done fsrv
+note "controller to a closed reflector port: ICMP named, exit 1"
 finish
