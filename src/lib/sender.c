@@ -1192,6 +1192,11 @@ void tw_sender_input(tw_sender_t *s, tw_pkt_t *p)
         handle_reply(s, p);
 }
 
+void tw_sender_input_icmp(tw_sender_t *s, const tw_icmperr_t *e)
+{
+    on_icmp(s, e);
+}
+
 void tw_sender_input_txstamp(tw_sender_t *s, const tw_txstamp_t *ts)
 {
     on_tx_timestamp(s, ts);

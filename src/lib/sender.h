@@ -218,6 +218,8 @@ void tw_sender_close(tw_sender_t *s);
 
 /* A datagram, as if read from the sender's socket. */
 void tw_sender_input(tw_sender_t *s, tw_pkt_t *p);
+/* An ICMP or local error, as if read from the socket's error queue. */
+void tw_sender_input_icmp(tw_sender_t *s, const tw_icmperr_t *e);
 /* A transmit timestamp, as if read from the socket's error queue. */
 void tw_sender_input_txstamp(tw_sender_t *s, const tw_txstamp_t *ts);
 /* Before tw_sender_start: number the packets from seq instead of 0 (the

@@ -456,6 +456,63 @@ static void test_unusable_reasons(void **st)
     stop(h);
 }
 
+/* ICMP errors by kind (RFC 792, RFC 4443), named in the report's lines. */
+static tw_icmperr_t icmp_of(uint8_t origin, uint8_t type, uint8_t code, uint32_t info,
+                            uint32_t from)
+{
+    tw_icmperr_t e;
+    memset(&e, 0, sizeof e);
+    e.origin = origin;
+    e.type = type;
+    e.code = code;
+    e.info = info;
+    struct sockaddr_in o = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(from)};
+    memcpy(&e.offender, &o, sizeof o); /* not through a cast: no aliasing */
+    return e;
+}
+
+static bool has_line(const tw_sender_result_t *r, const char *want)
+{
+    char lines[TW_MAX_ISSUE_LINES][320];
+    int n = tw_reply_issue_lines(r, lines, TW_MAX_ISSUE_LINES);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(lines[i], want))
+            return true;
+    fprintf(stderr, "no line '%s' among %d:\n", want, n);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "  %s\n", lines[i]);
+    return false;
+}
+
+static void test_icmp_kinds(void **st)
+{
+    (void)st;
+    h_t *h = start(4, 0, false);
+    tw_icmperr_t e = icmp_of(SO_EE_ORIGIN_ICMP, 3, 4, 1400, 0x7f000002); /* frag needed */
+    tw_sender_input_icmp(h->s, &e);
+    tw_sender_input_icmp(h->s, &e);
+    e = icmp_of(SO_EE_ORIGIN_ICMP, 11, 0, 0, 0x7f000003); /* TTL exceeded */
+    tw_sender_input_icmp(h->s, &e);
+    e = icmp_of(SO_EE_ORIGIN_ICMP, 3, 1, 0, 0x7f000004); /* host unreachable */
+    tw_sender_input_icmp(h->s, &e);
+    e = icmp_of(SO_EE_ORIGIN_ICMP6, 2, 0, 1280, 0x7f000005); /* packet too big */
+    tw_sender_input_icmp(h->s, &e);
+    const tw_sender_result_t *r = res(h);
+    assert_int_equal(r->issues.icmp[TW_ICMP_FRAG_NEEDED], 3);
+    assert_int_equal(r->issues.icmp[TW_ICMP_TTL_EXCEEDED], 1);
+    assert_int_equal(r->issues.icmp[TW_ICMP_HOST_UNREACH], 1);
+    assert_int_equal(r->issues.icmp_mtu, 1280);
+    assert_string_equal(r->issues.icmp_from[TW_ICMP_FRAG_NEEDED], "127.0.0.2");
+    assert_true(has_line(r, "ICMP: 127.0.0.3 answered ICMP TTL exceeded to 1 of 4 packets: the "
+                            "reflector is farther than --ttl hops"));
+    assert_true(has_line(r, "ICMP: 127.0.0.2 answered ICMP fragmentation needed (MTU 1280) to 3 "
+                            "of 4 packets: the packets are too big for the path with "
+                            "do-not-fragment; lower --padding"));
+    assert_true(has_line(r, "ICMP: 127.0.0.4 answered ICMP host unreachable to 1 of 4 packets: "
+                            "is the address right, the host up and the path open?"));
+    stop(h);
+}
+
 static void test_duplicates(void **st)
 {
     (void)st;
@@ -745,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_match_by_seq_and_timestamp),
         cmocka_unit_test(test_interop_layouts),
         cmocka_unit_test(test_unusable_reasons),
+        cmocka_unit_test(test_icmp_kinds),
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_sequence_wrap),
         cmocka_unit_test(test_late_sw_txstamp_applied),
