@@ -52,6 +52,9 @@ static const char controller_help[] =
     "                        as 'twampy sender'; with --sessions N the JSON has\n"
     "                        each session and the total, the CSV a session column\n"
     "\n"
+    "Exit status: 0 when at least one reply was measured, 1 when not a single\n"
+    "usable reply came back (as ping) or on an error, 2 on a usage error.\n"
+    "\n"
     "Security options (RFC 4656, RFC 5357, RFC 5618):\n"
     "  --keyfile file        shared secrets, one 'KEYID PASSPHRASE' per line ('#'\n"
     "                        comments; 'KEYID 0xHEX' for octets); others must not\n"
@@ -330,13 +333,17 @@ int cmd_controller(int argc, char **argv)
     if (c.started) {
         output_report(&out);
         auth_report(c.senders, c.nsessions);
+        uint64_t measured = 0;
         for (int i = 0; i < c.nsessions; i++) {
             const tw_sender_result_t *res = tw_sender_result(c.senders[i]);
+            measured += res->stats.received;
             if (res->fatal_errno) {
                 fprintf(stderr, "twampy: error: session %d: %s\n", i + 1, res->fatal);
                 rc = EXIT_FAILURE;
             }
         }
+        if (!measured) /* not a single usable reply: exit 1, as ping does */
+            rc = EXIT_FAILURE;
     }
     if (output_close(&out) < 0)
         rc = EXIT_FAILURE;

@@ -90,7 +90,8 @@ static const char sender_help[] =
     "  -d, --debug           also hex dumps of every packet\n"
     "  -h, --help            show this help and exit\n"
     "\n"
-    "Exit status: 0 success, 1 runtime failure, 2 usage error.\n";
+    "Exit status: 0 success, 1 runtime failure or not a single usable reply (as\n"
+    "ping), 2 usage error.\n";
 
 static const char demo_help[] =
     "usage: twampy demo [options]\n"
@@ -166,7 +167,8 @@ static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg, const struct sende
         tw_notice("replies: %llu duplicate, %llu unmatched, %llu too short; %llu send errors",
                   (unsigned long long)res->duplicates, (unsigned long long)res->unmatched,
                   (unsigned long long)res->short_replies, (unsigned long long)res->send_errors);
-    int rc = res->fatal_errno ? EXIT_FAILURE : 0;
+    /* Not a single usable reply: exit 1, as ping does. */
+    int rc = res->fatal_errno || !res->stats.received ? EXIT_FAILURE : 0;
     if (res->fatal_errno)
         fprintf(stderr, "twampy: error: %s\n", res->fatal);
     if (output_close(&out) < 0)

@@ -155,8 +155,10 @@ static void ttl_track(int v, int *first, int *lo, int *hi)
 static void ipdv_pair(tw_metrics_t *m, const struct tw_metrics_slot *prev,
                       const struct tw_metrics_slot *cur)
 {
-    tw_hist_add(&m->outbound.ipdv, cur->ob - prev->ob);
-    tw_hist_add(&m->inbound.ipdv, cur->ib - prev->ib);
+    if (cur->oneway && prev->oneway) {
+        tw_hist_add(&m->outbound.ipdv, cur->ob - prev->ob);
+        tw_hist_add(&m->inbound.ipdv, cur->ib - prev->ib);
+    }
     tw_hist_add(&m->roundtrip.ipdv, cur->rt - prev->rt);
 }
 
@@ -164,15 +166,21 @@ void tw_metrics_add(tw_metrics_t *m, const tw_sample_t *s)
 {
     int64_t ob = s->t2 - s->t1, ib = s->t4 - s->t3;
     int64_t rt = (s->t4 - s->t1) - (s->t3 - s->t2);
+    if (s->oneway_na) {
+        ob = ib = 0;
+        rt = s->t4 - s->t1;
+    }
     m->received++;
-    dir_add(&m->outbound, ob);
-    dir_add(&m->inbound, ib);
+    if (!s->oneway_na) {
+        dir_add(&m->outbound, ob);
+        dir_add(&m->inbound, ib);
+        tw_hist_add(&m->residence, s->t3 - s->t2);
+        if (ob < 0 || ib < 0)
+            m->negative_oneway++;
+        if (!s->remote_sync)
+            m->remote_sync_all = false;
+    }
     dir_add(&m->roundtrip, rt);
-    tw_hist_add(&m->residence, s->t3 - s->t2);
-    if (ob < 0 || ib < 0)
-        m->negative_oneway++;
-    if (!s->remote_sync)
-        m->remote_sync_all = false;
     ttl_track(s->ttl_out, &m->ttl_out_first, &m->ttl_out_min, &m->ttl_out_max);
     ttl_track(s->ttl_in, &m->ttl_in_first, &m->ttl_in_min, &m->ttl_in_max);
 
@@ -198,7 +206,7 @@ void tw_metrics_add(tw_metrics_t *m, const tw_sample_t *s)
     }
 
     struct tw_metrics_slot *cur = &m->ring[s->seq & MASK];
-    *cur = (struct tw_metrics_slot){s->seq, true, arrival, ob, ib, rt};
+    *cur = (struct tw_metrics_slot){s->seq, true, !s->oneway_na, arrival, ob, ib, rt};
     const struct tw_metrics_slot *prev = &m->ring[(s->seq - 1) & MASK];
     const struct tw_metrics_slot *next = &m->ring[(s->seq + 1) & MASK];
     if (prev->valid && prev->seq == s->seq - 1)

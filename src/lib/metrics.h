@@ -31,6 +31,7 @@ typedef struct tw_sample {
     int ttl_out;      /* TTL / Hop Limit as the reflector received it (Sender TTL), -1 unknown */
     int ttl_in;       /* TTL / Hop Limit of the reply as we received it, -1 unknown */
     bool remote_sync; /* the reflector's S bit */
+    bool oneway_na;   /* t2/t3 unusable: the round trip t4 - t1 only, no one-way or residence */
 } tw_sample_t;
 
 #define TW_METRICS_RING 65536
@@ -51,6 +52,7 @@ typedef struct tw_metrics {
     struct tw_metrics_slot {
         uint32_t seq;
         bool valid;
+        bool oneway; /* ob and ib are known */
         uint64_t arrival;
         int64_t ob, ib, rt;
     } * ring;

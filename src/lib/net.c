@@ -457,7 +457,59 @@ int tw_txstamp_parse(const struct msghdr *mh, tw_txstamp_t *out)
     return 1;
 }
 
-int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, const tw_txstamp_t *ts), void *arg)
+int tw_icmp_errors_enable(int fd)
+{
+    int fam = tw_sock_family(fd);
+    if (fam == AF_INET6) {
+        if (setopt(fd, IPPROTO_IPV6, IPV6_RECVERR, 1) < 0)
+            return -1;
+        setopt(fd, IPPROTO_IP, IP_RECVERR, 1); /* IPv4 peers of a dual-stack socket */
+        return 0;
+    }
+    return setopt(fd, IPPROTO_IP, IP_RECVERR, 1);
+}
+
+int tw_icmperr_parse(const struct msghdr *mh, tw_icmperr_t *e)
+{
+    struct cmsghdr c;
+    const uint8_t *d;
+    size_t dlen, off = 0;
+    while (cmsg_next(mh, &off, &c, &d, &dlen)) {
+        if (!((c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_RECVERR) ||
+              (c.cmsg_level == IPPROTO_IPV6 && c.cmsg_type == IPV6_RECVERR)) ||
+            dlen < sizeof(struct sock_extended_err))
+            continue;
+        struct sock_extended_err ee;
+        memcpy(&ee, d, sizeof ee);
+        if (ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6 &&
+            ee.ee_origin != SO_EE_ORIGIN_LOCAL)
+            continue;
+        if (ee.ee_origin == SO_EE_ORIGIN_LOCAL && ee.ee_errno == ENOMSG)
+            continue; /* not an error */
+        memset(e, 0, sizeof *e);
+        e->origin = ee.ee_origin;
+        e->type = ee.ee_type;
+        e->code = ee.ee_code;
+        e->err = (int)ee.ee_errno;
+        e->info = ee.ee_info;
+        /* SO_EE_OFFENDER: the address right after the structure. */
+        size_t rest = dlen - sizeof ee;
+        if (rest >= sizeof(sa_family_t)) {
+            sa_family_t fam;
+            memcpy(&fam, d + sizeof ee, sizeof fam);
+            size_t need = fam == AF_INET    ? sizeof(struct sockaddr_in)
+                          : fam == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                            : 0;
+            if (need && rest >= need)
+                memcpy(&e->offender, d + sizeof ee, need);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+int tw_errqueue_read(int fd, void (*txcb)(void *arg, const tw_txstamp_t *ts),
+                     void (*icmpcb)(void *arg, const tw_icmperr_t *e), void *arg)
 {
     int count = 0;
     for (int rounds = 0; rounds < 1024; rounds++) {
@@ -466,18 +518,35 @@ int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, const tw_txstamp_t *ts),
             struct cmsghdr align;
             uint8_t b[512];
         } ctl;
+        struct sockaddr_storage name;
         struct iovec iov = {data, sizeof data};
-        struct msghdr mh = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
+        struct msghdr mh = {.msg_name = &name,
+                            .msg_namelen = sizeof name,
+                            .msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = ctl.b,
+                            .msg_controllen = sizeof ctl.b};
         if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
             break;
+        count++;
         tw_txstamp_t ts;
+        tw_icmperr_t ie;
         if (tw_txstamp_parse(&mh, &ts)) {
-            cb(arg, &ts);
-            count++;
+            if (txcb)
+                txcb(arg, &ts);
+        } else if (tw_icmperr_parse(&mh, &ie)) {
+            if (mh.msg_namelen > 0 && mh.msg_namelen <= sizeof ie.dest)
+                memcpy(&ie.dest, &name, mh.msg_namelen);
+            if (icmpcb)
+                icmpcb(arg, &ie);
         }
     }
     return count;
+}
+
+int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, const tw_txstamp_t *ts), void *arg)
+{
+    return tw_errqueue_read(fd, cb, NULL, arg);
 }
 
 int tw_sock_family(int fd)

@@ -112,6 +112,30 @@ int tw_txstamp_parse(const struct msghdr *mh, tw_txstamp_t *ts);
  * each. Returns how many were read. */
 int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, const tw_txstamp_t *ts), void *arg);
 
+/* ICMP errors for what fd sends (IP_RECVERR, and IPV6_RECVERR on an IPv6
+ * socket): the kernel queues each on the error queue, beside the transmit
+ * timestamps. Returns 0, or -1 when the kernel cannot. */
+int tw_icmp_errors_enable(int fd);
+
+/* An ICMP (or local) error from the error queue. */
+typedef struct tw_icmperr {
+    uint8_t origin; /* SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6 or SO_EE_ORIGIN_LOCAL */
+    uint8_t type, code;
+    int err;       /* the errno it stands for (ECONNREFUSED, EHOSTUNREACH, EMSGSIZE...) */
+    uint32_t info; /* the MTU for fragmentation needed / packet too big / EMSGSIZE */
+    struct sockaddr_storage offender; /* who sent the ICMP (ss_family 0: unknown) */
+    struct sockaddr_storage dest;     /* where the packet it is about was going */
+} tw_icmperr_t;
+
+/* One error-queue message (no I/O): 1 when it is an ICMP or local error
+ * (*e filled), else 0. The caller copies msg_name into e->dest. */
+int tw_icmperr_parse(const struct msghdr *mh, tw_icmperr_t *e);
+
+/* Drain fd's error queue: transmit timestamps to txcb, ICMP and local errors
+ * to icmpcb (either may be NULL). Returns how many messages were read. */
+int tw_errqueue_read(int fd, void (*txcb)(void *arg, const tw_txstamp_t *ts),
+                     void (*icmpcb)(void *arg, const tw_icmperr_t *e), void *arg);
+
 /* Is this socket's destination address family IPv6? */
 int tw_sock_family(int fd);
 

@@ -52,6 +52,22 @@ static void row(FILE *f, const char *label, const tw_dirstats_t *d, uint64_t los
             tw_fmt_delay(jit, sizeof(jit), d->jitter / 1e6), loss);
 }
 
+/* A one-way row: "n/a" delays when no reply had usable reflector timestamps. */
+static void oneway_row(FILE *f, const char *label, const tw_dirstats_t *d, uint64_t lost,
+                       uint64_t sent, bool known)
+{
+    if (d->n) {
+        row(f, label, d, lost, sent, known);
+        return;
+    }
+    char loss[16];
+    if (known)
+        snprintf(loss, sizeof loss, "%5.1f%%", pct(lost, sent));
+    else
+        snprintf(loss, sizeof loss, "%6s", "n/a");
+    fprintf(f, "  %-12s %10s  %10s  %10s  %10s    %s\n", label, "n/a", "n/a", "n/a", "n/a", loss);
+}
+
 void tw_report_table(FILE *f, const tw_stats_t *s, uint64_t sent)
 {
     tw_loss_t l = tw_stats_loss(s, sent);
@@ -67,9 +83,15 @@ void tw_report_table_loss(FILE *f, const tw_stats_t *s, uint64_t sent, const tw_
           "\n",
           f);
     if (s->received > 0) {
-        row(f, "Outbound:", &s->outbound, loss->outbound, sent, !loss->unknown);
-        row(f, "Inbound:", &s->inbound, loss->inbound, sent, !loss->unknown);
+        oneway_row(f, "Outbound:", &s->outbound, loss->outbound, sent, !loss->unknown);
+        oneway_row(f, "Inbound:", &s->inbound, loss->inbound, sent, !loss->unknown);
         row(f, "Roundtrip:", &s->roundtrip, loss->roundtrip, sent, true);
+    } else if (s->unusable) {
+        /* Replies came back: not a loss, a reflector we could not read. */
+        fprintf(f,
+                "  NO STATS AVAILABLE (%llu replies came back, none usable: see \"Replies not "
+                "used\")\n",
+                (unsigned long long)s->unusable);
     } else {
         fputs("  NO STATS AVAILABLE (100% loss)\n", f);
     }
@@ -143,6 +165,16 @@ static void var_row(FILE *f, const char *name, const tw_dirmetrics_t *d)
     fputc('\n', f);
 }
 
+/* An extended one-way row, or "n/a" when no reply had usable t2 and t3. */
+static void oneway_ext(FILE *f, const char *name, const tw_dirmetrics_t *d,
+                       void (*rowfn)(FILE *, const char *, const tw_dirmetrics_t *))
+{
+    if (d->n)
+        rowfn(f, name, d);
+    else
+        fprintf(f, "  %-11s n/a (the reflector's t2 and t3 are not usable)\n", name);
+}
+
 void tw_report_extended(FILE *f, const tw_sender_result_t *r)
 {
     tw_report_extended_loss(f, r, NULL);
@@ -162,21 +194,30 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
         header(f, "Delay", delay_cols, 9);
         /* Row names differ from the table's ("Roundtrip:"), so that scripts
          * that grep twampy's table still find one line each. */
-        ext_row(f, "outbound", &m->outbound);
-        ext_row(f, "inbound", &m->inbound);
+        oneway_ext(f, "outbound", &m->outbound, ext_row);
+        oneway_ext(f, "inbound", &m->inbound, ext_row);
         ext_row(f, "round trip", &m->roundtrip);
         header(f, "Variation", var_cols, 7);
-        var_row(f, "outbound", &m->outbound);
-        var_row(f, "inbound", &m->inbound);
+        oneway_ext(f, "outbound", &m->outbound, var_row);
+        oneway_ext(f, "inbound", &m->inbound, var_row);
         var_row(f, "round trip", &m->roundtrip);
-        fprintf(
-            f, "Reflector residence (t3 - t2): min %s, median %s, max %s\n",
-            trim(tw_fmt_delay(b1, sizeof b1, (double)m->residence.min / 1e6)),
-            trim(tw_fmt_delay(b2, sizeof b2, (double)tw_hist_percentile(&m->residence, 50) / 1e6)),
-            trim(tw_fmt_delay(b3, sizeof b3, (double)m->residence.max / 1e6)));
-        if (m->ttl_out_first >= 0 || m->ttl_in_first >= 0)
-            fprintf(f, "TTL / Hop Limit: outbound %d (as the reflector received it), inbound %d\n",
-                    m->ttl_out_first, m->ttl_in_first);
+        if (!m->residence.n)
+            fputs("Reflector residence (t3 - t2): n/a (no reply had usable t2 and t3)\n", f);
+        else
+            fprintf(f, "Reflector residence (t3 - t2): min %s, median %s, max %s\n",
+                    trim(tw_fmt_delay(b1, sizeof b1, (double)m->residence.min / 1e6)),
+                    trim(tw_fmt_delay(b2, sizeof b2,
+                                      (double)tw_hist_percentile(&m->residence, 50) / 1e6)),
+                    trim(tw_fmt_delay(b3, sizeof b3, (double)m->residence.max / 1e6)));
+        if (m->ttl_out_first >= 0 || m->ttl_in_first >= 0) {
+            char to[16] = "n/a", ti[16] = "n/a"; /* -1: unknown (no Sender TTL) */
+            if (m->ttl_out_first >= 0)
+                snprintf(to, sizeof to, "%d", m->ttl_out_first);
+            if (m->ttl_in_first >= 0)
+                snprintf(ti, sizeof ti, "%d", m->ttl_in_first);
+            fprintf(f, "TTL / Hop Limit: outbound %s (as the reflector received it), inbound %s\n",
+                    to, ti);
+        }
     }
     char ob[24] = "n/a", ib[24] = "n/a";
     if (!loss.unknown) {
@@ -198,6 +239,7 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
                 (unsigned long long)st->received, (unsigned long long)r->hw_fallback,
                 (unsigned long long)st->received);
     fputc('\n', f);
+    tw_report_issues(f, r);
     tw_warnings_t w;
     tw_report_warnings_loss(r, &loss, &w);
     for (int i = 0; i < w.n; i++)
@@ -223,7 +265,7 @@ void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss,
             snprintf(w->msg[w->n++], sizeof w->msg[0], __VA_ARGS__);                               \
     } while (0)
     /* A reflector on this host reads our own clock: the S bits do not matter. */
-    if (m->received && !r->shared_clock && (!m->local_sync || !m->remote_sync_all))
+    if (m->outbound.n && !r->shared_clock && (!m->local_sync || !m->remote_sync_all))
         WARN("one-way delays are not meaningful: %s not synchronized (S bit clear); "
              "round-trip figures are unaffected",
              !m->local_sync && !m->remote_sync_all ? "the local and the reflector's clocks are"
@@ -439,6 +481,7 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
     into->hw_fallback += from->hw_fallback;
     into->hw_timestamps = into->hw_timestamps || from->hw_timestamps;
     into->integrity_failures += from->integrity_failures;
+    tw_reply_issues_merge(&into->issues, &from->issues);
     if (!into->security_mode)
         into->security_mode = from->security_mode;
     into->interrupted = into->interrupted || from->interrupted;
@@ -450,4 +493,137 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
         into->fatal_errno = from->fatal_errno;
         memcpy(into->fatal, from->fatal, sizeof into->fatal);
     }
+}
+
+/* ---- replies not used, other layouts, ICMP errors (issue 11) ------------------ */
+
+void tw_reply_issues_merge(tw_reply_issues_t *into, const tw_reply_issues_t *from)
+{
+    for (int i = 0; i < TW_RR_COUNT; i++)
+        into->unusable[i] += from->unusable[i];
+    if (from->unusable[TW_RR_TOO_SHORT]) {
+        if (!into->short_max || from->short_min < into->short_min)
+            into->short_min = from->short_min;
+        if (from->short_max > into->short_max)
+            into->short_max = from->short_max;
+    }
+    for (int i = 0; i < TW_RN_COUNT; i++)
+        into->noted[i] += from->noted[i];
+    into->oneway_na += from->oneway_na;
+    for (int i = 0; i < TW_ICMP_COUNT; i++) {
+        if (!into->icmp[i])
+            memcpy(into->icmp_from[i], from->icmp_from[i], sizeof into->icmp_from[i]);
+        into->icmp[i] += from->icmp[i];
+    }
+    if (from->icmp_mtu)
+        into->icmp_mtu = from->icmp_mtu;
+}
+
+/* "14 octets" or "14..35 octets" */
+static const char *short_lengths(const tw_reply_issues_t *is, char *b, size_t len)
+{
+    if (is->short_min == is->short_max)
+        snprintf(b, len, "%u octets", is->short_min);
+    else
+        snprintf(b, len, "%u..%u octets", is->short_min, is->short_max);
+    return b;
+}
+
+int tw_reply_issue_lines(const tw_sender_result_t *r, char lines[][320], int max)
+{
+    const tw_reply_issues_t *is = &r->issues;
+    int n = 0;
+    unsigned long long sent = (unsigned long long)r->sent;
+#define LINE(...)                                                                                  \
+    do {                                                                                           \
+        if (n < max)                                                                               \
+            snprintf(lines[n++], 320, __VA_ARGS__);                                                \
+    } while (0)
+    char b[64];
+    if ((unsigned long long)is->unusable[TW_RR_TOO_SHORT])
+        LINE(
+            "Replies not used: %llu too short (%s; the reflector's layout needs 36 octets up to "
+            "the Sender Timestamp, or our Sequence Number and Timestamp echoed at offsets 0 and 4)",
+            (unsigned long long)is->unusable[TW_RR_TOO_SHORT], short_lengths(is, b, sizeof b));
+    if ((unsigned long long)is->unusable[TW_RR_UNKNOWN_SEQ])
+        LINE("Replies not used: %llu echo no sequence number we sent (or one long gone)",
+             (unsigned long long)is->unusable[TW_RR_UNKNOWN_SEQ]);
+    if ((unsigned long long)is->unusable[TW_RR_NOT_OURS])
+        LINE("Replies not used: %llu echo a Sender Timestamp from before this run (replies to an "
+             "earlier run)",
+             (unsigned long long)is->unusable[TW_RR_NOT_OURS]);
+    if ((unsigned long long)is->unusable[TW_RR_WRONG_SOURCE])
+        LINE("Replies not used: %llu came from another address or port than the reflector's",
+             (unsigned long long)is->unusable[TW_RR_WRONG_SOURCE]);
+    if ((unsigned long long)is->unusable[TW_RR_INTEGRITY])
+        LINE("Replies not used: %llu failed the integrity check (HMAC, or shorter than the "
+             "authenticated format)",
+             (unsigned long long)is->unusable[TW_RR_INTEGRITY]);
+    if ((unsigned long long)is->noted[TW_RN_SWAPPED])
+        LINE("Reflector layout: %llu replies with the Timestamp and Sender Timestamp fields "
+             "swapped (our t1 at offset 4, its t3 at offset 28); measured",
+             (unsigned long long)is->noted[TW_RN_SWAPPED]);
+    if ((unsigned long long)is->noted[TW_RN_ECHO])
+        LINE("Reflector layout: %llu replies echo the request (our Sequence Number and t1 at "
+             "offsets 0 and 4, no reflector timestamps): round trip only",
+             (unsigned long long)is->noted[TW_RN_ECHO]);
+    if ((unsigned long long)is->noted[TW_RN_TS_NOT_ECHOED])
+        LINE("Reflector layout: %llu replies matched by Sender Sequence Number alone (the Sender "
+             "Timestamp is not the one sent)",
+             (unsigned long long)is->noted[TW_RN_TS_NOT_ECHOED]);
+    if ((unsigned long long)is->noted[TW_RN_NO_TTL])
+        LINE("Reflector layout: %llu replies without a Sender TTL (shorter than 41 octets, or "
+             "0): outbound TTL unknown",
+             (unsigned long long)is->noted[TW_RN_NO_TTL]);
+    if ((unsigned long long)is->noted[TW_RN_IMPLAUSIBLE])
+        LINE("Reflector timestamps: %llu replies with t2/t3 unusable (missing, t3 before t2, or "
+             "a residence longer than the round trip): round trip only",
+             (unsigned long long)is->noted[TW_RN_IMPLAUSIBLE]);
+    if (is->oneway_na)
+        LINE("One-way delays and residence: n/a for %llu of %llu replies (the round trip from "
+             "our t1 and t4 only)",
+             (unsigned long long)is->oneway_na, (unsigned long long)r->stats.received);
+    if ((unsigned long long)is->icmp[TW_ICMP_PORT_UNREACH])
+        LINE("ICMP: %s answered ICMP port unreachable to %llu of %llu packets: is a reflector "
+             "listening?",
+             is->icmp_from[TW_ICMP_PORT_UNREACH],
+             (unsigned long long)is->icmp[TW_ICMP_PORT_UNREACH], sent);
+    if ((unsigned long long)is->icmp[TW_ICMP_HOST_UNREACH])
+        LINE("ICMP: %s answered ICMP host unreachable to %llu of %llu packets: is the address "
+             "right, the host up and the path open?",
+             is->icmp_from[TW_ICMP_HOST_UNREACH],
+             (unsigned long long)is->icmp[TW_ICMP_HOST_UNREACH], sent);
+    if ((unsigned long long)is->icmp[TW_ICMP_FRAG_NEEDED]) {
+        snprintf(b, sizeof b, is->icmp_mtu ? " (MTU %u)" : "", is->icmp_mtu);
+        LINE("ICMP: %s answered ICMP fragmentation needed%s to %llu of %llu packets: the packets "
+             "are too big for the path with do-not-fragment; lower --padding",
+             is->icmp_from[TW_ICMP_FRAG_NEEDED], b,
+             (unsigned long long)is->icmp[TW_ICMP_FRAG_NEEDED], sent);
+    }
+    if ((unsigned long long)is->icmp[TW_ICMP_TTL_EXCEEDED])
+        LINE("ICMP: %s answered ICMP TTL exceeded to %llu of %llu packets: the reflector is "
+             "farther than --ttl hops",
+             is->icmp_from[TW_ICMP_TTL_EXCEEDED],
+             (unsigned long long)is->icmp[TW_ICMP_TTL_EXCEEDED], sent);
+    if ((unsigned long long)is->icmp[TW_ICMP_LOCAL_MSGSIZE]) {
+        snprintf(b, sizeof b, is->icmp_mtu ? ", path MTU %u" : "", is->icmp_mtu);
+        LINE("ICMP: the kernel refused %llu packet%s to %s as too big to send with "
+             "do-not-fragment (local EMSGSIZE%s); lower --padding",
+             (unsigned long long)is->icmp[TW_ICMP_LOCAL_MSGSIZE],
+             is->icmp[TW_ICMP_LOCAL_MSGSIZE] == 1 ? "" : "s", is->icmp_from[TW_ICMP_LOCAL_MSGSIZE],
+             b);
+    }
+    if ((unsigned long long)is->icmp[TW_ICMP_OTHER])
+        LINE("ICMP: %llu other ICMP errors (the first from %s)",
+             (unsigned long long)is->icmp[TW_ICMP_OTHER], is->icmp_from[TW_ICMP_OTHER]);
+#undef LINE
+    return n;
+}
+
+void tw_report_issues(FILE *f, const tw_sender_result_t *r)
+{
+    char lines[TW_MAX_ISSUE_LINES][320];
+    int n = tw_reply_issue_lines(r, lines, TW_MAX_ISSUE_LINES);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s\n", lines[i]);
 }

@@ -67,4 +67,14 @@ void tw_report_warnings(const tw_sender_result_t *r, tw_warnings_t *w);
 /* The same with the loss given (e.g. summed over several sessions). */
 void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss, tw_warnings_t *w);
 
+/* Replies that could not be used (by reason), replies measured from another
+ * layout than RFC 5357's, one-way delays n/a, and ICMP errors: one sentence
+ * each into lines (at most max), returns how many. tw_report_extended prints
+ * them. */
+#define TW_MAX_ISSUE_LINES 20
+int tw_reply_issue_lines(const tw_sender_result_t *r, char lines[][320], int max);
+void tw_report_issues(FILE *f, const tw_sender_result_t *r);
+/* into += from (totals over sessions). */
+void tw_reply_issues_merge(tw_reply_issues_t *into, const tw_reply_issues_t *from);
+
 #endif

@@ -371,6 +371,59 @@ static void bucket_cb(void *arg, int64_t lo, int64_t hi, uint64_t n)
     tw_json_obj_end(j);
 }
 
+/* Replies not used by reason, replies measured from other layouts, ICMP
+ * errors by kind (issue 11): every code always present, 0 when none. */
+static void json_issues(tw_json_t *j, const tw_sender_result_t *r)
+{
+    const tw_reply_issues_t *is = &r->issues;
+    char lines[TW_MAX_ISSUE_LINES][320];
+    int n = tw_reply_issue_lines(r, lines, TW_MAX_ISSUE_LINES);
+    tw_json_obj_begin(j, "replies");
+    tw_json_uint(j, "seen", tw_replies_seen(r));
+    tw_json_uint(j, "measured", r->stats.received);
+    tw_json_obj_begin_line(j, "unusable");
+    for (int i = 0; i < TW_RR_COUNT; i++)
+        tw_json_uint(j, tw_reply_reason_code(i), is->unusable[i]);
+    tw_json_obj_end(j);
+    if (is->unusable[TW_RR_TOO_SHORT]) {
+        tw_json_obj_begin_line(j, "too_short_octets");
+        tw_json_uint(j, "min", is->short_min);
+        tw_json_uint(j, "max", is->short_max);
+        tw_json_obj_end(j);
+    } else {
+        tw_json_null(j, "too_short_octets");
+    }
+    tw_json_obj_begin_line(j, "measured_as");
+    for (int i = 0; i < TW_RN_COUNT; i++)
+        tw_json_uint(j, tw_reply_note_code(i), is->noted[i]);
+    tw_json_obj_end(j);
+    tw_json_uint(j, "round_trip_only", is->oneway_na);
+    tw_json_arr_begin(j, "messages");
+    for (int i = 0; i < n; i++)
+        if (strncmp(lines[i], "ICMP: ", 6))
+            tw_json_str(j, NULL, lines[i]);
+    tw_json_arr_end(j);
+    tw_json_obj_end(j);
+
+    tw_json_obj_begin(j, "icmp");
+    for (int i = 0; i < TW_ICMP_COUNT; i++) {
+        tw_json_obj_begin_line(j, tw_icmp_kind_code(i));
+        tw_json_uint(j, "count", is->icmp[i]);
+        tw_json_str(j, "from", is->icmp[i] ? is->icmp_from[i] : NULL);
+        tw_json_obj_end(j);
+    }
+    if (is->icmp_mtu)
+        tw_json_uint(j, "mtu", is->icmp_mtu);
+    else
+        tw_json_null(j, "mtu");
+    tw_json_arr_begin(j, "messages");
+    for (int i = 0; i < n; i++)
+        if (!strncmp(lines[i], "ICMP: ", 6))
+            tw_json_str(j, NULL, lines[i] + 6);
+    tw_json_arr_end(j);
+    tw_json_obj_end(j);
+}
+
 void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *lossp)
 {
     const tw_metrics_t *m = &r->metrics;
@@ -469,6 +522,8 @@ void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *
     tw_hist_foreach(&m->roundtrip.hist, bucket_cb, j);
     tw_json_arr_end(j);
     tw_json_obj_end(j);
+
+    json_issues(j, r);
 
     tw_warnings_t w;
     tw_report_warnings_loss(r, &loss, &w);

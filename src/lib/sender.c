@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/errqueue.h>
+
 #include "addr.h"
 #include "control_wire.h"
 #include "log.h"
@@ -42,7 +44,22 @@ struct sent_rec {
     uint64_t ntp2, ntp3;
     uint32_t rseq; /* the reflector's sequence number in the first reply */
     int16_t ttl_out, ttl_in, tos_in;
+    uint8_t how; /* HOW_*: how its reply was laid out */
 };
+
+/* How a reply was matched to its packet (RFC 5357 §4.2.1 is HOW_STRICT). */
+enum {
+    HOW_STRICT,   /* Sender Sequence Number and Sender Timestamp echoed at 24 and 28 */
+    HOW_SWAPPED,  /* our t1 at offset 4, the reflector's t3 at 28 (the fields swapped) */
+    HOW_ECHO,     /* our sequence number and t1 at offsets 0 and 4: round trip only */
+    HOW_SEQ_ONLY, /* our sequence number at 24 with another Sender Timestamp */
+};
+
+/* The shortest reply read in the reflector's layout: up to the Sender
+ * Timestamp (36 octets, as the Python twampy's 38-octet replies and longer). */
+#define REPLY_MIN_LEN 36
+/* The shortest reply that can echo a request: Sequence Number and Timestamp. */
+#define ECHO_MIN_LEN 12
 
 /* A reply waiting for its packet's transmit timestamp. */
 struct pend {
@@ -89,9 +106,10 @@ struct tw_sender {
     unsigned said; /* SAID_* */
     tw_timer_t send_timer, end_timer, interval_timer, pend_timer, phc_timer;
     int64_t start_mono;
-    int64_t next_due; /* CLOCK_MONOTONIC time the next packet is due */
-    uint64_t next;    /* packets sent so far; the next sequence number is (uint32_t)next */
-    uint64_t flushed; /* records up to here were handed to on_packet */
+    tw_time_t start_wall; /* the system clock at the start */
+    int64_t next_due;     /* CLOCK_MONOTONIC time the next packet is due */
+    uint64_t next;        /* packets sent so far; the next sequence number is (uint32_t)next */
+    uint64_t flushed;     /* records up to here were handed to on_packet */
     uint64_t max_answered_plus1;
     bool done, started, sending_over;
     uint64_t rng;
@@ -115,6 +133,79 @@ size_t tw_sender_packet_len(bool stamp, int padding)
     if (len < TW_STAMP_BASE_LEN + TW_TLV_HDR_LEN)
         return 0;
     return len;
+}
+
+const char *tw_reply_reason_code(int r)
+{
+    static const char *const c[TW_RR_COUNT] = {"too_short", "unknown_sequence",
+                                               "timestamp_not_ours", "wrong_source", "integrity"};
+    return r >= 0 && r < TW_RR_COUNT ? c[r] : NULL;
+}
+
+const char *tw_reply_note_code(int n)
+{
+    static const char *const c[TW_RN_COUNT] = {"no_sender_ttl", "swapped_timestamps",
+                                               "request_echoed", "sender_timestamp_not_echoed",
+                                               "implausible_timestamps"};
+    return n >= 0 && n < TW_RN_COUNT ? c[n] : NULL;
+}
+
+const char *tw_icmp_kind_code(int k)
+{
+    static const char *const c[TW_ICMP_COUNT] = {"port_unreachable",     "host_unreachable",
+                                                 "fragmentation_needed", "ttl_exceeded",
+                                                 "local_emsgsize",       "other"};
+    return k >= 0 && k < TW_ICMP_COUNT ? c[k] : NULL;
+}
+
+uint64_t tw_replies_seen(const tw_sender_result_t *r)
+{
+    uint64_t n = r->stats.received + r->late + r->duplicates;
+    for (int i = 0; i < TW_RR_COUNT; i++)
+        n += r->issues.unusable[i];
+    return n;
+}
+
+/* What an error-queue error is (RFC 792, RFC 4443). */
+static int icmp_kind(const tw_icmperr_t *e)
+{
+    if (e->origin == SO_EE_ORIGIN_LOCAL)
+        return e->err == EMSGSIZE ? TW_ICMP_LOCAL_MSGSIZE : TW_ICMP_OTHER;
+    if (e->origin == SO_EE_ORIGIN_ICMP) {
+        if (e->type == 3) /* destination unreachable */
+            return e->code == 3   ? TW_ICMP_PORT_UNREACH
+                   : e->code == 4 ? TW_ICMP_FRAG_NEEDED
+                                  : TW_ICMP_HOST_UNREACH;
+        return e->type == 11 ? TW_ICMP_TTL_EXCEEDED : TW_ICMP_OTHER;
+    }
+    if (e->type == 1) /* ICMPv6 destination unreachable */
+        return e->code == 4 ? TW_ICMP_PORT_UNREACH : TW_ICMP_HOST_UNREACH;
+    return e->type == 2 ? TW_ICMP_FRAG_NEEDED : e->type == 3 ? TW_ICMP_TTL_EXCEEDED : TW_ICMP_OTHER;
+}
+
+/* An ICMP error about a packet we sent: counted by kind, said once per kind.
+ * Port unreachable is named by where the packet went, the others by the
+ * router or host that sent the ICMP. */
+static void on_icmp(void *arg, const tw_icmperr_t *e)
+{
+    tw_sender_t *s = arg;
+    tw_reply_issues_t *is = &s->res.issues;
+    int k = icmp_kind(e);
+    if ((k == TW_ICMP_FRAG_NEEDED || k == TW_ICMP_LOCAL_MSGSIZE) && e->info)
+        is->icmp_mtu = e->info;
+    if (is->icmp[k]++)
+        return;
+    /* A local error names no port: the reflector's address is where it went. */
+    const struct sockaddr_storage *who = k == TW_ICMP_LOCAL_MSGSIZE ? &s->cfg.remote
+                                         : k == TW_ICMP_PORT_UNREACH || !e->offender.ss_family
+                                             ? (e->dest.ss_family ? &e->dest : &s->cfg.remote)
+                                             : &e->offender;
+    if (k == TW_ICMP_PORT_UNREACH || who == &e->dest || who == &s->cfg.remote)
+        tw_addr_str((const struct sockaddr *)who, is->icmp_from[k], sizeof is->icmp_from[k]);
+    else
+        tw_addr_ip_str((const struct sockaddr *)who, is->icmp_from[k], sizeof is->icmp_from[k]);
+    tw_notice("%s: ICMP %s (type %u code %u)", is->icmp_from[k], tw_icmp_kind_code(k), e->type,
+              e->code);
 }
 
 /* xorshift64*: repeatable from --seed; no need for a crypto RNG here. */
@@ -285,6 +376,7 @@ static void on_interval_timer(void *arg)
 
 static void drain(tw_sender_t *s, bool force);
 static void drain_one(tw_sender_t *s);
+static void on_tx_timestamp(void *arg, const tw_txstamp_t *ts);
 
 static void finish(tw_sender_t *s)
 {
@@ -294,6 +386,7 @@ static void finish(tw_sender_t *s)
     s->res.elapsed_s = s->started ? (double)(tw_mono_now() - s->start_mono) / 1e9 : 0;
     /* Replies still waiting for a transmit timestamp are measured now. */
     drain(s, true);
+    s->res.stats.unusable = tw_replies_seen(&s->res) - s->res.stats.received;
     tw_timer_cancel(s->loop, &s->send_timer);
     tw_timer_cancel(s->loop, &s->end_timer);
     tw_timer_cancel(s->loop, &s->interval_timer);
@@ -353,13 +446,25 @@ static int send_one(tw_sender_t *s)
     ssize_t r = s->cfg.xmit ? s->cfg.xmit(s->cfg.hook_arg, s->txbuf, len)
                             : sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote,
                                      s->cfg.remote_len);
+    if (r < 0 && !s->cfg.xmit &&
+        (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ||
+         errno == EHOSTDOWN || errno == EMSGSIZE || errno == EACCES)) {
+        /* The socket's pending error: an ICMP error about an earlier packet
+         * (IP_RECVERR), or the kernel's own refusal. Read it, send again once. */
+        tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
+        r = sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
+    }
     if (r < 0) {
         int e = errno;
         if (e == EMSGSIZE) {
+            char mtu[48] = "smaller";
+            if (s->res.issues.icmp_mtu)
+                snprintf(mtu, sizeof mtu, "%u", s->res.issues.icmp_mtu);
             s->res.fatal_errno = e;
             snprintf(s->res.fatal, sizeof s->res.fatal,
-                     "a %zu-octet test packet is too big to send to %s%s", len, s->peer,
-                     s->cfg.sockopts.df ? " with do-not-fragment (the path MTU is smaller)" : "");
+                     "a %zu-octet test packet is too big to send to %s%s%s%s", len, s->peer,
+                     s->cfg.sockopts.df ? " with do-not-fragment (the path MTU is " : "",
+                     s->cfg.sockopts.df ? mtu : "", s->cfg.sockopts.df ? ")" : "");
             return -1;
         }
         s->res.send_errors++;
@@ -421,6 +526,7 @@ static bool open_reply(tw_sender_t *s, tw_pkt_t *p, tw_reflector_pkt_t *rep)
                                             : tw_testfmt_reflector_open(&s->fmt, p->buf, p->len);
     if (rc < 0) {
         s->res.integrity_failures++;
+        s->res.issues.unusable[TW_RR_INTEGRITY]++;
         if (tw_log_on(TW_LOG_INFO)) {
             char a[TW_ADDRSTRLEN];
             tw_info("Reply from %s failed the integrity check (%zu octets): %s; counted, not "
@@ -491,7 +597,27 @@ static void measure(tw_sender_t *s, struct sent_rec *rec, const struct sockaddr 
     if (rec->t4_kernel)
         s->res.rx_kernel++;
     tw_time_t t1 = rec->t1, t2 = rec->t2, t3 = rec->t3, t4 = rec->t4;
+    tw_reply_issues_t *is = &s->res.issues;
+    if (rec->how == HOW_SWAPPED)
+        is->noted[TW_RN_SWAPPED]++;
+    else if (rec->how == HOW_ECHO)
+        is->noted[TW_RN_ECHO]++;
+    else if (rec->how == HOW_SEQ_ONLY)
+        is->noted[TW_RN_TS_NOT_ECHOED]++;
+    if (rec->how != HOW_ECHO && rec->ttl_out < 0)
+        is->noted[TW_RN_NO_TTL]++;
+    /* The reflector's t2 and t3 only where they can be right, whatever the
+     * clocks: both there, t3 not before t2, and the residence inside the
+     * round trip. Else the round trip from t1 and t4 alone. */
+    bool oneway = rec->how != HOW_ECHO && rec->ntp2 && rec->ntp3 && t3 >= t2 && t3 - t2 <= t4 - t1;
     int64_t rt = (t4 - t1) - (t3 - t2), ob = t2 - t1, ib = t4 - t3;
+    if (!oneway) {
+        if (rec->how != HOW_ECHO)
+            is->noted[TW_RN_IMPLAUSIBLE]++;
+        is->oneway_na++;
+        rt = t4 - t1;
+        ob = ib = TW_DELAY_NA;
+    }
     tw_stats_add(&s->res.stats, rt, ob, ib, rec->rseq, rec->seq);
     tw_sample_t smp = {
         .seq = rec->seq,
@@ -503,6 +629,7 @@ static void measure(tw_sender_t *s, struct sent_rec *rec, const struct sockaddr 
         .ttl_out = rec->ttl_out,
         .ttl_in = rec->ttl_in,
         .remote_sync = rec->remote_sync,
+        .oneway_na = !oneway,
     };
     tw_metrics_add(&s->res.metrics, &smp);
     s->res.last_rtt = rt;
@@ -517,7 +644,8 @@ static void measure(tw_sender_t *s, struct sent_rec *rec, const struct sockaddr 
         char a[TW_ADDRSTRLEN];
         tw_info("Reply from %s [rseq=%u sseq=%u rtt=%.2fms outbound=%.2fms inbound=%.2fms]",
                 tw_addr_ip_str(from ? from : (const struct sockaddr *)&s->cfg.remote, a, sizeof a),
-                rec->rseq, rec->seq, (double)rt / 1e6, (double)ob / 1e6, (double)ib / 1e6);
+                rec->rseq, rec->seq, (double)rt / 1e6, oneway ? (double)ob / 1e6 : NAN,
+                oneway ? (double)ib / 1e6 : NAN);
     }
 }
 
@@ -574,29 +702,138 @@ static void drain(tw_sender_t *s, bool force)
     check_done(s);
 }
 
+/* The record of a packet sent within the ring with sequence number seq
+ * (answered or not), or NULL; *ahead: 1 for the latest one. Sequence numbers
+ * wrap at 2^32, so "already sent" is judged modulo 2^32. */
+static struct sent_rec *sent_record(tw_sender_t *s, uint32_t seq, uint32_t *ahead)
+{
+    struct sent_rec *rec = &s->ring[seq & RING_MASK];
+    uint32_t a = s->first_seq + (uint32_t)s->next - seq;
+    if (!rec->used || rec->seq != seq || a == 0 || a > RING_SIZE || a > s->next)
+        return NULL;
+    *ahead = a;
+    return rec;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+        return x->sin6_port == y->sin6_port &&
+               !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr);
+    }
+    return false;
+}
+
+static void unusable(tw_sender_t *s, int reason, const tw_pkt_t *p)
+{
+    tw_reply_issues_t *is = &s->res.issues;
+    is->unusable[reason]++;
+    if (reason == TW_RR_TOO_SHORT) {
+        s->res.short_replies++;
+        uint32_t l = (uint32_t)p->len;
+        if (is->unusable[reason] == 1 || l < is->short_min)
+            is->short_min = l;
+        if (l > is->short_max)
+            is->short_max = l;
+    } else if (reason == TW_RR_UNKNOWN_SEQ || reason == TW_RR_NOT_OURS) {
+        s->res.unmatched++;
+    }
+    if (tw_log_on(TW_LOG_INFO)) {
+        char a[TW_ADDRSTRLEN];
+        tw_info("Reply from %s not used (%zu octets): %s",
+                tw_addr_str((const struct sockaddr *)&p->peer, a, sizeof a), p->len,
+                tw_reply_reason_code(reason));
+    }
+}
+
+/* A Sender Timestamp of ours from before this run (within a day): the
+ * reply to a packet of an earlier run with the same sequence number. */
+static bool earlier_run(const tw_sender_t *s, uint64_t wire)
+{
+    tw_time_t t = s->cfg.ptp ? tw_ptp_to_time(wire, s->tai) : tw_ntp_to_time(wire);
+    return t < s->start_wall && t > s->start_wall - 86400 * TW_NS_PER_SEC;
+}
+
 static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
 {
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "received", p->buf, p->len);
+    if (p->peer.ss_family && !same_addr(&p->peer, &s->cfg.remote)) {
+        unusable(s, TW_RR_WRONG_SOURCE, p);
+        return;
+    }
     tw_reflector_pkt_t rep;
+    memset(&rep, 0, sizeof rep);
+    struct sent_rec *rec = NULL;
+    uint32_t ahead = 0;
+    int how = -1;
+    bool ttl_known = true;
     if (s->fmt.kind != TW_TESTFMT_OPEN) {
         if (!open_reply(s, p, &rep))
             return;
-    } else if (tw_reflector_decode(p->buf, p->len, &rep) != TW_WIRE_OK) {
-        s->res.short_replies++;
-        tw_info("short packet received: %zu bytes", p->len);
-        return;
+        rec = sent_record(s, rep.sender_seq, &ahead);
+        if (rec && rec->wire_ts == rep.sender_time)
+            how = HOW_STRICT;
+        else
+            rec = NULL;
+    } else {
+        if (p->len >= REPLY_MIN_LEN) {
+            /* 36..40 octets: read as if zero-filled, the Sender TTL unknown. */
+            uint8_t full[TW_REFLECTOR_BASE_LEN];
+            const uint8_t *b = p->buf;
+            size_t len = p->len;
+            if (len < TW_REFLECTOR_BASE_LEN) {
+                memcpy(full, p->buf, len);
+                memset(full + len, 0, sizeof full - len);
+                b = full;
+                len = sizeof full;
+                ttl_known = false;
+            }
+            tw_reflector_decode(b, len, &rep);
+            rec = sent_record(s, rep.sender_seq, &ahead);
+            if (rec && rec->wire_ts == rep.sender_time) {
+                how = HOW_STRICT;
+            } else if (rec && tw_get64(p->buf + 4) == rec->wire_ts) {
+                /* Our t1 at offset 4: the Timestamp and Sender Timestamp
+                 * fields swapped, the reflector's t3 at 28. */
+                how = HOW_SWAPPED;
+                rep.timestamp = rep.sender_time;
+                rep.sender_time = rec->wire_ts;
+            }
+        }
+        if (how < 0 && p->len >= ECHO_MIN_LEN) {
+            /* Our own Sequence Number and Timestamp where we put them. */
+            uint32_t a0;
+            struct sent_rec *r0 = sent_record(s, tw_get32(p->buf), &a0);
+            if (r0 && tw_get64(p->buf + 4) == r0->wire_ts) {
+                rec = r0;
+                ahead = a0;
+                how = HOW_ECHO;
+                memset(&rep, 0, sizeof rep);
+                rep.seq = rep.sender_seq = r0->seq;
+                rep.sender_time = r0->wire_ts;
+                ttl_known = false;
+            }
+        }
+        if (how < 0 && rec) {
+            if (earlier_run(s, rep.sender_time)) {
+                unusable(s, TW_RR_NOT_OURS, p);
+                return;
+            }
+            how = HOW_SEQ_ONLY;
+        }
     }
-    struct sent_rec *rec = &s->ring[rep.sender_seq & RING_MASK];
-    /* A reply must echo a sequence number and Timestamp we sent; sequence
-     * numbers wrap at 2^32, so "already sent" is judged modulo 2^32. */
-    uint32_t ahead = s->first_seq + (uint32_t)s->next - rep.sender_seq; /* 1 = the latest one */
-    if (!rec->used || rec->seq != rep.sender_seq || rec->wire_ts != rep.sender_time || ahead == 0 ||
-        ahead > RING_SIZE || ahead > s->next) {
-        s->res.unmatched++;
-        char a[TW_ADDRSTRLEN];
-        tw_info("Unmatched reply from %s [sseq=%u]",
-                tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), rep.sender_seq);
+    if (how < 0) {
+        unusable(s,
+                 s->fmt.kind == TW_TESTFMT_OPEN && p->len < REPLY_MIN_LEN ? TW_RR_TOO_SHORT : TW_RR_UNKNOWN_SEQ,
+                 p);
         return;
     }
     if (rec->answered) {
@@ -623,13 +860,19 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     }
     rec->ttl_in = (int16_t)p->ttl;
     rec->tos_in = (int16_t)p->tos;
-    rec->ttl_out = rep.sender_ttl;
+    /* A packet arrives with a TTL of 1 at least: 0 is no TTL. */
+    rec->ttl_out = ttl_known && rep.sender_ttl ? rep.sender_ttl : -1;
+    rec->how = (uint8_t)how;
     rec->ntp2 = rep.rx_time;
     rec->ntp3 = rep.timestamp;
     tw_errest_t ree = tw_errest_decode(rep.errest);
     rec->remote_sync = ree.sync;
     rec->t2 = ree.ptp ? tw_ptp_to_time(rep.rx_time, s->tai) : tw_ntp_to_time(rep.rx_time);
     rec->t3 = ree.ptp ? tw_ptp_to_time(rep.timestamp, s->tai) : tw_ntp_to_time(rep.timestamp);
+    if (!rep.rx_time) /* none (an echoed request): 0, as unknown */
+        rec->t2 = 0;
+    if (!rep.timestamp)
+        rec->t3 = 0;
     /* Late or not: the system clock's t1 and t4, whatever the pair measured. */
     if (rec->t4 - rec->t1 > s->cfg.timeout_ns) {
         s->res.late++;
@@ -687,8 +930,8 @@ static void on_readable(void *arg, uint32_t events)
 {
     tw_sender_t *s = arg;
     /* Transmit timestamps first, so a reply always meets its packet's. */
-    if (s->tx_stamping)
-        tw_tx_timestamps_read(s->fd, on_tx_timestamp, s);
+    if (s->tx_stamping || (events & EPOLLERR))
+        tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
     for (;;) {
         int n = tw_recv_batch(s->fd, s->batch);
         if (n <= 0)
@@ -824,6 +1067,8 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         return -1;
     }
     s->tx_stamping = cfg->tsmode != TW_TS_USER && tw_tx_timestamps_enable(s->fd) == 0;
+    if (tw_icmp_errors_enable(s->fd) < 0)
+        tw_info("no ICMP errors on the sender's socket (IP_RECVERR: %s)", strerror(errno));
     if (cfg->tsmode == TW_TS_HARDWARE)
         hw_open(s);
     if (!s->tx_stamping && cfg->tsmode != TW_TS_USER)
@@ -883,6 +1128,7 @@ void tw_sender_start(tw_sender_t *s)
 {
     s->started = true;
     s->start_mono = tw_mono_now();
+    s->start_wall = tw_now();
     s->next_due = s->start_mono;
     interval_reset(s, 0);
     if (s->hw) {
@@ -918,6 +1164,11 @@ void tw_sender_input(tw_sender_t *s, tw_pkt_t *p)
 {
     if (!s->done)
         handle_reply(s, p);
+}
+
+void tw_sender_input_icmp(tw_sender_t *s, const tw_icmperr_t *e)
+{
+    on_icmp(s, e);
 }
 
 void tw_sender_input_txstamp(tw_sender_t *s, const tw_txstamp_t *ts)

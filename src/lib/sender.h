@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "addr.h"
 #include "auth.h"
 #include "loop.h"
 #include "net.h"
@@ -90,6 +91,58 @@ typedef struct tw_sender_cfg {
     ssize_t (*xmit)(void *arg, const uint8_t *buf, size_t len);
 } tw_sender_cfg_t;
 
+/* Replies that could not be used, by reason. The codes (tw_reply_reason_code)
+ * are stable: JSON, the report and a conformance check key on them. */
+enum tw_reply_reason {
+    TW_RR_TOO_SHORT,    /* "too_short": < 36 octets and no echo of a request */
+    TW_RR_UNKNOWN_SEQ,  /* "unknown_sequence": echoes no packet outstanding */
+    TW_RR_NOT_OURS,     /* "timestamp_not_ours": our sequence number with a Sender
+                           Timestamp from before this run (an earlier run's reply) */
+    TW_RR_WRONG_SOURCE, /* "wrong_source": not from the reflector's address and port */
+    TW_RR_INTEGRITY,    /* "integrity": failed the HMAC check (protected formats) */
+    TW_RR_COUNT
+};
+
+/* Replies measured, but not as RFC 5357 §4.2.1 / RFC 8762 §4.3 lay them out:
+ * what the sender made of them (stable codes: tw_reply_note_code). */
+enum tw_reply_note {
+    TW_RN_NO_TTL,        /* "no_sender_ttl": 36..40 octets, or a Sender TTL of 0: TTL unknown */
+    TW_RN_SWAPPED,       /* "swapped_timestamps": our t1 at offset 4, the reflector's t3 at 28 */
+    TW_RN_ECHO,          /* "request_echoed": our sequence number and t1 at offsets 0 and 4,
+                            no room or no fields for the reflector's: round trip only */
+    TW_RN_TS_NOT_ECHOED, /* "sender_timestamp_not_echoed": our sequence number, another
+                            Sender Timestamp: matched by sequence number alone */
+    TW_RN_IMPLAUSIBLE,   /* "implausible_timestamps": t2/t3 missing, t3 < t2 or t3 - t2
+                            longer than the round trip: round trip only */
+    TW_RN_COUNT
+};
+
+/* ICMP errors the kernel queued on the sender's socket (IP_RECVERR), by kind
+ * (stable codes: tw_icmp_kind_code). */
+enum tw_icmp_kind {
+    TW_ICMP_PORT_UNREACH,  /* "port_unreachable" */
+    TW_ICMP_HOST_UNREACH,  /* "host_unreachable": host, net, prohibited, no route */
+    TW_ICMP_FRAG_NEEDED,   /* "fragmentation_needed": IPv4 frag needed, IPv6 packet too big */
+    TW_ICMP_TTL_EXCEEDED,  /* "ttl_exceeded": time exceeded in transit */
+    TW_ICMP_LOCAL_MSGSIZE, /* "local_emsgsize": the kernel refused to send it (DF, path MTU) */
+    TW_ICMP_OTHER,         /* "other" */
+    TW_ICMP_COUNT
+};
+
+typedef struct tw_reply_issues {
+    uint64_t unusable[TW_RR_COUNT];
+    uint32_t short_min, short_max; /* lengths of the too-short replies seen */
+    uint64_t noted[TW_RN_COUNT];
+    uint64_t oneway_na; /* replies measured for the round trip only */
+    uint64_t icmp[TW_ICMP_COUNT];
+    uint32_t icmp_mtu;                            /* the MTU an ICMP / local error gave, 0 none */
+    char icmp_from[TW_ICMP_COUNT][TW_ADDRSTRLEN]; /* the first sender of each kind */
+} tw_reply_issues_t;
+
+const char *tw_reply_reason_code(int r);
+const char *tw_reply_note_code(int n);
+const char *tw_icmp_kind_code(int k);
+
 typedef struct tw_sender_result {
     tw_stats_t stats;     /* twampy's table */
     tw_metrics_t metrics; /* the extended statistics */
@@ -102,6 +155,7 @@ typedef struct tw_sender_result {
      * failing the HMAC check (altered in flight, or another key): counted,
      * not measured. */
     uint64_t integrity_failures;
+    tw_reply_issues_t issues; /* unusable replies by reason, layouts noted, ICMP errors */
     /* The security mode of the run: TW_MODE_UNAUTHENTICATED (open),
      * TW_MODE_AUTHENTICATED, TW_MODE_ENCRYPTED or TW_MODE_MIXED (control_wire.h;
      * tw_mode_name() gives "open", "authenticated", ...). */
@@ -126,6 +180,9 @@ typedef struct tw_sender_result {
     int fatal_errno;  /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
     char fatal[256];
 } tw_sender_result_t;
+
+/* Replies that came back, usable or not (measured, late, duplicate, unusable). */
+uint64_t tw_replies_seen(const tw_sender_result_t *r);
 
 typedef struct tw_sender tw_sender_t;
 
@@ -164,6 +221,8 @@ void tw_sender_close(tw_sender_t *s);
 
 /* A datagram, as if read from the sender's socket. */
 void tw_sender_input(tw_sender_t *s, tw_pkt_t *p);
+/* An ICMP or local error, as if read from the socket's error queue. */
+void tw_sender_input_icmp(tw_sender_t *s, const tw_icmperr_t *e);
 /* A transmit timestamp, as if read from the socket's error queue. */
 void tw_sender_input_txstamp(tw_sender_t *s, const tw_txstamp_t *ts);
 /* Before tw_sender_start: number the packets from seq instead of 0 (the

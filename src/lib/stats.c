@@ -324,8 +324,10 @@ void tw_stats_add(tw_stats_t *s, int64_t rt_ns, int64_t ob_ns, int64_t ib_ns, ui
                   uint32_t sseq)
 {
     dir_add(&s->roundtrip, rt_ns);
-    dir_add(&s->outbound, ob_ns);
-    dir_add(&s->inbound, ib_ns);
+    if (ob_ns != TW_DELAY_NA)
+        dir_add(&s->outbound, ob_ns);
+    if (ib_ns != TW_DELAY_NA)
+        dir_add(&s->inbound, ib_ns);
     if (s->received == 0 || rseq > s->max_rseq)
         s->max_rseq = rseq;
     if (rseq != sseq)
@@ -359,6 +361,7 @@ void tw_stats_merge(tw_stats_t *into, const tw_stats_t *from)
     dir_merge(&into->roundtrip, &from->roundtrip);
     into->received += from->received;
     into->recounted += from->recounted;
+    into->unusable += from->unusable;
     if (!from->stateless)
         into->stateless = false;
 }

@@ -61,6 +61,7 @@ typedef struct tw_stats {
     uint64_t received;  /* replies counted (each sender sequence once) */
     uint32_t max_rseq;  /* highest reflector sequence number seen */
     uint64_t recounted; /* requests the reflector counted twice (duplicated on the way there) */
+    uint64_t unusable;  /* replies that came back but were not measured (the sender sets it) */
     bool stateless;     /* every reply so far had rseq == sseq */
     /* Loss by direction: replies in our sequence order. */
     uint64_t hi;       /* our index (0, 1, ... over the run) of the latest-sent reply */
@@ -74,6 +75,10 @@ typedef struct tw_stats {
 } tw_stats_t;
 
 void tw_stats_init(tw_stats_t *s);
+/* A one-way delay that cannot be known (the reflector's timestamps unusable):
+ * tw_stats_add leaves that direction's statistics alone. */
+#define TW_DELAY_NA INT64_MIN
+
 /* Record one reply: round-trip, outbound and inbound delay in ns (never clamped),
  * the reflector's and the sender's sequence numbers. The sender numbers its
  * packets 0, 1, 2, ... (modulo 2^32) from the start of the run. */

@@ -217,9 +217,10 @@ sender_ok --stamp --keyfile "$KEYS" --keyid bob "${FAST[@]}" "$H:$RP" "$H:0"
 mode_reported authenticated
 sender_ok --stamp --keyfile "$KEYS" --keyid bob --padding 100 --ssid 7 "${FAST[@]}" "$H:$RP" "$H:0"
 # Unauthenticated STAMP and a wrong key: dropped, never answered.
-expect_exit 0 "$TWAMPY" sender --stamp -c 5 -i 5 --timeout 1 "$H:$RP" "$H:0"
+# Nothing usable came back: exit 1 (as ping).
+expect_exit 1 "$TWAMPY" sender --stamp -c 5 -i 5 --timeout 1 "$H:$RP" "$H:0"
 grep -q 'NO STATS AVAILABLE' "$OUT" || fail "an unauthenticated STAMP packet was answered"
-expect_exit 0 "$TWAMPY" sender --stamp --keyfile "$KEYS" --keyid alice -c 5 -i 5 --timeout 1 \
+expect_exit 1 "$TWAMPY" sender --stamp --keyfile "$KEYS" --keyid alice -c 5 -i 5 --timeout 1 \
     "$H:$RP" "$H:0"
 grep -q 'NO STATS AVAILABLE' "$OUT" || fail "a STAMP packet with another key was answered"
 grep -qE "NOTICE +No reply passed the integrity check" "$ERR" ||

@@ -32,6 +32,11 @@ grep -qx 'df_rc=1' "$WORK/inner.out" || fail "with DF: expected exit 1: $(cat "$
 grep -q '^twampy: error: a 2014-octet test packet is too big to send to 127.0.0.77:20001 with do-not-fragment' \
     "$WORK/df.err" || fail "with DF: no clear error: $(cat "$WORK/df.err")"
 [ "$(grep -c 'too big' "$WORK/df.err")" -eq 1 ] || fail "the error is printed more than once: $(cat "$WORK/df.err")"
+# The error names the path MTU, and the report the kernel's refusal (issue 11).
+grep -q '^twampy: error: .* with do-not-fragment (the path MTU is 1280)' "$WORK/df.err" ||
+    fail "with DF: the error does not name the MTU: $(cat "$WORK/df.err")"
+grep -qx 'ICMP: the kernel refused 1 packet to 127.0.0.77:20001 as too big to send with do-not-fragment (local EMSGSIZE, path MTU 1280); lower --padding' "$WORK/df.out" ||
+    fail "with DF: the report does not name the local EMSGSIZE:$(printf '\n%s' "$(cat "$WORK/df.out")")"
 grep -qx 'frag_rc=0' "$WORK/inner.out" || fail "without DF: expected exit 0: $(cat "$WORK/inner.out" "$WORK/frag.err")"
 expect_no_loss "$WORK/frag.out"
 note "df: DF refused past the 1280 MTU with a clear error; without DF 0.0% loss"

@@ -5,7 +5,8 @@
 #  - SIGTERM to a responder: exit 0 and its counters line, also with
 #    --busy-poll while packets keep arriving faster than the poll period;
 #  - a sender against a port where nothing listens: "NO STATS AVAILABLE (100%
-#    loss)" and exit 0.
+#    loss)", the ICMP port unreachables named, and exit 1 (not a single usable
+#    reply, as ping).
 source "$(dirname "$0")/lib.sh" "$@"
 
 start_responder resp 127.0.0.1:0
@@ -85,7 +86,9 @@ kill -INT "${PID_OF[busysender]}"
 bg_wait busysender
 
 # Nothing listens on the port the stopped responder had.
-expect_exit 0 "$TWAMPY" sender -c 2 --timeout 0.2 "127.0.0.1:$rport" 127.0.0.1:0
+expect_exit 1 "$TWAMPY" sender -c 2 --timeout 0.2 "127.0.0.1:$rport" 127.0.0.1:0
+grep -qx "ICMP: 127.0.0.1:$rport answered ICMP port unreachable to 2 of 2 packets: is a reflector listening?" "$OUT" ||
+    fail "the ICMP port unreachables are not named:$(printf '\n%s' "$(cat "$OUT")")"
 grep -qx '  NO STATS AVAILABLE (100% loss)' "$OUT" ||
     fail "no 'NO STATS AVAILABLE (100% loss)' line:$(printf '\n%s' "$(cat "$OUT")")"
 if grep -qE '^  (Outbound|Inbound|Roundtrip):' "$OUT"; then

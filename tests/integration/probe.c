@@ -6,8 +6,19 @@
  *   twampy_probe lengths HOST PORT
  *   twampy_probe reflect HOST PORT [--expect-tos N] [--expect-ttl N] [--count N]
  *                        [--expect-len N] [--expect-ssid N]
+ *                        [--style rfc|python|swapped|short|backwards|wrongport]
+ *                        [--reply-len N]
  *       (prints "listening on PORT" once bound, then one line per test packet:
- *        "packet SEQ: len N tos N ttl N ssid N")
+ *        "packet SEQ: len N tos N ttl N ssid N"). --style answers as another
+ *        reflector does (fake reflectors, issue 11): python, the Python twampy
+ *        responder (38 octets: its sequence number, one time as t3 and t2,
+ *        Error Estimate 0x0001, MBZ, then the request's first 14 octets);
+ *        swapped, a C++ TWAMP-light reflector (exactly the request's length:
+ *        our sequence number at 0 and 24, our t1 at 4, Error Estimate 0x8001,
+ *        t2 at 16, its t3 at 28, the request's Error Estimate at 36, its TTL at
+ *        40 and TOS at 41, as far as the length goes); short, the RFC 5357
+ *        reply cut to --reply-len octets (default 20); backwards, t3 1 ms
+ *        before t2; wrongport, the RFC reply from another port.
  *   twampy_probe request HOST PORT [--expect-tos N] [--expect-ttl N] [--ttl N]
  *                        [--expect-rseq-stateless] [--stamp] [--random-padding N]
  *       (--random-padding N: N-octet TWAMP light requests with pseudo-random
@@ -62,6 +73,8 @@ static const char usage_text[] =
     "  twampy_probe lengths HOST PORT\n"
     "  twampy_probe reflect HOST PORT [--expect-tos N] [--expect-ttl N] [--count N]\n"
     "                       [--expect-len N] [--expect-ssid N]\n"
+    "                       [--style rfc|python|swapped|short|backwards|wrongport]\n"
+    "                       [--reply-len N]\n"
     "  twampy_probe request HOST PORT [--expect-tos N] [--expect-ttl N] [--ttl N]\n"
     "                       [--expect-rseq-stateless] [--stamp] [--random-padding N]\n"
     "  twampy_probe srcaddr PORT [--to ADDR]\n"
@@ -451,6 +464,8 @@ static int cmd_reflect(int argc, char **argv)
         usage("reflect takes HOST PORT [options]");
     struct addr local = make_addr(argv[0], argv[1]);
     long expect_tos = -1, expect_ttl = -1, expect_len = -1, expect_ssid = -1, count = 1;
+    long reply_len = 20;
+    const char *style = "rfc";
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i];
         if (i + 1 >= argc)
@@ -466,10 +481,26 @@ static int cmd_reflect(int argc, char **argv)
             expect_len = num(o, v, 0, 65535);
         else if (!strcmp(o, "--expect-ssid"))
             expect_ssid = num(o, v, 0, 65535);
-        else
+        else if (!strcmp(o, "--reply-len"))
+            reply_len = num(o, v, 1, TW_REFLECTOR_BASE_LEN);
+        else if (!strcmp(o, "--style")) {
+            style = v;
+            if (strcmp(v, "rfc") && strcmp(v, "python") && strcmp(v, "swapped") &&
+                strcmp(v, "short") && strcmp(v, "backwards") && strcmp(v, "wrongport"))
+                usage("--style rfc|python|swapped|short|backwards|wrongport, not '%s'", v);
+        } else
             usage("unknown option '%s'", o);
     }
     int fd = open_udp(&local, 0);
+    int fd2 = -1; /* --style wrongport: the replies leave from here */
+    if (!strcmp(style, "wrongport")) {
+        struct addr other = local;
+        if (other.ss.ss_family == AF_INET)
+            ((struct sockaddr_in *)&other.ss)->sin_port = 0;
+        else
+            ((struct sockaddr_in6 *)&other.ss)->sin6_port = 0;
+        fd2 = open_udp(&other, 0);
+    }
     struct addr bound = {.len = sizeof bound.ss};
     if (getsockname(fd, (struct sockaddr *)&bound.ss, &bound.len) < 0)
         fail("getsockname: %s", strerror(errno));
@@ -499,7 +530,9 @@ static int cmd_reflect(int argc, char **argv)
         printf("packet %" PRIu32 ": len %zu tos %d ttl %d ssid %u\n", req.seq, rx.len, rx.tos,
                rx.ttl, rx.len >= 16 ? req.ssid : 0);
         uint64_t t2 = ntp_now();
-        uint8_t rep[TW_REFLECTOR_BASE_LEN];
+        static uint8_t rep[BUF_LEN];
+        size_t rlen = TW_REFLECTOR_BASE_LEN;
+        memset(rep, 0, rx.len > 64 ? rx.len : 64);
         tw_reflector_pkt_t r = {
             .seq = (uint32_t)i,
             .errest = 0x0001,
@@ -510,12 +543,42 @@ static int cmd_reflect(int argc, char **argv)
             .sender_ttl = (uint8_t)(rx.ttl < 0 ? 0 : rx.ttl),
         };
         r.timestamp = ntp_now();
-        tw_reflector_encode(&r, false, rep, sizeof rep);
+        if (!strcmp(style, "backwards"))
+            r.timestamp = tw_time_to_ntp(tw_ntp_to_time(t2) - 1000000); /* t3 = t2 - 1 ms */
+        tw_reflector_encode(&r, false, rep, TW_REFLECTOR_BASE_LEN);
+        if (!strcmp(style, "short")) {
+            rlen = (size_t)reply_len;
+        } else if (!strcmp(style, "python")) {
+            /* One user-space time as t3 and t2, Error Estimate 0x0001, MBZ,
+             * then the request's first 14 octets. */
+            memset(rep, 0, 64);
+            uint64_t t = ntp_now();
+            tw_put32(rep, (uint32_t)i);
+            tw_put64(rep + 4, t);
+            tw_put16(rep + 12, 0x0001);
+            tw_put64(rep + 16, t);
+            memcpy(rep + 24, buf, 14);
+            rlen = 38;
+        } else if (!strcmp(style, "swapped")) {
+            memset(rep, 0, rx.len > 64 ? rx.len : 64);
+            tw_put32(rep, req.seq);
+            tw_put64(rep + 4, req.timestamp);
+            tw_put16(rep + 12, 0x8001);
+            tw_put64(rep + 16, t2);
+            tw_put32(rep + 24, req.seq);
+            tw_put64(rep + 28, ntp_now());
+            tw_put16(rep + 36, req.errest);
+            rep[40] = (uint8_t)(rx.ttl < 0 ? 0 : rx.ttl);
+            rep[41] = (uint8_t)(rx.tos < 0 ? 0 : rx.tos);
+            rlen = rx.len; /* exactly the request's length */
+        }
         struct addr peer = {.ss = rx.peer,
                             .len = rx.peer.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                                  : sizeof(struct sockaddr_in)};
-        send_to(fd, rep, sizeof rep, &peer);
+        send_to(fd2 >= 0 ? fd2 : fd, rep, rlen, &peer);
     }
+    if (fd2 >= 0)
+        close(fd2);
     printf("reflect: %ld test packets checked (tos %ld, ttl %ld) and answered\n", count, expect_tos,
            expect_ttl);
     close(fd);

@@ -480,6 +480,85 @@ static void test_hw_on_loopback(void **st)
     close(fd);
 }
 
+/* ---- ICMP errors (error queue, IP_RECVERR) -------------------------------- */
+
+/* An ICMP fragmentation needed with its offender; a transmit timestamp is
+ * not an ICMP error, nor is an ICMP error a transmit timestamp. */
+static void test_icmperr_parse(void **st)
+{
+    (void)st;
+    ctl_t c = {.len = 0};
+    struct {
+        struct sock_extended_err ee;
+        struct sockaddr_in off;
+    } d;
+    memset(&d, 0, sizeof d);
+    d.ee.ee_errno = EMSGSIZE;
+    d.ee.ee_origin = SO_EE_ORIGIN_ICMP;
+    d.ee.ee_type = 3;
+    d.ee.ee_code = 4;
+    d.ee.ee_info = 1280;
+    d.off.sin_family = AF_INET;
+    d.off.sin_addr.s_addr = htonl(0x7f000009);
+    put(&c, IPPROTO_IP, IP_RECVERR, &d, sizeof d);
+    struct msghdr mh = {.msg_control = c.u.b, .msg_controllen = c.len};
+    tw_icmperr_t e;
+    assert_int_equal(tw_icmperr_parse(&mh, &e), 1);
+    assert_int_equal(e.origin, SO_EE_ORIGIN_ICMP);
+    assert_int_equal(e.type, 3);
+    assert_int_equal(e.code, 4);
+    assert_int_equal(e.err, EMSGSIZE);
+    assert_int_equal(e.info, 1280);
+    assert_int_equal(e.offender.ss_family, AF_INET);
+    assert_true(((struct sockaddr_in *)&e.offender)->sin_addr.s_addr == htonl(0x7f000009));
+    tw_txstamp_t ts;
+    assert_int_equal(tw_txstamp_parse(&mh, &ts), 0);
+    /* A transmit timestamp's message: no ICMP error. */
+    ctl_t t = {.len = 0};
+    put_timestamping(&t, SW_NS, 0);
+    put_ee(&t, IPPROTO_IP, IP_RECVERR, SO_EE_ORIGIN_TIMESTAMPING, ENOMSG, 7);
+    struct msghdr mt = {.msg_control = t.u.b, .msg_controllen = t.len};
+    assert_int_equal(tw_icmperr_parse(&mt, &e), 0);
+}
+
+/* On loopback: a datagram to a port where nothing listens comes back as an
+ * ICMP port unreachable on the error queue once IP_RECVERR is on. */
+static void icmp_cb(void *arg, const tw_icmperr_t *e)
+{
+    *(tw_icmperr_t *)arg = *e;
+}
+
+static void test_icmp_port_unreachable_loopback(void **st)
+{
+    (void)st;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int closed = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(closed >= 0);
+    assert_int_equal(bind(closed, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t l = sizeof a;
+    assert_int_equal(getsockname(closed, (struct sockaddr *)&a, &l), 0);
+    close(closed); /* its port is now closed */
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    tw_sockopts_t o = {.ttl = 64};
+    char err[256];
+    int fd = tw_udp_open((struct sockaddr *)&lo, sizeof lo, &o, err, sizeof err);
+    assert_true(fd >= 0);
+    assert_int_equal(tw_icmp_errors_enable(fd), 0);
+    assert_int_equal(sendto(fd, "x", 1, 0, (struct sockaddr *)&a, sizeof a), 1);
+    struct pollfd pfd = {.fd = fd, .events = 0};
+    assert_int_equal(poll(&pfd, 1, 5000), 1); /* POLLERR */
+    tw_icmperr_t e;
+    memset(&e, 0, sizeof e);
+    assert_true(tw_errqueue_read(fd, NULL, icmp_cb, &e) >= 1);
+    assert_int_equal(e.origin, SO_EE_ORIGIN_ICMP);
+    assert_int_equal(e.type, 3);
+    assert_int_equal(e.code, 3);
+    assert_int_equal(e.err, ECONNREFUSED);
+    assert_int_equal(e.dest.ss_family, AF_INET);
+    assert_true(((struct sockaddr_in *)&e.dest)->sin_port == a.sin_port);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +572,8 @@ int main(void)
         cmocka_unit_test(test_cmsg_len_too_small),
         cmocka_unit_test(test_txstamp),
         cmocka_unit_test(test_txstamp_not_one),
+        cmocka_unit_test(test_icmperr_parse),
+        cmocka_unit_test(test_icmp_port_unreachable_loopback),
         cmocka_unit_test(test_loopback_sockets),
         cmocka_unit_test(test_hw_on_loopback),
     };

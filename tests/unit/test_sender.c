@@ -308,14 +308,22 @@ static void test_match_by_seq_and_timestamp(void **st)
     h_t *h = start(3, 0, false);
     for (int i = 0; i < 3; i++)
         txstamp_sw(h, i);
-    /* The right sequence number with another Timestamp: not ours. */
-    reply_full(h, 1, h->sent[1].seq, h->sent[1].ts + 1, 1, false);
+    /* The right sequence number with a Timestamp of ours from before the
+     * run (the reply to an earlier run's packet): not ours. */
+    reply_full(h, 1, h->sent[1].seq, tw_time_to_ntp(t1_of(h, 1) - 3600 * SEC), 1, false);
     assert_int_equal(res(h)->unmatched, 1);
+    assert_int_equal(res(h)->issues.unusable[TW_RR_NOT_OURS], 1);
     /* A sequence number not sent yet. */
     reply_full(h, 1, 7, h->sent[1].ts, 1, false);
     assert_int_equal(res(h)->unmatched, 2);
+    assert_int_equal(res(h)->issues.unusable[TW_RR_UNKNOWN_SEQ], 1);
     assert_int_equal(res(h)->stats.received, 0);
-    for (int i = 0; i < 3; i++)
+    /* The right sequence number with another Timestamp (not one of an
+     * earlier run): matched by the sequence number alone and measured. */
+    reply_full(h, 0, h->sent[0].seq, h->sent[0].ts + 1, 0, false);
+    assert_int_equal(res(h)->stats.received, 1);
+    assert_int_equal(res(h)->issues.noted[TW_RN_TS_NOT_ECHOED], 1);
+    for (int i = 1; i < 3; i++)
         reply(h, i, false);
     assert_true(h->done);
     assert_int_equal(res(h)->stats.received, 3);
@@ -331,6 +339,180 @@ static void test_match_by_seq_and_timestamp(void **st)
     assert_true(NEAR(res(h)->stats.roundtrip.max, RTT_SW));
     assert_int_equal(res(h)->tx_kernel, 3);
     assert_int_equal(res(h)->rx_kernel, 3);
+    stop(h);
+}
+
+/* ---- other reflectors' layouts (issue 11) ---------------------------------- */
+
+/* Any octets as a reply to packet i: kernel receive stamp t1 + SW_RX, from
+ * the reflector's address and port (or another port). */
+static void reply_raw(h_t *h, int i, const uint8_t *buf, size_t len, uint16_t port)
+{
+    ctl_t c = {.len = 0};
+    put_timestamping(&c, t1_of(h, i) + SW_RX, 0);
+    struct msghdr mh = {.msg_control = c.u.b, .msg_controllen = c.len};
+    tw_pkt_t p;
+    memset(&p, 0, sizeof p);
+    tw_rx_cmsgs_parse(&mh, &p);
+    uint8_t copy[64];
+    memcpy(copy, buf, len);
+    p.buf = copy;
+    p.len = p.cap = len;
+    struct sockaddr_in *peer = (struct sockaddr_in *)&p.peer;
+    peer->sin_family = AF_INET;
+    peer->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    peer->sin_port = htons(port);
+    p.peer_len = sizeof *peer;
+    tw_sender_input(h->s, &p);
+}
+
+static void test_interop_layouts(void **st)
+{
+    (void)st;
+    h_t *h = start(4, 0, false);
+    for (int i = 0; i < 4; i++)
+        txstamp_sw(h, i);
+    uint8_t b[64];
+    /* The Python twampy responder: 38 octets, one time as t2 and t3, Error
+     * Estimate 0x0001, then the request's first 14 octets. */
+    memset(b, 0, sizeof b);
+    tw_put32(b, 100);
+    tw_put64(b + 4, tw_time_to_ntp(t1_of(h, 0) + T2));
+    tw_put16(b + 12, 0x0001);
+    tw_put64(b + 16, tw_time_to_ntp(t1_of(h, 0) + T2));
+    tw_put32(b + 24, h->sent[0].seq);
+    tw_put64(b + 28, h->sent[0].ts);
+    tw_put16(b + 36, 0x0001);
+    reply_raw(h, 0, b, 38, 9);
+    assert_int_equal(res(h)->stats.received, 1);
+    assert_int_equal(res(h)->issues.noted[TW_RN_NO_TTL], 1);
+    /* The swapped layout: our t1 at 4, its t3 at 28, our sequence number in
+     * both, Error Estimate 0x8001, the request's TTL at 40 and TOS at 41. */
+    memset(b, 0, sizeof b);
+    tw_put32(b, h->sent[1].seq);
+    tw_put64(b + 4, h->sent[1].ts);
+    tw_put16(b + 12, 0x8001);
+    tw_put64(b + 16, tw_time_to_ntp(t1_of(h, 1) + T2));
+    tw_put32(b + 24, h->sent[1].seq);
+    tw_put64(b + 28, tw_time_to_ntp(t1_of(h, 1) + T3));
+    b[40] = 64;
+    b[41] = 0;
+    reply_raw(h, 1, b, 42, 9);
+    assert_int_equal(res(h)->stats.received, 2);
+    assert_int_equal(res(h)->issues.noted[TW_RN_SWAPPED], 1);
+    /* Its reply to a 14-octet request: 14 octets, our sequence number and t1
+     * only: the round trip, nothing else. */
+    memset(b, 0, sizeof b);
+    tw_put32(b, h->sent[2].seq);
+    tw_put64(b + 4, h->sent[2].ts);
+    tw_put16(b + 12, 0x8001);
+    reply_raw(h, 2, b, 14, 9);
+    assert_int_equal(res(h)->stats.received, 3);
+    assert_int_equal(res(h)->issues.noted[TW_RN_ECHO], 1);
+    /* t3 before t2: the round trip only. */
+    memset(b, 0, sizeof b);
+    tw_put32(b, 3);
+    tw_put64(b + 4, tw_time_to_ntp(t1_of(h, 3) + T2 - 5000));
+    tw_put64(b + 16, tw_time_to_ntp(t1_of(h, 3) + T2));
+    tw_put32(b + 24, h->sent[3].seq);
+    tw_put64(b + 28, h->sent[3].ts);
+    b[40] = 64;
+    reply_raw(h, 3, b, 41, 9);
+    assert_true(h->done);
+    const tw_sender_result_t *r = res(h);
+    assert_int_equal(r->stats.received, 4);
+    assert_int_equal(r->issues.noted[TW_RN_IMPLAUSIBLE], 1);
+    assert_int_equal(r->issues.oneway_na, 2);
+    assert_int_equal(r->stats.roundtrip.n, 4);
+    assert_int_equal(r->stats.outbound.n, 2);
+    assert_int_equal(r->metrics.outbound.n, 2);
+    assert_int_equal(r->metrics.residence.n, 2);
+    /* The round trip from our own t1 and t4 where t2/t3 are not used. */
+    assert_true(NEAR(r->stats.roundtrip.max, SW_RX - SW_TX));
+    assert_true(NEAR(r->stats.roundtrip.min, RTT_SW));
+    stop(h);
+}
+
+static void test_unusable_reasons(void **st)
+{
+    (void)st;
+    h_t *h = start(1, 0, false);
+    txstamp_sw(h, 0);
+    uint8_t b[64];
+    memset(b, 0, sizeof b);
+    tw_put32(b + 24, h->sent[0].seq);
+    tw_put64(b + 28, h->sent[0].ts);
+    reply_raw(h, 0, b, 41, 10); /* another port */
+    reply_raw(h, 0, b, 20, 9);  /* too short, no echo */
+    reply_raw(h, 0, b, 30, 9);
+    tw_put32(b + 24, 9); /* not sent */
+    reply_raw(h, 0, b, 41, 9);
+    const tw_sender_result_t *r = res(h);
+    assert_int_equal(r->stats.received, 0);
+    assert_int_equal(r->issues.unusable[TW_RR_WRONG_SOURCE], 1);
+    assert_int_equal(r->issues.unusable[TW_RR_TOO_SHORT], 2);
+    assert_int_equal(r->issues.short_min, 20);
+    assert_int_equal(r->issues.short_max, 30);
+    assert_int_equal(r->issues.unusable[TW_RR_UNKNOWN_SEQ], 1);
+    assert_int_equal(tw_replies_seen(r), 4);
+    assert_string_equal(tw_reply_reason_code(TW_RR_WRONG_SOURCE), "wrong_source");
+    stop(h);
+}
+
+/* ICMP errors by kind (RFC 792, RFC 4443), named in the report's lines. */
+static tw_icmperr_t icmp_of(uint8_t origin, uint8_t type, uint8_t code, uint32_t info,
+                            uint32_t from)
+{
+    tw_icmperr_t e;
+    memset(&e, 0, sizeof e);
+    e.origin = origin;
+    e.type = type;
+    e.code = code;
+    e.info = info;
+    struct sockaddr_in o = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(from)};
+    memcpy(&e.offender, &o, sizeof o); /* not through a cast: no aliasing */
+    return e;
+}
+
+static bool has_line(const tw_sender_result_t *r, const char *want)
+{
+    char lines[TW_MAX_ISSUE_LINES][320];
+    int n = tw_reply_issue_lines(r, lines, TW_MAX_ISSUE_LINES);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(lines[i], want))
+            return true;
+    fprintf(stderr, "no line '%s' among %d:\n", want, n);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "  %s\n", lines[i]);
+    return false;
+}
+
+static void test_icmp_kinds(void **st)
+{
+    (void)st;
+    h_t *h = start(4, 0, false);
+    tw_icmperr_t e = icmp_of(SO_EE_ORIGIN_ICMP, 3, 4, 1400, 0x7f000002); /* frag needed */
+    tw_sender_input_icmp(h->s, &e);
+    tw_sender_input_icmp(h->s, &e);
+    e = icmp_of(SO_EE_ORIGIN_ICMP, 11, 0, 0, 0x7f000003); /* TTL exceeded */
+    tw_sender_input_icmp(h->s, &e);
+    e = icmp_of(SO_EE_ORIGIN_ICMP, 3, 1, 0, 0x7f000004); /* host unreachable */
+    tw_sender_input_icmp(h->s, &e);
+    e = icmp_of(SO_EE_ORIGIN_ICMP6, 2, 0, 1280, 0x7f000005); /* packet too big */
+    tw_sender_input_icmp(h->s, &e);
+    const tw_sender_result_t *r = res(h);
+    assert_int_equal(r->issues.icmp[TW_ICMP_FRAG_NEEDED], 3);
+    assert_int_equal(r->issues.icmp[TW_ICMP_TTL_EXCEEDED], 1);
+    assert_int_equal(r->issues.icmp[TW_ICMP_HOST_UNREACH], 1);
+    assert_int_equal(r->issues.icmp_mtu, 1280);
+    assert_string_equal(r->issues.icmp_from[TW_ICMP_FRAG_NEEDED], "127.0.0.2");
+    assert_true(has_line(r, "ICMP: 127.0.0.3 answered ICMP TTL exceeded to 1 of 4 packets: the "
+                            "reflector is farther than --ttl hops"));
+    assert_true(has_line(r, "ICMP: 127.0.0.2 answered ICMP fragmentation needed (MTU 1280) to 3 "
+                            "of 4 packets: the packets are too big for the path with "
+                            "do-not-fragment; lower --padding"));
+    assert_true(has_line(r, "ICMP: 127.0.0.4 answered ICMP host unreachable to 1 of 4 packets: "
+                            "is the address right, the host up and the path open?"));
     stop(h);
 }
 
@@ -627,6 +809,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_by_seq_and_timestamp),
+        cmocka_unit_test(test_interop_layouts),
+        cmocka_unit_test(test_unusable_reasons),
+        cmocka_unit_test(test_icmp_kinds),
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_sequence_wrap),
         cmocka_unit_test(test_late_sw_txstamp_applied),
