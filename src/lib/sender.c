@@ -832,7 +832,8 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     }
     if (how < 0) {
         unusable(s,
-                 s->fmt.kind == TW_TESTFMT_OPEN && p->len < REPLY_MIN_LEN ? TW_RR_TOO_SHORT : TW_RR_UNKNOWN_SEQ,
+                 s->fmt.kind == TW_TESTFMT_OPEN && p->len < REPLY_MIN_LEN ? TW_RR_TOO_SHORT
+                                                                          : TW_RR_UNKNOWN_SEQ,
                  p);
         return;
     }
