@@ -540,14 +540,37 @@ static void on_conn_timer(void *arg)
     tw_timer_set(srv->loop, &c->timer, conn_deadline(c, last), on_conn_timer, c);
 }
 
-/* At --max-connections: close the oldest connection still without a
- * Set-Up-Response, after a last look at what it sent (a Set-Up-Response
+/* Candidates for eviction: the oldest few of the set-up queue. */
+#define EVICT_CANDIDATES 8
+
+static struct conn *eviction_victim(const tw_ctrl_server_t *srv)
+{
+    /* Of the oldest EVICT_CANDIDATES, the one whose source holds the most
+     * connections still setting up (the oldest on a tie): a flood from a few
+     * sources evicts its own, not a lone client that is between its greeting
+     * and its Set-Up-Response. O(EVICT_CANDIDATES x --max-connections). */
+    struct conn *best = NULL;
+    int best_n = 0, k = 0;
+    for (struct conn *v = srv->setup_head; v && k < EVICT_CANDIDATES; v = v->qnext, k++) {
+        int n = 0;
+        for (struct conn *w = srv->setup_head; w; w = w->qnext)
+            n += tw_source_eq(&v->src, &w->src);
+        if (n > best_n) {
+            best = v;
+            best_n = n;
+        }
+    }
+    return best;
+}
+
+/* At --max-connections: close a connection still without a Set-Up-Response
+ * (eviction_victim), after a last look at what it sent (a Set-Up-Response
  * waiting in its socket is served, not evicted). Returns whether a slot was
  * freed. */
 static bool evict_one(tw_ctrl_server_t *srv)
 {
-    while (srv->setup_head) {
-        struct conn *v = srv->setup_head;
+    struct conn *v;
+    while ((v = eviction_victim(srv)) != NULL) {
         if (!conn_read(v))
             return true;
         if (v->st != C_SETUP)

@@ -18,9 +18,10 @@
  *    the Set-Up-Response after the greeting, and Start-Sessions (with the
  *    Request-TW-Sessions before it) after Server-Start; servwait governs once a
  *    session has started;
- *  - at max_connections the oldest connection still without a Set-Up-Response
- *    is evicted (after a last look at what it sent) before anyone is refused,
- *    so idle connections cannot hold every slot;
+ *  - at max_connections a connection still without a Set-Up-Response is
+ *    evicted (after a last look at what it sent) before anyone is refused,
+ *    so idle connections cannot hold every slot: of the oldest eight, the one
+ *    whose source holds the most connections setting up;
  *  - per source (IPv4 address, IPv6 /64) at most max_connections_per_source
  *    connections and max_sessions_per_source sessions, orphans included;
  *  - sessions outlive a lost control connection by their Timeout, at most

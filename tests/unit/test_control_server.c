@@ -1613,6 +1613,30 @@ static void test_evict_oldest_setup(void **state)
     check_counters(f, 4, 1, 0, 0, 0, 3, 0);
 }
 
+/* Eviction is fair between sources: a lone client from 127.0.0.1, the oldest
+ * connection still setting up, survives a flood from 127.0.0.2; the flood's
+ * own oldest connection goes. */
+static void test_evict_flooding_source(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.max_connections = 3;
+    start_server(f);
+    uint8_t m[64];
+    tconn_t *lone = connect_to(f, 0);
+    expect_rx(lone, m, 64, "Server Greeting");
+    f->src = 0x7f000002; /* 127.0.0.2 */
+    tconn_t *b = connect_to(f, 1);
+    expect_rx(b, m, 64, "Server Greeting");
+    tconn_t *c = connect_to(f, 2);
+    expect_rx(c, m, 64, "Server Greeting");
+    tconn_t *d = connect_to(f, 3);
+    expect_rx(d, m, 64, "Server Greeting");
+    expect_closed(b, "an eviction (the flooding source's oldest connection)");
+    expect_open_and_quiet(lone);
+    expect_open_and_quiet(c);
+    assert_int_equal(ctr(f)->connections_evicted, 1);
+}
+
 /* A Set-Up-Response already waiting in the socket of the oldest connection is
  * served, not evicted: the newcomer is refused instead. */
 static void test_evict_last_look(void **state)
@@ -1937,6 +1961,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_auth_unknown_keyid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_evict_oldest_setup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_evict_last_look, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_evict_flooding_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_setup_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conn_per_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sessions_per_source, setup, teardown),
