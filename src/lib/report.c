@@ -594,7 +594,9 @@ int tw_reply_issue_lines(const tw_sender_result_t *r, char lines[][320], int max
              is->icmp_from[TW_ICMP_HOST_UNREACH],
              (unsigned long long)is->icmp[TW_ICMP_HOST_UNREACH], sent);
     if ((unsigned long long)is->icmp[TW_ICMP_FRAG_NEEDED]) {
-        snprintf(b, sizeof b, is->icmp_mtu ? " (MTU %u)" : "", is->icmp_mtu);
+        b[0] = '\0';
+        if (is->icmp_mtu)
+            snprintf(b, sizeof b, " (MTU %u)", is->icmp_mtu);
         LINE("ICMP: %s answered ICMP fragmentation needed%s to %llu of %llu packets: the packets "
              "are too big for the path with do-not-fragment; lower --padding",
              is->icmp_from[TW_ICMP_FRAG_NEEDED], b,
@@ -606,7 +608,9 @@ int tw_reply_issue_lines(const tw_sender_result_t *r, char lines[][320], int max
              is->icmp_from[TW_ICMP_TTL_EXCEEDED],
              (unsigned long long)is->icmp[TW_ICMP_TTL_EXCEEDED], sent);
     if ((unsigned long long)is->icmp[TW_ICMP_LOCAL_MSGSIZE]) {
-        snprintf(b, sizeof b, is->icmp_mtu ? ", path MTU %u" : "", is->icmp_mtu);
+        b[0] = '\0';
+        if (is->icmp_mtu)
+            snprintf(b, sizeof b, ", path MTU %u", is->icmp_mtu);
         LINE("ICMP: the kernel refused %llu packet%s to %s as too big to send with "
              "do-not-fragment (local EMSGSIZE%s); lower --padding",
              (unsigned long long)is->icmp[TW_ICMP_LOCAL_MSGSIZE],
