@@ -162,8 +162,8 @@ static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, struct 
     tw_peer_slot_t *s = tw_peertable_get(&r->senders, &k, mono, &fresh);
     r->ctr.senders_evicted = r->senders.evictions;
     if (!fresh && mono - s->last_seen > r->cfg.idle_reset_ns) {
-        tw_info("reset rseq:=0   (session timeout, %llds)",
-                (long long)(r->cfg.idle_reset_ns / TW_NS_PER_SEC));
+        tw_info("reset rseq:=0   (session timeout, %gs)",
+                (double)r->cfg.idle_reset_ns / (double)TW_NS_PER_SEC);
         s->val = 0;
     } else if (!fresh && q->req.seq == 0) {
         tw_info("reset rseq:=0   (received sseq==0)");

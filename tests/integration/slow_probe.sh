@@ -16,7 +16,7 @@ source "$(dirname "$0")/lib.sh" "$@"
 RELAY=${3:-}
 [ -x "$RELAY" ] || fail "the third argument must be twampy_relay"
 
-start_responder resp --timer 0.1 127.0.0.1:0
+start_responder resp -v --timer 0.1 127.0.0.1:0
 rport=$PORT
 
 # ---- nothing lost ------------------------------------------------------------
@@ -29,6 +29,9 @@ grep -q '^Packets: 3 sent, 3 received, 0 lost (outbound 0, inbound 0), ' "$OUT" 
     fail_later "text report: $(grep '^Packets:' "$OUT")"
 expect_no_loss "$OUT"
 grep -q 'loss n/a' "$OUT" && fail_later "a loss warning with nothing lost: $(grep Warning "$OUT")"
+# The responder says why it restarted, with the timer as given.
+grep -q 'reset rseq:=0   (session timeout, 0.1s)' "$WORK/resp.err" ||
+    fail_later "responder: no 'session timeout, 0.1s' line: $(grep 'reset rseq' "$WORK/resp.err")"
 
 expect_exit 0 "$TWAMPY" sender -c 3 -i 600 --timeout 1 --json "127.0.0.1:$rport" 127.0.0.1:0
 grep -q '"lost": {"round_trip": 0, "outbound": 0, "inbound": 0, "unattributed": 0, ' "$OUT" ||
