@@ -120,7 +120,7 @@ if grep -qE '\[[#.]{20}\]' "$WORK/raw"; then
     fail_later "-c 0: a progress bar for a run without an end"
 fi
 nothing_left "-c 0 and SIGINT"
-grep -qE '^[0-9/]+ [0-9:,]+ NOTICE +SIGINT received' "$WORK/screen" ||
+grep -qE '^[0-9/]+ [0-9:,]+ +NOTICE +SIGINT received' "$WORK/screen" ||
     fail_later "SIGINT: its log line does not start a line:$(printf '\n%s' "$(head -n 3 "$WORK/screen")")"
 note "open-ended run: time elapsed; SIGINT erases the line before the log and the report"
 
