@@ -529,6 +529,36 @@ static const char *short_lengths(const tw_reply_issues_t *is, char *b, size_t le
     return b;
 }
 
+/* What became of the replies not used (tw_reply_issues_t.unusable), and what
+ * the sender made of the ones measured from another layout (.noted), in the
+ * order the report gives them. */
+static const char *const unusable_text[TW_RR_COUNT] = {
+    [TW_RR_UNKNOWN_SEQ] = "echo no sequence number we sent (or one long gone)",
+    [TW_RR_NOT_OURS] = "echo a Sender Timestamp from before this run (replies to an earlier run)",
+    [TW_RR_WRONG_SOURCE] = "came from another address or port than the reflector's",
+    [TW_RR_INTEGRITY] =
+        "failed the integrity check (HMAC, or shorter than the authenticated format)",
+};
+
+static const struct {
+    int note;
+    const char *head, *text;
+} note_text[] = {
+    {TW_RN_SWAPPED, "Reflector layout",
+     "with the Timestamp and Sender Timestamp fields swapped (our t1 at offset 4, its t3 at "
+     "offset 28); measured"},
+    {TW_RN_ECHO, "Reflector layout",
+     "echo the request (our Sequence Number and t1 at offsets 0 and 4, no reflector "
+     "timestamps): round trip only"},
+    {TW_RN_TS_NOT_ECHOED, "Reflector layout",
+     "matched by Sender Sequence Number alone (the Sender Timestamp is not the one sent)"},
+    {TW_RN_NO_TTL, "Reflector layout",
+     "without a Sender TTL (shorter than 41 octets, or 0): outbound TTL unknown"},
+    {TW_RN_IMPLAUSIBLE, "Reflector timestamps",
+     "with t2/t3 unusable (missing, t3 before t2, or a residence longer than the round trip): "
+     "round trip only"},
+};
+
 int tw_reply_issue_lines(const tw_sender_result_t *r, char lines[][320], int max)
 {
     const tw_reply_issues_t *is = &r->issues;
@@ -540,45 +570,22 @@ int tw_reply_issue_lines(const tw_sender_result_t *r, char lines[][320], int max
             snprintf(lines[n++], 320, __VA_ARGS__);                                                \
     } while (0)
     char b[64];
-    if ((unsigned long long)is->unusable[TW_RR_TOO_SHORT])
-        LINE(
-            "Replies not used: %llu too short (%s; the reflector's layout needs 36 octets up to "
-            "the Sender Timestamp, or our Sequence Number and Timestamp echoed at offsets 0 and 4)",
-            (unsigned long long)is->unusable[TW_RR_TOO_SHORT], short_lengths(is, b, sizeof b));
-    if ((unsigned long long)is->unusable[TW_RR_UNKNOWN_SEQ])
-        LINE("Replies not used: %llu echo no sequence number we sent (or one long gone)",
-             (unsigned long long)is->unusable[TW_RR_UNKNOWN_SEQ]);
-    if ((unsigned long long)is->unusable[TW_RR_NOT_OURS])
-        LINE("Replies not used: %llu echo a Sender Timestamp from before this run (replies to an "
-             "earlier run)",
-             (unsigned long long)is->unusable[TW_RR_NOT_OURS]);
-    if ((unsigned long long)is->unusable[TW_RR_WRONG_SOURCE])
-        LINE("Replies not used: %llu came from another address or port than the reflector's",
-             (unsigned long long)is->unusable[TW_RR_WRONG_SOURCE]);
-    if ((unsigned long long)is->unusable[TW_RR_INTEGRITY])
-        LINE("Replies not used: %llu failed the integrity check (HMAC, or shorter than the "
-             "authenticated format)",
-             (unsigned long long)is->unusable[TW_RR_INTEGRITY]);
-    if ((unsigned long long)is->noted[TW_RN_SWAPPED])
-        LINE("Reflector layout: %llu replies with the Timestamp and Sender Timestamp fields "
-             "swapped (our t1 at offset 4, its t3 at offset 28); measured",
-             (unsigned long long)is->noted[TW_RN_SWAPPED]);
-    if ((unsigned long long)is->noted[TW_RN_ECHO])
-        LINE("Reflector layout: %llu replies echo the request (our Sequence Number and t1 at "
-             "offsets 0 and 4, no reflector timestamps): round trip only",
-             (unsigned long long)is->noted[TW_RN_ECHO]);
-    if ((unsigned long long)is->noted[TW_RN_TS_NOT_ECHOED])
-        LINE("Reflector layout: %llu replies matched by Sender Sequence Number alone (the Sender "
-             "Timestamp is not the one sent)",
-             (unsigned long long)is->noted[TW_RN_TS_NOT_ECHOED]);
-    if ((unsigned long long)is->noted[TW_RN_NO_TTL])
-        LINE("Reflector layout: %llu replies without a Sender TTL (shorter than 41 octets, or "
-             "0): outbound TTL unknown",
-             (unsigned long long)is->noted[TW_RN_NO_TTL]);
-    if ((unsigned long long)is->noted[TW_RN_IMPLAUSIBLE])
-        LINE("Reflector timestamps: %llu replies with t2/t3 unusable (missing, t3 before t2, or "
-             "a residence longer than the round trip): round trip only",
-             (unsigned long long)is->noted[TW_RN_IMPLAUSIBLE]);
+    for (int i = 0; i < TW_RR_COUNT; i++) {
+        unsigned long long k = is->unusable[i];
+        if (!k)
+            continue;
+        if (i == TW_RR_TOO_SHORT)
+            LINE("Replies not used: %llu too short (%s; the reflector's layout needs 36 octets up "
+                 "to the Sender Timestamp, or our Sequence Number and Timestamp echoed at offsets "
+                 "0 and 4)",
+                 k, short_lengths(is, b, sizeof b));
+        else
+            LINE("Replies not used: %llu %s", k, unusable_text[i]);
+    }
+    for (size_t i = 0; i < sizeof note_text / sizeof note_text[0]; i++)
+        if (is->noted[note_text[i].note])
+            LINE("%s: %llu replies %s", note_text[i].head,
+                 (unsigned long long)is->noted[note_text[i].note], note_text[i].text);
     if (is->oneway_na)
         LINE("One-way delays and residence: n/a for %llu of %llu replies (the round trip from "
              "our t1 and t4 only)",
