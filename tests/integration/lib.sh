@@ -392,3 +392,27 @@ out_has() {
     grep -qE -- "$1" "$OUT" ||
         fail "no stdout line matching /$1/:$(printf '\n%s' "$(head -c 1500 "$OUT")")"
 }
+
+# need_attacker [TOOL...] [--addr LAST]: the hostile-client tool
+# (twamp_attack.py) in ATTACK; skip the test (exit 77) without python3 or any
+# TOOL, or when loopback does not answer on LAST (the last of the source
+# addresses the attack binds to).
+need_attacker() {
+    local tool last=""
+    ATTACK=$(dirname "$0")/twamp_attack.py
+    for tool in python3 "$@"; do
+        case $tool in
+        --addr=*) last=${tool#--addr=} ;;
+        *)
+            if ! command -v "$tool" >/dev/null 2>&1; then
+                echo "SKIP [$TEST_NAME]: $tool is not installed" >&2
+                exit 77
+            fi
+            ;;
+        esac
+    done
+    if [ -n "$last" ] && ! "$PROBE" freeport "$last" tcp >/dev/null 2>&1; then
+        echo "SKIP [$TEST_NAME]: no $last on this host's loopback" >&2
+        exit 77
+    fi
+}

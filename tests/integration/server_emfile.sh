@@ -9,13 +9,7 @@
 #    (exit 1), and smaller ones are served.
 # Needs python3 and prlimit (exit 77, skipped, without them).
 source "$(dirname "$0")/lib.sh" "$@"
-ATTACK=$(dirname "$0")/twamp_attack.py
-for tool in python3 prlimit pgrep; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "SKIP [$TEST_NAME]: $tool is not installed" >&2
-        exit 77
-    fi
-done
+need_attacker prlimit pgrep
 
 H=127.0.0.1
 start_server srv "$H:0"

@@ -11,15 +11,7 @@
 #    have ended (2 s) a controller gets its session.
 # Needs python3 (exit 77, skipped, without it).
 source "$(dirname "$0")/lib.sh" "$@"
-ATTACK=$(dirname "$0")/twamp_attack.py
-if ! command -v python3 >/dev/null 2>&1; then
-    echo "SKIP [$TEST_NAME]: python3 is not installed" >&2
-    exit 77
-fi
-if ! "$PROBE" freeport 127.0.2.4 tcp >/dev/null 2>&1; then
-    echo "SKIP [$TEST_NAME]: no 127.0.2.1-4 on this host's loopback" >&2
-    exit 77
-fi
+need_attacker --addr=127.0.2.4
 
 H=127.0.0.1
 start_server srv "$H:0"

@@ -9,11 +9,7 @@
 # (under ASan, a read of a freed watch aborts it).
 # Needs python3 (exit 77, skipped, without it).
 source "$(dirname "$0")/lib.sh" "$@"
-ATTACK=$(dirname "$0")/twamp_attack.py
-if ! command -v python3 >/dev/null 2>&1; then
-    echo "SKIP [$TEST_NAME]: python3 is not installed" >&2
-    exit 77
-fi
+need_attacker
 
 H=127.0.0.1
 start_server srv "$H:0"
