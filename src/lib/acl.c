@@ -78,23 +78,30 @@ bool tw_acl_allows(const tw_acl_t *acl, const struct sockaddr *sa)
 {
     if (!acl || acl->n == 0)
         return true;
-    int family = sa->sa_family;
-    uint8_t addr[16] = {0};
-    if (family == AF_INET) {
-        memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    } else if (family == AF_INET6) {
+    /* An IPv4 source, or an IPv4-mapped IPv6 one, is matched in both forms:
+     * against IPv4 prefixes as a.b.c.d, against IPv6 prefixes (::/0, or a
+     * mapped prefix shorter than /96) as ::ffff:a.b.c.d. */
+    uint8_t v6[16] = {0}, v4[16] = {0};
+    bool is_v4 = false;
+    if (sa->sa_family == AF_INET) {
+        is_v4 = true;
+        memcpy(v4, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        v6[10] = v6[11] = 0xff;
+        memcpy(v6 + 12, v4, 4);
+    } else if (sa->sa_family == AF_INET6) {
         const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        memcpy(v6, a6, 16);
         if (IN6_IS_ADDR_V4MAPPED(a6)) {
-            family = AF_INET;
-            memcpy(addr, &a6->s6_addr[12], 4);
-        } else {
-            memcpy(addr, a6, 16);
+            is_v4 = true;
+            memcpy(v4, &a6->s6_addr[12], 4);
         }
     } else {
         return false;
     }
-    for (int i = 0; i < acl->n; i++)
-        if (acl->e[i].family == family && prefix_match(acl->e[i].addr, addr, acl->e[i].prefix))
+    for (int i = 0; i < acl->n; i++) {
+        const uint8_t *addr = acl->e[i].family == AF_INET6 ? v6 : is_v4 ? v4 : NULL;
+        if (addr && prefix_match(acl->e[i].addr, addr, acl->e[i].prefix))
             return true;
+    }
     return false;
 }

@@ -54,6 +54,21 @@ static void test_prefixes(void **state)
     assert_true(allows(&acl, "::ffff:192.0.2.5"));
     assert_false(allows(&acl, "::ffff:192.0.2.200"));
     /* and an IPv4-mapped prefix is the IPv4 prefix it names */
+    /* An IPv6 prefix that covers the IPv4-mapped range lets IPv4 sources in,
+     * in both forms; a narrower IPv6 prefix does not. */
+    tw_acl_t six = {0};
+    assert_int_equal(tw_acl_add(&six, "::ffff:2.0.2.1/8", err, sizeof err), 0);
+    assert_true(allows(&six, "2.0.2.1"));
+    assert_true(allows(&six, "::ffff:2.0.2.1"));
+    assert_true(allows(&six, "::1"));
+    assert_false(allows(&six, "2001:db8::1"));
+    tw_acl_t all6 = {0};
+    assert_int_equal(tw_acl_add(&all6, "::/0", err, sizeof err), 0);
+    assert_true(allows(&all6, "198.51.100.1"));
+    tw_acl_t doc6 = {0};
+    assert_int_equal(tw_acl_add(&doc6, "2001:db8::/32", err, sizeof err), 0);
+    assert_false(allows(&doc6, "198.51.100.1"));
+    assert_false(allows(&doc6, "::ffff:198.51.100.1"));
     tw_acl_t m = {0};
     assert_int_equal(tw_acl_add(&m, "::ffff:198.51.100.0/120", err, sizeof err), 0);
     assert_true(allows(&m, "198.51.100.77"));
