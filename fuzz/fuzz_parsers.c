@@ -229,8 +229,16 @@ static void check_acl(const char *s, uint8_t knob)
      * prefix lets it in is left open here.) */
     if (!(family == AF_INET6 && is_v4mapped(b)))
         FUZZ_CHECK(acl_allows_raw(acl, family, b) == (bit >= p));
-    /* The other family never matches; no address family at all neither. */
-    FUZZ_CHECK(!acl_allows_raw(acl, family == AF_INET ? AF_INET6 : AF_INET, a));
+    /* An IPv4 prefix never matches a native IPv6 address; an IPv4 source is
+     * matched by an IPv6 prefix exactly as its ::ffff:a.b.c.d form is; no
+     * address family at all never matches. */
+    if (family == AF_INET) {
+        FUZZ_CHECK(!acl_allows_raw(acl, AF_INET6, a));
+    } else {
+        uint8_t m4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        memcpy(m4 + 12, a, 4);
+        FUZZ_CHECK(acl_allows_raw(acl, AF_INET, a) == acl_allows_raw(acl, AF_INET6, m4));
+    }
     struct sockaddr_storage none;
     memset(&none, 0, sizeof none);
     FUZZ_CHECK(!tw_acl_allows(acl, (const struct sockaddr *)&none));
