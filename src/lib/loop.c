@@ -61,9 +61,7 @@ void tw_loop_free(tw_loop_t *l)
         close(l->epfd);
     if (l->tfd >= 0)
         close(l->tfd);
-    for (uint32_t i = 0; i < l->nheap; i++)
-        l->heap[i]->armed = false;
-    free(l->heap);
+    free(l->heap); /* timers still armed stay the owners' memory: never touched */
     free(l);
 }
 
@@ -160,6 +158,8 @@ static void unlink_timer(tw_loop_t *l, tw_timer_t *t)
 {
     uint32_t i = t->slot;
     t->armed = false;
+    if (i >= l->nheap || l->heap[i] != t)
+        return; /* armed on another loop (one since freed): not in this heap */
     tw_timer_t *last = l->heap[--l->nheap];
     if (i == l->nheap)
         return;
