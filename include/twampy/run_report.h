@@ -34,6 +34,12 @@ typedef struct tw_run_session {
     uint64_t seed;
     int64_t head[TW_RUN_SCHEDULE_HEAD]; /* first send times, µs after the start */
     char remote[TW_ADDRSTRLEN], local[TW_ADDRSTRLEN];
+    /* Its configuration, as the report shows it per target. */
+    bool stamp;
+    uint16_t ssid;
+    uint32_t count;
+    int64_t interval_ns;
+    int padding, tos, ttl;
 } tw_run_session_t;
 
 typedef struct tw_run {
@@ -48,6 +54,9 @@ typedef struct tw_run {
     double report_interval_s; /* 0: no interval reports (JSON is one document) */
     const char *csv;          /* the --csv file, or NULL */
     bool histogram;           /* the text report ends with the RTT histogram */
+    /* The sessions are independent targets (fan-out: sender --targets), each
+     * with its own reflector, configuration and report; the total follows. */
+    bool targets;
 } tw_run_t;
 
 typedef enum {

@@ -15,6 +15,27 @@ static void only_with(const char *cmd, unsigned flags, unsigned need, const char
         cli_usage_error(cmd, "%s is not an option of 'twampy %s'", opt, cmd);
 }
 
+/* Options a --targets line may not give: the run's output and logging. */
+static bool line_refused(int opt)
+{
+    switch (opt) {
+    case 'l':
+    case 'q':
+    case 'v':
+    case 'd':
+    case 'h':
+    case OPT_JSON:
+    case OPT_CSV:
+    case OPT_REPORT_INTERVAL:
+    case OPT_HISTOGRAM:
+    case OPT_NO_PROGRESS:
+    case OPT_TARGETS:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static uint64_t parse_seed(const char *cmd, const char *s)
 {
     char *end;
@@ -50,20 +71,31 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         {"seed", required_argument, NULL, OPT_SEED},
         {"timestamping", required_argument, NULL, OPT_TIMESTAMPING},
         {"ptp", no_argument, NULL, OPT_PTP},
+        {"targets", required_argument, NULL, OPT_TARGETS},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    memset(a, 0, sizeof *a);
-    cli_common_init(&a->common, cmd);
-    a->count = 100;
-    a->timeout_s = 5;
-    a->ssid = -1;
-    a->reflector_port = 20001;
-    a->control_timeout_s = 10;
-    a->sessions = 1;
+    if (flags & SO_LINE) {
+        /* Onto the command line's values: --dscp there is in tos already. */
+        a->common.dscp = -1;
+        a->remote = a->local = NULL;
+    } else {
+        memset(a, 0, sizeof *a);
+        cli_common_init(&a->common, cmd);
+        a->count = 100;
+        a->timeout_s = 5;
+        a->ssid = -1;
+        a->reflector_port = 20001;
+        a->control_timeout_s = 10;
+        a->sessions = 1;
+    }
     int opt;
     opterr = 0;
+    optind = 0; /* getopt starts again (GNU): also for each --targets line */
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:i:", longopts, NULL)) != -1) {
+        if ((flags & SO_LINE) && line_refused(opt))
+            cli_usage_error(cmd, "%s is for the command line, not a --targets line",
+                            argv[optind - 1]);
         if (cli_common_opt(&a->common, opt, optarg))
             continue;
         if (auth_opt(&a->auth, cmd, auth_opts_for(flags), opt, optarg))
@@ -161,6 +193,12 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
             only_with(cmd, flags, SO_REPORT, "--ptp");
             a->ptp = true;
             break;
+        case OPT_TARGETS:
+            only_with(cmd, flags, SO_TARGETS, "--targets");
+            if (!*optarg)
+                cli_usage_error(cmd, "--targets needs a file name");
+            a->targets = optarg;
+            break;
         default:
             cli_bad_option(cmd, argc, argv);
         }
@@ -182,6 +220,18 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
     /* --duration alone: the duration decides, not the default count. */
     if ((flags & SO_REPORT) && a->duration_s > 0 && !a->count_set)
         a->count = 0;
+    if (a->targets && a->remote)
+        cli_usage_error(cmd,
+                        "--targets FILE names the reflectors: no reflector address '%s' "
+                        "as well",
+                        a->remote);
+    if (flags & SO_LINE) {
+        if (!a->remote)
+            cli_usage_error(cmd, "no reflector address");
+        if (a->common.dscp >= 0)
+            a->common.tos = (a->common.dscp << 2) | (a->common.tos & 3);
+        return;
+    }
     cli_common_finish(&a->common);
 }
 
@@ -249,7 +299,12 @@ void output_open(struct sender_output *o, const struct sender_args *a, int nsess
     static const char *const ts[] = {"sw", "hw", "user"};
     memset(o, 0, sizeof *o);
     o->a = a;
+    o->s = calloc((size_t)nsessions, sizeof *o->s);
+    o->hook = calloc((size_t)nsessions, sizeof *o->hook);
+    if (!o->s || !o->hook)
+        cli_fail("out of memory for %d sessions", nsessions);
     tw_run_init(&o->run, a->common.cmd, o->s, nsessions);
+    o->run.targets = a->targets != NULL;
     o->run.timestamping = ts[a->timestamping];
     o->run.report_interval_s = a->report_interval_s;
     o->run.csv = a->csv;
@@ -345,6 +400,10 @@ void output_report(struct sender_output *o)
 int output_close(struct sender_output *o)
 {
     stop_progress(o);
+    free(o->s);
+    free(o->hook);
+    o->s = NULL;
+    o->hook = NULL;
     if (!o->csv)
         return 0;
     bool bad = ferror(o->csv) != 0;

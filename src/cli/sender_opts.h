@@ -22,6 +22,9 @@ enum {
     SO_CONTROL = 4,       /* controller: --reflector-port, --control-timeout, --sessions */
     SO_CONTROLCLIENT = 8, /* controlclient: --reflector-port, --control-timeout, --duration */
     SO_REPORT = 16,       /* sends and reports: --json, --csv, --duration, --schedule, ... */
+    SO_TARGETS = 32,      /* --targets FILE (fan-out) */
+    SO_LINE = 64,         /* a --targets line: options onto the command line's, no reset;
+                             output and logging options refused */
 };
 
 enum { TS_SW, TS_HW, TS_USER }; /* --timestamping */
@@ -38,7 +41,8 @@ struct sender_args {
     uint16_t reflector_port;
     double control_timeout_s;
     int sessions;
-    double duration_s; /* 0: no limit */
+    double duration_s;   /* 0: no limit */
+    const char *targets; /* --targets FILE, or NULL */
     /* SO_REPORT */
     bool json, histogram, no_progress, ptp;
     const char *csv;          /* NULL: no CSV */
@@ -70,9 +74,9 @@ struct session_hook {
 
 struct sender_output {
     const struct sender_args *a;
-    tw_run_t run; /* run.server: the controller's TWAMP server, else NULL */
-    tw_run_session_t s[TW_CTRL_MAX_SESSIONS];
-    struct session_hook hook[TW_CTRL_MAX_SESSIONS];
+    tw_run_t run;              /* run.server: the controller's TWAMP server, else NULL */
+    tw_run_session_t *s;       /* n of them */
+    struct session_hook *hook; /* n of them */
     FILE *csv;
     tw_loop_t *loop;
     bool progress, progress_shown;
@@ -95,7 +99,8 @@ void output_start(struct sender_output *o, tw_loop_t *loop);
 void output_clear_progress(struct sender_output *o);
 /* The final report of every session (and their total) on stdout. */
 void output_report(struct sender_output *o);
-/* Close the CSV file; 0, or -1 after a message when it could not be written. */
+/* Close the CSV file and free the session arrays; 0, or -1 after a message
+ * when the CSV file could not be written. */
 int output_close(struct sender_output *o);
 
 #endif

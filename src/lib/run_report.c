@@ -40,6 +40,13 @@ void tw_run_session_open(tw_run_t *run, int i, tw_sender_t *sender, const tw_sen
     if (tw_sender_local(sender, &ss, &len) == 0)
         tw_addr_str((struct sockaddr *)&ss, so->local, sizeof so->local);
     so->seed = tw_sender_result(sender)->seed;
+    so->stamp = cfg->stamp;
+    so->ssid = cfg->ssid;
+    so->count = cfg->count;
+    so->interval_ns = cfg->interval_ns;
+    so->padding = cfg->padding;
+    so->tos = cfg->sockopts.tos;
+    so->ttl = cfg->sockopts.ttl;
     tw_sender_schedule_head(cfg, so->seed, so->head, TW_RUN_SCHEDULE_HEAD);
     if (tw_log_on(TW_LOG_INFO)) {
         char line[TW_RUN_SCHEDULE_HEAD * 24] = "", b[24];
@@ -49,7 +56,7 @@ void tw_run_session_open(tw_run_t *run, int i, tw_sender_t *sender, const tw_sen
         }
         char who[32] = "";
         if (run->n > 1)
-            snprintf(who, sizeof who, "Session %d: ", so->index);
+            snprintf(who, sizeof who, "%s %d: ", run->targets ? "Target" : "Session", so->index);
         tw_info("%s%s schedule, random seed %" PRIu64 "%s; first send times in us:%s", who,
                 cfg->schedule == TW_SCHEDULE_POISSON ? "Poisson" : "periodic", so->seed,
                 run->n > 1 ? "" : " (--seed repeats it)", line);
@@ -96,7 +103,7 @@ void tw_run_interval(FILE *out, const tw_run_t *run, int index, const tw_interva
     }
     char who[32] = "";
     if (run->n > 1)
-        snprintf(who, sizeof who, "session %d ", index);
+        snprintf(who, sizeof who, "%s %d ", run->targets ? "target" : "session", index);
     fprintf(out, "%s[%6.2f-%6.2f s] sent %llu received %llu lost %llu", who, iv->start_s, iv->end_s,
             (unsigned long long)iv->sent, (unsigned long long)iv->received,
             (unsigned long long)iv->lost);
@@ -209,6 +216,8 @@ static void json_config(tw_json_t *j, const tw_run_t *run)
     if (run->server) {
         tw_json_str(j, "server", run->server);
         tw_json_int(j, "sessions", run->n);
+    } else if (run->targets) {
+        tw_json_int(j, "targets", run->n);
     } else {
         tw_json_str(j, "remote", s0->remote);
         tw_json_str(j, "local", s0->local);
@@ -259,6 +268,26 @@ static void json_config(tw_json_t *j, const tw_run_t *run)
     tw_json_obj_end(j);
 }
 
+/* One target of a fan-out run: where it went, how, and its result. */
+static void json_target(tw_json_t *j, const tw_run_session_t *so)
+{
+    tw_json_obj_begin(j, NULL);
+    tw_json_int(j, "target", so->index);
+    tw_json_str(j, "remote", so->remote);
+    tw_json_str(j, "local", so->local);
+    tw_json_str(j, "mode", so->stamp ? "stamp" : "twamp-light");
+    if (so->stamp)
+        tw_json_int(j, "ssid", so->ssid);
+    tw_json_uint(j, "count", so->count);
+    tw_json_num(j, "interval_ms", (double)so->interval_ns / 1e6);
+    tw_json_int(j, "padding", so->padding);
+    tw_json_int(j, "dscp", so->tos >> 2);
+    tw_json_int(j, "ttl", so->ttl);
+    tw_json_uint(j, "seed", so->seed);
+    tw_json_result(j, tw_sender_result(so->sender), NULL);
+    tw_json_obj_end(j);
+}
+
 static void json_report(FILE *out, const tw_run_t *run, const tw_sender_result_t *total,
                         const tw_loss_t *loss)
 {
@@ -288,6 +317,12 @@ static void json_report(FILE *out, const tw_run_t *run, const tw_sender_result_t
         }
         tw_json_arr_end(&j);
     }
+    if (run->targets) {
+        tw_json_arr_begin(&j, "targets");
+        for (int i = 0; i < run->n; i++)
+            json_target(&j, &run->s[i]);
+        tw_json_arr_end(&j);
+    }
     tw_json_obj_end(&j);
     tw_json_end(&j);
 }
@@ -295,7 +330,7 @@ static void json_report(FILE *out, const tw_run_t *run, const tw_sender_result_t
 /* The report's first line: what ran, the security mode, the clocks. */
 static void text_header(FILE *out, const tw_run_t *run, const tw_sender_result_t *res)
 {
-    char what[256];
+    char what[320];
     if (run->server)
         snprintf(what, sizeof what, "TWAMP via server %s, %d session%s to %s", run->server, run->n,
                  run->n > 1 ? "s" : "", run->s[0].remote);
@@ -332,11 +367,20 @@ int tw_run_report(FILE *out, const tw_run_t *run, tw_run_format_t fmt)
     memset(&loss, 0, sizeof loss);
     for (int i = 0; i < run->n; i++)
         tw_report_merge(total, tw_sender_result(run->s[i].sender));
-    if (!json)
+    if (!json && !run->targets)
         text_header(out, run, total);
     for (int i = 0; i < run->n; i++) {
         const tw_sender_result_t *res = tw_sender_result(run->s[i].sender);
-        if (!json) {
+        if (!json && run->targets) {
+            /* Each target's own first line: where, in which mode, its clocks. */
+            const tw_run_session_t *so = &run->s[i];
+            char what[320];
+            snprintf(what, sizeof what, "Target %d of %d: %s to %s from %s", so->index, run->n,
+                     so->stamp ? "STAMP" : "TWAMP light", so->remote, so->local);
+            tw_report_header(out, what, res);
+            tw_report_table(out, &res->stats, res->sent);
+            tw_report_extended(out, res);
+        } else if (!json) {
             fprintf(out, "Session %d of %d\n", i + 1, run->n);
             tw_report_table(out, &res->stats, res->sent);
             tw_report_extended(out, res);
@@ -348,13 +392,14 @@ int tw_run_report(FILE *out, const tw_run_t *run, tw_run_format_t fmt)
     if (json) {
         json_report(out, run, total, &loss);
     } else {
-        fprintf(out, "All %d sessions\n", run->n);
+        fprintf(out, "All %d %s\n", run->n, run->targets ? "targets" : "sessions");
         tw_report_table_loss(out, &total->stats, total->sent, &loss);
         tw_report_extended_loss(out, total, &loss);
         if (run->histogram)
             tw_report_histogram(out, &total->metrics.roundtrip.hist, 20);
     }
     fflush(out);
+    tw_metrics_free(&total->metrics);
     free(total);
     return 0;
 }
