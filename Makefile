@@ -81,6 +81,7 @@ bench: deps
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DTWAMPY_TESTS=ON
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	./bench/run.sh $(BENCH_BUILD)
+	./bench/fanout.sh $(BENCH_BUILD)
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
