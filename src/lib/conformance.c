@@ -303,11 +303,9 @@ const char *tw_conform_text(const tw_conformance_t *c, int k, char *buf, size_t 
         break;
     case TW_CF_CLOCK_FAR_OFF:
         if (c->far_epoch == n)
-            snprintf(x, sizeof x, ": %s",
-                     c->far_offset_s < 0 ? "exactly 1900 to 1970 (2208988800 s): Unix time "
-                                           "written where NTP time belongs"
-                                         : "exactly 1900 to 1970 (2208988800 s): NTP time "
-                                           "written where PTP time belongs");
+            snprintf(x, sizeof x, ": the 70 years from 1900 to 1970, %s",
+                     c->far_offset_s < 0 ? "Unix time written where NTP time belongs"
+                                         : "NTP time written where PTP time belongs");
         else
             snprintf(x, sizeof x,
                      " with the S bit set (synchronized to UTC): no one-way delay "

@@ -340,7 +340,9 @@ static void test_result(void **state)
         "\"negative_oneway\":0}",
         "\"histogram\":{\"of\":\"round_trip\",\"buckets\":[{\"lo\":",
         "\"count\":1}",
-        "\"warnings\":[\"outbound and inbound loss n/a: 1 of the 1 lost packets cannot be "
+        "\"warnings\":[{\"code\":\"loss-direction-unknown\",\"severity\":\"warn\","
+        "\"rfc\":null,\"count\":1,\"of\":null,"
+        "\"text\":\"outbound and inbound loss n/a: 1 of the 1 lost packets cannot be "
         "given a direction (lost before the first reply or after the last one",
         "; every reply carried our own sequence number: a stateless reflector, or no request "
         "lost on the way out, no telling which)\"",
