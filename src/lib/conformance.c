@@ -156,7 +156,8 @@ void tw_conform_reply(tw_conformance_t *c, const tw_conform_reply_t *r)
     /* The reflector's clock: t2 and t3 cannot be outside our t1..t4 by more
      * than the clocks' disagreement; seconds away with the S bit set (or by
      * exactly an epoch) is a clock that is wrong, not one unsynchronized. */
-    tw_time_t lo = r->t1 - TW_CF_FAR_NS, hi = r->t4 + TW_CF_FAR_NS;
+    tw_time_t lo = r->t1 > INT64_MIN + TW_CF_FAR_NS ? r->t1 - TW_CF_FAR_NS : INT64_MIN;
+    tw_time_t hi = r->t4 < INT64_MAX - TW_CF_FAR_NS ? r->t4 + TW_CF_FAR_NS : INT64_MAX;
     bool far = (r->ntp2 && (r->t2 < lo || r->t2 > hi)) || (r->ntp3 && (r->t3 < lo || r->t3 > hi));
     if (far) {
         bool ptp = r->errest & 0x4000;
