@@ -119,8 +119,10 @@ static void sequence(tw_conformance_t *c, uint32_t sseq, uint32_t rseq)
     if (c->seq_have) {
         int32_t ds = (int32_t)(sseq - c->last_sseq), dr = (int32_t)(rseq - c->last_rseq);
         /* A counter goes the way ours went (replies may come reordered), or
-         * starts again from 0 (a stateful reflector forgetting the sender). */
-        bool ok = (ds > 0 && dr > 0) || (ds < 0 && dr < 0) || (rseq == 0 && c->last_rseq != 0);
+         * started again from 0 since the previous reply (a stateful
+         * reflector forgetting an idle sender): then it counted at most the
+         * ds requests sent since, the reply to the restart itself maybe lost. */
+        bool ok = (ds > 0 && (dr > 0 || rseq < (uint32_t)ds)) || (ds < 0 && dr < 0);
         if (!ok)
             c->count[TW_CF_SEQ_ERRATIC]++;
     }
@@ -345,8 +347,8 @@ const char *tw_conform_text(const tw_conformance_t *c, int k, char *buf, size_t 
         break;
     case TW_CF_SEQ_STATEFUL:
         snprintf(buf, len,
-                 "%llu of %llu replies are numbered by the reflector itself: a stateful reflector; "
-                 "loss can be split by direction",
+                 "%llu of %llu replies are numbered by the reflector itself: a stateful "
+                 "reflector, whose count splits the loss by direction where it did not restart",
                  n, (unsigned long long)c->seq_seen);
         break;
     default:

@@ -146,7 +146,7 @@ note "erratic: a sequence that jumps up and down"
 start_reflect sf "$H" --count 5 --style stateful
 expect_exit 0 "$TWAMPY" sender -c 5 -i 5 --timeout 0.5 "$H:$PORT" "$H:0"
 probe_done sf
-line 'Note [sequence-stateful] RFC 5357 §4.2.1: 4 of 4 replies are numbered by the reflector itself: a stateful reflector; loss can be split by direction'
+line 'Note [sequence-stateful] RFC 5357 §4.2.1: 4 of 4 replies are numbered by the reflector itself: a stateful reflector, whose count splits the loss by direction where it did not restart'
 grep -q '^Packets: 5 sent, 4 received, 1 lost (outbound 1, inbound 0)' "$OUT" ||
     fail "stateful: the loss is not split:$(show)"
 if grep -q '^Warning \[' "$OUT"; then fail "stateful: a conformance warning:$(show)"; fi

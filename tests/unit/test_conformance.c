@@ -349,9 +349,20 @@ static void test_sequence(void **st)
     assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_ERRATIC), 2);
     assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_STATEFUL), 0);
     assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_STATELESS), 0);
+    /* Always 0: a counter restarting at every probe (probes further apart
+     * than the reflector's idle reset), not erratic; nor a restart whose
+     * reply 0 was lost (1 after 7, two requests later). */
     static const uint32_t stuck[][2] = {{0, 0}, {1, 0}, {2, 0}};
     c = seqs(stuck, 3);
-    assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_ERRATIC), 2);
+    assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_ERRATIC), 0);
+    assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_STATEFUL), 3);
+    static const uint32_t lost0[][2] = {{6, 7}, {8, 1}, {9, 2}};
+    c = seqs(lost0, 3);
+    assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_STATEFUL), 3);
+    /* Down by more than the requests sent since: erratic. */
+    static const uint32_t down[][2] = {{6, 7}, {8, 2}};
+    c = seqs(down, 2);
+    assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_ERRATIC), 1);
     static const uint32_t stuck5[][2] = {{0, 5}, {1, 5}};
     c = seqs(stuck5, 2);
     assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_ERRATIC), 1);
