@@ -5,8 +5,10 @@
  * stateful reflectors; symmetrical packets: the reply as long as the request),
  * §4.3.1 and §4.3.2 (the STAMP reflector packet, unauthenticated and
  * authenticated), RFC 8972 §3 (the SSID, copied into the reply) and RFC 4656
- * §4.1.2 (Error Estimate: S set means a clock synchronized to UTC; the
- * Multiplier is never 0). */
+ * §4.1.2 (Error Estimate: S set means a clock synchronized to UTC by an
+ * external source; "Multiplier MUST NOT be set to zero. If Multiplier is zero,
+ * the packet SHOULD be considered corrupt and discarded": twampy measures it
+ * all the same and says so). */
 #include "conformance.h"
 
 #include <inttypes.h>
@@ -300,8 +302,9 @@ const char *tw_conform_text(const tw_conformance_t *c, int k, char *buf, size_t 
     }
     case TW_CF_ERREST_ZERO:
         snprintf(buf, len,
-                 "%llu of %llu replies carry an Error Estimate whose Multiplier is 0, which is not "
-                 "allowed: the reflector's timestamp error is unknown",
+                 "%llu of %llu replies carry an Error Estimate whose Multiplier is 0, which must "
+                 "not be (such a packet should be taken as corrupt): measured anyway, the "
+                 "reflector's timestamp error unknown",
                  n, of);
         break;
     case TW_CF_CLOCK_FAR_OFF:

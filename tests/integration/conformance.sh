@@ -95,7 +95,7 @@ jwarn clock-far-off warn 'RFC 4656 §4.1.2' 4 4
 note "farclock: S bit set, an hour off"
 
 fake zeroerr 4
-line 'Warning [error-estimate-zero] RFC 4656 §4.1.2: 4 of 4 replies carry an Error Estimate whose Multiplier is 0, which is not allowed: the reflector'"'"'s timestamp error is unknown'
+line 'Warning [error-estimate-zero] RFC 4656 §4.1.2: 4 of 4 replies carry an Error Estimate whose Multiplier is 0, which must not be (such a packet should be taken as corrupt): measured anyway, the reflector'"'"'s timestamp error unknown'
 fake_json zeroerr 4
 jwarn error-estimate-zero warn 'RFC 4656 §4.1.2' 4 4
 note "zeroerr: Error Estimate Multiplier 0"
