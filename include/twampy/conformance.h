@@ -110,6 +110,9 @@ const char *tw_conform_rfc(const tw_conformance_t *c, int k);
  * own Sequence Number, erratic when some went against the others, stateful
  * otherwise. */
 uint64_t tw_conform_count(const tw_conformance_t *c, int k);
+/* Of how many replies: those examined, or for the sequence findings those
+ * whose reflector Sequence Number was examined (not echoed requests). */
+uint64_t tw_conform_of(const tw_conformance_t *c, int k);
 /* The sentence (without code and clause): "100 of 100 replies carry ...". */
 const char *tw_conform_text(const tw_conformance_t *c, int k, char *buf, size_t len);
 

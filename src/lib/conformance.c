@@ -252,9 +252,16 @@ uint64_t tw_conform_count(const tw_conformance_t *c, int k)
     }
 }
 
+uint64_t tw_conform_of(const tw_conformance_t *c, int k)
+{
+    return k == TW_CF_SEQ_ERRATIC || k == TW_CF_SEQ_STATELESS || k == TW_CF_SEQ_STATEFUL
+               ? c->seq_seen
+               : c->replies;
+}
+
 const char *tw_conform_text(const tw_conformance_t *c, int k, char *buf, size_t len)
 {
-    unsigned long long n = tw_conform_count(c, k), of = c->replies;
+    unsigned long long n = tw_conform_count(c, k), of = tw_conform_of(c, k);
     buf[0] = '\0';
     if (!n)
         return buf;
@@ -339,20 +346,20 @@ const char *tw_conform_text(const tw_conformance_t *c, int k, char *buf, size_t 
         snprintf(buf, len,
                  "%llu of %llu replies carry a reflector Sequence Number that neither repeats ours "
                  "nor counts up with it: loss by direction is not to be trusted",
-                 n, (unsigned long long)c->seq_seen);
+                 n, of);
         break;
     case TW_CF_SEQ_STATELESS:
         snprintf(buf, len,
                  "%llu of %llu replies carry our Sequence Number as the reflector's: a stateless "
                  "reflector (a lost packet then has no known direction), or a stateful one that "
                  "missed none of ours",
-                 n, (unsigned long long)c->seq_seen);
+                 n, of);
         break;
     case TW_CF_SEQ_STATEFUL:
         snprintf(buf, len,
                  "%llu of %llu replies are numbered by the reflector itself: a stateful "
                  "reflector, whose count splits the loss by direction where it did not restart",
-                 n, (unsigned long long)c->seq_seen);
+                 n, of);
         break;
     default:
         break;

@@ -561,9 +561,8 @@ void tw_json_warnings(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t
             if (!n || (pass == 1) != !strcmp(sev, "info"))
                 continue;
             char text[400];
-            uint64_t of = k >= TW_CF_SEQ_ERRATIC ? c->seq_seen : c->replies;
-            warning_obj(j, tw_conform_code(k), sev, tw_conform_rfc(c, k), (int64_t)n, (int64_t)of,
-                        tw_conform_text(c, k, text, sizeof text));
+            warning_obj(j, tw_conform_code(k), sev, tw_conform_rfc(c, k), (int64_t)n,
+                        (int64_t)tw_conform_of(c, k), tw_conform_text(c, k, text, sizeof text));
         }
     tw_warnings_t w;
     tw_report_warnings_loss(r, &loss, &w);

@@ -371,6 +371,16 @@ static void test_sequence(void **st)
     tw_conform_reply_t r = clean(TW_CF_TWAMP, 0);
     echoed(&r);
     tw_conform_reply(&c, &r);
+    r = clean(TW_CF_TWAMP, 1);
+    tw_conform_reply(&c, &r);
+    assert_int_equal(c.seq_seen, 1);
+    assert_int_equal(tw_conform_of(&c, TW_CF_SEQ_STATELESS), 1);
+    assert_int_equal(tw_conform_of(&c, TW_CF_ECHOED), 2);
+    assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_STATELESS), 1);
+    tw_conform_init(&c, TW_CF_TWAMP);
+    r = clean(TW_CF_TWAMP, 0);
+    echoed(&r);
+    tw_conform_reply(&c, &r);
     assert_int_equal(c.seq_seen, 0);
     assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_STATELESS), 0);
     assert_int_equal(tw_conform_count(&c, TW_CF_SEQ_STATEFUL), 0);
