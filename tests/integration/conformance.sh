@@ -185,7 +185,9 @@ start_responder resp "$H:0"
 own sender -c 5 -i 5 --timeout 1 "$H:$PORT" "$H:0"
 own sender -c 5 -i 5 --timeout 1 --padding 0 "$H:$PORT" "$H:0"
 own sender -c 5 -i 5 --timeout 1 --padding 200 "$H:$PORT" "$H:0"
-own sender -c 5 -i 5 --timeout 1 --stamp --ssid 77 "$H:$PORT" "$H:0"
+own sender -c 5 -i 5 --timeout 1 --ptp "$H:$PORT" "$H:0"
+own sender -c 5 -i 5 --timeout 1 --stamp "$H:$PORT" "$H:0"
+own sender -c 5 -i 5 --timeout 1 --stamp --ptp --ssid 77 "$H:$PORT" "$H:0"
 own sender -c 5 -i 5 --timeout 1 --stamp --ssid 78 --padding 100 "$H:$PORT" "$H:0"
 if have_ipv6; then
     start_responder resp6 "[::1]:0"
@@ -199,5 +201,5 @@ for mode in open authenticated encrypted mixed; do
     own controller -c 5 -i 5 --timeout 1 --keyfile "$KEYS" --keyid alice --modes "$mode" \
         --sessions 2 "$H:$PORT" "$H:0"
 done
-note "our responder (TWAMP light, STAMP, authenticated STAMP, IPv4/6) and server (4 modes): no conformance warning"
+note "our responder (TWAMP light, STAMP, NTP and PTP timestamps, authenticated STAMP, IPv4/6) and server (4 modes): no conformance warning"
 finish
