@@ -2,12 +2,15 @@
  * octets. The input is a packet: it is decoded as a Session-Sender and as a
  * Session-Reflector packet, its TLV chain is checked and reflected (in place
  * and into another buffer), and every decode is re-encoded and decoded again,
- * which must give the same fields and octets. */
+ * which must give the same fields and octets. The same octets as a reply are
+ * examined for conformance findings (conformance.h) in every format and layout:
+ * reads stay inside the reply, counts never exceed the replies examined. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conformance.h"
 #include "fuzz.h"
 #include "log.h"
 #include "wire.h"
@@ -281,11 +284,65 @@ static void check_reflect_len(const uint8_t *data, size_t size)
     }
 }
 
+/* ---- conformance findings ------------------------------------------------ */
+
+static uint64_t get64_or0(const uint8_t *d, size_t size, size_t at)
+{
+    return size >= at + 8 ? tw_get64(d + at) : 0;
+}
+
+static void check_conform(const uint8_t *data, size_t size)
+{
+    uint8_t *copy = xmalloc(size); /* exactly size octets: ASan sees any read past */
+    memcpy(copy, data, size);
+    for (int fmt = TW_CF_TWAMP; fmt <= TW_CF_STAMP_AUTH; fmt++) {
+        tw_conformance_t c;
+        tw_conform_init(&c, fmt);
+        for (int layout = TW_CF_LAYOUT_STRICT; layout <= TW_CF_LAYOUT_SEQ_ONLY; layout++) {
+            /* Every field from the input, whatever it holds (times of any value). */
+            tw_conform_reply_t r = {
+                .buf = copy,
+                .len = size,
+                .req_len = size >= 2 ? tw_get16(data) : size,
+                .format = fmt,
+                .layout = layout,
+                .ssid = size >= 16 ? tw_get16(data + 14) : 0,
+                .sseq = size >= 28 ? tw_get32(data + 24) : 0,
+                .rseq = size >= 4 ? tw_get32(data) : 0,
+                .errest = size >= 14 ? tw_get16(data + 12) : 0,
+                .ntp2 = get64_or0(data, size, 16),
+                .ntp3 = get64_or0(data, size, 4),
+                .t1 = (tw_time_t)get64_or0(data, size, 28),
+                .t2 = (tw_time_t)get64_or0(data, size, 16),
+                .t3 = (tw_time_t)get64_or0(data, size, 4),
+                .t4 = (tw_time_t)get64_or0(data, size, 48),
+                .sender_ttl = size > 40 ? data[40] : -1,
+                .tai = size > 41 ? (int8_t)data[41] : 37,
+            };
+            tw_conform_reply(&c, &r);
+        }
+        tw_conformance_t total;
+        tw_conform_init(&total, TW_CF_TWAMP);
+        tw_conform_merge(&total, &c);
+        tw_conform_merge(&total, &c);
+        FUZZ_CHECK(c.replies == 4 && total.replies == 8);
+        for (int k = 0; k < TW_CF_COUNT; k++) {
+            FUZZ_CHECK(tw_conform_count(&c, k) <= c.replies);
+            FUZZ_CHECK(tw_conform_count(&total, k) == 2 * tw_conform_count(&c, k));
+            char line[480];
+            tw_conform_line(&c, k, line, sizeof line);
+            FUZZ_CHECK(tw_conform_count(&c, k) ? line[0] != '\0' : line[0] == '\0');
+        }
+    }
+    free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_sender(data, size);
     check_reflector(data, size);
     check_tlvs(data, size);
     check_reflect_len(data, size);
+    check_conform(data, size);
     return 0;
 }

@@ -59,6 +59,8 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from);
 typedef struct tw_warnings {
     int n;
     char msg[TW_MAX_WARNINGS][512];
+    const char *code[TW_MAX_WARNINGS]; /* stable: "late-replies", "no-reply", ... */
+    int64_t count[TW_MAX_WARNINGS];    /* the count the sentence gives, -1 none */
 } tw_warnings_t;
 /* What a user must know to read the figures right: unsynchronized clocks,
  * negative one-way delays, loss whose direction is unknown (and why), path
@@ -76,5 +78,13 @@ int tw_reply_issue_lines(const tw_sender_result_t *r, char lines[][320], int max
 void tw_report_issues(FILE *f, const tw_sender_result_t *r);
 /* into += from (totals over sessions). */
 void tw_reply_issues_merge(tw_reply_issues_t *into, const tw_reply_issues_t *from);
+
+/* The conformance findings (conformance.h), one line each, warnings first,
+ * then the notes: "Warning [t2-equals-t3] RFC 5357 §4.2.1: 100 of 100 replies
+ * carry ...". Returns how many (at most max). tw_report_extended prints them
+ * after the reply issues. */
+#define TW_CONFORM_LINE 480
+int tw_conform_lines(const tw_sender_result_t *r, char lines[][TW_CONFORM_LINE], int max);
+void tw_report_conformance(FILE *f, const tw_sender_result_t *r);
 
 #endif

@@ -68,6 +68,14 @@ const char *tw_json_fmt_us(char *buf, size_t len, int64_t ns);
  * for the session's own (tw_stats_loss). */
 void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *loss);
 
+/* The "warnings" member: an array of {code, severity, rfc, count, of, text}:
+ * the reflector's conformance findings (conformance.h; severity "warn", or
+ * "info" for what kind of reflector it is; rfc the clause; count of `of`
+ * replies), then what must be known to read the figures right
+ * (tw_report_warnings: severity "warn", rfc null, count the sentence's number
+ * or null, of null). tw_json_result writes it. */
+void tw_json_warnings(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *loss);
+
 /* One --report-interval line as a one-line object ("type": "interval"),
  * session 0 when there is only one. Ends with a newline and flushes. */
 void tw_json_interval(FILE *f, int session, const tw_interval_t *iv);

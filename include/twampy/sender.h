@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "auth.h"
+#include "conformance.h"
 #include "loop.h"
 #include "net.h"
 #include "phc.h"
@@ -161,6 +162,7 @@ typedef struct tw_sender_result {
      * not measured. */
     uint64_t integrity_failures;
     tw_reply_issues_t issues; /* unusable replies by reason, layouts noted, ICMP errors */
+    tw_conformance_t conform; /* what the replies say about the reflector (conformance.h) */
     /* The security mode of the run: TW_MODE_UNAUTHENTICATED (open),
      * TW_MODE_AUTHENTICATED, TW_MODE_ENCRYPTED or TW_MODE_MIXED (control_wire.h;
      * tw_mode_name() gives "open", "authenticated", ...). */

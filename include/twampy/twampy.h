@@ -17,6 +17,7 @@
  *   net.h            test sockets: IP options, kernel timestamps, batched I/O
  *   phc.h            a NIC's PTP hardware clock as system time
  *   log.h            the logger (thread-safe, paced repeats)
+ *   conformance.h    what replies say about a reflector: findings with RFC clauses
  *   sender.h         the Session-Sender (TWAMP light, STAMP, a TWAMP session)
  *   reflector.h      the Session-Reflector (TWAMP light, STAMP)
  *   control_client.h the TWAMP-Control client (a controller's state machine)
@@ -45,6 +46,7 @@
 #include "hist.h"
 #include "stats.h"
 #include "metrics.h"
+#include "conformance.h"
 #include "sender.h"
 #include "reflector.h"
 #include "control_client.h"

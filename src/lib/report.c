@@ -240,6 +240,7 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
                 (unsigned long long)st->received);
     fputc('\n', f);
     tw_report_issues(f, r);
+    tw_report_conformance(f, r);
     tw_warnings_t w;
     tw_report_warnings_loss(r, &loss, &w);
     for (int i = 0; i < w.n; i++)
@@ -259,26 +260,32 @@ void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss,
 {
     const tw_metrics_t *m = &r->metrics;
     w->n = 0;
-#define WARN(...)                                                                                  \
+#define WARN(CODE, COUNT, ...)                                                                     \
     do {                                                                                           \
-        if (w->n < TW_MAX_WARNINGS)                                                                \
+        if (w->n < TW_MAX_WARNINGS) {                                                              \
+            w->code[w->n] = CODE;                                                                  \
+            w->count[w->n] = COUNT;                                                                \
             snprintf(w->msg[w->n++], sizeof w->msg[0], __VA_ARGS__);                               \
+        }                                                                                          \
     } while (0)
     /* A reflector on this host reads our own clock: the S bits do not matter. */
     if (m->outbound.n && !r->shared_clock && (!m->local_sync || !m->remote_sync_all))
-        WARN("one-way delays are not meaningful: %s not synchronized (S bit clear); "
+        WARN("clocks-not-synchronized", -1,
+             "one-way delays are not meaningful: %s not synchronized (S bit clear); "
              "round-trip figures are unaffected",
              !m->local_sync && !m->remote_sync_all ? "the local and the reflector's clocks are"
              : !m->local_sync                      ? "the local clock is"
                                                    : "the reflector's clock is");
     if (m->negative_oneway)
-        WARN("%llu one-way delays came out negative: the two clocks disagree by at least that "
+        WARN("negative-oneway", (int64_t)m->negative_oneway,
+             "%llu one-way delays came out negative: the two clocks disagree by at least that "
              "much",
              (unsigned long long)m->negative_oneway);
     if (r->sent && !r->stats.received && !r->late && !r->unmatched && !r->short_replies &&
         !r->integrity_failures) {
         /* Nothing came back at all: which direction is moot; say what to check. */
-        WARN("no reply to any of the %llu packets: is a reflector answering at that address and "
+        WARN("no-reply", (int64_t)r->sent,
+             "no reply to any of the %llu packets: is a reflector answering at that address and "
              "port, and does no firewall drop the UDP packets on the way?",
              (unsigned long long)r->sent);
     } else if (loss->unknown) {
@@ -286,20 +293,24 @@ void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss,
         if (loss->outbound || loss->inbound)
             snprintf(known, sizeof known, "; of the others, %llu were lost outbound, %llu inbound",
                      (unsigned long long)loss->outbound, (unsigned long long)loss->inbound);
-        WARN("outbound and inbound loss n/a: %llu of the %llu lost packets cannot be given a "
+        WARN("loss-direction-unknown", (int64_t)loss->unattributed,
+             "outbound and inbound loss n/a: %llu of the %llu lost packets cannot be given a "
              "direction (%s)%s",
              (unsigned long long)loss->unattributed, (unsigned long long)loss->roundtrip,
              tw_loss_reason_text(loss, why, sizeof why), known);
     }
     if (m->ttl_out_first >= 0 && m->ttl_out_min != m->ttl_out_max)
-        WARN("path change: the TTL / Hop Limit the reflector received changed during the run "
+        WARN("path-change-outbound", -1,
+             "path change: the TTL / Hop Limit the reflector received changed during the run "
              "(%d to %d)",
              m->ttl_out_min, m->ttl_out_max);
     if (m->ttl_in_first >= 0 && m->ttl_in_min != m->ttl_in_max)
-        WARN("path change: the TTL / Hop Limit of the replies changed during the run (%d to %d)",
+        WARN("path-change-inbound", -1,
+             "path change: the TTL / Hop Limit of the replies changed during the run (%d to %d)",
              m->ttl_in_min, m->ttl_in_max);
     if (r->late)
-        WARN("%llu replies came after the timeout: counted as late, not measured",
+        WARN("late-replies", (int64_t)r->late,
+             "%llu replies came after the timeout: counted as late, not measured",
              (unsigned long long)r->late);
 #undef WARN
 }
@@ -482,6 +493,7 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
     into->hw_timestamps = into->hw_timestamps || from->hw_timestamps;
     into->integrity_failures += from->integrity_failures;
     tw_reply_issues_merge(&into->issues, &from->issues);
+    tw_conform_merge(&into->conform, &from->conform);
     if (!into->security_mode)
         into->security_mode = from->security_mode;
     into->interrupted = into->interrupted || from->interrupted;
@@ -635,6 +647,28 @@ void tw_report_issues(FILE *f, const tw_sender_result_t *r)
 {
     char lines[TW_MAX_ISSUE_LINES][320];
     int n = tw_reply_issue_lines(r, lines, TW_MAX_ISSUE_LINES);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s\n", lines[i]);
+}
+
+/* ---- conformance findings (issue 11) ----------------------------------------- */
+
+int tw_conform_lines(const tw_sender_result_t *r, char lines[][TW_CONFORM_LINE], int max)
+{
+    int n = 0;
+    /* Warnings first, then the notes (what kind of reflector it is). */
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < TW_CF_COUNT && n < max; k++)
+            if ((pass == 1) == !strcmp(tw_conform_severity(k), "info") &&
+                tw_conform_count(&r->conform, k))
+                tw_conform_line(&r->conform, k, lines[n++], TW_CONFORM_LINE);
+    return n;
+}
+
+void tw_report_conformance(FILE *f, const tw_sender_result_t *r)
+{
+    char lines[TW_CF_COUNT][TW_CONFORM_LINE];
+    int n = tw_conform_lines(r, lines, TW_CF_COUNT);
     for (int i = 0; i < n; i++)
         fprintf(f, "%s\n", lines[i]);
 }

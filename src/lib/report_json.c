@@ -525,11 +525,49 @@ void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *
 
     json_issues(j, r);
 
+    tw_json_warnings(j, r, &loss);
+}
+
+/* One warning or note: {code, severity, rfc, count, of, text}. */
+static void warning_obj(tw_json_t *j, const char *code, const char *severity, const char *rfc,
+                        int64_t count, int64_t of, const char *text)
+{
+    tw_json_obj_begin(j, NULL);
+    tw_json_str(j, "code", code);
+    tw_json_str(j, "severity", severity);
+    tw_json_str(j, "rfc", rfc);
+    if (count >= 0)
+        tw_json_int(j, "count", count);
+    else
+        tw_json_null(j, "count");
+    if (of >= 0)
+        tw_json_int(j, "of", of);
+    else
+        tw_json_null(j, "of");
+    tw_json_str(j, "text", text);
+    tw_json_obj_end(j);
+}
+
+void tw_json_warnings(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *lossp)
+{
+    tw_loss_t loss = lossp ? *lossp : tw_stats_loss(&r->stats, r->sent);
+    const tw_conformance_t *c = &r->conform;
+    tw_json_arr_begin(j, "warnings");
+    /* The reflector's conformance findings, warnings then notes, as in the text report. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < TW_CF_COUNT; k++) {
+            uint64_t n = tw_conform_count(c, k);
+            const char *sev = tw_conform_severity(k);
+            if (!n || (pass == 1) != !strcmp(sev, "info"))
+                continue;
+            char text[400];
+            warning_obj(j, tw_conform_code(k), sev, tw_conform_rfc(c, k), (int64_t)n,
+                        (int64_t)tw_conform_of(c, k), tw_conform_text(c, k, text, sizeof text));
+        }
     tw_warnings_t w;
     tw_report_warnings_loss(r, &loss, &w);
-    tw_json_arr_begin(j, "warnings");
     for (int i = 0; i < w.n; i++)
-        tw_json_str(j, NULL, w.msg[i]);
+        warning_obj(j, w.code[i], "warn", NULL, w.count[i], -1, w.msg[i]);
     tw_json_arr_end(j);
 }
 

@@ -762,6 +762,35 @@ static bool earlier_run(const tw_sender_t *s, uint64_t wire)
     return t < s->start_wall && t > s->start_wall - 86400 * TW_NS_PER_SEC;
 }
 
+/* Every first reply to a packet, as read, for the conformance findings. */
+static void conform_reply(tw_sender_t *s, const tw_pkt_t *p, const struct sent_rec *rec,
+                          const tw_reflector_pkt_t *rep, int how, bool ttl_known)
+{
+    tw_conform_reply_t c = {
+        .buf = p->buf,
+        .len = p->len,
+        .req_len = rec->size,
+        .format = s->res.conform.format,
+        .layout = how == HOW_SWAPPED    ? TW_CF_LAYOUT_SWAPPED
+                  : how == HOW_ECHO     ? TW_CF_LAYOUT_ECHO
+                  : how == HOW_SEQ_ONLY ? TW_CF_LAYOUT_SEQ_ONLY
+                                        : TW_CF_LAYOUT_STRICT,
+        .ssid = s->cfg.ssid,
+        .sseq = rec->seq,
+        .rseq = rep->seq,
+        .errest = rep->errest,
+        .ntp2 = rep->rx_time,
+        .ntp3 = rep->timestamp,
+        .t1 = rec->t1,
+        .t2 = rec->t2,
+        .t3 = rec->t3,
+        .t4 = p->rx_time,
+        .sender_ttl = ttl_known ? rep->sender_ttl : -1,
+        .tai = s->tai,
+    };
+    tw_conform_reply(&s->res.conform, &c);
+}
+
 static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
 {
     if (tw_log_on(TW_LOG_DEBUG))
@@ -875,6 +904,7 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
         rec->t2 = 0;
     if (!rep.timestamp)
         rec->t3 = 0;
+    conform_reply(s, p, rec, &rep, how, ttl_known);
     /* Late or not: the system clock's t1 and t4, whatever the pair measured. */
     if (rec->t4 - rec->t1 > s->cfg.timeout_ns) {
         s->res.late++;
@@ -1031,6 +1061,9 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     s->res.shared_clock = tw_addr_is_local((const struct sockaddr *)&cfg->remote);
     s->cfg.stamp_key = NULL; /* not kept */
     s->res.security_mode = TW_MODE_UNAUTHENTICATED;
+    tw_conform_init(&s->res.conform, !cfg->stamp      ? TW_CF_TWAMP
+                                     : cfg->stamp_key ? TW_CF_STAMP_AUTH
+                                                      : TW_CF_STAMP);
     if (cfg->stamp_key) {
         int rc = cfg->stamp ? tw_testfmt_set_stamp_key(&s->fmt, cfg->stamp_key, cfg->stamp_key_len)
                             : TW_AUTH_EINVAL;
@@ -1123,6 +1156,7 @@ int tw_sender_set_security(tw_sender_t *s, uint32_t mode, tw_test_crypto_t *t, c
         return -1;
     }
     tw_testfmt_set_twamp(&s->fmt, mode, t); /* checked above: cannot fail */
+    tw_conform_init(&s->res.conform, TW_CF_TWAMP_AUTH);
     s->res.security_mode = mode;
     return 0;
 }

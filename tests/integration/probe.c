@@ -6,7 +6,9 @@
  *   twampy_probe lengths HOST PORT
  *   twampy_probe reflect HOST PORT [--expect-tos N] [--expect-ttl N] [--count N]
  *                        [--expect-len N] [--expect-ssid N]
- *                        [--style rfc|python|swapped|short|backwards|wrongport]
+ *                        [--style rfc|python|swapped|short|backwards|wrongport|
+ *                                 mbz|epoch|farclock|zeroerr|t2eqt3|ttl0|erratic|stateful|
+ *                                 nossid|stamp41]
  *                        [--reply-len N]
  *       (prints "listening on PORT" once bound, then one line per test packet:
  *        "packet SEQ: len N tos N ttl N ssid N"). --style answers as another
@@ -18,7 +20,15 @@
  *        t2 at 16, its t3 at 28, the request's Error Estimate at 36, its TTL at
  *        40 and TOS at 41, as far as the length goes); short, the RFC 5357
  *        reply cut to --reply-len octets (default 20); backwards, t3 1 ms
- *        before t2; wrongport, the RFC reply from another port.
+ *        before t2; wrongport, the RFC reply from another port. Styles that
+ *        break one rule each (conformance warnings): mbz (octets 14 and 38
+ *        not zero), epoch (S bit set, t2/t3 in Unix seconds), zeroerr (Error
+ *        Estimate Multiplier 0), t2eqt3 (one time as t2 and t3), ttl0 (Sender
+ *        TTL 0), erratic (a reflector Sequence Number that jumps up and down),
+ *        stateful (its own count, request 2 dropped and not counted), farclock (S
+ *        bit set, t2/t3 an hour ahead), and for
+ *        STAMP requests nossid (SSID 0 in the reply) and stamp41 (a 41-octet
+ *        reply to the 44-octet request).
  *   twampy_probe request HOST PORT [--expect-tos N] [--expect-ttl N] [--ttl N]
  *                        [--expect-rseq-stateless] [--stamp] [--random-padding N]
  *       (--random-padding N: N-octet TWAMP light requests with pseudo-random
@@ -73,7 +83,9 @@ static const char usage_text[] =
     "  twampy_probe lengths HOST PORT\n"
     "  twampy_probe reflect HOST PORT [--expect-tos N] [--expect-ttl N] [--count N]\n"
     "                       [--expect-len N] [--expect-ssid N]\n"
-    "                       [--style rfc|python|swapped|short|backwards|wrongport]\n"
+    "                       [--style rfc|python|swapped|short|backwards|wrongport|mbz|\n"
+    "                                "
+    "epoch|farclock|zeroerr|t2eqt3|ttl0|erratic|stateful|nossid|stamp41]\n"
     "                       [--reply-len N]\n"
     "  twampy_probe request HOST PORT [--expect-tos N] [--expect-ttl N] [--ttl N]\n"
     "                       [--expect-rseq-stateless] [--stamp] [--random-padding N]\n"
@@ -484,10 +496,18 @@ static int cmd_reflect(int argc, char **argv)
         else if (!strcmp(o, "--reply-len"))
             reply_len = num(o, v, 1, TW_REFLECTOR_BASE_LEN);
         else if (!strcmp(o, "--style")) {
-            style = v;
-            if (strcmp(v, "rfc") && strcmp(v, "python") && strcmp(v, "swapped") &&
-                strcmp(v, "short") && strcmp(v, "backwards") && strcmp(v, "wrongport"))
-                usage("--style rfc|python|swapped|short|backwards|wrongport, not '%s'", v);
+            static const char *const styles[] = {"rfc",       "python",    "swapped", "short",
+                                                 "backwards", "wrongport", "mbz",     "epoch",
+                                                 "farclock",  "zeroerr",   "t2eqt3",  "ttl0",
+                                                 "erratic",   "stateful",  "nossid",  "stamp41"};
+            style = NULL;
+            for (size_t k = 0; k < sizeof styles / sizeof styles[0]; k++)
+                if (!strcmp(v, styles[k]))
+                    style = styles[k];
+            if (!style)
+                usage("--style rfc|python|swapped|short|backwards|wrongport|mbz|epoch|"
+                      "farclock|zeroerr|t2eqt3|ttl0|erratic|stateful|nossid|stamp41, not '%s'",
+                      v);
         } else
             usage("unknown option '%s'", o);
     }
@@ -508,6 +528,7 @@ static int cmd_reflect(int argc, char **argv)
     fflush(stdout);
 
     static uint8_t buf[BUF_LEN];
+    uint32_t counted = 0; /* --style stateful: the requests it counted */
     for (long i = 0; i < count; i++) {
         struct rx rx;
         char what[64];
@@ -545,7 +566,44 @@ static int cmd_reflect(int argc, char **argv)
         r.timestamp = ntp_now();
         if (!strcmp(style, "backwards"))
             r.timestamp = tw_time_to_ntp(tw_ntp_to_time(t2) - 1000000); /* t3 = t2 - 1 ms */
-        tw_reflector_encode(&r, false, rep, TW_REFLECTOR_BASE_LEN);
+        bool stamp = !strcmp(style, "nossid") || !strcmp(style, "stamp41");
+        if (!strcmp(style, "epoch")) {
+            /* Unix seconds where NTP seconds belong, the S bit set. */
+            r.errest = 0x8001;
+            r.rx_time -= (uint64_t)TW_NTP_UNIX_OFFSET << 32;
+            r.timestamp -= (uint64_t)TW_NTP_UNIX_OFFSET << 32;
+        } else if (!strcmp(style, "farclock")) {
+            /* An hour ahead, the S bit set. */
+            r.errest = 0x8001;
+            r.rx_time += (uint64_t)3600 << 32;
+            r.timestamp += (uint64_t)3600 << 32;
+        } else if (!strcmp(style, "zeroerr")) {
+            r.errest = 0x0000;
+        } else if (!strcmp(style, "t2eqt3")) {
+            r.timestamp = r.rx_time;
+        } else if (!strcmp(style, "ttl0")) {
+            r.sender_ttl = 0;
+        } else if (!strcmp(style, "erratic")) {
+            r.seq = (i & 1) ? 1000 - (uint32_t)i : 2000 + (uint32_t)i;
+        } else if (!strcmp(style, "stateful")) {
+            if (i == 2)
+                continue; /* lost on its way in: not counted, not answered */
+            r.seq = counted++;
+        } else if (!strcmp(style, "nossid")) {
+            r.ssid = 0;
+        } else if (stamp) {
+            r.ssid = req.ssid;
+        }
+        if (stamp) {
+            tw_reflector_encode(&r, true, rep, TW_STAMP_BASE_LEN);
+            rlen = !strcmp(style, "stamp41") ? TW_REFLECTOR_BASE_LEN : TW_STAMP_BASE_LEN;
+        } else {
+            tw_reflector_encode(&r, false, rep, TW_REFLECTOR_BASE_LEN);
+        }
+        if (!strcmp(style, "mbz")) {
+            rep[14] = 0x5a; /* MBZ after the Error Estimate */
+            rep[38] = 0xa5; /* MBZ after the Sender Error Estimate */
+        }
         if (!strcmp(style, "short")) {
             rlen = (size_t)reply_len;
         } else if (!strcmp(style, "python")) {

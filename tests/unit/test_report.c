@@ -434,6 +434,82 @@ static void test_no_reply_warning(void **state)
     free(r);
 }
 
+/* Conformance findings: one line each after the reply issues, warnings then
+ * notes, before the report's own warnings; totals merge them; codes on the
+ * report's warnings. */
+static void feed_conform(tw_sender_result_t *r, int n, bool t2eqt3)
+{
+    static uint8_t b[64];
+    tw_conform_init(&r->conform, TW_CF_TWAMP);
+    for (int i = 0; i < n; i++) {
+        memset(b, 0, sizeof b);
+        tw_time_t t1 = 1790000000LL * TW_NS_PER_SEC + i * TW_NS_PER_MS;
+        tw_conform_reply_t c = {.buf = b,
+                                .len = 41,
+                                .req_len = 41,
+                                .format = TW_CF_TWAMP,
+                                .sseq = (uint32_t)i,
+                                .rseq = (uint32_t)i,
+                                .errest = 0x8001,
+                                .t1 = t1,
+                                .t2 = t1 + 1000,
+                                .t3 = t1 + (t2eqt3 ? 1000 : 2000),
+                                .t4 = t1 + 3000,
+                                .sender_ttl = 64};
+        c.ntp2 = tw_time_to_ntp(c.t2);
+        c.ntp3 = tw_time_to_ntp(c.t3);
+        tw_conform_reply(&r->conform, &c);
+    }
+}
+
+static void test_conformance_lines(void **state)
+{
+    (void)state;
+    tw_sender_result_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    tw_stats_init(&r->stats);
+    tw_metrics_init_total(&r->metrics);
+    for (uint32_t i = 0; i < 4; i++)
+        tw_stats_add(&r->stats, 2 * MS, MS, MS, i, i);
+    r->sent = 4;
+    r->late = 1;
+    feed_conform(r, 4, true);
+    char *t = extended(r, NULL);
+    const char *w = strstr(t, "\nWarning [t2-equals-t3] RFC 5357 §4.2.1: 4 of 4 replies carry "
+                              "Receive Timestamp = Timestamp: residence not reported (it is "
+                              "inside the round trip)\n");
+    const char *n = strstr(t, "\nNote [sequence-stateless] RFC 5357 §4.2.1: 4 of 4 replies");
+    const char *l = strstr(t, "\nWarning: 1 replies came after the timeout");
+    if (!w || !n || !l || !(w < n && n < l))
+        fail_msg("conformance lines missing or out of order in:\n%s", t);
+    free(t);
+    char lines[TW_CF_COUNT][TW_CONFORM_LINE];
+    assert_int_equal(tw_conform_lines(r, lines, TW_CF_COUNT), 2);
+    assert_int_equal(tw_conform_lines(r, lines, 1), 1);
+    assert_non_null(strstr(lines[0], "[t2-equals-t3]"));
+    /* The report's own warnings have codes and counts. */
+    tw_warnings_t wr;
+    tw_report_warnings(r, &wr);
+    assert_int_equal(wr.n, 1);
+    assert_string_equal(wr.code[0], "late-replies");
+    assert_int_equal(wr.count[0], 1);
+    /* A total over two sessions. */
+    tw_sender_result_t *b = calloc(1, sizeof *b), *tot = calloc(1, sizeof *tot);
+    assert_non_null(b);
+    assert_non_null(tot);
+    feed_conform(b, 2, false);
+    tw_report_total_init(tot);
+    tw_report_merge(tot, r);
+    tw_report_merge(tot, b);
+    assert_int_equal(tot->conform.replies, 6);
+    assert_int_equal(tw_conform_count(&tot->conform, TW_CF_T2_EQUALS_T3), 4);
+    tw_metrics_free(&tot->metrics);
+    tw_metrics_free(&r->metrics);
+    free(tot);
+    free(b);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,7 +520,7 @@ int main(void)
         cmocka_unit_test(test_table_sent_zero),     cmocka_unit_test(test_table_no_replies),
         cmocka_unit_test(test_table_stale_counter), cmocka_unit_test(test_table_slow_probe),
         cmocka_unit_test(test_extended_loss_na),    cmocka_unit_test(test_shared_clock),
-        cmocka_unit_test(test_no_reply_warning),
+        cmocka_unit_test(test_no_reply_warning),    cmocka_unit_test(test_conformance_lines),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

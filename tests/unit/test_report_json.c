@@ -340,7 +340,9 @@ static void test_result(void **state)
         "\"negative_oneway\":0}",
         "\"histogram\":{\"of\":\"round_trip\",\"buckets\":[{\"lo\":",
         "\"count\":1}",
-        "\"warnings\":[\"outbound and inbound loss n/a: 1 of the 1 lost packets cannot be "
+        "\"warnings\":[{\"code\":\"loss-direction-unknown\",\"severity\":\"warn\","
+        "\"rfc\":null,\"count\":1,\"of\":null,"
+        "\"text\":\"outbound and inbound loss n/a: 1 of the 1 lost packets cannot be "
         "given a direction (lost before the first reply or after the last one",
         "; every reply carried our own sequence number: a stateless reflector, or no request "
         "lost on the way out, no telling which)\"",
@@ -456,6 +458,57 @@ static void test_interval(void **state)
                              "\"rtt\":null}\n");
 }
 
+/* warnings: the conformance findings first (warn, then info), each
+ * {code, severity, rfc, count, of, text}; then the report's own. */
+static void test_warnings_objects(void **state)
+{
+    (void)state;
+    tw_sender_result_t *r = make_result();
+    static uint8_t b[64];
+    tw_conform_init(&r->conform, TW_CF_STAMP);
+    for (int i = 0; i < 3; i++) {
+        memset(b, 0, sizeof b);
+        b[40] = 64; /* SSID 0 at 14: not the 5 sent */
+        tw_time_t t1 = 1790000000LL * TW_NS_PER_SEC;
+        tw_conform_reply_t c = {.buf = b,
+                                .len = 44,
+                                .req_len = 44,
+                                .format = TW_CF_STAMP,
+                                .ssid = 5,
+                                .sseq = (uint32_t)i,
+                                .rseq = (uint32_t)i,
+                                .errest = 0x0001,
+                                .t1 = t1,
+                                .t4 = t1 + 1000,
+                                .sender_ttl = 64};
+        tw_conform_reply(&r->conform, &c);
+    }
+    FILE *f = open_doc();
+    tw_json_t j;
+    tw_json_init(&j, f, false);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_warnings(&j, r, NULL);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    assert_string_equal(
+        doc, "{\"warnings\":[{\"code\":\"ssid-not-echoed\",\"severity\":\"warn\","
+             "\"rfc\":\"RFC 8972 §3\",\"count\":3,\"of\":3,"
+             "\"text\":\"3 of 3 replies carry SSID 0, not the 5 sent\"},"
+             "{\"code\":\"sequence-stateless\",\"severity\":\"info\","
+             "\"rfc\":\"RFC 8762 §4\",\"count\":3,\"of\":3,"
+             "\"text\":\"3 of 3 replies carry our Sequence Number as the reflector's: a stateless "
+             "reflector (a lost packet then has no known direction), or a stateful one that "
+             "missed none of ours\"},"
+             "{\"code\":\"loss-direction-unknown\",\"severity\":\"warn\",\"rfc\":null,"
+             "\"count\":1,\"of\":null,\"text\":\"outbound and inbound loss n/a: 1 of the 1 lost "
+             "packets cannot be given a direction (lost before the first reply or after the "
+             "last one, where the reflector's count is unknown; every reply carried our own "
+             "sequence number: a stateless reflector, or "
+             "no request lost on the way out, no telling which)\"}]}\n");
+    free_result(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_result_empty),
         cmocka_unit_test(test_result_loss_known),
         cmocka_unit_test(test_interval),
+        cmocka_unit_test(test_warnings_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -430,6 +430,43 @@ static void test_interop_layouts(void **st)
     /* The round trip from our own t1 and t4 where t2/t3 are not used. */
     assert_true(NEAR(r->stats.roundtrip.max, SW_RX - SW_TX));
     assert_true(NEAR(r->stats.roundtrip.min, RTT_SW));
+    /* The conformance findings, each reply examined once (conformance.c). */
+    const tw_conformance_t *c = &r->conform;
+    assert_int_equal(c->format, TW_CF_TWAMP);
+    assert_int_equal(c->replies, 4);
+    assert_int_equal(tw_conform_count(c, TW_CF_T2_EQUALS_T3), 1);  /* python */
+    assert_int_equal(tw_conform_count(c, TW_CF_NO_SENDER_TTL), 1); /* python: 38 octets */
+    assert_int_equal(c->ttl_zero, 0);
+    assert_int_equal(tw_conform_count(c, TW_CF_SWAPPED), 1);
+    assert_int_equal(tw_conform_count(c, TW_CF_ECHOED), 1);
+    assert_int_equal(tw_conform_count(c, TW_CF_T3_BEFORE_T2), 1);
+    assert_int_equal(tw_conform_count(c, TW_CF_ERREST_ZERO), 1); /* the last: 0x0000 */
+    assert_int_equal(tw_conform_count(c, TW_CF_MBZ), 0);
+    assert_int_equal(tw_conform_count(c, TW_CF_CLOCK_FAR_OFF), 0);
+    /* Reflector sequence 100 (python), then ours (1, 3): not one way. */
+    assert_int_equal(c->seq_seen, 3);
+    assert_int_equal(tw_conform_count(c, TW_CF_SEQ_ERRATIC), 1);
+    assert_int_equal(tw_conform_count(c, TW_CF_SEQ_STATELESS), 0);
+    stop(h);
+}
+
+/* A duplicate or an unusable reply is never examined: one finding per packet. */
+static void test_conform_first_reply_only(void **st)
+{
+    (void)st;
+    h_t *h = start(2, 0, false);
+    for (int i = 0; i < 2; i++)
+        txstamp_sw(h, i);
+    reply(h, 0, false);
+    reply(h, 0, false);                           /* a duplicate */
+    reply_full(h, 1, 7, h->sent[1].ts, 1, false); /* unknown sequence */
+    reply(h, 1, false);
+    const tw_conformance_t *c = &res(h)->conform;
+    assert_int_equal(c->replies, 2);
+    assert_int_equal(c->seq_seen, 2);
+    assert_int_equal(tw_conform_count(c, TW_CF_SEQ_STATELESS), 2);
+    for (int k = 0; k < TW_CF_SEQ_STATELESS; k++)
+        assert_int_equal(tw_conform_count(c, k), 0);
     stop(h);
 }
 
@@ -810,6 +847,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_by_seq_and_timestamp),
         cmocka_unit_test(test_interop_layouts),
+        cmocka_unit_test(test_conform_first_reply_only),
         cmocka_unit_test(test_unusable_reasons),
         cmocka_unit_test(test_icmp_kinds),
         cmocka_unit_test(test_duplicates),
