@@ -22,6 +22,8 @@
  *   control_client.h the TWAMP-Control client (a controller's state machine)
  *   stats.h hist.h metrics.h  delay, loss, jitter, percentiles, IPDV/PDV
  *   report.h report_json.h report_csv.h  the text table, JSON and CSV reports
+ *   plot_svg.h       a run's packets drawn as one self-contained SVG
+ *   sdnotify.h       systemd readiness (READY=1, STOPPING=1) without libsystemd
  *
  * Everything is single-threaded per event loop; the logger alone is shared. */
 #ifndef TWAMPY_TWAMPY_H
@@ -47,5 +49,7 @@
 #include "report.h"
 #include "report_json.h"
 #include "report_csv.h"
+#include "plot_svg.h"
+#include "sdnotify.h"
 
 #endif

@@ -41,6 +41,7 @@ struct sender_args {
     /* SO_REPORT */
     bool json, histogram, no_progress, ptp;
     const char *csv;          /* NULL: no CSV */
+    const char *plot;         /* --plot FILE.svg; NULL: no picture */
     double report_interval_s; /* 0: none */
     enum tw_schedule schedule;
     uint64_t seed; /* 0: from the clock */
@@ -83,6 +84,11 @@ struct sender_output {
     tw_sender_cfg_t cfg; /* session 1's, for the configuration in JSON */
     const char *server;  /* controller: the TWAMP server, else NULL */
     FILE *csv;
+    /* --plot: the file, and every packet's record until the run ends. */
+    FILE *plot;
+    tw_packet_record_t *plot_recs;
+    size_t plot_n, plot_cap;
+    bool plot_truncated;
     tw_loop_t *loop;
     bool progress, progress_shown;
     tw_timer_t progress_timer;
@@ -111,7 +117,8 @@ int progress_line(const struct sender_output *o, double elapsed_s, char *buf, si
 void output_clear_progress(struct sender_output *o);
 /* The final report of every session (and their total) on stdout. */
 void output_report(struct sender_output *o);
-/* Close the CSV file; 0, or -1 after a message when it could not be written. */
+/* Draw the --plot picture (when asked for) and close it and the CSV file; 0,
+ * or -1 after a message when either could not be written. */
 int output_close(struct sender_output *o);
 
 #endif
