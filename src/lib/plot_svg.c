@@ -13,16 +13,24 @@
 #define DECIMATE_ABOVE 2000 /* packets: above this, min/max per pixel column */
 #define MARKERS_UP_TO 300   /* packets: up to this, a dot on every sample */
 #define HIST_BINS 40
+#define MAX_SPREAD_NS 1000000000000000000LL
 
 enum { S_RTT, S_OUT, S_IN, NSERIES };
 static const char *const series_rgb[NSERIES] = {TW_PLOT_RTT_RGB, TW_PLOT_OUT_RGB, TW_PLOT_IN_RGB};
 static const char *const series_name[NSERIES] = {"round trip", "outbound", "inbound"};
 
+/* A time within 10^18 ns (31 years) of t1, so that no delay overflows. */
+static bool near_t1(tw_time_t t, tw_time_t t1)
+{
+    int64_t d;
+    return t && !__builtin_sub_overflow(t, t1, &d) && d <= MAX_SPREAD_NS && d >= -MAX_SPREAD_NS;
+}
+
 static bool answered(const tw_packet_record_t *r)
 {
     return (r->status == TW_PKT_OK || r->status == TW_PKT_REORDERED ||
             r->status == TW_PKT_DUPLICATE) &&
-           r->t1 && r->t2 && r->t3 && r->t4;
+           r->t1 && near_t1(r->t2, r->t1) && near_t1(r->t3, r->t1) && near_t1(r->t4, r->t1);
 }
 
 static int64_t delay_of(const tw_packet_record_t *r, int s)
@@ -179,7 +187,7 @@ static void time_panel(FILE *f, const tw_packet_record_t *recs, const size_t *id
 {
     const int X0 = TW_PLOT_TS_X0, X1 = TW_PLOT_TS_X1, Y0 = TW_PLOT_TS_Y0, Y1 = TW_PLOT_TS_Y1;
     tw_time_t tmin = n ? recs[idx[0]].t1 : 0, tmax = n ? recs[idx[n - 1]].t1 : 0;
-    double span = (double)(tmax - tmin);
+    double span = (double)tmax - (double)tmin; /* in double: the difference may not fit */
     if (span <= 0)
         span = 1e9;
     double lo = 0, hi = 0;
@@ -203,7 +211,7 @@ static void time_panel(FILE *f, const tw_packet_record_t *recs, const size_t *id
             X0, Y0 - 38);
     y_axis(f, X0, X1, Y0, Y1, lo, hi, unit, label);
     x_axis(f, X0, X1, Y1, 0, span / 1e9, 1, "time since the first packet (s)");
-#define XPOS(t) (X0 + (double)((t)-tmin) / span * (X1 - X0))
+#define XPOS(t) (X0 + ((double)(t) - (double)tmin) / span * (X1 - X0))
 #define YPOS(v) (Y1 - ((double)(v)-lo) / (hi - lo) * (Y1 - Y0))
     /* Lost packets: a faint line through the panel and a triangle above it,
      * one per pixel column at most. */

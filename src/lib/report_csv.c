@@ -91,6 +91,7 @@ void tw_csv_row(FILE *f, int session, const tw_packet_record_t *r)
 /* ---- reading a row back --------------------------------------------------- */
 
 #define CSV_COLUMNS 18
+#define CSV_SPREAD_NS 1000000000000000000LL /* 10^18 ns: t2..t4 at most 31 years from t1 */
 
 static bool digits(const char *s, int n)
 {
@@ -143,9 +144,16 @@ int tw_parse_iso8601(const char *s, tw_time_t *t)
     if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
         tm.tm_sec > 60)
         return -1;
+    struct tm want = tm, back;
     errno = 0;
     time_t secs = timegm(&tm);
     if (secs == (time_t)-1 && errno)
+        return -1;
+    /* A real date (not 31 February, not a leap second: twampy writes none),
+     * and one that tw_time_t holds (1677..2262). */
+    if (!gmtime_r(&secs, &back) || back.tm_mday != want.tm_mday || back.tm_mon != want.tm_mon ||
+        back.tm_sec != want.tm_sec || secs > INT64_MAX / TW_NS_PER_SEC - 1 ||
+        secs < INT64_MIN / TW_NS_PER_SEC + 1)
         return -1;
     *t = (tw_time_t)secs * TW_NS_PER_SEC + ns;
     return 0;
@@ -228,11 +236,19 @@ int tw_csv_parse_row(const char *line, int *session, tw_packet_record_t *r, char
             why = "not ok, lost, duplicate, reordered or late";
     }
     tw_time_t *t[4] = {&r->t1, &r->t2, &r->t3, &r->t4};
-    for (int i = 0; i < 4 && bad < 0; i++)
+    for (int i = 0; i < 4 && bad < 0; i++) {
+        int64_t d;
         if (*cell[3 + i] && tw_parse_iso8601(cell[3 + i], t[i]) < 0) {
             bad = 3 + i;
             why = "not an ISO-8601 UTC time as --csv writes it";
+        } else if (i > 0 && *t[i] &&
+                   (!r->t1 || __builtin_sub_overflow(*t[i], r->t1, &d) || d > CSV_SPREAD_NS ||
+                    d < -CSV_SPREAD_NS)) {
+            /* Every delay is a difference of these: keep them within range. */
+            bad = 3 + i;
+            why = "without t1, or more than 31 years from it";
         }
+    }
     int *small[3] = {&r->ttl_out, &r->ttl_in, &r->tos_in};
     for (int i = 0; i < 3 && bad < 0; i++) {
         if (cell_int(cell[14 + i], 0, i == 2 ? 63 : 255, true, &v) < 0)
