@@ -3,7 +3,6 @@
 # COMPREPLY for a few command lines as bash would; and every option that a
 # subcommand's --help names is offered for that subcommand.
 source "$(dirname "$0")/lib.sh" "$@"
-shopt -s extglob
 COMPLETION=$(cd "$(dirname "$0")/../../contrib/bash-completion" && pwd)/twampy
 # shellcheck source=/dev/null
 source "$COMPLETION" || fail "cannot source $COMPLETION"
@@ -66,9 +65,10 @@ expect '--plot' demo --pl
 
 # Files: plot takes a .csv and writes a .svg; --plot offers .svg files.
 mkdir "$WORK/files" && cd "$WORK/files" || fail "no scratch directory"
-touch run.csv run.json pic.svg notes.txt
+touch run.csv run.json pic.svg notes.txt mon.yaml mon2.yml
 mkdir sub
 expect 'run.csv sub' plot ''
+expect 'mon.yaml mon2.yml sub' monitor ''
 expect 'pic.svg sub' sender --plot ''
 expect 'pic.svg' plot run.csv -o p
 expect 'notes.txt' sender --csv n
