@@ -11,9 +11,13 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian packages: what `make run` needs, and what the tests, fuzzers and
 # benchmarks need on top.
 BUILD_PKGS := cmake make gcc libc6-dev pkg-config libssl-dev libcmocka-dev
-TEST_PKGS  := clang-format iproute2 iputils-ping clang libclang-rt-14-dev valgrind tshark python3 time
+TEST_PKGS  := clang-format iproute2 iputils-ping clang libclang-rt-14-dev valgrind tshark python3 \
+              time chromium systemd
+# `make deb`: the Debian packaging tools.
+DEB_PKGS   := dpkg-dev debhelper lintian
+DEB_OUT    ?= build-deb
 
-.PHONY: all build run check test asan fuzz fuzz-short bench install deps deps-build format clean
+.PHONY: all build run check test asan fuzz fuzz-short bench install deps deps-build deb format clean
 
 all: build
 
@@ -63,8 +67,16 @@ asan: deps
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
 # Every test, then every test again under AddressSanitizer and UBSan, then
-# every fuzz target for a few seconds.
-check: test asan fuzz-short
+# every fuzz target for a few seconds, then the Debian package (about 1-2 min).
+check: test asan fuzz-short deb
+
+# The Debian packages (twampy, libtwampy0, libtwampy-dev) from this work tree,
+# built in a temporary directory, checked (lintian without errors, dpkg -c,
+# twampy --version and a libtwampy program run from a throwaway root) and
+# left in $(DEB_OUT)/; tests/pkg/deb.sh.
+deb:
+	$(call install_pkgs,$(BUILD_PKGS) $(DEB_PKGS))
+	./tests/pkg/deb.sh $(abspath $(DEB_OUT))
 
 # libFuzzer (clang): every target in fuzz/ for FUZZ_SECONDS on a copy of its
 # seed corpus (new inputs go to $(FUZZ_BUILD)/corpus-<target>); fuzz/README.md.
@@ -90,4 +102,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD) $(DEB_OUT)

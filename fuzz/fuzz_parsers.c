@@ -1,6 +1,7 @@
 /* fuzz_parsers: the text parsers of the command line on arbitrary octets: the
  * address syntax (tw_addr_parse), DSCP names (tw_dscp_parse) and --allow
- * prefixes (tw_acl_add, then tw_acl_allows). The input,
+ * prefixes (tw_acl_add, then tw_acl_allows), and a --csv row read back by
+ * twampy plot (tw_csv_parse_row, then tw_plot_svg). The input,
  * cut at 1024 octets, is a NUL-terminated string (an embedded NUL ends it).
  * Never tw_addr_resolve: resolving a name could query DNS.
  *
@@ -9,7 +10,9 @@
  * whatever its size; a DSCP parses the same in any letter case and its
  * canonical name parses back to it; a prefix added lets in its own address
  * (and as IPv4-mapped IPv6 for IPv4), any address that differs only past the
- * prefix, and no address that differs within it; a full list takes no more. */
+ * prefix, and no address that differs within it; a full list takes no more;
+ * a CSV row that parses, written again by tw_csv_row, parses to the same
+ * record, and draws. */
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +26,8 @@
 #include "dscp.h"
 #include "fuzz.h"
 #include "log.h"
+#include "plot_svg.h"
+#include "report_csv.h"
 
 #define TEXT_MAX 1024
 
@@ -251,6 +256,33 @@ static void check_acl(const char *s, uint8_t knob)
     free(acl);
 }
 
+/* A --csv row: parsed, written back, parsed again to the same; then drawn. */
+static void check_csv(const char *s)
+{
+    tw_packet_record_t r, r2;
+    int sess, sess2;
+    char err[24]; /* short: a longer reason is cut, never overflows */
+    if (tw_csv_parse_row(s, &sess, &r, err, sizeof err) < 0) {
+        FUZZ_CHECK(strlen(err) < sizeof err);
+        return;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    FUZZ_CHECK(f != NULL);
+    tw_csv_row(f, sess, &r);
+    FUZZ_CHECK(fclose(f) == 0);
+    FUZZ_CHECK(tw_csv_parse_row(buf, &sess2, &r2, err, sizeof err) == 0);
+    FUZZ_CHECK(sess2 == sess && r2.seq == r.seq && r2.status == r.status && r2.t1 == r.t1 &&
+               r2.t2 == r.t2 && r2.t3 == r.t3 && r2.t4 == r.t4 && r2.size == r.size);
+    free(buf);
+    f = fopen("/dev/null", "w");
+    FUZZ_CHECK(f != NULL);
+    tw_plot_info_t info = {.title = s};
+    FUZZ_CHECK(tw_plot_svg(f, &r, 1, &info) == 0);
+    fclose(f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t n = size > TEXT_MAX ? TEXT_MAX : size;
@@ -262,6 +294,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_addr(s, size ? data[size - 1] : 0);
     check_dscp(s, slen);
     check_acl(s, size > 1 ? data[size - 2] : 0);
+    check_csv(s);
     free(s);
     return 0;
 }

@@ -25,6 +25,8 @@
  *   report.h report_json.h report_csv.h  the text table, JSON and CSV reports
  *   run_report.h     a whole run's report (text, JSON, totals) as `twampy sender`
  *                    prints it, interval lines, the progress line
+ *   plot_svg.h       a run's packets drawn as one self-contained SVG
+ *   sdnotify.h       systemd readiness (READY=1, STOPPING=1) without libsystemd
  *
  * The headers use glibc's struct in6_pktinfo: compile with -D_GNU_SOURCE (as
  * `pkg-config --cflags twampy` says). Everything is single-threaded per event
@@ -54,5 +56,7 @@
 #include "report_json.h"
 #include "report_csv.h"
 #include "run_report.h"
+#include "plot_svg.h"
+#include "sdnotify.h"
 
 #endif

@@ -14,6 +14,7 @@
 #include "privileges.h"
 #include "ratelimit.h"
 #include "reflector.h"
+#include "sdnotify.h"
 #include "signals.h"
 
 static const char responder_help[] =
@@ -235,11 +236,14 @@ int cmd_responder(int argc, char **argv)
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
     tw_reflector_local(refl, &ss, &sl);
+    /* systemd (Type=notify): the sockets are bound, privileges dropped. */
+    tw_sd_notify("READY=1");
     tw_notice(
         "Wait to receive test packets on %s%s%s", tw_addr_str((struct sockaddr *)&ss, a, sizeof a),
         cfg.sockopts.dualstack ? " (IPv6 and IPv4)" : "", key ? " (authenticated STAMP only)" : "");
     if (tw_loop_run(loop) < 0)
         cli_fail("event loop failed: %s", strerror(errno));
+    tw_sd_notify("STOPPING=1");
     const tw_reflector_counters_t *k = tw_reflector_counters(refl);
     char authc[160] = "", ratec[64] = "";
     if (key)

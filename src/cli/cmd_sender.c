@@ -76,6 +76,9 @@ static const char sender_help[] =
     "                        JSON Lines, the report on the last line\n"
     "  --csv file            one row per packet sent: status, t1..t4 (ISO-8601\n"
     "                        and NTP), delays, TTLs, DSCP, size\n"
+    "  --plot file.svg       a picture of the run (one SVG file): the delay of each\n"
+    "                        packet over time per direction with the lost ones\n"
+    "                        marked, the round-trip histogram and a summary\n"
     "  --report-interval sec a line per interval while the test runs\n"
     "  --histogram           an ASCII histogram of round-trip delay after the\n"
     "                        text report\n"
@@ -109,7 +112,8 @@ static const char demo_help[] =
     "Starts a reflector on a free loopback port inside this process and runs a\n"
     "test session against it, printing the normal report. Takes the sender's\n"
     "options (--count, --duration, --interval, --schedule, --seed, --padding,\n"
-    "--stamp, --dscp, --timestamping, --ptp, --json, --csv, --report-interval,\n"
+    "--stamp, --dscp, --timestamping, --ptp, --json, --csv, --plot,\n"
+    "--report-interval, "
     "--histogram, --no-progress, -v, ...; see 'twampy sender --help'); the\n"
     "interval defaults to 10 ms here so that 100 packets take one second.\n";
 

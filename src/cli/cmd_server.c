@@ -17,6 +17,7 @@
 #include "opts.h"
 #include "privileges.h"
 #include "server_guard.h"
+#include "sdnotify.h"
 #include "signals.h"
 
 static const char server_help[] =
@@ -255,6 +256,8 @@ int cmd_server(int argc, char **argv)
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
     tw_ctrl_server_local(srv, &ss, &sl);
+    /* systemd (Type=notify): the sockets are bound, privileges dropped. */
+    tw_sd_notify("READY=1");
     char offered[160];
     tw_notice("TWAMP server listening on %s%s", tw_addr_str((struct sockaddr *)&ss, a, sizeof a),
               cfg.dualstack ? " (IPv6 and IPv4)" : "");
@@ -262,6 +265,7 @@ int cmd_server(int argc, char **argv)
             ring ? "" : " (no key file)");
     if (tw_loop_run(loop) < 0)
         cli_fail("event loop failed: %s", strerror(errno));
+    tw_sd_notify("STOPPING=1");
     const tw_ctrl_server_counters_t *k = tw_ctrl_server_counters(srv);
     char authc[160] = "";
     if (ring)

@@ -6,7 +6,8 @@
 #include "opts.h"
 
 static const char main_help[] =
-    "usage: twampy [-h] [-v] {sender,responder,controller,controlclient,server,demo,dscptable} "
+    "usage: twampy [-h] [-v] "
+    "{sender,responder,controller,controlclient,server,demo,plot,dscptable} "
     "...\n"
     "\n"
     "TWAMP, TWAMP light and STAMP measurement: round-trip and one-way delay,\n"
@@ -25,6 +26,7 @@ static const char main_help[] =
     "  controlclient       TWAMP-Control client for an external Session-Sender\n"
     "  server              TWAMP server: control listener and Session-Reflectors\n"
     "  demo                a reflector and a sender on loopback in one process\n"
+    "  plot                draw a run saved with --csv as an SVG picture\n"
     "  dscptable           print the DSCP/TOS table\n"
     "\n"
     "options: -h, --help (this help), -v, --version (the version)\n"
@@ -57,12 +59,13 @@ int main(int argc, char **argv)
         {"controller", cmd_controller},
         {"controlclient", cmd_controlclient},
         {"server", cmd_server},
+        {"plot", cmd_plot},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(sub, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);
     cli_usage_error(NULL,
                     "unknown subcommand '%s' (choose from sender, responder, controller, "
-                    "controlclient, server, demo, dscptable)",
+                    "controlclient, server, demo, plot, dscptable)",
                     sub);
 }

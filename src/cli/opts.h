@@ -41,6 +41,7 @@ enum {
     OPT_TIMESTAMPING,
     OPT_PTP,
     OPT_TARGETS,
+    OPT_PLOT,
 };
 
 /* Debug options and IP socket options, as the Python twampy groups them. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "plot_svg.h"
 #include "report_csv.h"
 
 static void only_with(const char *cmd, unsigned flags, unsigned need, const char *opt)
@@ -64,6 +65,7 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         {"duration", required_argument, NULL, OPT_DURATION},
         {"json", no_argument, NULL, OPT_JSON},
         {"csv", required_argument, NULL, OPT_CSV},
+        {"plot", required_argument, NULL, OPT_PLOT},
         {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
         {"histogram", no_argument, NULL, OPT_HISTOGRAM},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -152,6 +154,12 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
                 cli_usage_error(cmd, "--csv -: standard output carries the report; give a file "
                                      "name (e.g. /dev/fd/3 with 3>file)");
             a->csv = optarg;
+            break;
+        case OPT_PLOT:
+            only_with(cmd, flags, SO_REPORT, "--plot");
+            if (!*optarg || !strcmp(optarg, "-"))
+                cli_usage_error(cmd, "--plot needs a file name (the SVG picture)");
+            a->plot = optarg;
             break;
         case OPT_REPORT_INTERVAL:
             only_with(cmd, flags, SO_REPORT, "--report-interval");
@@ -281,10 +289,35 @@ static tw_run_format_t run_format(const struct sender_output *o)
     return o->a->json ? TW_RUN_JSON : TW_RUN_TEXT;
 }
 
+/* --plot keeps at most this many records (88 MB); the picture says so. */
+#define PLOT_MAX_RECORDS 1000000
+
+static void plot_keep(struct sender_output *o, const tw_packet_record_t *rec)
+{
+    if (o->plot_n == o->plot_cap) {
+        size_t cap = o->plot_cap ? o->plot_cap * 2 : 1024;
+        if (cap > PLOT_MAX_RECORDS)
+            cap = PLOT_MAX_RECORDS;
+        tw_packet_record_t *p = cap > o->plot_cap ? realloc(o->plot_recs, cap * sizeof *p) : NULL;
+        if (!p) {
+            if (!o->plot_truncated)
+                tw_warn("--plot: the picture shows the first %zu packets only", o->plot_n);
+            o->plot_truncated = true;
+            return;
+        }
+        o->plot_recs = p;
+        o->plot_cap = cap;
+    }
+    o->plot_recs[o->plot_n++] = *rec;
+}
+
 static void on_packet(void *arg, const tw_packet_record_t *rec)
 {
     struct session_hook *h = arg;
-    tw_csv_row(h->o->csv, h->index, rec);
+    if (h->o->csv)
+        tw_csv_row(h->o->csv, h->index, rec);
+    if (h->o->plot)
+        plot_keep(h->o, rec);
 }
 
 static void on_interval(void *arg, const tw_interval_t *iv)
@@ -319,6 +352,11 @@ void output_open(struct sender_output *o, const struct sender_args *a, int nsess
             cli_fail("cannot open the CSV file '%s': %s", a->csv, strerror(errno));
         tw_csv_header(o->csv);
     }
+    if (a->plot) { /* opened now, so that a bad name fails before the run */
+        o->plot = fopen(a->plot, "w");
+        if (!o->plot)
+            cli_fail("cannot open the plot file '%s': %s", a->plot, strerror(errno));
+    }
     /* The progress line: for a person watching a terminal, and only when
      * nothing else writes there (-v and -d log every packet on stderr). */
     o->progress = !a->no_progress && !a->json && isatty(STDERR_FILENO) &&
@@ -328,7 +366,7 @@ void output_open(struct sender_output *o, const struct sender_args *a, int nsess
 
 void output_hook(struct sender_output *o, int i, tw_sender_cfg_t *cfg)
 {
-    if (o->csv)
+    if (o->csv || o->plot)
         cfg->on_packet = on_packet;
     if (o->a->report_interval_s > 0) {
         cfg->on_interval = on_interval;
@@ -397,15 +435,43 @@ void output_report(struct sender_output *o)
         cli_fail("out of memory");
 }
 
+/* --plot: the picture of the run, written once every record is in. */
+static int write_plot(struct sender_output *o)
+{
+    char title[300];
+    const tw_run_t *run = &o->run;
+    const char *first = o->plot_truncated ? " (first packets only)" : "";
+    if (run->server)
+        snprintf(title, sizeof title, "TWAMP via server %s, %d session%s to %s%s", run->server,
+                 run->n, run->n > 1 ? "s" : "", o->s[0].remote, first);
+    else if (run->targets && run->n > 1)
+        snprintf(title, sizeof title, "%d targets, from %s to %s%s", run->n, o->s[0].remote,
+                 o->s[run->n - 1].remote, first);
+    else
+        snprintf(title, sizeof title, "%s to %s from %s%s",
+                 run->cfg.stamp ? "STAMP" : "TWAMP light", o->s[0].remote, o->s[0].local, first);
+    tw_plot_info_t info = {.title = title};
+    int rc = tw_plot_svg(o->plot, o->plot_recs, o->plot_n, &info);
+    if (fclose(o->plot) != 0)
+        rc = -1;
+    o->plot = NULL;
+    free(o->plot_recs);
+    o->plot_recs = NULL;
+    if (rc < 0)
+        fprintf(stderr, "twampy: error: cannot write the plot file '%s'\n", o->a->plot);
+    return rc;
+}
+
 int output_close(struct sender_output *o)
 {
     stop_progress(o);
+    int prc = o->plot ? write_plot(o) : 0;
     free(o->s);
     free(o->hook);
     o->s = NULL;
     o->hook = NULL;
     if (!o->csv)
-        return 0;
+        return prc;
     bool bad = ferror(o->csv) != 0;
     if (fclose(o->csv) != 0)
         bad = true;
@@ -414,5 +480,5 @@ int output_close(struct sender_output *o)
         fprintf(stderr, "twampy: error: cannot write the CSV file '%s'\n", o->a->csv);
         return -1;
     }
-    return 0;
+    return prc;
 }

@@ -46,6 +46,7 @@ struct sender_args {
     /* SO_REPORT */
     bool json, histogram, no_progress, ptp;
     const char *csv;          /* NULL: no CSV */
+    const char *plot;         /* --plot FILE.svg; NULL: no picture */
     double report_interval_s; /* 0: none */
     enum tw_schedule schedule;
     uint64_t seed; /* 0: from the clock */
@@ -78,6 +79,11 @@ struct sender_output {
     tw_run_session_t *s;       /* n of them */
     struct session_hook *hook; /* n of them */
     FILE *csv;
+    /* --plot: the file, and every packet's record until the run ends. */
+    FILE *plot;
+    tw_packet_record_t *plot_recs;
+    size_t plot_n, plot_cap;
+    bool plot_truncated;
     tw_loop_t *loop;
     bool progress, progress_shown;
     tw_timer_t progress_timer;
@@ -99,8 +105,9 @@ void output_start(struct sender_output *o, tw_loop_t *loop);
 void output_clear_progress(struct sender_output *o);
 /* The final report of every session (and their total) on stdout. */
 void output_report(struct sender_output *o);
-/* Close the CSV file and free the session arrays; 0, or -1 after a message
- * when the CSV file could not be written. */
+/* Draw the --plot picture (when asked for), close it and the CSV file, and
+ * free the session arrays; 0, or -1 after a message when either file could
+ * not be written. */
 int output_close(struct sender_output *o);
 
 #endif

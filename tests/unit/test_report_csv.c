@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report_csv.h"
@@ -130,6 +131,99 @@ static void test_status_names(void **state)
     assert_string_equal(tw_pkt_status_name(TW_PKT_LATE), "late");
 }
 
+/* A row written and read back: the same record (the NTP columns aside). */
+static void roundtrip(const tw_packet_record_t *in, int session)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    tw_csv_row(f, session, in);
+    fclose(f);
+    tw_packet_record_t got;
+    int sess = -1;
+    char err[128];
+    assert_int_equal(tw_csv_parse_row(buf, &sess, &got, err, sizeof err), 0);
+    assert_int_equal(sess, session);
+    assert_int_equal(got.seq, in->seq);
+    assert_int_equal(got.status, in->status);
+    assert_int_equal(got.t1, in->t1);
+    assert_int_equal(got.t2, in->t2);
+    assert_int_equal(got.t3, in->t3);
+    assert_int_equal(got.t4, in->t4);
+    assert_int_equal(got.ttl_out, in->ttl_out);
+    assert_int_equal(got.ttl_in, in->ttl_in);
+    assert_int_equal(got.tos_in, in->tos_in);
+    assert_int_equal(got.size, in->size);
+    free(buf);
+}
+
+static void test_parse_roundtrip(void **state)
+{
+    tw_packet_record_t r = {.seq = 4294967295u,
+                            .status = TW_PKT_REORDERED,
+                            .t1 = T2023 + 123456789,
+                            .t2 = T2023 + 124456780,
+                            .t3 = T2023 + 124466781,
+                            .t4 = T2023 + 125000001,
+                            .ttl_out = 255,
+                            .ttl_in = 62,
+                            .tos_in = 46 << 2,
+                            .size = 1472};
+    roundtrip(&r, 3);
+    tw_packet_record_t lost = {.seq = 7,
+                               .status = TW_PKT_LOST,
+                               .t1 = ERA1 * NS + 5,
+                               .ttl_out = -1,
+                               .ttl_in = -1,
+                               .tos_in = -1,
+                               .size = 41};
+    roundtrip(&lost, 1);
+    /* Before 1970 and after the NTP era boundary. */
+    lost.t1 = -1;
+    roundtrip(&lost, 1);
+}
+
+static void test_parse_rejects(void **state)
+{
+    tw_packet_record_t r;
+    int s;
+    char err[128];
+    static const char *const bad[] = {
+        "session,seq,status,t1,t2,t3,t4,t1_ntp,t2_ntp,t3_ntp,t4_ntp,rtt_ns,outbound_ns,"
+        "inbound_ns,ttl_out,ttl_in,dscp_in,size",
+        "",
+        "1,2,ok",
+        "1,2,ok,,,,,,,,,,,,,,,41,9",
+        "1,2,fine,,,,,,,,,,,,,,,41",
+        "1,-2,lost,,,,,,,,,,,,,,,41",
+        "1,2,lost,2023-11-14T22:13:20.1234567890Z,,,,,,,,,,,,,,41",
+        "1,2,lost,2023-11-14 22:13:20Z,,,,,,,,,,,,,,41",
+        "1,2,lost,2023-13-14T22:13:20Z,,,,,,,,,,,,,,41",
+        "1,2,lost,2023-02-29T22:13:20Z,,,,,,,,,,,,,,41",
+        "1,2,lost,2016-12-31T23:59:60Z,,,,,,,,,,,,,,41",
+        "1,2,lost,2263-01-01T00:00:00Z,,,,,,,,,,,,,,41",
+        "1,2,lost,1600-01-01T00:00:00Z,,,,,,,,,,,,,,41",
+        "1,2,ok,,2023-11-14T22:13:20Z,,,,,,,,,,,,,41",
+        "1,2,ok,2023-11-14T22:13:20Z,2123-11-14T22:13:20Z,,,,,,,,,,,,,41",
+        "1,2,lost,,,,,,,,,,,,256,,,41",
+        "1,2,lost,,,,,,,,,,,,,,64,41",
+        "1,2,lost,,,,,,,,,,,,,,,",
+        "1,2,lost,,,,,,,,,,,,,,,4x",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(tw_csv_parse_row(bad[i], &s, &r, err, sizeof err), -1);
+    tw_csv_parse_row("1,2,fine,,,,,,,,,,,,,,,41", &s, &r, err, sizeof err);
+    assert_string_equal(err, "column 3 (status): not ok, lost, duplicate, reordered or late");
+    tw_csv_parse_row("1,2,ok,,,,,,,,,,,,,,,", &s, &r, err, sizeof err);
+    assert_string_equal(err, "column 18 (size): not a whole number in range");
+    /* CRLF line ends and a fraction shorter than 9 digits are read. */
+    assert_int_equal(tw_csv_parse_row("1,2,lost,2023-11-14T22:13:20.5Z,,,,,,,,,,,,,,41\r\n", &s, &r,
+                                      err, sizeof err),
+                     0);
+    assert_int_equal(r.t1, T2023 + 500000000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +234,8 @@ int main(void)
         cmocka_unit_test(test_row_negative_oneway),
         cmocka_unit_test(test_row_lost_and_era1),
         cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_parse_roundtrip),
+        cmocka_unit_test(test_parse_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
