@@ -53,6 +53,7 @@ typedef struct tw_run {
     const char *timestamping; /* "sw", "hw", "user" */
     double report_interval_s; /* 0: no interval reports (JSON is one document) */
     const char *csv;          /* the --csv file, or NULL */
+    const char *plot;         /* the --plot file, or NULL */
     bool histogram;           /* the text report ends with the RTT histogram */
     /* The sessions are independent targets (fan-out: sender --targets), each
      * with its own reflector, configuration and report; the total follows. */

@@ -341,6 +341,7 @@ void output_open(struct sender_output *o, const struct sender_args *a, int nsess
     o->run.timestamping = ts[a->timestamping];
     o->run.report_interval_s = a->report_interval_s;
     o->run.csv = a->csv;
+    o->run.plot = a->plot;
     o->run.histogram = a->histogram;
     for (int i = 0; i < nsessions; i++) {
         o->hook[i].o = o;

@@ -265,6 +265,7 @@ static void json_config(tw_json_t *j, const tw_run_t *run)
     else
         tw_json_null(j, "report_interval_s");
     tw_json_str(j, "csv", run->csv);
+    tw_json_str(j, "plot", run->plot);
     tw_json_obj_end(j);
 }
 
