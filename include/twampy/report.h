@@ -77,4 +77,9 @@ void tw_report_issues(FILE *f, const tw_sender_result_t *r);
 /* into += from (totals over sessions). */
 void tw_reply_issues_merge(tw_reply_issues_t *into, const tw_reply_issues_t *from);
 
+/* RFC 6038 reflect octets: "Reflect octets (RFC 6038): N of M replies carried
+ * the padding back", when the run checked them (reflect_ok + reflect_bad > 0);
+ * nothing otherwise. */
+void tw_report_reflect(FILE *f, const tw_sender_result_t *r);
+
 #endif

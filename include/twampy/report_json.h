@@ -72,4 +72,8 @@ void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *
  * session 0 when there is only one. Ends with a newline and flushes. */
 void tw_json_interval(FILE *f, int session, const tw_interval_t *iv);
 
+/* RFC 6038 reflect octets: "reflect_octets": {"ok": N, "bad": M} in the
+ * current object, when the run checked them; nothing otherwise. */
+void tw_json_reflect(tw_json_t *j, const tw_sender_result_t *r);
+
 #endif

@@ -155,6 +155,9 @@ typedef struct tw_sender_result {
      * failing the HMAC check (altered in flight, or another key): counted,
      * not measured. */
     uint64_t integrity_failures;
+    /* RFC 6038 reflect octets (tw_sender_set_reflect): measured replies that
+     * carried the octets back, and those that did not. */
+    uint64_t reflect_ok, reflect_bad;
     tw_reply_issues_t issues; /* unusable replies by reason, layouts noted, ICMP errors */
     /* The security mode of the run: TW_MODE_UNAUTHENTICATED (open),
      * TW_MODE_AUTHENTICATED, TW_MODE_ENCRYPTED or TW_MODE_MIXED (control_wire.h;
@@ -206,6 +209,15 @@ void tw_sender_set_remote(tw_sender_t *s, const struct sockaddr *sa, socklen_t l
  * the padding. Returns 0, or -1 with a reason in err. */
 int tw_sender_set_security(tw_sender_t *s, uint32_t mode, tw_test_crypto_t *t, char *err,
                            size_t errlen);
+/* RFC 6038 reflect octets (before tw_sender_start): every packet carries the
+ * len octets at offset at (its Packet Padding (to be reflected):
+ * tw_reflect_offsets gives at and back for the session's Modes), and every
+ * reply is checked for them at offset back; result.reflect_ok and
+ * reflect_bad count the replies that had them and those that did not.
+ * Packets shorter than at + len carry what fits. Returns 0, or -1 with a
+ * reason in err. */
+int tw_sender_set_reflect(tw_sender_t *s, const uint8_t *octets, size_t len, size_t at, size_t back,
+                          char *err, size_t errlen);
 /* The first n send times (ns after the first packet) the schedule of cfg gives
  * with this seed: what a run with --seed repeats. */
 void tw_sender_schedule_head(const tw_sender_cfg_t *cfg, uint64_t seed, int64_t *out, int n);

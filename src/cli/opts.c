@@ -68,6 +68,16 @@ long long cli_int(const char *cmd, const char *opt, const char *s, long long lo,
     return v;
 }
 
+uint16_t cli_hex16(const char *cmd, const char *opt, const char *s)
+{
+    const char *h = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? s + 2 : s;
+    size_t n = strlen(h);
+    if (n < 1 || n > 4 || strspn(h, "0123456789abcdefABCDEF") != n)
+        cli_usage_error(cmd, "%s needs two octets in hex (1 to 4 hex digits, e.g. 1234), not '%s'",
+                        opt, s);
+    return (uint16_t)strtoul(h, NULL, 16);
+}
+
 double cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi)
 {
     char *end;

@@ -40,6 +40,12 @@ enum {
     OPT_SEED,
     OPT_TIMESTAMPING,
     OPT_PTP,
+    /* TWAMP-Control extensions (controller, controlclient) */
+    OPT_REFLECT_OCTETS,
+    OPT_REFLECT_PADDING,
+    OPT_SYMMETRICAL,
+    OPT_START_TIME,
+    OPT_INDIVIDUAL,
 };
 
 /* Debug options and IP socket options, as the Python twampy groups them. */
@@ -84,6 +90,8 @@ void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretur
 void cli_bad_option(const char *cmd, int argc, char **argv) __attribute__((noreturn));
 
 long long cli_int(const char *cmd, const char *opt, const char *s, long long lo, long long hi);
+/* Two octets given as 1 to 4 hex digits, with or without 0x. */
+uint16_t cli_hex16(const char *cmd, const char *opt, const char *s);
 double cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi);
 
 /* Resolve an address argument; usage error on bad syntax, failure when a name

@@ -481,6 +481,8 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
     into->hw_fallback += from->hw_fallback;
     into->hw_timestamps = into->hw_timestamps || from->hw_timestamps;
     into->integrity_failures += from->integrity_failures;
+    into->reflect_ok += from->reflect_ok;
+    into->reflect_bad += from->reflect_bad;
     tw_reply_issues_merge(&into->issues, &from->issues);
     if (!into->security_mode)
         into->security_mode = from->security_mode;
@@ -637,4 +639,14 @@ void tw_report_issues(FILE *f, const tw_sender_result_t *r)
     int n = tw_reply_issue_lines(r, lines, TW_MAX_ISSUE_LINES);
     for (int i = 0; i < n; i++)
         fprintf(f, "%s\n", lines[i]);
+}
+
+void tw_report_reflect(FILE *f, const tw_sender_result_t *r)
+{
+    uint64_t n = r->reflect_ok + r->reflect_bad;
+    if (!n)
+        return;
+    fprintf(f, "Reflect octets (RFC 6038): %llu of %llu replies carried the padding back%s\n",
+            (unsigned long long)r->reflect_ok, (unsigned long long)n,
+            r->reflect_bad ? " (the others did not: see the log)" : "");
 }

@@ -560,3 +560,13 @@ void tw_json_interval(FILE *f, int session, const tw_interval_t *iv)
     tw_json_obj_end(&j);
     tw_json_end(&j);
 }
+
+void tw_json_reflect(tw_json_t *j, const tw_sender_result_t *r)
+{
+    if (r->reflect_ok + r->reflect_bad == 0)
+        return;
+    tw_json_obj_begin(j, "reflect_octets");
+    tw_json_int(j, "ok", (int64_t)r->reflect_ok);
+    tw_json_int(j, "bad", (int64_t)r->reflect_bad);
+    tw_json_obj_end(j);
+}

@@ -87,6 +87,8 @@ struct tw_sender {
     tw_watch_t watch;
     tw_batch_t *batch;
     uint8_t *txbuf;
+    uint8_t *refl; /* RFC 6038: octets every packet carries at refl_at, back at refl_back */
+    size_t refl_len, refl_at, refl_back;
     struct sent_rec *ring;
     uint32_t *txmap;    /* kernel transmit-timestamp id -> sequence number */
     uint32_t txid;      /* id of the next datagram the kernel will stamp */
@@ -413,6 +415,32 @@ static bool all_answered(const tw_sender_t *s)
     return s->res.stats.received + s->res.late >= s->next;
 }
 
+/* RFC 6038 §5.1.2: the Packet Padding (to be reflected), what fits of it. */
+static void put_reflect(tw_sender_t *s, size_t len)
+{
+    if (s->refl_len && s->refl_at < len) {
+        size_t n = len - s->refl_at < s->refl_len ? len - s->refl_at : s->refl_len;
+        memcpy(s->txbuf + s->refl_at, s->refl, n);
+    }
+}
+
+/* RFC 6038 §5.2.1: the reply's Packet Padding (from Session-Sender). */
+static void check_reflect(tw_sender_t *s, const tw_pkt_t *p, const struct sent_rec *rec)
+{
+    size_t n = rec->size > s->refl_at ? rec->size - s->refl_at : 0;
+    if (n > s->refl_len)
+        n = s->refl_len;
+    if (p->len >= s->refl_back + n && !memcmp(p->buf + s->refl_back, s->refl, n)) {
+        s->res.reflect_ok++;
+        return;
+    }
+    s->res.reflect_bad++;
+    if (s->res.reflect_bad == 1)
+        tw_warn("the reply to packet %u does not carry the %zu octets of padding to reflect at "
+                "offset %zu (RFC 6038 section 5.2.1); later ones are only counted",
+                rec->seq, n, s->refl_back);
+}
+
 static int send_one(tw_sender_t *s)
 {
     size_t len = next_len(s);
@@ -432,8 +460,10 @@ static int send_one(tw_sender_t *s)
     pkt.timestamp = s->cfg.ptp ? tw_time_to_ptp(t1, s->tai) : tw_time_to_ntp(t1);
     if (s->fmt.kind == TW_TESTFMT_OPEN) {
         tw_sender_encode(&pkt, s->cfg.stamp, s->txbuf, len);
+        put_reflect(s, len);
     } else {
         int rc = tw_sender_encode_auth(&pkt, s->fmt.kind == TW_TESTFMT_STAMP_AUTH, s->txbuf, len);
+        put_reflect(s, len);
         if (rc == TW_WIRE_OK)
             rc = tw_testfmt_sender_protect(&s->fmt, s->txbuf, len);
         if (rc != 0) {
@@ -849,6 +879,8 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     }
     rec->answered = true;
     rec->rseq = rep.seq;
+    if (s->refl_len)
+        check_reflect(s, p, rec);
     rec->t4 = p->rx_time;
     rec->t4_kernel = p->rx_kernel;
     if (s->hw && p->rx_hw) {
@@ -1125,6 +1157,29 @@ int tw_sender_set_security(tw_sender_t *s, uint32_t mode, tw_test_crypto_t *t, c
     return 0;
 }
 
+int tw_sender_set_reflect(tw_sender_t *s, const uint8_t *octets, size_t len, size_t at, size_t back,
+                          char *err, size_t errlen)
+{
+    if (s->started || !octets || !len || at + len > TW_MAX_PACKET_LEN ||
+        back + len > TW_MAX_PACKET_LEN) {
+        snprintf(err, errlen, "cannot reflect %zu octets from offset %zu to offset %zu", len, at,
+                 back);
+        return -1;
+    }
+    uint8_t *copy = malloc(len);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(copy, octets, len);
+    free(s->refl);
+    s->refl = copy;
+    s->refl_len = len;
+    s->refl_at = at;
+    s->refl_back = back;
+    return 0;
+}
+
 void tw_sender_start(tw_sender_t *s)
 {
     s->started = true;
@@ -1226,5 +1281,6 @@ void tw_sender_close(tw_sender_t *s)
     tw_metrics_free(&s->res.metrics);
     tw_testfmt_free(&s->fmt);
     free(s->txbuf);
+    free(s->refl);
     free(s);
 }
