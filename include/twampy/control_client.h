@@ -86,6 +86,10 @@ typedef struct tw_ctrl_client_cfg {
      * and the sessions are started and stopped with tw_ctrl_client_start_n
      * and tw_ctrl_client_stop_n; their acks come to on_n_ack. */
     bool individual;
+    /* RFC 7750 DSCP and ECN monitoring (mode 256; the server must offer it):
+     * every reply carries the DSCP and ECN its request arrived with
+     * (tw_sender_set_dscp_ecn). Mode 64 is then chosen only when asked for. */
+    bool dscp_ecn;
     int nsessions; /* 1..TW_CTRL_MAX_SESSIONS */
     tw_ctrl_session_req_t req[TW_CTRL_MAX_SESSIONS];
     /* Every session accepted and Start-Ack received: the test may run. */

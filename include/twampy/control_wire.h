@@ -32,6 +32,7 @@
 #define TW_MODE_INDIVIDUAL 16u     /* individual session control (RFC 5938) */
 #define TW_MODE_REFLECT_OCTETS 32u /* RFC 6038 */
 #define TW_MODE_SYMMETRICAL 64u    /* RFC 6038 */
+#define TW_MODE_DSCP_ECN 256u      /* DSCP and ECN monitoring (RFC 7750) */
 #define TW_MODE_SECURITY_MASK                                                                      \
     (TW_MODE_UNAUTHENTICATED | TW_MODE_AUTHENTICATED | TW_MODE_ENCRYPTED | TW_MODE_MIXED)
 
@@ -154,11 +155,21 @@ long tw_n_sessions_len(const uint8_t *block, size_t len, uint32_t max);
  * when len is shorter than its length. MBZ octets are ignored. */
 int tw_n_sessions_decode(const uint8_t *buf, size_t len, tw_n_sessions_t *m);
 
+/* RFC 7750 section 2.2.1: the Sender DSCP and ECN octet of a reply in mode
+ * 256: after the Sender TTL, 41 (unauthenticated; MBZ 42..43, Packet Padding
+ * from 44) or 81 (authenticated and encrypted, within the MBZ octets). */
+#define TW_S_DSCP_ECN_OFF 41
+#define TW_S_DSCP_ECN_AUTH_OFF 81
+#define TW_REFLECTOR_DSCP_ECN_LEN 44 /* the unauthenticated reply's header in mode 256 */
+
 /* RFC 6038 §5: where the Packet Padding (to be reflected) lies in a
  * Session-Sender packet (*from) and where the Session-Reflector returns it
  * (*to, its Packet Padding), for the Modes of a control connection:
  *   unauthenticated test (modes 1, 8): from 14 (§5.1.2), or 41 after the 27
  *     MBZ octets of the symmetrical-size format (§5.1.5); to 41 (§5.2.1);
+ *     with RFC 7750 (mode 256) to 44, after the Sender DSCP and ECN and its
+ *     MBZ, and in symmetrical size from 42, after 28 MBZ octets (RFC 7750
+ *     section 2.2.2, Figure 4);
  *   authenticated or encrypted test (modes 2, 4): from 48, or 104 after the 56
  *     MBZ octets of §5.1.5; to 112 (RFC 5357 §4.2.1 with erratum 5045: the
  *     112-octet reflector header). */

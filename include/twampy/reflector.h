@@ -86,6 +86,11 @@ typedef struct tw_reflector_cfg {
      * reflect_len octets. 0: nothing to reflect. */
     uint16_t reflect_len;
     uint16_t reflect_from, reflect_to;
+    /* RFC 7750 DSCP and ECN monitoring (a TWAMP session in mode 256): the
+     * reply carries the request's TOS / Traffic Class octet as received
+     * (S-DSCP-ECN) at 41 (the reply at least 44 octets) or 81 (protected
+     * modes); needs sockopts.recv_tos. */
+    bool dscp_ecn;
 } tw_reflector_cfg_t;
 
 typedef struct tw_reflector_counters {

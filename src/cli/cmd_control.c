@@ -84,6 +84,9 @@ static const char controller_help[] =
     "                        when the server offers it and the padding allows. In\n"
     "                        mode 64 the Padding Length announced is --padding -\n"
     "                        27 (the padding after the format's 27 MBZ octets)\n"
+    "  --monitor-dscp-ecn    RFC 7750 DSCP and ECN monitoring (mode 256): every\n"
+    "                        reply carries the DSCP and ECN its request arrived\n"
+    "                        with; the report shows them ('At the reflector')\n"
     "  --individual-control  RFC 5938 individual session control (mode 16): with\n"
     "                        --sessions N the sessions run one after the other,\n"
     "                        each started by its own Start-N-Sessions and stopped\n"
@@ -94,7 +97,8 @@ static const char controller_help[] =
     "                        at Start-Sessions if that is later\n"
     "\n"
     "IP socket options:\n"
-    "  --tos, --dscp, --ttl, --padding, --do-not-fragment   as 'twampy sender';\n"
+    "  --tos, --dscp, --ecn, --ttl, --padding, --do-not-fragment   as 'twampy\n"
+    "                        sender';\n"
     "                        the DSCP is also sent to the server as the session's\n"
     "                        Type-P Descriptor\n"
     "\n"
@@ -126,9 +130,9 @@ static const char controlclient_help[] =
     "  --dscp, --tos         the session's Type-P DSCP\n"
     "  --padding bytes       the sender's padding after its 14-octet header\n"
     "                        (default: 27; announced less 27 in mode 64)\n"
-    "  --reflect-octets HEX, --reflect-padding N, --symmetrical, --start-time T\n"
-    "                        as 'twampy controller' (the external sender must\n"
-    "                        send the padding to reflect and wait for the Start\n"
+    "  --reflect-octets HEX, --reflect-padding N, --symmetrical, --start-time T,\n"
+    "  --monitor-dscp-ecn    as 'twampy controller' (the external sender must\n"
+    "                        send the padding to reflect, and wait for the Start\n"
     "                        Time itself)\n"
     "  --keyfile file, --keyid name, --kdf-max-count N   as 'twampy controller'\n"
     "  --modes list          mixed and open only (default with --keyfile:\n"
@@ -215,6 +219,12 @@ static void on_started_controller(void *arg, const tw_accept_session_t *acc, int
                   tw_addr_str((struct sockaddr *)&ss, a, sizeof a));
         tw_sender_set_remote(c->senders[i], (struct sockaddr *)&ss, c->server_len);
         output_remote(c->out, i, (struct sockaddr *)&ss);
+        uint32_t mode = tw_ctrl_client_mode(c->client);
+        if (mode & TW_MODE_DSCP_ECN) /* RFC 7750: the S-DSCP-ECN octet of each reply */
+            tw_sender_set_dscp_ecn(c->senders[i],
+                                   tw_mode_test_protected(mode & TW_MODE_SECURITY_MASK)
+                                       ? TW_S_DSCP_ECN_AUTH_OFF
+                                       : TW_S_DSCP_ECN_OFF);
         if (set_reflect(c, i, &acc[i]) < 0) {
             c->failed = true;
             snprintf(c->why, sizeof c->why, "session %d: cannot set up reflect octets", i + 1);
@@ -318,6 +328,7 @@ static void common_req(const struct sender_args *a, tw_ctrl_session_req_t *r, in
 /* The control client's options of the TWAMP-Control extensions. */
 static void common_client(const struct sender_args *a, tw_ctrl_client_cfg_t *cc)
 {
+    cc->dscp_ecn = a->dscp_ecn;
     cc->reflect_octets = a->reflect;
     cc->symmetrical = a->symmetrical;
 }
@@ -505,8 +516,10 @@ int cmd_controller(int argc, char **argv)
         output_report(&out);
         auth_report(c.senders, c.nsessions);
         if (!a.json)
-            for (int i = 0; i < c.nsessions; i++)
+            for (int i = 0; i < c.nsessions; i++) {
                 tw_report_reflect(stdout, tw_sender_result(c.senders[i]));
+                tw_report_ecn(stdout, tw_sender_result(c.senders[i]));
+            }
         uint64_t measured = 0;
         for (int i = 0; i < c.nsessions; i++) {
             const tw_sender_result_t *res = tw_sender_result(c.senders[i]);

@@ -128,8 +128,8 @@ int cmd_server(int argc, char **argv)
     memset(&auth, 0, sizeof auth);
     tw_ctrl_server_cfg_t cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.modes =
-        TW_MODE_UNAUTHENTICATED | TW_MODE_INDIVIDUAL | TW_MODE_REFLECT_OCTETS | TW_MODE_SYMMETRICAL;
+    cfg.modes = TW_MODE_UNAUTHENTICATED | TW_MODE_INDIVIDUAL | TW_MODE_REFLECT_OCTETS |
+                TW_MODE_SYMMETRICAL | TW_MODE_DSCP_ECN;
     cfg.max_connections = 64;
     cfg.max_sessions = 16;
     cfg.max_total_sessions = 1024;

@@ -46,6 +46,8 @@ enum {
     OPT_SYMMETRICAL,
     OPT_START_TIME,
     OPT_INDIVIDUAL,
+    OPT_ECN,
+    OPT_DSCP_ECN,
 };
 
 /* Debug options and IP socket options, as the Python twampy groups them. */
@@ -55,7 +57,7 @@ enum {
         {"tos", required_argument, NULL, OPT_TOS}, {"dscp", required_argument, NULL, OPT_DSCP},    \
         {"ttl", required_argument, NULL, OPT_TTL},                                                 \
         {"padding", required_argument, NULL, OPT_PADDING},                                         \
-        {"do-not-fragment", no_argument, NULL, OPT_DF},                                            \
+        {"do-not-fragment", no_argument, NULL, OPT_DF}, {"ecn", required_argument, NULL, OPT_ECN}, \
     {                                                                                              \
         "help", no_argument, NULL, 'h'                                                             \
     }
@@ -68,6 +70,7 @@ typedef struct cli_common {
     const char *logfile;
     int tos;
     int dscp; /* -1 when not given */
+    int ecn;  /* --ecn 0..3, -1 when not given: the ECN bits of the TOS octet */
     int ttl;
     int padding;
     bool padding_set;

@@ -63,6 +63,7 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         {"symmetrical", no_argument, NULL, OPT_SYMMETRICAL},
         {"start-time", required_argument, NULL, OPT_START_TIME},
         {"individual-control", no_argument, NULL, OPT_INDIVIDUAL},
+        {"monitor-dscp-ecn", no_argument, NULL, OPT_DSCP_ECN},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -197,6 +198,10 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
                                 optarg);
             a->start_time = optarg;
             break;
+        case OPT_DSCP_ECN:
+            only_with(cmd, flags, SO_CONTROL | SO_CONTROLCLIENT, "--monitor-dscp-ecn");
+            a->dscp_ecn = true;
+            break;
         case OPT_INDIVIDUAL:
             only_with(cmd, flags, SO_CONTROL, "--individual-control");
             a->individual = true;
@@ -231,7 +236,8 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         int pad = a->common.padding < 0 ? 0 : a->common.padding;
         /* RFC 6038 §4.2: Padding Length >= Length of padding to reflect; in
          * the symmetrical format the padding to reflect follows 27 MBZ octets. */
-        int need = (a->symmetrical ? 27 : 0) + (a->reflect ? a->reflect_padding : 0);
+        int need =
+            (a->symmetrical ? (a->dscp_ecn ? 28 : 27) : 0) + (a->reflect ? a->reflect_padding : 0);
         if (a->common.padding == TW_PADDING_IMIX)
             cli_usage_error(cmd, "--reflect-octets and --symmetrical need a fixed --padding");
         if (pad < need)

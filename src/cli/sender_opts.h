@@ -54,6 +54,7 @@ struct sender_args {
     const char *start_time;   /* --start-time, as given (NULL: none) */
     tw_time_t start_time_abs; /* --start-time, parsed (0: none) */
     bool individual;          /* --individual-control (controller) */
+    bool dscp_ecn;            /* --monitor-dscp-ecn (RFC 7750) */
 };
 
 /* Parse argv for cmd; --help prints help and exits 0, errors exit 2. The

@@ -152,7 +152,7 @@ static void send_request(tw_ctrl_client_t *c)
          * appends as Packet Padding; in the symmetrical-size format (§5.1.4)
          * they follow the 27 MBZ octets: a 41-octet packet announces 0, as
          * packet length - 41 (the greeting step made sure of >= 27). */
-        m.padding_length = r->padding_length - 27;
+        m.padding_length = r->padding_length - ((c->mode & TW_MODE_DSCP_ECN) ? 28 : 27);
     }
     if (c->mode & TW_MODE_REFLECT_OCTETS) {
         m.octets_to_reflect = r->octets_to_reflect;
@@ -284,10 +284,21 @@ static void on_greeting(tw_ctrl_client_t *c)
         }
         c->mode |= TW_MODE_INDIVIDUAL;
     }
+    if (c->cfg.dscp_ecn) {
+        if (!(g.modes & TW_MODE_DSCP_ECN)) {
+            fail(c,
+                 "TWAMP server %s does not offer RFC 7750 DSCP and ECN monitoring (mode 256; it "
+                 "offers %s)",
+                 c->peer, ms);
+            return;
+        }
+        c->mode |= TW_MODE_DSCP_ECN;
+    }
     bool padded = true;
     for (int i = 0; i < c->cfg.nsessions; i++) {
         const tw_ctrl_session_req_t *rq = &c->cfg.req[i];
-        uint32_t need = 27u + (c->cfg.reflect_octets ? rq->padding_to_reflect : 0u);
+        uint32_t need =
+            (c->cfg.dscp_ecn ? 28u : 27u) + (c->cfg.reflect_octets ? rq->padding_to_reflect : 0u);
         padded = padded && rq->padding_length >= need;
     }
     if (c->cfg.symmetrical) {
@@ -311,7 +322,10 @@ static void on_greeting(tw_ctrl_client_t *c)
             return;
         }
     }
-    if (!tw_mode_test_protected(sec) && padded && (g.modes & TW_MODE_SYMMETRICAL))
+    /* With RFC 7750 the symmetrical format has 28 MBZ octets (its section
+     * 2.2.2): only when asked for. */
+    if (!tw_mode_test_protected(sec) && padded && (g.modes & TW_MODE_SYMMETRICAL) &&
+        (!c->cfg.dscp_ecn || c->cfg.symmetrical))
         c->mode |= TW_MODE_SYMMETRICAL;
     r.mode = c->mode;
     tw_info("Mode %s (Set-Up-Response mode %u)", tw_mode_name(sec), c->mode);

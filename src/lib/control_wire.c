@@ -383,6 +383,9 @@ void tw_reflect_offsets(uint32_t modes, size_t *from, size_t *to)
     if (protected_test) {
         *from = sym ? 48 + 56 : 48;
         *to = 112;
+    } else if (modes & TW_MODE_DSCP_ECN) {
+        *from = sym ? 14 + 28 : 14;
+        *to = TW_REFLECTOR_DSCP_ECN_LEN;
     } else {
         *from = sym ? 14 + 27 : 14;
         *to = 41;
@@ -525,6 +528,8 @@ static const char *const mode_names[] = {
     "individual-session-control", /* 16, RFC 5938 */
     "reflect-octets",             /* 32, RFC 6038 */
     "symmetrical-size",           /* 64, RFC 6038 */
+    "ikev2-derived",              /* 128, RFC 7717 */
+    "dscp-ecn-monitoring",        /* 256, RFC 7750 */
 };
 
 /* Writes into buf and returns it; the result is always NUL-terminated and cut

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "control_wire.h"
 #include "log.h"
 #include "ntptime.h"
 #include "peertable.h"
@@ -49,6 +50,7 @@ struct tw_reflector {
         uint32_t seq;           /* the reflector's sequence number */
         bool stamp;             /* STAMP (else TWAMP) layout */
         bool ptp;               /* t3 in PTP format (else NTP) */
+        uint8_t tos;            /* the request's TOS as received (RFC 7750) */
     } pend[TW_BATCH];
 };
 
@@ -146,7 +148,9 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct p
     bool stamp = q->stamp = is_stamp(r, p);
     /* The reply: the request's length, or the format's minimum (RFC 5357
      * §4.2.1: 41; RFC 8762 §4.3.1: 44) when it is shorter. */
-    size_t min = stamp ? TW_STAMP_BASE_LEN : min_reply(r, TW_REFLECTOR_BASE_LEN);
+    size_t min =
+        stamp ? TW_STAMP_BASE_LEN
+              : min_reply(r, r->cfg.dscp_ecn ? TW_REFLECTOR_DSCP_ECN_LEN : TW_REFLECTOR_BASE_LEN);
     if (p->cap < min)
         return false; /* no room for the reply (not with twampy's buffers) */
     size_t rlen = p->len > min ? p->len : min;
@@ -259,8 +263,15 @@ static void finish_reply(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, uint
         .sender_errest = req->errest,
         .sender_ttl = (uint8_t)(p->ttl < 0 ? 0 : p->ttl),
     };
-    if (r->fmt.kind == TW_TESTFMT_OPEN)
+    q->tos = (uint8_t)(p->tos < 0 ? 0 : p->tos);
+    if (r->fmt.kind == TW_TESTFMT_OPEN) {
         tw_reflector_encode(&q->rep, q->stamp, p->buf, p->len);
+        if (r->cfg.dscp_ecn && !q->stamp) {
+            /* RFC 7750 section 2.2.1: S-DSCP-ECN, then MBZ (2). */
+            p->buf[TW_S_DSCP_ECN_OFF] = q->tos;
+            p->buf[TW_S_DSCP_ECN_OFF + 1] = p->buf[TW_S_DSCP_ECN_OFF + 2] = 0;
+        }
+    }
     if (tw_log_on(TW_LOG_INFO)) {
         char a[TW_ADDRSTRLEN];
         tw_info("Request from %s [sseq=%u rseq=%u ttl=%d outbound=%.2fms]",
@@ -280,6 +291,8 @@ static bool stamp_reply(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, tw_ti
         bool stamp = r->fmt.kind == TW_TESTFMT_STAMP_AUTH;
         q->rep.timestamp = ts;
         tw_reflector_encode_auth(&q->rep, stamp, p->buf, p->len);
+        if (r->cfg.dscp_ecn && !stamp)
+            p->buf[TW_S_DSCP_ECN_AUTH_OFF] = q->tos; /* RFC 7750 Figure 3 */
         int rc = tw_testfmt_reflector_protect(&r->fmt, p->buf, p->len);
         if (rc < 0) {
             tw_warn("cannot protect a reply: %s", tw_auth_strerror(rc));

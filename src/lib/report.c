@@ -483,6 +483,14 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
     into->integrity_failures += from->integrity_failures;
     into->reflect_ok += from->reflect_ok;
     into->reflect_bad += from->reflect_bad;
+    for (int i = 0; i < 4; i++) {
+        into->ecn_in[i] += from->ecn_in[i];
+        into->fwd_ecn[i] += from->fwd_ecn[i];
+    }
+    into->fwd_seen += from->fwd_seen;
+    into->fwd_dscp_other += from->fwd_dscp_other;
+    if (from->fwd_seen)
+        into->fwd_dscp_last = from->fwd_dscp_last;
     tw_reply_issues_merge(&into->issues, &from->issues);
     if (!into->security_mode)
         into->security_mode = from->security_mode;
@@ -649,4 +657,44 @@ void tw_report_reflect(FILE *f, const tw_sender_result_t *r)
     fprintf(f, "Reflect octets (RFC 6038): %llu of %llu replies carried the padding back%s\n",
             (unsigned long long)r->reflect_ok, (unsigned long long)n,
             r->reflect_bad ? " (the others did not: see the log)" : "");
+}
+
+const char *tw_ecn_name(int ecn)
+{
+    static const char *const names[4] = {"Not-ECT", "ECT(1)", "ECT(0)", "CE"};
+    return names[ecn & 3];
+}
+
+/* "Not-ECT 3, ECT(0) 7": the codepoints seen, in order. */
+static void ecn_list(char *buf, size_t len, const uint64_t n[4])
+{
+    size_t pos = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < 4 && pos < len; i++) {
+        if (!n[i])
+            continue;
+        int w = snprintf(buf + pos, len - pos, "%s%s %llu", pos ? ", " : "", tw_ecn_name(i),
+                         (unsigned long long)n[i]);
+        if (w < 0)
+            break;
+        pos += (size_t)w;
+    }
+}
+
+void tw_report_ecn(FILE *f, const tw_sender_result_t *r)
+{
+    char l[160];
+    uint64_t in = r->ecn_in[0] + r->ecn_in[1] + r->ecn_in[2] + r->ecn_in[3];
+    if (in) {
+        ecn_list(l, sizeof l, r->ecn_in);
+        fprintf(f, "ECN of the replies as received: %s\n", l);
+    }
+    if (r->fwd_seen) {
+        ecn_list(l, sizeof l, r->fwd_ecn);
+        fprintf(f,
+                "At the reflector (RFC 7750): ECN %s; DSCP %d%s (%llu of %llu replies with "
+                "another DSCP than sent)\n",
+                l, r->fwd_dscp_last, r->fwd_dscp_other ? " last" : "",
+                (unsigned long long)r->fwd_dscp_other, (unsigned long long)r->fwd_seen);
+    }
 }

@@ -89,6 +89,7 @@ struct tw_sender {
     uint8_t *txbuf;
     uint8_t *refl; /* RFC 6038: octets every packet carries at refl_at, back at refl_back */
     size_t refl_len, refl_at, refl_back;
+    size_t dscp_ecn_at; /* RFC 7750: S-DSCP-ECN in replies, 0: not asked for */
     struct sent_rec *ring;
     uint32_t *txmap;    /* kernel transmit-timestamp id -> sequence number */
     uint32_t txid;      /* id of the next datagram the kernel will stamp */
@@ -881,6 +882,17 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     rec->rseq = rep.seq;
     if (s->refl_len)
         check_reflect(s, p, rec);
+    if (p->tos >= 0)
+        s->res.ecn_in[p->tos & 3]++;
+    if (s->dscp_ecn_at && p->len > s->dscp_ecn_at) {
+        /* RFC 7750 section 2.2.1: the request's DS field at the reflector. */
+        uint8_t v = p->buf[s->dscp_ecn_at];
+        s->res.fwd_seen++;
+        s->res.fwd_ecn[v & 3]++;
+        if ((v >> 2) != (s->cfg.sockopts.tos >> 2))
+            s->res.fwd_dscp_other++;
+        s->res.fwd_dscp_last = v >> 2;
+    }
     rec->t4 = p->rx_time;
     rec->t4_kernel = p->rx_kernel;
     if (s->hw && p->rx_hw) {
@@ -1086,6 +1098,7 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     s->ring = calloc(RING_SIZE, sizeof *s->ring);
     s->txmap = calloc(RING_SIZE, sizeof *s->txmap);
     s->pend = calloc(RING_SIZE, sizeof *s->pend);
+    s->res.fwd_dscp_last = -1;
     s->txbuf = calloc(1, TW_MAX_PACKET_LEN);
     s->batch = tw_batch_new(16, RX_BUFSIZE);
     if (!s->ring || !s->txmap || !s->pend || !s->txbuf || !s->batch) {
@@ -1178,6 +1191,11 @@ int tw_sender_set_reflect(tw_sender_t *s, const uint8_t *octets, size_t len, siz
     s->refl_at = at;
     s->refl_back = back;
     return 0;
+}
+
+void tw_sender_set_dscp_ecn(tw_sender_t *s, size_t at)
+{
+    s->dscp_ecn_at = at;
 }
 
 void tw_sender_start(tw_sender_t *s)

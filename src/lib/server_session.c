@@ -376,6 +376,10 @@ int tw_srv_on_request(struct conn *c)
     rc.inactive = true;
     rc.batch = srv->batch;
     rc.allow = &srv->cfg.allow;
+    if (c->mode & TW_MODE_DSCP_ECN) {
+        rc.dscp_ecn = true; /* RFC 7750: the request's DSCP and ECN back */
+        rc.sockopts.recv_tos = true;
+    }
     if (reflect_len) {
         size_t from, to;
         tw_reflect_offsets(c->mode, &from, &to);

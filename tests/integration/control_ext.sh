@@ -15,6 +15,9 @@
 #    due"), an ISO 8601 time too; a Start Time later than the server's
 #    --servwait is refused (Accept 3, exit 1); a bad --start-time is a usage
 #    error;
+#  - RFC 7750 --monitor-dscp-ecn with --dscp ef --ecn 2 (open, encrypted):
+#    "At the reflector (RFC 7750): ECN ECT(0) 5; DSCP 46", the replies
+#    Not-ECT; with reflect octets (padding back at 44) and --ecn 3 (CE);
 #  - RFC 5938 --individual-control --sessions 3: each session started by its
 #    own Start-N-Sessions (acknowledged), run, stopped by its own
 #    Stop-N-Sessions, the next one started after; mode 81; 0.0% loss;
@@ -107,6 +110,20 @@ grep -q 'Mode open (Set-Up-Response mode 81)' "$ERR" || fail "mode 81 (1|16|64) 
 [ "$(log_count srv 'Stop-N-Sessions: 1 session, 1 stopping$')" -ge 3 ] ||
     fail "the server did not log three Stop-N-Sessions"
 note "individual session control: 3 sessions started and stopped one by one, 0.0% loss"
+
+# ---- RFC 7750 DSCP and ECN monitoring, --ecn ------------------------------------
+for mode in open encrypted; do
+    controller_ok --keyfile "$KEYS" --keyid alice --modes "$mode" --monitor-dscp-ecn --dscp ef \
+        --ecn 2 "${FAST[@]}" "$H:$P" "$H:0"
+    out_has '^At the reflector \(RFC 7750\): ECN ECT\(0\) 5; DSCP 46 \(0 of 5 replies with another DSCP than sent\)$'
+    # The server's replies: the session's DSCP, ECN Not-ECT (RFC 7750 2.2.1).
+    out_has '^ECN of the replies as received: Not-ECT 5$'
+done
+controller_ok --monitor-dscp-ecn --reflect-octets 4242 --padding 40 --ecn 3 "${FAST[@]}" "$H:$P" "$H:0"
+out_has '^At the reflector \(RFC 7750\): ECN CE 5; DSCP 0 '
+out_has '^Reflect octets \(RFC 6038\): 5 of 5 replies carried the padding back$'
+expect_exit 2 "$TWAMPY" controller --ecn 4 "$H:$P"
+note "DSCP and ECN monitoring: EF/ECT(0) and CE seen at the reflector, open and encrypted"
 
 # ---- tshark's decode of the reflect-octets fields ---------------------------------
 if ! command -v tshark >/dev/null || ! command -v dumpcap >/dev/null || [ "$(id -u)" -ne 0 ]; then

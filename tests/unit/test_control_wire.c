@@ -831,7 +831,8 @@ static void test_modes_str(void **state)
     assert_string_equal(tw_modes_str(0x80000001u, buf, sizeof(buf)), "unauthenticated|bit31");
     assert_string_equal(tw_modes_str(0x1E, buf, sizeof(buf)),
                         "authenticated|encrypted|mixed|individual-session-control");
-    assert_string_equal(tw_modes_str(0x180, buf, sizeof(buf)), "bit7|bit8");
+    assert_string_equal(tw_modes_str(0x180, buf, sizeof(buf)), "ikev2-derived|dscp-ecn-monitoring");
+    assert_string_equal(tw_modes_str(0x200, buf, sizeof(buf)), "bit9");
 
     /* Tiny buffers: cut short, always terminated, nothing written past len. */
     char tiny[8];
@@ -852,7 +853,7 @@ static void test_modes_str(void **state)
     /* Every bit set fits a generous buffer. */
     char big[512];
     tw_modes_str(0xFFFFFFFFu, big, sizeof(big));
-    assert_non_null(strstr(big, "symmetrical-size|bit7|"));
+    assert_non_null(strstr(big, "symmetrical-size|ikev2-derived|dscp-ecn-monitoring|bit9|"));
     assert_non_null(strstr(big, "|bit31"));
     assert_int_equal(big[strlen(big) - 1], '1');
 }
@@ -984,6 +985,9 @@ static void test_reflect_offsets(void **state)
         {0x22, 48, 112},  /* authenticated: after the 48-octet header, back after 112 */
         {0x24, 48, 112},  /* encrypted */
         {0x62, 104, 112}, /* authenticated + symmetrical: after 56 MBZ octets */
+        {0x121, 14, 44},  /* + RFC 7750: after the Sender DSCP and ECN and MBZ */
+        {0x161, 42, 44},  /* + symmetrical: after 28 MBZ octets (RFC 7750 Figure 4) */
+        {0x122, 48, 112}, /* authenticated: the reflector's format is as long */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t from = 0, to = 0;
