@@ -16,6 +16,10 @@
  *             that offers modes 2, 4 or 8 takes it into the key derivation,
  *             the Token and the encrypted, HMAC-checked control stream (KDF
  *             Count ceiling 2048, so an input never costs more than that)
+ *   bit 6     RFC 5938 individual session control (mode 16 required): on
+ *             on_started the client sends a Start-N-Sessions for every
+ *             session, and each Start-N-Ack or Stop-N-Ack reaches on_n_ack
+ *             naming sessions of this client only
  * The rest is the server's stream: Server Greeting, Server-Start, one
  * Accept-Session per session, Start-Ack, perhaps Stop-Sessions.
  *
@@ -46,6 +50,8 @@
 typedef struct state {
     int nsessions;
     int started, failed, stopped;
+    bool individual;
+    tw_ctrl_client_t *client;
     int fd; /* the server's end, -1 once closed */
     uint8_t rx[KEEP];
     size_t rxlen;
@@ -71,6 +77,23 @@ static void on_started(void *arg, const tw_accept_session_t *acc, int n)
     FUZZ_CHECK(n == st->nsessions);
     for (int i = 0; i < n; i++)
         FUZZ_CHECK(acc[i].accept == TW_ACCEPT_OK && acc[i].port != 0);
+    if (st->individual) {
+        int idx[TW_CTRL_MAX_SESSIONS];
+        for (int i = 0; i < n; i++)
+            idx[i] = i;
+        tw_ctrl_client_start_n(st->client, idx, n);
+    }
+}
+
+static void on_n_ack(void *arg, bool start, uint8_t accept, const int *idx, int n)
+{
+    state_t *st = arg;
+    (void)start;
+    (void)accept;
+    FUZZ_CHECK(st->individual && st->started == 1 && st->failed == 0 && st->stopped == 0);
+    FUZZ_CHECK(n >= 1 && n <= st->nsessions);
+    for (int i = 0; i < n; i++)
+        FUZZ_CHECK(idx[i] >= 0 && idx[i] < st->nsessions);
 }
 
 static void on_failed(void *arg, const char *why)
@@ -130,7 +153,11 @@ static void check_sent(const state_t *st, bool v6, bool secret)
         return;
     }
     FUZZ_CHECK(su.mode & TW_MODE_UNAUTHENTICATED);
-    FUZZ_CHECK((su.mode & ~(TW_MODE_UNAUTHENTICATED | TW_MODE_SYMMETRICAL)) == 0);
+    uint32_t may = TW_MODE_UNAUTHENTICATED | TW_MODE_SYMMETRICAL;
+    if (st->individual)
+        may |= TW_MODE_INDIVIDUAL;
+    FUZZ_CHECK((su.mode & ~may) == 0);
+    FUZZ_CHECK(!st->individual || (su.mode & TW_MODE_INDIVIDUAL));
     pos += TW_CTRL_SETUP_RESPONSE_LEN;
 
     int nreq = 0;
@@ -143,6 +170,20 @@ static void check_sent(const state_t *st, bool v6, bool secret)
         pos += TW_CTRL_REQUEST_SESSION_LEN;
     }
     FUZZ_CHECK(nreq <= st->nsessions);
+    if (st->individual) {
+        /* RFC 5938: Start-N-Sessions for every session after the last
+         * Accept-Session, then perhaps Stop-N-Sessions; never 2 or 3. */
+        while (st->rxlen - pos >= 16) {
+            tw_n_sessions_t m;
+            FUZZ_CHECK(tw_n_sessions_decode(p + pos, st->rxlen - pos, &m) == TW_WIRE_OK);
+            FUZZ_CHECK(m.cmd == TW_CMD_START_N_SESSIONS || m.cmd == TW_CMD_STOP_N_SESSIONS);
+            FUZZ_CHECK(nreq == st->nsessions && st->started == 1);
+            FUZZ_CHECK(m.num_sessions >= 1 && m.num_sessions <= (uint32_t)st->nsessions);
+            pos += TW_CTRL_N_LEN(m.num_sessions);
+        }
+        FUZZ_CHECK(pos == st->rxlen);
+        return;
+    }
     if (st->rxlen - pos >= TW_CTRL_START_SESSIONS_LEN && p[pos] == TW_CMD_START_SESSIONS) {
         FUZZ_CHECK(tw_start_sessions_decode(p + pos, st->rxlen - pos, NULL) == TW_WIRE_OK);
         FUZZ_CHECK(nreq == st->nsessions);
@@ -188,6 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     state_t *st = calloc(1, sizeof *st);
     FUZZ_CHECK(st != NULL);
     st->nsessions = 1 + (flags & 3) % 3;
+    st->individual = (flags & 64) != 0;
 
     tw_ctrl_client_cfg_t *cfg = calloc(1, sizeof *cfg);
     FUZZ_CHECK(cfg != NULL);
@@ -225,7 +267,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         strcpy(cfg->keyid, "fuzz");
         cfg->kdf_max_count = 2048;
     }
+    cfg->individual = st->individual;
     cfg->on_started = on_started;
+    cfg->on_n_ack = on_n_ack;
     cfg->on_failed = on_failed;
     cfg->on_stopped = on_stopped;
     cfg->arg = st;
@@ -236,6 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tw_ctrl_client_t *c = NULL;
     char err[256];
     FUZZ_CHECK(tw_ctrl_client_open(&c, cfg, loop, err, sizeof err) == 0);
+    st->client = c;
 
     fuzz_split_t sp;
     fuzz_split_init(&sp, split);

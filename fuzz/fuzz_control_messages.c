@@ -317,6 +317,10 @@ static void check_helpers(const uint8_t *data, size_t size)
     case TW_CMD_REQUEST_TW_SESSION:
         FUZZ_CHECK(cl == TW_CTRL_REQUEST_SESSION_LEN);
         break;
+    case TW_CMD_START_N_SESSIONS:
+    case TW_CMD_STOP_N_SESSIONS:
+        FUZZ_CHECK(cl == 16); /* the first block: tw_n_sessions_len says the rest */
+        break;
     default:
         FUZZ_CHECK(cl == 0);
     }
@@ -365,10 +369,57 @@ static void check_helpers(const uint8_t *data, size_t size)
     free(small);
 }
 
+/* RFC 5938 Start-N-Sessions, Start-N-Ack, Stop-N-Sessions, Stop-N-Ack: the
+ * length from the first block is what the decoder needs, within the bound
+ * given; a decoded message re-encodes to the input with its MBZ octets zero
+ * (and octet 1 of a command), and one octet less is TW_WIRE_ESHORT. */
+static void check_n_sessions(const uint8_t *data, size_t size)
+{
+    uint32_t max = size > 1 ? data[size - 1] % (TW_CTRL_N_MAX + 8) : TW_CTRL_N_MAX;
+    long n = tw_n_sessions_len(data, size, max);
+    if (size < 16) {
+        FUZZ_CHECK(n == TW_WIRE_ESHORT);
+        return;
+    }
+    uint32_t num = tw_get32(data + 12);
+    bool cmd_ok = data[0] >= TW_CMD_START_N_SESSIONS && data[0] <= TW_CMD_STOP_N_ACK;
+    uint32_t cap = max < TW_CTRL_N_MAX ? max : TW_CTRL_N_MAX;
+    if (!cmd_ok || num < 1 || num > cap) {
+        FUZZ_CHECK(n == TW_WIRE_EINVAL);
+    } else {
+        FUZZ_CHECK(n == (long)TW_CTRL_N_LEN(num));
+    }
+    tw_n_sessions_t m;
+    int rc = tw_n_sessions_decode(data, size, &m);
+    if (!cmd_ok || num < 1 || num > TW_CTRL_N_MAX) {
+        FUZZ_CHECK(rc == TW_WIRE_EINVAL);
+        return;
+    }
+    size_t len = TW_CTRL_N_LEN(num);
+    if (size < len) {
+        FUZZ_CHECK(rc == TW_WIRE_ESHORT);
+        return;
+    }
+    FUZZ_CHECK(rc == TW_WIRE_OK);
+    FUZZ_CHECK(tw_n_sessions_decode(data, len - 1, &m) == TW_WIRE_ESHORT);
+    FUZZ_CHECK(tw_n_sessions_decode(data, len, &m) == TW_WIRE_OK);
+    uint8_t *out = xmalloc(len);
+    FUZZ_CHECK(tw_n_sessions_encode(&m, out, len - 1) == TW_WIRE_ENOSPC);
+    FUZZ_CHECK(tw_n_sessions_encode(&m, out, len) == TW_WIRE_OK);
+    bool ack = data[0] == TW_CMD_START_N_ACK || data[0] == TW_CMD_STOP_N_ACK;
+    FUZZ_CHECK(out[0] == data[0]);
+    FUZZ_CHECK(out[1] == (ack ? data[1] : 0));
+    for (size_t i = 2; i < 12; i++)
+        FUZZ_CHECK(out[i] == 0);
+    FUZZ_CHECK(memcmp(out + 12, data + 12, len - 12) == 0);
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         check_kind(&kinds[i], data, size);
     check_helpers(data, size);
+    check_n_sessions(data, size);
     return 0;
 }

@@ -9,15 +9,19 @@
  *
  * Input: octet 0 cuts the rest into writes (fuzz.h: fuzz_split_init), octet 1
  * sets the server:
- *   bits 0-1  modes offered: 0x61 (unauthenticated, reflect octets, symmetrical
- *             size, as twampy's server), 0x01, 0x7f, 0x13
+ *   bits 0-1  modes offered: 0x71 (unauthenticated, individual session
+ *             control, reflect octets, symmetrical size, as twampy's server),
+ *             0x01, 0x7f, 0x13
  *   bit 2     max 0 connections: the connection is refused
  *   bit 3     two connections, each fed the same octets (limits across them)
  *   bit 4     1 session per connection (else 2; 3 in total)
  *   bit 5     at most 64 octets of padding (else 9000)
  *   bit 6     reflector ports from 47000-47002 (else the kernel's)
  *   bit 7     longest Timeout 1 s (else 86400 s)
- * The rest is the stream: Set-Up-Response, then commands. The server always
+ * The rest is the stream: Set-Up-Response, then commands. Sixteen octets
+ * that start "SID" followed by k are replaced, before they are written, by the
+ * SID of the connection's Accept-Session k & 1 (when it came, in the clear):
+ * so Start-N-Sessions and Stop-N-Sessions (RFC 5938) name real sessions. The server always
  * holds a key file (KeyID "fuzz"), so where the modes offered include 2, 4 or
  * 8 a Set-Up-Response choosing one goes through the KeyID lookup, the key
  * derivation (Count 1024) and the Token check; a random Token fails it (the
@@ -112,6 +116,20 @@ static bool write_all(tw_loop_t *loop, end_t *e, const uint8_t *buf, size_t len)
     return e->fd >= 0;
 }
 
+/* "SID" k (16 octets) -> the SID of Accept-Session k & 1 of e: the greeting
+ * (64) and Server-Start (48) come first, then the Accept-Sessions (48 each,
+ * the SID at 4..19), all kept in e->rx while they fit. */
+static void patch_sids(const end_t *e, uint8_t *chunk, size_t n)
+{
+    for (size_t i = 0; i + 16 <= n; i++) {
+        if (memcmp(chunk + i, "SID", 3) != 0)
+            continue;
+        size_t at = 64 + 48 + 48 * (size_t)(chunk[i + 3] & 1);
+        if (e->rxlen >= at + 48 && e->rx[at] == 0)
+            memcpy(chunk + i, e->rx + at + 4, 16);
+    }
+}
+
 static void check_greeting(const end_t *e, uint32_t modes)
 {
     if (e->rxlen < TW_CTRL_GREETING_LEN)
@@ -125,7 +143,7 @@ static void check_greeting(const end_t *e, uint32_t modes)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const uint32_t modes_of[4] = {0x61, 0x01, 0x7f, 0x13};
+    static const uint32_t modes_of[4] = {0x71, 0x01, 0x7f, 0x13};
     uint8_t split = size > 0 ? data[0] : 0;
     uint8_t flags = size > 1 ? data[1] : 0;
     const uint8_t *stream = size > 2 ? data + 2 : data + size;
@@ -176,11 +194,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_split_t sp;
     fuzz_split_init(&sp, split);
     size_t off = 0;
+    uint8_t *chunk = malloc(slen ? slen : 1);
+    FUZZ_CHECK(chunk != NULL);
     while (off < slen) {
         size_t n = fuzz_split_next(&sp, slen - off);
         bool any = false;
         for (int i = 0; i < nends; i++) {
-            if (write_all(loop, &ends[i], stream + off, n))
+            memcpy(chunk, stream + off, n);
+            patch_sids(&ends[i], chunk, n);
+            if (write_all(loop, &ends[i], chunk, n))
                 any = true;
         }
         off += n;
@@ -193,6 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!any)
             break;
     }
+    free(chunk);
     for (int i = 0; i < nends; i++) {
         drain(&ends[i]);
         check_greeting(&ends[i], cfg.max_connections ? cfg.modes : 0);

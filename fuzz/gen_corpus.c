@@ -253,6 +253,24 @@ static size_t stop_sessions(uint8_t *buf, uint32_t n)
     return TW_CTRL_STOP_SESSIONS_LEN;
 }
 
+/* RFC 5938: a Start-N-Sessions ... Stop-N-Ack naming n SIDs; for the server
+ * target the SIDs are "SID" k, which the harness replaces by the SID of its
+ * k-th Accept-Session. */
+static size_t n_sessions(uint8_t *buf, uint8_t cmd, uint8_t accept, uint32_t n)
+{
+    tw_n_sessions_t m;
+    memset(&m, 0, sizeof m);
+    m.cmd = cmd;
+    m.accept = accept;
+    m.num_sessions = n;
+    for (uint32_t i = 0; i < n && i < TW_CTRL_N_MAX; i++) {
+        memcpy(m.sids[i], "SID", 3);
+        m.sids[i][3] = (uint8_t)i;
+    }
+    must(tw_n_sessions_encode(&m, buf, TW_CTRL_N_LEN(n)), "N-sessions");
+    return TW_CTRL_N_LEN(n);
+}
+
 static void gen_control_messages(void)
 {
     static uint8_t b[MAXBUF];
@@ -274,6 +292,10 @@ static void gen_control_messages(void)
     emit(t, "start_ack", b, start_ack(b, TW_ACCEPT_OK));
     emit(t, "start_ack_refused", b, start_ack(b, TW_ACCEPT_FAILURE));
     emit(t, "stop_sessions", b, stop_sessions(b, 1));
+    emit(t, "start_n_sessions", b, n_sessions(b, TW_CMD_START_N_SESSIONS, 0, 2));
+    emit(t, "start_n_ack", b, n_sessions(b, TW_CMD_START_N_ACK, TW_ACCEPT_TEMPORARY, 1));
+    emit(t, "stop_n_sessions", b, n_sessions(b, TW_CMD_STOP_N_SESSIONS, 0, 1));
+    emit(t, "stop_n_ack", b, n_sessions(b, TW_CMD_STOP_N_ACK, TW_ACCEPT_OK, 3));
 }
 
 /* ---- text: addresses and DSCP ------------------------------------------------- */
@@ -410,6 +432,22 @@ static void gen_control_server(void)
     emit(t, "start_without_sessions", b, client_conv(b, 0, 0, unauth, 0, &o, true, true));
     emit(t, "modes_individual", b,
          client_conv(b, 0, 0x03, unauth | TW_MODE_INDIVIDUAL, 1, &o, true, true));
+    /* RFC 5938: two sessions started one by one, stopped together; and one
+     * Start-N-Sessions with an unknown SID and a count out of bounds. */
+    size_t len = client_conv(b, 0, 0, unauth | TW_MODE_INDIVIDUAL, 2, &o, false, false);
+    len += n_sessions(b + len, TW_CMD_START_N_SESSIONS, 0, 1);
+    size_t at = len;
+    len += n_sessions(b + len, TW_CMD_START_N_SESSIONS, 0, 2);
+    memcpy(b + at + 16, b + at + 32, 16); /* session 2 only (twice) */
+    len += n_sessions(b + len, TW_CMD_STOP_N_SESSIONS, 0, 2);
+    emit(t, "individual_start_stop_n", b, len);
+    len = client_conv(b, 0, 0, unauth | TW_MODE_INDIVIDUAL, 1, &o, false, false);
+    at = len;
+    len += n_sessions(b + len, TW_CMD_START_N_SESSIONS, 0, 1);
+    memset(b + at + 16, 0x42, 16);
+    len += n_sessions(b + len, TW_CMD_STOP_N_SESSIONS, 0, 1);
+    b[len - 32 - 1] = 60; /* Number of Sessions 60 > 1 session */
+    emit(t, "individual_bad_sid_and_count", b, len);
     emit(t, "mode_not_offered", b, client_conv(b, 0, 0, TW_MODE_AUTHENTICATED, 1, &o, true, true));
     emit(t, "mode_none", b, client_conv(b, 0, 0, 0, 1, &o, true, true));
     o.ipvn = 6;
@@ -432,9 +470,9 @@ static void gen_control_server(void)
     o = req_default();
     emit(t, "port_range", b, client_conv(b, 0, 0x48, sym, 2, &o, true, true));
     o = req_default();
-    size_t len = client_conv(b, 0, 0, unauth, 1, &o, false, false);
+    len = client_conv(b, 0, 0, unauth, 1, &o, false, false);
     memset(b + len, 0, 16);
-    b[len] = 7; /* Start-N-Sessions: not supported */
+    b[len] = 7; /* Start-N-Sessions without mode 16 */
     emit(t, "unknown_command", b, len + 16);
 }
 

@@ -32,6 +32,7 @@
 #define TW_MODE_INDIVIDUAL 16u     /* individual session control (RFC 5938) */
 #define TW_MODE_REFLECT_OCTETS 32u /* RFC 6038 */
 #define TW_MODE_SYMMETRICAL 64u    /* RFC 6038 */
+#define TW_MODE_DSCP_ECN 256u      /* DSCP and ECN monitoring (RFC 7750) */
 #define TW_MODE_SECURITY_MASK                                                                      \
     (TW_MODE_UNAUTHENTICATED | TW_MODE_AUTHENTICATED | TW_MODE_ENCRYPTED | TW_MODE_MIXED)
 
@@ -39,6 +40,16 @@
 #define TW_CMD_START_SESSIONS 2
 #define TW_CMD_STOP_SESSIONS 3
 #define TW_CMD_REQUEST_TW_SESSION 5
+/* RFC 5938 individual session control (mode 16). */
+#define TW_CMD_START_N_SESSIONS 7
+#define TW_CMD_START_N_ACK 8
+#define TW_CMD_STOP_N_SESSIONS 9
+#define TW_CMD_STOP_N_ACK 10
+/* The most SIDs twampy reads or writes in one of them (the RFC sets no
+ * bound; a peer that sends more is refused). */
+#define TW_CTRL_N_MAX 64
+/* The length of one of them with n SIDs: a 16-octet block, n SIDs, HMAC. */
+#define TW_CTRL_N_LEN(n) (32 + 16 * (size_t)(n))
 
 /* Accept values (RFC 4656 §3.3). */
 #define TW_ACCEPT_OK 0
@@ -120,8 +131,54 @@ int tw_start_ack_decode(const uint8_t *buf, size_t len, uint8_t *accept, uint8_t
 int tw_stop_sessions_encode(const tw_stop_sessions_t *m, uint8_t *buf, size_t len);
 int tw_stop_sessions_decode(const uint8_t *buf, size_t len, tw_stop_sessions_t *m);
 
+/* RFC 5938 section 3.2-3.5: Start-N-Sessions (7) and Stop-N-Sessions (9):
+ * Command (0,1), MBZ (1,11), Number of Sessions (12,4), SIDs (16 each), HMAC
+ * (16); Start-N-Ack (8) and Stop-N-Ack (10): Command (0,1), Accept (1,1), MBZ
+ * (2,2), MBZ (4,8), Number of Sessions (12,4), SIDs, HMAC. */
+typedef struct tw_n_sessions {
+    uint8_t cmd;           /* TW_CMD_START_N_SESSIONS .. TW_CMD_STOP_N_ACK */
+    uint8_t accept;        /* the acks only; MBZ in the commands */
+    uint32_t num_sessions; /* 1..TW_CTRL_N_MAX */
+    uint8_t sids[TW_CTRL_N_MAX][16];
+    uint8_t hmac[16];
+} tw_n_sessions_t;
+
+/* Writes TW_CTRL_N_LEN(m->num_sessions) octets: TW_WIRE_EINVAL for another
+ * command, no SID or more than TW_CTRL_N_MAX, TW_WIRE_ENOSPC when len is
+ * shorter. */
+int tw_n_sessions_encode(const tw_n_sessions_t *m, uint8_t *buf, size_t len);
+/* The whole length of the message whose first 16 octets are block (len >=
+ * 16), or TW_WIRE_ESHORT (len < 16) or TW_WIRE_EINVAL: not one of the four
+ * commands, a Number of Sessions of 0 or above max (max <= TW_CTRL_N_MAX). */
+long tw_n_sessions_len(const uint8_t *block, size_t len, uint32_t max);
+/* Reads a whole message: the same checks (max TW_CTRL_N_MAX), TW_WIRE_ESHORT
+ * when len is shorter than its length. MBZ octets are ignored. */
+int tw_n_sessions_decode(const uint8_t *buf, size_t len, tw_n_sessions_t *m);
+
+/* RFC 7750 section 2.2.1: the Sender DSCP and ECN octet of a reply in mode
+ * 256: after the Sender TTL, 41 (unauthenticated; MBZ 42..43, Packet Padding
+ * from 44) or 81 (authenticated and encrypted, within the MBZ octets). */
+#define TW_S_DSCP_ECN_OFF 41
+#define TW_S_DSCP_ECN_AUTH_OFF 81
+#define TW_REFLECTOR_DSCP_ECN_LEN 44 /* the unauthenticated reply's header in mode 256 */
+
+/* RFC 6038 §5: where the Packet Padding (to be reflected) lies in a
+ * Session-Sender packet (*from) and where the Session-Reflector returns it
+ * (*to, its Packet Padding), for the Modes of a control connection:
+ *   unauthenticated test (modes 1, 8): from 14 (§5.1.2), or 41 after the 27
+ *     MBZ octets of the symmetrical-size format (§5.1.5); to 41 (§5.2.1);
+ *     with RFC 7750 (mode 256) to 44, after the Sender DSCP and ECN and its
+ *     MBZ, and in symmetrical size from 42, after 28 MBZ octets (RFC 7750
+ *     section 2.2.2, Figure 4);
+ *   authenticated or encrypted test (modes 2, 4): from 48, or 104 after the 56
+ *     MBZ octets of §5.1.5; to 112 (RFC 5357 §4.2.1 with erratum 5045: the
+ *     112-octet reflector header). */
+void tw_reflect_offsets(uint32_t modes, size_t *from, size_t *to);
+
 /* The length of the client command whose first octet is cmd (open mode), or 0
- * for a command twampy does not know. */
+ * for a command twampy does not know; for Start-N-Sessions and
+ * Stop-N-Sessions, whose length depends on their Number of Sessions
+ * (tw_n_sessions_len), the 16 octets of their first block. */
 size_t tw_ctrl_command_len(uint8_t cmd);
 
 /* The DSCP of a Type-P Descriptor whose first two bits are 00 (RFC 4656 §3.5),

@@ -59,4 +59,9 @@ tw_errest_t tw_clock_errest(bool ptp);
 /* TAI - UTC in seconds: the kernel's value (adjtimex), or 37 when it has none. */
 int tw_clock_tai_offset(void);
 
+/* A point in time as a user gives it: "+SECONDS" (fractions allowed) after
+ * now, or an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)"
+ * (a space may replace the T). Returns 0 with *out, or -1 for anything else. */
+int tw_time_parse(const char *s, tw_time_t now, tw_time_t *out);
+
 #endif

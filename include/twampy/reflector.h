@@ -80,6 +80,17 @@ typedef struct tw_reflector_cfg {
      * second with bursts of rate_burst (0: rate_pps); 0 pps: no limit. */
     uint32_t rate_pps;
     uint32_t rate_burst;
+    /* RFC 6038 reflect octets (a TWAMP session in mode 32): reflect_len octets
+     * of the request from offset reflect_from come back at reflect_to of the
+     * reply (tw_reflect_offsets); the reply is then at least reflect_to +
+     * reflect_len octets. 0: nothing to reflect. */
+    uint16_t reflect_len;
+    uint16_t reflect_from, reflect_to;
+    /* RFC 7750 DSCP and ECN monitoring (a TWAMP session in mode 256): the
+     * reply carries the request's TOS / Traffic Class octet as received
+     * (S-DSCP-ECN) at 41 (the reply at least 44 octets) or 81 (protected
+     * modes); needs sockopts.recv_tos. */
+    bool dscp_ecn;
 } tw_reflector_cfg_t;
 
 typedef struct tw_reflector_counters {

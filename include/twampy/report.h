@@ -86,5 +86,16 @@ void tw_reply_issues_merge(tw_reply_issues_t *into, const tw_reply_issues_t *fro
 #define TW_CONFORM_LINE 480
 int tw_conform_lines(const tw_sender_result_t *r, char lines[][TW_CONFORM_LINE], int max);
 void tw_report_conformance(FILE *f, const tw_sender_result_t *r);
+/* RFC 6038 reflect octets: "Reflect octets (RFC 6038): N of M replies carried
+ * the padding back", when the run checked them (reflect_ok + reflect_bad > 0);
+ * nothing otherwise. */
+void tw_report_reflect(FILE *f, const tw_sender_result_t *r);
+
+/* The name of an ECN codepoint (RFC 3168): "Not-ECT", "ECT(1)", "ECT(0)", "CE". */
+const char *tw_ecn_name(int ecn);
+/* "ECN of the replies as received: Not-ECT 9, CE 1" when the kernel gave the
+ * replies' TOS, and with RFC 7750 "At the reflector (RFC 7750): ECN ECT(0) 10;
+ * DSCP 46 (0 of 10 replies with another DSCP than sent)"; nothing else. */
+void tw_report_ecn(FILE *f, const tw_sender_result_t *r);
 
 #endif

@@ -80,4 +80,14 @@ void tw_json_warnings(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t
  * session 0 when there is only one. Ends with a newline and flushes. */
 void tw_json_interval(FILE *f, int session, const tw_interval_t *iv);
 
+/* RFC 6038 reflect octets: "reflect_octets": {"ok": N, "bad": M} in the
+ * current object, when the run checked them; nothing otherwise. */
+void tw_json_reflect(tw_json_t *j, const tw_sender_result_t *r);
+
+/* ECN: "ecn_received": {"not_ect", "ect1", "ect0", "ce"} of the replies as
+ * received, and with RFC 7750 "at_reflector": {"replies", "dscp_last",
+ * "dscp_other", and the four ECN counts}, in the current object; each only
+ * when there is something to say. */
+void tw_json_ecn(tw_json_t *j, const tw_sender_result_t *r);
+
 #endif

@@ -161,6 +161,18 @@ typedef struct tw_sender_result {
      * failing the HMAC check (altered in flight, or another key): counted,
      * not measured. */
     uint64_t integrity_failures;
+    /* RFC 6038 reflect octets (tw_sender_set_reflect): measured replies that
+     * carried the octets back, and those that did not. */
+    uint64_t reflect_ok, reflect_bad;
+    /* ECN of the measured replies as they arrived (the TOS / Traffic Class
+     * octet's two low bits: [0] Not-ECT, [1] ECT(1), [2] ECT(0), [3] CE);
+     * replies whose TOS the kernel did not give are not counted. */
+    uint64_t ecn_in[4];
+    /* RFC 7750 (tw_sender_set_dscp_ecn): the DSCP and ECN the requests had
+     * at the reflector: replies that carried it, their ECN, how many had
+     * another DSCP than the one sent, and the last DSCP seen. */
+    uint64_t fwd_seen, fwd_ecn[4], fwd_dscp_other;
+    int fwd_dscp_last;        /* -1: none yet */
     tw_reply_issues_t issues; /* unusable replies by reason, layouts noted, ICMP errors */
     tw_conformance_t conform; /* what the replies say about the reflector (conformance.h) */
     /* The security mode of the run: TW_MODE_UNAUTHENTICATED (open),
@@ -213,6 +225,20 @@ void tw_sender_set_remote(tw_sender_t *s, const struct sockaddr *sa, socklen_t l
  * the padding. Returns 0, or -1 with a reason in err. */
 int tw_sender_set_security(tw_sender_t *s, uint32_t mode, tw_test_crypto_t *t, char *err,
                            size_t errlen);
+/* RFC 6038 reflect octets (before tw_sender_start): every packet carries the
+ * len octets at offset at (its Packet Padding (to be reflected):
+ * tw_reflect_offsets gives at and back for the session's Modes), and every
+ * reply is checked for them at offset back; result.reflect_ok and
+ * reflect_bad count the replies that had them and those that did not.
+ * Packets shorter than at + len carry what fits. Returns 0, or -1 with a
+ * reason in err. */
+int tw_sender_set_reflect(tw_sender_t *s, const uint8_t *octets, size_t len, size_t at, size_t back,
+                          char *err, size_t errlen);
+/* RFC 7750 DSCP and ECN monitoring (before tw_sender_start): every reply
+ * carries its request's DSCP and ECN as the reflector received them at
+ * offset at (TW_S_DSCP_ECN_OFF, or TW_S_DSCP_ECN_AUTH_OFF in the protected
+ * modes); result.fwd_* count them. */
+void tw_sender_set_dscp_ecn(tw_sender_t *s, size_t at);
 /* The first n send times (ns after the first packet) the schedule of cfg gives
  * with this seed: what a run with --seed repeats. */
 void tw_sender_schedule_head(const tw_sender_cfg_t *cfg, uint64_t seed, int64_t *out, int n);

@@ -217,7 +217,8 @@ void auth_server_cfg(const struct auth_args *a, const char *cmd, tw_ctrl_server_
         }
         cli_usage_error(cmd, "--modes %s needs the shared secrets: --keyfile", names);
     }
-    cfg->modes = offered | TW_MODE_REFLECT_OCTETS | TW_MODE_SYMMETRICAL;
+    cfg->modes = offered | TW_MODE_INDIVIDUAL | TW_MODE_REFLECT_OCTETS | TW_MODE_SYMMETRICAL |
+                 TW_MODE_DSCP_ECN;
     cfg->kdf_count = a->kdf_count ? a->kdf_count : TW_KDF_COUNT_DEFAULT;
     *ring = NULL;
     if (!a->keyfile)

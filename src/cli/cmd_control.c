@@ -74,8 +74,33 @@ static const char controller_help[] =
     "  The report's first line names the mode; the report counts replies that\n"
     "  fail their integrity check (never measured).\n"
     "\n"
+    "TWAMP-Control extensions:\n"
+    "  --reflect-octets HEX  RFC 6038 reflect octets (mode 32): the two Octets to\n"
+    "                        be reflected (e.g. 1234), which Accept-Session must\n"
+    "                        return; the test packets carry them (after the\n"
+    "                        server's Server octets, if any) as padding to reflect\n"
+    "  --reflect-padding N   the Length of padding to reflect (default: 4); every\n"
+    "                        reply is checked for it and the report counts them\n"
+    "  --symmetrical         insist on RFC 6038 symmetrical size (mode 64; needs\n"
+    "                        --padding 27 or more); without it, mode 64 is used\n"
+    "                        when the server offers it and the padding allows. In\n"
+    "                        mode 64 the Padding Length announced is --padding -\n"
+    "                        27 (the padding after the format's 27 MBZ octets)\n"
+    "  --monitor-dscp-ecn    RFC 7750 DSCP and ECN monitoring (mode 256): every\n"
+    "                        reply carries the DSCP and ECN its request arrived\n"
+    "                        with; the report shows them ('At the reflector')\n"
+    "  --individual-control  RFC 5938 individual session control (mode 16): with\n"
+    "                        --sessions N the sessions run one after the other,\n"
+    "                        each started by its own Start-N-Sessions and stopped\n"
+    "                        by its own Stop-N-Sessions\n"
+    "  --start-time T        the sessions' Start Time (RFC 5357): +SECONDS from\n"
+    "                        now or an ISO 8601 time with its zone\n"
+    "                        (2026-12-02T07:30:00Z); the sessions start then, or\n"
+    "                        at Start-Sessions if that is later\n"
+    "\n"
     "IP socket options:\n"
-    "  --tos, --dscp, --ttl, --padding, --do-not-fragment   as 'twampy sender';\n"
+    "  --tos, --dscp, --ecn, --ttl, --padding, --do-not-fragment   as 'twampy\n"
+    "                        sender';\n"
     "                        the DSCP is also sent to the server as the session's\n"
     "                        Type-P Descriptor\n"
     "\n"
@@ -105,7 +130,12 @@ static const char controlclient_help[] =
     "  --control-timeout sec timeout of each TWAMP-Control step (default: 10)\n"
     "  --timeout sec         session timeout sent to the server (default: 5)\n"
     "  --dscp, --tos         the session's Type-P DSCP\n"
-    "  --padding bytes       the padding length announced (default: 27)\n"
+    "  --padding bytes       the sender's padding after its 14-octet header\n"
+    "                        (default: 27; announced less 27 in mode 64)\n"
+    "  --reflect-octets HEX, --reflect-padding N, --symmetrical, --start-time T,\n"
+    "  --monitor-dscp-ecn    as 'twampy controller' (the external sender must\n"
+    "                        send the padding to reflect, and wait for the Start\n"
+    "                        Time itself)\n"
     "  --keyfile file, --keyid name, --kdf-max-count N   as 'twampy controller'\n"
     "  --modes list          mixed and open only (default with --keyfile:\n"
     "                        mixed,open): the external Session-Sender cannot have\n"
@@ -131,7 +161,24 @@ struct ctl {
     const char *server_arg;
     int64_t duration_ns;
     struct sender_output *out; /* controller */
+    size_t reflect_len;        /* RFC 6038 --reflect-padding (0: none) */
+    uint16_t reflect_octets;   /* --reflect-octets */
+    tw_time_t start_time;      /* --start-time (0: none) */
+    tw_timer_t start_timer;
+    bool waiting_start; /* accepted and started, the Start Time still to come */
+    /* --individual-control (RFC 5938): the sessions run one after the other,
+     * each started by its own Start-N-Sessions and stopped by its own
+     * Stop-N-Sessions when its sender is done. */
+    bool individual, output_started;
+    int next_start;  /* the next session to start */
+    int stops_acked; /* Stop-N-Acks received, sessions */
+    bool stop_sent[TW_CTRL_MAX_SESSIONS];
 };
+
+static int set_reflect(const struct ctl *c, int i, const tw_accept_session_t *acc);
+static void start_senders(void *arg);
+static void on_n_ack(void *arg, bool start, uint8_t accept, const int *idx, int n);
+static void start_next(struct ctl *c);
 
 static void on_failed(void *arg, const char *why)
 {
@@ -174,15 +221,46 @@ static void on_started_controller(void *arg, const tw_accept_session_t *acc, int
                   tw_addr_str((struct sockaddr *)&ss, a, sizeof a));
         tw_sender_set_remote(c->senders[i], (struct sockaddr *)&ss, c->server_len);
         output_remote(c->out, i, (struct sockaddr *)&ss);
+        uint32_t mode = tw_ctrl_client_mode(c->client);
+        if (mode & TW_MODE_DSCP_ECN) /* RFC 7750: the S-DSCP-ECN octet of each reply */
+            tw_sender_set_dscp_ecn(c->senders[i],
+                                   tw_mode_test_protected(mode & TW_MODE_SECURITY_MASK)
+                                       ? TW_S_DSCP_ECN_AUTH_OFF
+                                       : TW_S_DSCP_ECN_OFF);
+        if (set_reflect(c, i, &acc[i]) < 0) {
+            c->failed = true;
+            snprintf(c->why, sizeof c->why, "session %d: cannot set up reflect octets", i + 1);
+            tw_ctrl_client_stop(c->client);
+            return;
+        }
     }
-    output_start(c->out, c->loop);
-    for (int i = 0; i < n; i++)
-        tw_sender_start(c->senders[i]);
+    /* RFC 5357 §3.5: the sessions start at their Start Time when that is
+     * later than Start-Sessions; the packets leave then. */
+    int64_t wait = c->start_time ? c->start_time - tw_now() : 0;
+    if (wait > 0) {
+        tw_notice("Sessions start at their Start Time, in %.3f s", (double)wait / 1e9);
+        tw_timer_set(c->loop, &c->start_timer, tw_mono_now() + wait, start_senders, c);
+        c->waiting_start = true;
+        return;
+    }
+    start_senders(c);
 }
 
 static void on_sender_done(void *arg)
 {
     struct ctl *c = arg;
+    if (c->individual) {
+        for (int i = 0; i < c->nsessions; i++) {
+            if (!c->stop_sent[i] && tw_sender_done(c->senders[i])) {
+                c->stop_sent[i] = true;
+                tw_notice("Session %d: Stop-N-Sessions (RFC 5938)", i + 1);
+                if (tw_ctrl_client_stop_n(c->client, &i, 1) < 0)
+                    return;
+                start_next(c);
+            }
+        }
+        return;
+    }
     for (int i = 0; i < c->nsessions; i++)
         if (!tw_sender_done(c->senders[i]))
             return;
@@ -201,7 +279,8 @@ static void on_signal(void *arg)
 {
     struct ctl *c = arg;
     c->interrupted = true;
-    if (!c->started) {
+    if (!c->started || c->waiting_start) {
+        tw_timer_cancel(c->loop, &c->start_timer);
         tw_ctrl_client_stop(c->client);
         tw_loop_stop(c->loop);
         return;
@@ -243,6 +322,102 @@ static void common_req(const struct sender_args *a, tw_ctrl_session_req_t *r, in
     r->padding_length = a->common.padding < 0 ? 0 : (uint32_t)a->common.padding;
     r->dscp = a->common.tos >> 2;
     r->timeout_ns = (int64_t)(a->timeout_s * 1e9);
+    r->octets_to_reflect = a->reflect_octets;
+    r->padding_to_reflect = a->reflect ? (uint16_t)a->reflect_padding : 0;
+    r->start_time = a->start_time_abs;
+}
+
+/* The control client's options of the TWAMP-Control extensions. */
+static void common_client(const struct sender_args *a, tw_ctrl_client_cfg_t *cc)
+{
+    cc->dscp_ecn = a->dscp_ecn;
+    cc->reflect_octets = a->reflect;
+    cc->symmetrical = a->symmetrical;
+}
+
+/* RFC 6038 §5.1.2: the Packet Padding (to be reflected) of session i's
+ * packets: the Server octets first when the server sent some (§4.3), then the
+ * Octets to be reflected over and over (allowed by §5.1.2). */
+static int set_reflect(const struct ctl *c, int i, const tw_accept_session_t *acc)
+{
+    uint32_t mode = tw_ctrl_client_mode(c->client);
+    if (!(mode & TW_MODE_REFLECT_OCTETS) || c->reflect_len == 0)
+        return 0;
+    uint8_t pat[1024];
+    for (size_t k = 0; k < c->reflect_len; k++)
+        pat[k] = (uint8_t)(k % 2 ? c->reflect_octets & 0xff : c->reflect_octets >> 8);
+    if (acc->server_octets && c->reflect_len >= 2) {
+        pat[0] = (uint8_t)(acc->server_octets >> 8);
+        pat[1] = (uint8_t)(acc->server_octets & 0xff);
+    }
+    size_t from, to;
+    tw_reflect_offsets(mode, &from, &to);
+    char err[256];
+    if (tw_sender_set_reflect(c->senders[i], pat, c->reflect_len, from, to, err, sizeof err) < 0) {
+        tw_error("session %d: %s", i + 1, err);
+        return -1;
+    }
+    tw_info("Session %d: %zu octets of padding to reflect at offset %zu, expected back at %zu "
+            "(server octets 0x%04x)",
+            i + 1, c->reflect_len, from, to, acc->server_octets);
+    return 0;
+}
+
+static void start_output(struct ctl *c)
+{
+    if (!c->output_started)
+        output_start(c->out, c->loop);
+    c->output_started = true;
+}
+
+/* --individual-control: Start-N-Sessions for the next session, if any. */
+static void start_next(struct ctl *c)
+{
+    if (c->next_start >= c->nsessions)
+        return;
+    int i = c->next_start++;
+    tw_notice("Session %d: Start-N-Sessions (RFC 5938)", i + 1);
+    tw_ctrl_client_start_n(c->client, &i, 1);
+}
+
+static void start_senders(void *arg)
+{
+    struct ctl *c = arg;
+    c->waiting_start = false;
+    if (c->individual) {
+        start_next(c);
+        return;
+    }
+    start_output(c);
+    for (int i = 0; i < c->nsessions; i++)
+        tw_sender_start(c->senders[i]);
+}
+
+/* RFC 5938: a session's sender starts when the server acknowledges its
+ * start; the connection closes once every session's stop is acknowledged. */
+static void on_n_ack(void *arg, bool start, uint8_t accept, const int *idx, int n)
+{
+    struct ctl *c = arg;
+    if (accept != TW_ACCEPT_OK) {
+        c->failed = true;
+        snprintf(c->why, sizeof c->why, "the TWAMP server refused to %s session %d: Accept %u (%s)",
+                 start ? "start" : "stop", idx[0] + 1, accept, tw_accept_str(accept));
+        for (int i = 0; i < c->nsessions; i++)
+            tw_sender_stop(c->senders[i]);
+        tw_ctrl_client_stop(c->client);
+        return;
+    }
+    for (int k = 0; k < n; k++) {
+        tw_notice("Session %d: %s", idx[k] + 1, start ? "Start-N-Ack" : "Stop-N-Ack");
+        if (start) {
+            start_output(c);
+            tw_sender_start(c->senders[idx[k]]);
+        } else {
+            c->stops_acked++;
+        }
+    }
+    if (!start && c->stops_acked >= c->nsessions)
+        tw_ctrl_client_stop(c->client);
 }
 
 int cmd_controller(int argc, char **argv)
@@ -285,6 +460,13 @@ int cmd_controller(int argc, char **argv)
     cc.step_timeout_ns = (int64_t)(a.control_timeout_s * 1e9);
     cc.nsessions = a.sessions;
     cc.on_started = on_started_controller;
+    common_client(&a, &cc);
+    c.reflect_len = a.reflect ? (size_t)a.reflect_padding : 0;
+    c.reflect_octets = a.reflect_octets;
+    c.start_time = a.start_time_abs;
+    c.individual = a.individual;
+    cc.individual = a.individual;
+    cc.on_n_ack = on_n_ack;
     cc.on_failed = on_failed;
     cc.on_stopped = on_stopped;
     cc.arg = &c;
@@ -347,6 +529,7 @@ int cmd_controller(int argc, char **argv)
         if (!measured) /* not a single usable reply: exit 1, as ping does */
             rc = EXIT_FAILURE;
     }
+    tw_timer_cancel(c.loop, &c.start_timer);
     if (output_close(&out) < 0)
         rc = EXIT_FAILURE;
     for (int i = 0; i < c.nsessions; i++)
@@ -408,6 +591,7 @@ int cmd_controlclient(int argc, char **argv)
     raw_addr(&ss, cc.req[0].sender_addr);
     cc.req[0].sender_port = tw_addr_port(&ss);
     cc.on_started = on_started_controlclient;
+    common_client(&a, &cc);
     cc.on_failed = on_failed;
     cc.on_stopped = on_stopped;
     cc.arg = &c;

@@ -69,6 +69,7 @@ static const char responder_help[] =
     "IP socket options:\n"
     "  --tos type-of-service TOS / Traffic Class octet of replies 0..255 (default: 0)\n"
     "  --dscp dscp-value     DSCP name or number of replies (see 'twampy dscptable')\n"
+    "  --ecn 0..3            ECN field of replies (RFC 3168; default: 0, Not-ECT)\n"
     "  --ttl time-to-live    TTL / Hop Limit of replies 1..255 (default: 64)\n"
     "  --padding bytes       accepted for compatibility; reply sizes follow the\n"
     "                        requests (RFC 6038 symmetrical size)\n"

@@ -26,7 +26,9 @@ static const char server_help[] =
     "TWAMP server (RFC 5357): accepts TWAMP-Control connections, sets up the test\n"
     "sessions clients request and reflects their test packets. Modes open\n"
     "(unauthenticated), authenticated, encrypted and mixed (RFC 5618), with the\n"
-    "RFC 6038 reflect-octets and symmetrical-size features.\n"
+    "RFC 6038 reflect-octets and symmetrical-size features, RFC 5938 individual\n"
+    "session control and the RFC 5357 Start Time (a session starts at the later\n"
+    "of Start-Sessions and its Start Time; one later than --servwait is refused).\n"
     "\n"
     "positional arguments:\n"
     "  local-ip:port         control address (default: :862, every IPv6 and IPv4\n"
@@ -46,6 +48,10 @@ static const char server_help[] =
     "  --max-total-sessions N  test sessions in all (default: 1024)\n"
     "  --max-sessions-per-source N  test sessions of one IPv4 address or IPv6 /64,\n"
     "                        those of closed connections included (default: 128)\n"
+    "  --server-octets HEX   RFC 6038 Server octets (two octets, e.g. 0a0b) that a\n"
+    "                        session in reflect-octets mode asking for 2 or more\n"
+    "                        octets of padding back must send first in it\n"
+    "                        (default: 0, none)\n"
     "  --setup-timeout sec   a client must send its Set-Up-Response within this of\n"
     "                        the greeting, and Start-Sessions within this of\n"
     "                        Server-Start (default: 10)\n"
@@ -94,6 +100,7 @@ enum {
     OPT_MAX_CONN_SOURCE,
     OPT_MAX_SESS_SOURCE,
     OPT_MAX_ORPHAN,
+    OPT_SERVER_OCTETS,
 };
 
 int cmd_server(int argc, char **argv)
@@ -111,6 +118,7 @@ int cmd_server(int argc, char **argv)
         {"max-connections-per-source", required_argument, NULL, OPT_MAX_CONN_SOURCE},
         {"max-sessions-per-source", required_argument, NULL, OPT_MAX_SESS_SOURCE},
         {"max-orphan-time", required_argument, NULL, OPT_MAX_ORPHAN},
+        {"server-octets", required_argument, NULL, OPT_SERVER_OCTETS},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -121,7 +129,8 @@ int cmd_server(int argc, char **argv)
     memset(&auth, 0, sizeof auth);
     tw_ctrl_server_cfg_t cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.modes = TW_MODE_UNAUTHENTICATED | TW_MODE_REFLECT_OCTETS | TW_MODE_SYMMETRICAL;
+    cfg.modes = TW_MODE_UNAUTHENTICATED | TW_MODE_INDIVIDUAL | TW_MODE_REFLECT_OCTETS |
+                TW_MODE_SYMMETRICAL | TW_MODE_DSCP_ECN;
     cfg.max_connections = 64;
     cfg.max_sessions = 16;
     cfg.max_total_sessions = 1024;
@@ -183,6 +192,9 @@ int cmd_server(int argc, char **argv)
         case OPT_MAX_ORPHAN:
             cfg.max_orphan_time_ns =
                 (int64_t)(cli_double(cmd, "--max-orphan-time", optarg, 0.001, 31536000) * 1e9);
+            break;
+        case OPT_SERVER_OCTETS:
+            cfg.server_octets = cli_hex16(cmd, "--server-octets", optarg);
             break;
         case OPT_USER:
             user = optarg;

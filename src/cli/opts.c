@@ -18,6 +18,7 @@ void cli_common_init(cli_common_t *c, const char *cmd)
     c->cmd = cmd;
     c->loglevel = TW_LOG_NOTICE;
     c->dscp = -1;
+    c->ecn = -1;
     c->ttl = 64;
     c->padding = 27;
 }
@@ -85,6 +86,16 @@ long long cli_int(const char *cmd, const char *opt, const char *s, long long lo,
     return v;
 }
 
+uint16_t cli_hex16(const char *cmd, const char *opt, const char *s)
+{
+    const char *h = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? s + 2 : s;
+    size_t n = strlen(h);
+    if (n < 1 || n > 4 || strspn(h, "0123456789abcdefABCDEF") != n)
+        cli_usage_error(cmd, "%s needs two octets in hex (1 to 4 hex digits, e.g. 1234), not '%s'",
+                        opt, s);
+    return (uint16_t)strtoul(h, NULL, 16);
+}
+
 double cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi)
 {
     char *end;
@@ -140,6 +151,9 @@ bool cli_common_opt(cli_common_t *c, int opt, const char *arg)
     case OPT_DF:
         c->df = true;
         return true;
+    case OPT_ECN:
+        c->ecn = (int)cli_int(c->cmd, "--ecn", arg, 0, 3);
+        return true;
     default:
         return false;
     }
@@ -149,6 +163,8 @@ void cli_common_finish(cli_common_t *c)
 {
     if (c->dscp >= 0)
         c->tos = (c->dscp << 2) | (c->tos & 3); /* keep the ECN bits of --tos */
+    if (c->ecn >= 0)
+        c->tos = (c->tos & ~3) | c->ecn; /* RFC 3168: 1 ECT(1), 2 ECT(0), 3 CE */
     tw_log_set_level(c->loglevel);
     if (c->logfile && tw_log_set_file(c->logfile) < 0)
         cli_usage_error(c->cmd, "cannot open log file '%s': %s", c->logfile, strerror(errno));

@@ -42,6 +42,14 @@ enum {
     OPT_PTP,
     OPT_TARGETS,
     OPT_PLOT,
+    /* TWAMP-Control extensions (controller, controlclient) */
+    OPT_REFLECT_OCTETS,
+    OPT_REFLECT_PADDING,
+    OPT_SYMMETRICAL,
+    OPT_START_TIME,
+    OPT_INDIVIDUAL,
+    OPT_ECN,
+    OPT_DSCP_ECN,
 };
 
 /* Debug options and IP socket options, as the Python twampy groups them. */
@@ -51,7 +59,7 @@ enum {
         {"tos", required_argument, NULL, OPT_TOS}, {"dscp", required_argument, NULL, OPT_DSCP},    \
         {"ttl", required_argument, NULL, OPT_TTL},                                                 \
         {"padding", required_argument, NULL, OPT_PADDING},                                         \
-        {"do-not-fragment", no_argument, NULL, OPT_DF},                                            \
+        {"do-not-fragment", no_argument, NULL, OPT_DF}, {"ecn", required_argument, NULL, OPT_ECN}, \
     {                                                                                              \
         "help", no_argument, NULL, 'h'                                                             \
     }
@@ -64,6 +72,7 @@ typedef struct cli_common {
     const char *logfile;
     int tos;
     int dscp; /* -1 when not given */
+    int ecn;  /* --ecn 0..3, -1 when not given: the ECN bits of the TOS octet */
     int ttl;
     int padding;
     bool padding_set;
@@ -89,6 +98,8 @@ void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretur
 void cli_bad_option(const char *cmd, int argc, char **argv) __attribute__((noreturn));
 
 long long cli_int(const char *cmd, const char *opt, const char *s, long long lo, long long hi);
+/* Two octets given as 1 to 4 hex digits, with or without 0x. */
+uint16_t cli_hex16(const char *cmd, const char *opt, const char *s);
 double cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi);
 
 /* Resolve an address argument; usage error on bad syntax, failure when a name

@@ -74,6 +74,12 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         {"timestamping", required_argument, NULL, OPT_TIMESTAMPING},
         {"ptp", no_argument, NULL, OPT_PTP},
         {"targets", required_argument, NULL, OPT_TARGETS},
+        {"reflect-octets", required_argument, NULL, OPT_REFLECT_OCTETS},
+        {"reflect-padding", required_argument, NULL, OPT_REFLECT_PADDING},
+        {"symmetrical", no_argument, NULL, OPT_SYMMETRICAL},
+        {"start-time", required_argument, NULL, OPT_START_TIME},
+        {"individual-control", no_argument, NULL, OPT_INDIVIDUAL},
+        {"monitor-dscp-ecn", no_argument, NULL, OPT_DSCP_ECN},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -90,6 +96,7 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         a->reflector_port = 20001;
         a->control_timeout_s = 10;
         a->sessions = 1;
+        a->reflect_padding = -1;
     }
     int opt;
     opterr = 0;
@@ -207,6 +214,36 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
                 cli_usage_error(cmd, "--targets needs a file name");
             a->targets = optarg;
             break;
+        case OPT_REFLECT_OCTETS:
+            only_with(cmd, flags, SO_CONTROL | SO_CONTROLCLIENT, "--reflect-octets");
+            a->reflect = true;
+            a->reflect_octets = cli_hex16(cmd, "--reflect-octets", optarg);
+            break;
+        case OPT_REFLECT_PADDING:
+            only_with(cmd, flags, SO_CONTROL | SO_CONTROLCLIENT, "--reflect-padding");
+            a->reflect_padding = (int)cli_int(cmd, "--reflect-padding", optarg, 0, 1024);
+            break;
+        case OPT_SYMMETRICAL:
+            only_with(cmd, flags, SO_CONTROL | SO_CONTROLCLIENT, "--symmetrical");
+            a->symmetrical = true;
+            break;
+        case OPT_START_TIME:
+            only_with(cmd, flags, SO_CONTROL | SO_CONTROLCLIENT, "--start-time");
+            if (tw_time_parse(optarg, tw_now(), &a->start_time_abs) < 0)
+                cli_usage_error(cmd,
+                                "--start-time needs +SECONDS or an ISO 8601 time with its zone "
+                                "(2026-12-02T07:30:00Z), not '%s'",
+                                optarg);
+            a->start_time = optarg;
+            break;
+        case OPT_DSCP_ECN:
+            only_with(cmd, flags, SO_CONTROL | SO_CONTROLCLIENT, "--monitor-dscp-ecn");
+            a->dscp_ecn = true;
+            break;
+        case OPT_INDIVIDUAL:
+            only_with(cmd, flags, SO_CONTROL, "--individual-control");
+            a->individual = true;
+            break;
         default:
             cli_bad_option(cmd, argc, argv);
         }
@@ -241,6 +278,25 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         return;
     }
     cli_common_finish(&a->common);
+    if (a->reflect_padding >= 0 && !a->reflect)
+        cli_usage_error(cmd, "--reflect-padding needs --reflect-octets");
+    if (a->reflect && a->reflect_padding < 0)
+        a->reflect_padding = 4; /* room for Server octets, then the octets again */
+    if (a->reflect || a->symmetrical) {
+        int pad = a->common.padding < 0 ? 0 : a->common.padding;
+        /* RFC 6038 §4.2: Padding Length >= Length of padding to reflect; in
+         * the symmetrical format the padding to reflect follows 27 MBZ octets. */
+        int need =
+            (a->symmetrical ? (a->dscp_ecn ? 28 : 27) : 0) + (a->reflect ? a->reflect_padding : 0);
+        if (a->common.padding == TW_PADDING_IMIX)
+            cli_usage_error(cmd, "--reflect-octets and --symmetrical need a fixed --padding");
+        if (pad < need)
+            cli_usage_error(
+                cmd, "--padding %d is too short: %s%s%s needs %d or more (RFC 6038 section 4.2)",
+                pad, a->symmetrical ? "--symmetrical (27 MBZ octets)" : "",
+                a->symmetrical && a->reflect ? " with " : "", a->reflect ? "--reflect-padding" : "",
+                need);
+    }
 }
 
 /* Turn the parsed arguments into a sender configuration (remote and local must

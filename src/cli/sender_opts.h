@@ -52,6 +52,15 @@ struct sender_args {
     uint64_t seed; /* 0: from the clock */
     int timestamping;
     struct auth_args auth; /* --keyfile, --keyid, --modes, --kdf-max-count */
+    /* SO_CONTROL, SO_CONTROLCLIENT: RFC 6038, RFC 5357 Start Time */
+    bool reflect;             /* --reflect-octets given */
+    uint16_t reflect_octets;  /* --reflect-octets HEX */
+    int reflect_padding;      /* --reflect-padding N (default 4 with --reflect-octets) */
+    bool symmetrical;         /* --symmetrical */
+    const char *start_time;   /* --start-time, as given (NULL: none) */
+    tw_time_t start_time_abs; /* --start-time, parsed (0: none) */
+    bool individual;          /* --individual-control (controller) */
+    bool dscp_ecn;            /* --monitor-dscp-ecn (RFC 7750) */
 };
 
 /* Parse argv for cmd; --help prints help and exits 0, errors exit 2. The

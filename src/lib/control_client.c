@@ -49,9 +49,11 @@ struct tw_ctrl_client {
     tw_watch_t watch;
     tw_timer_t timer;
     enum state st;
-    int index; /* session being requested */
-    uint8_t rbuf[TW_CTRL_SETUP_RESPONSE_LEN];
+    int index;                                  /* session being requested */
+    uint8_t rbuf[TW_CTRL_N_LEN(TW_CTRL_N_MAX)]; /* the longest: a Start-N-Ack */
     size_t need, have;
+    bool block0_open;                     /* mode 16, running: the first block is decrypted */
+    bool n_stopped[TW_CTRL_MAX_SESSIONS]; /* mode 16: Stop-N-Sessions sent */
     uint32_t server_modes, mode;
     tw_accept_session_t acc[TW_CTRL_MAX_SESSIONS];
     char peer[TW_ADDRSTRLEN];
@@ -145,14 +147,26 @@ static void send_request(tw_ctrl_client_t *c)
     memcpy(m.sender_addr, r->sender_addr, 16);
     memcpy(m.receiver_addr, r->receiver_addr, 16);
     m.padding_length = r->padding_length;
-    m.start_time = tw_time_to_ntp(tw_now());
+    if (c->mode & TW_MODE_SYMMETRICAL) {
+        /* RFC 6038 §4.2: the Padding Length counts the octets the sender
+         * appends as Packet Padding; in the symmetrical-size format (§5.1.4)
+         * they follow the 27 MBZ octets: a 41-octet packet announces 0, as
+         * packet length - 41 (the greeting step made sure of >= 27). */
+        m.padding_length = r->padding_length - ((c->mode & TW_MODE_DSCP_ECN) ? 28 : 27);
+    }
+    if (c->mode & TW_MODE_REFLECT_OCTETS) {
+        m.octets_to_reflect = r->octets_to_reflect;
+        m.padding_to_reflect = r->padding_to_reflect;
+    }
+    m.start_time = tw_time_to_ntp(r->start_time ? r->start_time : tw_now());
     m.timeout = ((uint64_t)(r->timeout_ns / TW_NS_PER_SEC) << 32) |
                 (uint64_t)(((r->timeout_ns % TW_NS_PER_SEC) << 32) / TW_NS_PER_SEC);
     m.type_p = tw_type_p_from_dscp(r->dscp);
     uint8_t buf[TW_CTRL_REQUEST_SESSION_LEN];
     tw_request_session_encode(&m, buf, sizeof buf);
-    tw_info("Request-TW-Session %d of %d: sender port %u, receiver port %u, padding %u, DSCP %d",
-            c->index + 1, c->cfg.nsessions, r->sender_port, r->receiver_port, r->padding_length,
+    tw_info("Request-TW-Session %d of %d: sender port %u, receiver port %u, Padding Length %u, "
+            "DSCP %d",
+            c->index + 1, c->cfg.nsessions, r->sender_port, r->receiver_port, m.padding_length,
             r->dscp);
     if (send_msg(c, buf, sizeof buf, "Request-TW-Session") == 0)
         expect(c, ST_ACCEPT, TW_CTRL_ACCEPT_SESSION_LEN);
@@ -246,12 +260,73 @@ static void on_greeting(tw_ctrl_client_t *c)
         memcpy(r.client_iv, c->client_iv, sizeof r.client_iv);
     }
     tw_secret_cleanse(&c->cfg.secret); /* not needed any more, whatever the mode */
-    /* RFC 6038: ask for the symmetrical-size format (twampy's default packet
-     * already has it) when the server offers it, with the unauthenticated test
-     * format only (twampy sends no RFC 6038 padding in the 48-octet one). */
+    /* RFC 6038: reflect octets when asked for; the symmetrical-size format
+     * when asked for, or (twampy's default packet already has it) when the
+     * server offers it, the test format is unauthenticated and every packet
+     * has room for the 27 MBZ octets and the padding to reflect after them. */
     c->mode = sec;
-    if (!tw_mode_test_protected(sec))
-        c->mode |= g.modes & TW_MODE_SYMMETRICAL;
+    if (c->cfg.reflect_octets) {
+        if (!(g.modes & TW_MODE_REFLECT_OCTETS)) {
+            fail(c,
+                 "TWAMP server %s does not offer RFC 6038 reflect octets (mode 32; it offers %s)",
+                 c->peer, ms);
+            return;
+        }
+        c->mode |= TW_MODE_REFLECT_OCTETS;
+    }
+    if (c->cfg.individual) {
+        if (!(g.modes & TW_MODE_INDIVIDUAL)) {
+            fail(c,
+                 "TWAMP server %s does not offer RFC 5938 individual session control (mode 16; "
+                 "it offers %s)",
+                 c->peer, ms);
+            return;
+        }
+        c->mode |= TW_MODE_INDIVIDUAL;
+    }
+    if (c->cfg.dscp_ecn) {
+        if (!(g.modes & TW_MODE_DSCP_ECN)) {
+            fail(c,
+                 "TWAMP server %s does not offer RFC 7750 DSCP and ECN monitoring (mode 256; it "
+                 "offers %s)",
+                 c->peer, ms);
+            return;
+        }
+        c->mode |= TW_MODE_DSCP_ECN;
+    }
+    bool padded = true;
+    for (int i = 0; i < c->cfg.nsessions; i++) {
+        const tw_ctrl_session_req_t *rq = &c->cfg.req[i];
+        uint32_t need =
+            (c->cfg.dscp_ecn ? 28u : 27u) + (c->cfg.reflect_octets ? rq->padding_to_reflect : 0u);
+        padded = padded && rq->padding_length >= need;
+    }
+    if (c->cfg.symmetrical) {
+        if (!(g.modes & TW_MODE_SYMMETRICAL)) {
+            fail(c,
+                 "TWAMP server %s does not offer RFC 6038 symmetrical size (mode 64; it offers "
+                 "%s)",
+                 c->peer, ms);
+            return;
+        }
+        if (tw_mode_test_protected(sec)) {
+            fail(c,
+                 "TWAMP server %s: symmetrical size (mode 64) is for the unauthenticated test "
+                 "format (RFC 6038 section 5.1.4), and mode %s protects the test packets",
+                 c->peer, tw_mode_name(sec));
+            return;
+        }
+        if (!padded) {
+            fail(c, "symmetrical size (mode 64) needs a padding of 27 octets or more (the "
+                    "format's MBZ octets), plus the padding to reflect");
+            return;
+        }
+    }
+    /* With RFC 7750 the symmetrical format has 28 MBZ octets (its section
+     * 2.2.2): only when asked for. */
+    if (!tw_mode_test_protected(sec) && padded && (g.modes & TW_MODE_SYMMETRICAL) &&
+        (!c->cfg.dscp_ecn || c->cfg.symmetrical))
+        c->mode |= TW_MODE_SYMMETRICAL;
     r.mode = c->mode;
     tw_info("Mode %s (Set-Up-Response mode %u)", tw_mode_name(sec), c->mode);
     uint8_t buf[TW_CTRL_SETUP_RESPONSE_LEN];
@@ -316,6 +391,96 @@ static bool open_msg(tw_ctrl_client_t *c, const char *what)
     return false;
 }
 
+/* The sessions are started (mode 16: may be): only a Stop-Sessions may come
+ * now, and in mode 16 Start-N-Acks and Stop-N-Acks, read by their first block. */
+static void running(tw_ctrl_client_t *c)
+{
+    c->st = ST_RUNNING;
+    tw_timer_cancel(c->loop, &c->timer);
+    c->need = (c->mode & TW_MODE_INDIVIDUAL) ? 16 : TW_CTRL_STOP_SESSIONS_LEN;
+    c->have = 0;
+    c->block0_open = false;
+    if (c->cfg.on_started)
+        c->cfg.on_started(c->cfg.arg, c->acc, c->cfg.nsessions);
+}
+
+/* The session whose SID this is, or -1. */
+static int session_of(const tw_ctrl_client_t *c, const uint8_t sid[16])
+{
+    for (int i = 0; i < c->cfg.nsessions; i++)
+        if (!memcmp(c->acc[i].sid, sid, 16))
+            return i;
+    return -1;
+}
+
+/* Mode 16, running: the first block names the message (Start-N-Ack,
+ * Stop-N-Ack or a Stop-Sessions) and its length; a whole Start-N-Ack or
+ * Stop-N-Ack goes to on_n_ack. Returns true for a whole other message (the
+ * caller handles it as a Stop-Sessions from the server), false otherwise. */
+static bool on_running_individual(tw_ctrl_client_t *c)
+{
+    if (c->have == 16 && !c->block0_open) {
+        if (c->secure) {
+            int rc = tw_ctrl_decrypt(&c->crypto, c->rbuf, 16);
+            if (rc < 0) {
+                fail(c, "TWAMP server %s: cannot decrypt a message: %s", c->peer,
+                     tw_auth_strerror(rc));
+                return false;
+            }
+        }
+        c->block0_open = true;
+        uint8_t cmd = c->rbuf[0];
+        if (cmd == TW_CMD_START_N_ACK || cmd == TW_CMD_STOP_N_ACK) {
+            uint32_t max =
+                c->cfg.nsessions < TW_CTRL_N_MAX ? (uint32_t)c->cfg.nsessions : TW_CTRL_N_MAX;
+            long n = tw_n_sessions_len(c->rbuf, 16, max);
+            if (n < 0) {
+                fail(c, "TWAMP server %s sent a %s for %u sessions (this client has %d)", c->peer,
+                     cmd == TW_CMD_START_N_ACK ? "Start-N-Ack" : "Stop-N-Ack",
+                     tw_get32(c->rbuf + 12), c->cfg.nsessions);
+                return false;
+            }
+            c->need = (size_t)n;
+        } else {
+            c->need = TW_CTRL_STOP_SESSIONS_LEN;
+        }
+        return false; /* read the rest */
+    }
+    /* Whole: its HMAC checked before anything in it is used. */
+    if (c->secure) {
+        int rc = tw_ctrl_open(&c->crypto, c->rbuf, c->have, 16);
+        if (rc < 0) {
+            fail(c, "TWAMP server %s: a message received during the test %s", c->peer,
+                 rc == TW_AUTH_EINTEGRITY ? "failed its integrity check (HMAC)"
+                                          : "cannot be decrypted");
+            return false;
+        }
+    }
+    c->block0_open = false;
+    uint8_t cmd = c->rbuf[0];
+    if (cmd != TW_CMD_START_N_ACK && cmd != TW_CMD_STOP_N_ACK)
+        return true; /* opened already */
+    tw_n_sessions_t m;
+    tw_n_sessions_decode(c->rbuf, c->have, &m);
+    int idx[TW_CTRL_N_MAX];
+    for (uint32_t i = 0; i < m.num_sessions; i++) {
+        idx[i] = session_of(c, m.sids[i]);
+        if (idx[i] < 0) {
+            fail(c, "TWAMP server %s acknowledged a SID that is none of this client's sessions",
+                 c->peer);
+            return false;
+        }
+    }
+    bool start = cmd == TW_CMD_START_N_ACK;
+    tw_info("CTRL.RX <<%s>> accept %u, %u session%s", start ? "Start-N-Ack" : "Stop-N-Ack",
+            m.accept, m.num_sessions, m.num_sessions == 1 ? "" : "s");
+    c->need = 16;
+    c->have = 0;
+    if (c->cfg.on_n_ack)
+        c->cfg.on_n_ack(c->cfg.arg, start, m.accept, idx, (int)m.num_sessions);
+    return false;
+}
+
 static void on_message(tw_ctrl_client_t *c)
 {
     if (tw_log_on(TW_LOG_DEBUG))
@@ -335,10 +500,29 @@ static void on_message(tw_ctrl_client_t *c)
             return;
         tw_accept_session_t *a = &c->acc[c->index];
         tw_accept_session_decode(c->rbuf, c->have, a);
-        tw_info("CTRL.RX <<Accept-Session>> accept %u, port %u", a->accept, a->port);
+        tw_info("CTRL.RX <<Accept-Session>> accept %u, port %u, reflected octets 0x%04x, server "
+                "octets 0x%04x",
+                a->accept, a->port, a->reflected_octets, a->server_octets);
         if (a->accept != TW_ACCEPT_OK) {
             fail(c, "TWAMP server %s refused session %d in Accept-Session: Accept %u (%s)", c->peer,
                  c->index + 1, a->accept, tw_accept_str(a->accept));
+            return;
+        }
+        const tw_ctrl_session_req_t *rq = &c->cfg.req[c->index];
+        if ((c->mode & TW_MODE_REFLECT_OCTETS) && a->reflected_octets != rq->octets_to_reflect) {
+            fail(c,
+                 "TWAMP server %s accepted session %d but returned Reflected octets 0x%04x "
+                 "instead of 0x%04x (RFC 6038 section 4.3)",
+                 c->peer, c->index + 1, a->reflected_octets, rq->octets_to_reflect);
+            return;
+        }
+        if ((c->mode & TW_MODE_REFLECT_OCTETS) && a->server_octets && rq->padding_to_reflect < 2) {
+            fail(c,
+                 "TWAMP server %s wants Server octets 0x%04x back in session %d's test packets, "
+                 "but only %u octets of padding are reflected (RFC 6038 section 4.3: they come "
+                 "first "
+                 "in it): ask for 2 or more",
+                 c->peer, a->server_octets, c->index + 1, rq->padding_to_reflect);
             return;
         }
         if (a->port == 0) {
@@ -348,6 +532,8 @@ static void on_message(tw_ctrl_client_t *c)
         }
         if (++c->index < c->cfg.nsessions)
             send_request(c);
+        else if (c->mode & TW_MODE_INDIVIDUAL)
+            running(c); /* RFC 5938: no Start-Sessions */
         else
             send_start(c);
         break;
@@ -363,17 +549,16 @@ static void on_message(tw_ctrl_client_t *c)
                  tw_accept_str(accept));
             return;
         }
-        c->st = ST_RUNNING;
-        tw_timer_cancel(c->loop, &c->timer);
-        c->need = TW_CTRL_STOP_SESSIONS_LEN; /* only a Stop-Sessions may come now */
-        c->have = 0;
-        if (c->cfg.on_started)
-            c->cfg.on_started(c->cfg.arg, c->acc, c->cfg.nsessions);
+        running(c);
         break;
     }
     case ST_RUNNING: {
-        if (!open_msg(c, "message received during the test"))
+        if (c->mode & TW_MODE_INDIVIDUAL) {
+            if (!on_running_individual(c))
+                return;
+        } else if (!open_msg(c, "message received during the test")) {
             return;
+        }
         tw_stop_sessions_t s;
         if (tw_stop_sessions_decode(c->rbuf, c->have, &s) == 0)
             fail(c, "TWAMP server %s stopped the sessions (Stop-Sessions, Accept %u: %s)", c->peer,
@@ -549,11 +734,53 @@ int tw_ctrl_client_open(tw_ctrl_client_t **out, const tw_ctrl_client_cfg_t *cfg,
     return 0;
 }
 
+static int send_n(tw_ctrl_client_t *c, uint8_t cmd, const int *idx, int n)
+{
+    if (c->st != ST_RUNNING || !(c->mode & TW_MODE_INDIVIDUAL) || n < 1 || n > TW_CTRL_N_MAX)
+        return -1;
+    tw_n_sessions_t m;
+    memset(&m, 0, sizeof m);
+    m.cmd = cmd;
+    m.num_sessions = (uint32_t)n;
+    for (int i = 0; i < n; i++) {
+        if (idx[i] < 0 || idx[i] >= c->cfg.nsessions)
+            return -1;
+        memcpy(m.sids[i], c->acc[idx[i]].sid, 16);
+    }
+    uint8_t buf[TW_CTRL_N_LEN(TW_CTRL_N_MAX)];
+    tw_n_sessions_encode(&m, buf, sizeof buf);
+    const char *what = cmd == TW_CMD_START_N_SESSIONS ? "Start-N-Sessions" : "Stop-N-Sessions";
+    if (send_msg(c, buf, TW_CTRL_N_LEN(n), what) < 0)
+        return -1;
+    if (cmd == TW_CMD_STOP_N_SESSIONS)
+        for (int i = 0; i < n; i++)
+            c->n_stopped[idx[i]] = true;
+    return 0;
+}
+
+int tw_ctrl_client_start_n(tw_ctrl_client_t *c, const int *idx, int n)
+{
+    return send_n(c, TW_CMD_START_N_SESSIONS, idx, n);
+}
+
+int tw_ctrl_client_stop_n(tw_ctrl_client_t *c, const int *idx, int n)
+{
+    return send_n(c, TW_CMD_STOP_N_SESSIONS, idx, n);
+}
+
 void tw_ctrl_client_stop(tw_ctrl_client_t *c)
 {
     if (c->st == ST_DONE)
         return;
-    if (c->st == ST_RUNNING) {
+    if (c->st == ST_RUNNING && (c->mode & TW_MODE_INDIVIDUAL)) {
+        /* RFC 5938: no Stop-Sessions; the sessions still running stop. */
+        int idx[TW_CTRL_N_MAX], n = 0;
+        for (int i = 0; i < c->cfg.nsessions && n < TW_CTRL_N_MAX; i++)
+            if (!c->n_stopped[i])
+                idx[n++] = i;
+        if (n && send_n(c, TW_CMD_STOP_N_SESSIONS, idx, n) < 0)
+            return;
+    } else if (c->st == ST_RUNNING) {
         tw_stop_sessions_t s = {.accept = TW_ACCEPT_OK, .num_sessions = (uint32_t)c->cfg.nsessions};
         uint8_t buf[TW_CTRL_STOP_SESSIONS_LEN];
         tw_stop_sessions_encode(&s, buf, sizeof buf);

@@ -380,6 +380,10 @@ static const char *command_name(uint8_t cmd)
         return "Start-Sessions";
     case TW_CMD_STOP_SESSIONS:
         return "Stop-Sessions";
+    case TW_CMD_START_N_SESSIONS:
+        return "Start-N-Sessions";
+    case TW_CMD_STOP_N_SESSIONS:
+        return "Stop-N-Sessions";
     default:
         return "command";
     }
@@ -390,7 +394,7 @@ static bool on_message(struct conn *c)
     if (tw_log_on(TW_LOG_DEBUG)) {
         /* Modes 2, 4, 8: the octets as received (the first block is already
          * decrypted in buf once the rest comes). */
-        uint8_t raw[TW_CTRL_SETUP_RESPONSE_LEN];
+        uint8_t raw[sizeof c->buf];
         memcpy(raw, c->buf, c->have);
         if (c->secure && c->have > 16)
             memcpy(raw, c->block0, 16);
@@ -423,6 +427,36 @@ static bool on_message(struct conn *c)
                     tw_mode_name(c->mode), first);
             else
                 tw_srv_protocol_error(c, "unknown or unsupported command %u", first);
+            return false;
+        }
+        bool individual = (c->mode & TW_MODE_INDIVIDUAL) != 0;
+        if (first == TW_CMD_START_N_SESSIONS || first == TW_CMD_STOP_N_SESSIONS) {
+            if (!individual) {
+                tw_srv_protocol_error(c,
+                                      "%s without individual session control (RFC 5938: mode 16 "
+                                      "not chosen)",
+                                      command_name(first));
+                return false;
+            }
+            /* At most the connection's sessions (and TW_CTRL_N_MAX) SIDs:
+             * the message is read whole only when its length is bounded. */
+            uint32_t max = c->nsessions < TW_CTRL_N_MAX ? (uint32_t)c->nsessions : TW_CTRL_N_MAX;
+            long n = tw_n_sessions_len(c->buf, c->have, max);
+            if (n < 0) {
+                tw_srv_protocol_error(c,
+                                      "%s for %u sessions: this connection has %d (and at most %d "
+                                      "go in one message)",
+                                      command_name(first), tw_get32(c->buf + 12), c->nsessions,
+                                      TW_CTRL_N_MAX);
+                return false;
+            }
+            len = (size_t)n;
+        } else if (individual &&
+                   (first == TW_CMD_START_SESSIONS || first == TW_CMD_STOP_SESSIONS)) {
+            tw_srv_protocol_error(c,
+                                  "%s in individual session control mode (RFC 5938 section 3.1: "
+                                  "Start-N-Sessions and Stop-N-Sessions only)",
+                                  command_name(first));
             return false;
         }
         if (len > c->have) {
@@ -458,6 +492,12 @@ static bool on_message(struct conn *c)
         break;
     case TW_CMD_STOP_SESSIONS:
         tw_srv_on_stop(c);
+        break;
+    case TW_CMD_START_N_SESSIONS:
+        r = tw_srv_on_start_n(c);
+        break;
+    case TW_CMD_STOP_N_SESSIONS:
+        r = tw_srv_on_stop_n(c);
         break;
     default:
         tw_srv_protocol_error(c, "unexpected command %u", cmd);

@@ -67,6 +67,7 @@ typedef struct tw_ctrl_server_cfg {
     int64_t servwait_ns;       /* --servwait: close a connection idle this long (RFC: 900 s) */
     int64_t max_timeout_ns;    /* refuse sessions asking for a longer Timeout */
     uint32_t max_padding;      /* refuse sessions announcing more padding */
+    uint16_t server_octets;    /* --server-octets: RFC 6038 Server octets (0: none) */
     int ttl;                   /* --ttl: TTL / Hop Limit of reflected packets */
     tw_acl_t allow;            /* --allow: only these clients and senders (empty: everyone) */
     /* Modes 2, 4, 8 (RFC 4656 §3.1, RFC 5618): the shared secrets by KeyID

@@ -22,14 +22,17 @@ struct session {
     struct conn *conn; /* NULL once its connection is gone */
     struct session *next;
     tw_reflector_t *refl;
-    tw_timer_t timer; /* teardown after Stop-Sessions (or a lost connection) */
-    tw_source_t src;  /* its client's, for --max-sessions-per-source */
+    tw_timer_t timer;       /* teardown after Stop-Sessions (or a lost connection) */
+    tw_timer_t start_timer; /* RFC 5357 §3.5: a Start Time after Start-Sessions */
+    tw_time_t start_at;     /* the request's Start Time */
+    tw_source_t src;        /* its client's, for --max-sessions-per-source */
     uint8_t sid[16];
     uint16_t port;
     int64_t timeout_ns;
     bool started, stopping;
-    bool protected_test; /* modes 2 and 4: the reflector checks and protects */
-    int index;           /* 1-based within its connection, for log lines */
+    bool protected_test;  /* modes 2 and 4: the reflector checks and protects */
+    uint16_t reflect_len; /* RFC 6038: Length of padding to reflect (mode 32) */
+    int index;            /* 1-based within its connection, for log lines */
     char owner[TW_ADDRSTRLEN];
 };
 
@@ -50,7 +53,9 @@ struct conn {
     int64_t phase_start; /* the greeting, then Server-Start: --setup-timeout counts from it */
     tw_source_t src;
     uint32_t mode;
-    uint8_t buf[TW_CTRL_SETUP_RESPONSE_LEN];
+    /* A whole control message: Set-Up-Response, or a Start-N-Sessions or
+     * Stop-N-Sessions with TW_CTRL_N_MAX SIDs (RFC 5938), the longest. */
+    uint8_t buf[TW_CTRL_N_LEN(TW_CTRL_N_MAX)];
     size_t need, have;
     /* Modes 2, 4, 8: this connection's Challenge and Salt, and the stream. */
     uint8_t challenge[TW_AUTH_CHALLENGE_LEN], salt[TW_AUTH_SALT_LEN];
@@ -63,7 +68,8 @@ struct conn {
     int64_t last_ctrl; /* tw_mono_now() of the last control message */
     struct session *sessions;
     int nsessions;
-    int requested; /* sessions requested so far (numbering) */
+    int requested;              /* sessions requested so far (numbering) */
+    uint16_t octets_to_reflect; /* RFC 6038: of the request being answered */
     char name[TW_ADDRSTRLEN];
 };
 
@@ -114,6 +120,11 @@ void tw_srv_protocol_error(struct conn *c, const char *fmt, ...)
 int tw_srv_on_request(struct conn *c);
 int tw_srv_on_start(struct conn *c);
 void tw_srv_on_stop(struct conn *c);
+/* RFC 5938 individual session control (mode 16): Start-N-Sessions and
+ * Stop-N-Sessions, answered with Start-N-Ack / Stop-N-Ack: Accept 0 for the
+ * SIDs of the connection's sessions, Accept 1 for the others. */
+int tw_srv_on_start_n(struct conn *c);
+int tw_srv_on_stop_n(struct conn *c);
 /* c is closing: its sessions become orphans until their Timeout. */
 void tw_srv_sessions_orphan(struct conn *c);
 /* The latest of last and the last test packet any session of c received. */

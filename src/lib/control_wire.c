@@ -1,5 +1,5 @@
 /* control_wire: pure codecs for TWAMP-Control messages (RFC 4656 §3.1-§3.5,
- * RFC 5357 §3.1-§3.8, RFC 6038 §3). No I/O, no allocation. Open-mode layouts;
+ * RFC 5357 §3.1-§3.8, RFC 6038 §4, RFC 5938 §3). No I/O, no allocation. Open-mode layouts;
  * the HMAC fields are carried as 16 octets so that the authenticated modes can
  * reuse them. Every encoder checks its arguments and the buffer before it writes
  * a single octet, so a failed call leaves the buffer untouched. */
@@ -376,9 +376,95 @@ int tw_stop_sessions_decode(const uint8_t *buf, size_t len, tw_stop_sessions_t *
     return TW_WIRE_OK;
 }
 
+void tw_reflect_offsets(uint32_t modes, size_t *from, size_t *to)
+{
+    bool protected_test = (modes & (TW_MODE_AUTHENTICATED | TW_MODE_ENCRYPTED)) != 0;
+    bool sym = (modes & TW_MODE_SYMMETRICAL) != 0;
+    if (protected_test) {
+        *from = sym ? 48 + 56 : 48;
+        *to = 112;
+    } else if (modes & TW_MODE_DSCP_ECN) {
+        *from = sym ? 14 + 28 : 14;
+        *to = TW_REFLECTOR_DSCP_ECN_LEN;
+    } else {
+        *from = sym ? 14 + 27 : 14;
+        *to = 41;
+    }
+}
+
+/* Start-N-Sessions, Start-N-Ack, Stop-N-Sessions, Stop-N-Ack (RFC 5938). */
+#define N_CMD 0
+#define N_ACCEPT 1 /* the acks; MBZ (11 octets from 1) in the commands */
+#define N_NUM 12
+#define N_SIDS 16
+
+static bool is_n_cmd(uint8_t cmd)
+{
+    return cmd >= TW_CMD_START_N_SESSIONS && cmd <= TW_CMD_STOP_N_ACK;
+}
+
+static bool is_n_ack(uint8_t cmd)
+{
+    return cmd == TW_CMD_START_N_ACK || cmd == TW_CMD_STOP_N_ACK;
+}
+
+int tw_n_sessions_encode(const tw_n_sessions_t *m, uint8_t *buf, size_t len)
+{
+    if (m == NULL || buf == NULL || !is_n_cmd(m->cmd) || m->num_sessions < 1 ||
+        m->num_sessions > TW_CTRL_N_MAX)
+        return TW_WIRE_EINVAL;
+    size_t n = TW_CTRL_N_LEN(m->num_sessions);
+    if (len < n)
+        return TW_WIRE_ENOSPC;
+    memset(buf, 0, N_SIDS);
+    buf[N_CMD] = m->cmd;
+    if (is_n_ack(m->cmd))
+        buf[N_ACCEPT] = m->accept;
+    tw_put32(buf + N_NUM, m->num_sessions);
+    memcpy(buf + N_SIDS, m->sids, 16 * (size_t)m->num_sessions);
+    memcpy(buf + n - TW_CTRL_HMAC_LEN, m->hmac, TW_CTRL_HMAC_LEN);
+    return TW_WIRE_OK;
+}
+
+long tw_n_sessions_len(const uint8_t *block, size_t len, uint32_t max)
+{
+    if (len < N_SIDS)
+        return TW_WIRE_ESHORT;
+    if (block == NULL || !is_n_cmd(block[N_CMD]))
+        return TW_WIRE_EINVAL;
+    uint32_t num = tw_get32(block + N_NUM);
+    if (max > TW_CTRL_N_MAX)
+        max = TW_CTRL_N_MAX;
+    if (num < 1 || num > max)
+        return TW_WIRE_EINVAL;
+    return (long)TW_CTRL_N_LEN(num);
+}
+
+int tw_n_sessions_decode(const uint8_t *buf, size_t len, tw_n_sessions_t *m)
+{
+    if (m == NULL)
+        return TW_WIRE_EINVAL;
+    long n = tw_n_sessions_len(buf, len, TW_CTRL_N_MAX);
+    if (n < 0)
+        return (int)n;
+    if (len < (size_t)n)
+        return TW_WIRE_ESHORT;
+    memset(m, 0, sizeof *m);
+    m->cmd = buf[N_CMD];
+    if (is_n_ack(m->cmd))
+        m->accept = buf[N_ACCEPT];
+    m->num_sessions = tw_get32(buf + N_NUM);
+    memcpy(m->sids, buf + N_SIDS, 16 * (size_t)m->num_sessions);
+    memcpy(m->hmac, buf + n - TW_CTRL_HMAC_LEN, TW_CTRL_HMAC_LEN);
+    return TW_WIRE_OK;
+}
+
 size_t tw_ctrl_command_len(uint8_t cmd)
 {
     switch (cmd) {
+    case TW_CMD_START_N_SESSIONS:
+    case TW_CMD_STOP_N_SESSIONS:
+        return 16; /* the first block: tw_n_sessions_len gives the rest */
     case TW_CMD_START_SESSIONS:
         return TW_CTRL_START_SESSIONS_LEN;
     case TW_CMD_STOP_SESSIONS:
@@ -387,9 +473,8 @@ size_t tw_ctrl_command_len(uint8_t cmd)
         return TW_CTRL_REQUEST_SESSION_LEN;
     default:
         /* 1 is forbidden, 4 (Fetch-Session) is OWAMP only, 6 is
-         * experimentation; Start-N-Session, Start-N-Ack, Stop-N-Session and
-         * Stop-N-Ack (7..10, RFC 5938 individual session control) are not
-         * implemented by twampy yet. */
+         * experimentation, 8 and 10 (Start-N-Ack, Stop-N-Ack) come from a
+         * server. */
         return 0;
     }
 }
@@ -443,6 +528,8 @@ static const char *const mode_names[] = {
     "individual-session-control", /* 16, RFC 5938 */
     "reflect-octets",             /* 32, RFC 6038 */
     "symmetrical-size",           /* 64, RFC 6038 */
+    "ikev2-derived",              /* 128, RFC 7717 */
+    "dscp-ecn-monitoring",        /* 256, RFC 7750 */
 };
 
 /* Writes into buf and returns it; the result is always NUL-terminated and cut

@@ -5,6 +5,8 @@
  * convert the same way as later ones. */
 #include "ntptime.h"
 
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/timex.h>
 #include <time.h>
@@ -186,4 +188,94 @@ int tw_clock_tai_offset(void)
     if (adjtimex(&tx) >= 0 && tx.tai > 0)
         return tx.tai;
     return 37; /* TAI - UTC since 2017-01-01; no leap second announced since */
+}
+
+/* n decimal digits at *p (advanced past them); -1 when they are not there. */
+static int digits(const char **p, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (!isdigit((unsigned char)**p))
+            return -1;
+        v = v * 10 + (**p - '0');
+    }
+    return v;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's
+ * days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int tw_time_parse(const char *s, tw_time_t now, tw_time_t *out)
+{
+    if (s == NULL || out == NULL)
+        return -1;
+    if (s[0] == '+') {
+        char *end;
+        double v = strtod(s + 1, &end);
+        if (end == s + 1 || *end || !(v >= 0) || v > 1e9 || !isdigit((unsigned char)s[1]))
+            return -1;
+        *out = now + (tw_time_t)(v * 1e9);
+        return 0;
+    }
+    const char *p = s;
+    int y = digits(&p, 4);
+    if (y < 0 || *p++ != '-')
+        return -1;
+    int mo = digits(&p, 2);
+    if (mo < 1 || mo > 12 || *p++ != '-')
+        return -1;
+    int d = digits(&p, 2);
+    if (d < 1 || d > 31 || (*p != 'T' && *p != 't' && *p != ' '))
+        return -1;
+    p++;
+    int h = digits(&p, 2);
+    if (h < 0 || h > 23 || *p++ != ':')
+        return -1;
+    int mi = digits(&p, 2);
+    if (mi < 0 || mi > 59 || *p++ != ':')
+        return -1;
+    int sec = digits(&p, 2);
+    if (sec < 0 || sec > 60)
+        return -1;
+    int64_t frac = 0;
+    if (*p == '.' || *p == ',') {
+        p++;
+        int64_t scale = TW_NS_PER_SEC;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        while (isdigit((unsigned char)*p)) {
+            scale /= 10;
+            frac += (*p - '0') * scale; /* digits past nanoseconds add 0 */
+            p++;
+        }
+    }
+    int64_t off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1;
+        int oh = digits(&p, 2);
+        if (oh < 0 || oh > 23 || *p++ != ':')
+            return -1;
+        int om = digits(&p, 2);
+        if (om < 0 || om > 59)
+            return -1;
+        off = sign * (oh * 3600 + om * 60);
+    } else {
+        return -1; /* a time without a zone is ambiguous */
+    }
+    if (*p)
+        return -1;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    *out = secs * TW_NS_PER_SEC + frac;
+    return 0;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "control_wire.h"
 #include "log.h"
 #include "ntptime.h"
 #include "peertable.h"
@@ -49,6 +50,7 @@ struct tw_reflector {
         uint32_t seq;           /* the reflector's sequence number */
         bool stamp;             /* STAMP (else TWAMP) layout */
         bool ptp;               /* t3 in PTP format (else NTP) */
+        uint8_t tos;            /* the request's TOS as received (RFC 7750) */
     } pend[TW_BATCH];
 };
 
@@ -82,6 +84,24 @@ static bool is_stamp(const tw_reflector_t *r, const tw_pkt_t *p)
 }
 
 static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, struct pending *q);
+
+/* RFC 6038 §5.2.1: the request's Packet Padding (to be reflected) into the
+ * reply's Packet Padding, before the reply's header is written over the
+ * request. p->buf is zero-filled up to rlen >= reflect_to + reflect_len, and
+ * reflect_from <= reflect_to: the octets read are within the reply. */
+static void reflect_octets(const tw_reflector_t *r, tw_pkt_t *p)
+{
+    memmove(p->buf + r->cfg.reflect_to, p->buf + r->cfg.reflect_from, r->cfg.reflect_len);
+}
+
+/* The smallest reply of the session: the format's, or room for the reflected
+ * octets (RFC 6038 §5.2.1: they MUST come back). */
+static size_t min_reply(const tw_reflector_t *r, size_t min)
+{
+    size_t want = r->cfg.reflect_len ? (size_t)r->cfg.reflect_to + r->cfg.reflect_len : 0;
+    return want > min ? want : min;
+}
+
 static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct pending *q);
 
 /* First pass over one request: check it, pick the reflector's sequence number and
@@ -128,7 +148,9 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct p
     bool stamp = q->stamp = is_stamp(r, p);
     /* The reply: the request's length, or the format's minimum (RFC 5357
      * §4.2.1: 41; RFC 8762 §4.3.1: 44) when it is shorter. */
-    size_t min = stamp ? TW_STAMP_BASE_LEN : TW_REFLECTOR_BASE_LEN;
+    size_t min =
+        stamp ? TW_STAMP_BASE_LEN
+              : min_reply(r, r->cfg.dscp_ecn ? TW_REFLECTOR_DSCP_ECN_LEN : TW_REFLECTOR_BASE_LEN);
     if (p->cap < min)
         return false; /* no room for the reply (not with twampy's buffers) */
     size_t rlen = p->len > min ? p->len : min;
@@ -138,6 +160,8 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct p
         memset(p->buf + p->len, 0, rlen - p->len);
     if (!stamp)
         q->req.ssid = 0; /* octets 14..15 are TWAMP padding */
+    if (!stamp && r->cfg.reflect_len)
+        reflect_octets(r, p);
     next_seq(r, p, mono, q);
     if (stamp && p->len > TW_STAMP_BASE_LEN &&
         tw_tlv_chain_valid(p->buf, TW_STAMP_BASE_LEN, p->len))
@@ -202,13 +226,16 @@ static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, str
         return false;
     }
     size_t rlen = p->len > p->cap ? p->cap : p->len;
-    if (rlen < TW_REFLECTOR_AUTH_LEN) {
-        if (p->cap < TW_REFLECTOR_AUTH_LEN)
+    size_t rmin = stamp ? TW_REFLECTOR_AUTH_LEN : min_reply(r, TW_REFLECTOR_AUTH_LEN);
+    if (rlen < rmin) {
+        if (p->cap < rmin)
             return false; /* no room for the reply (not with twampy's buffers) */
-        memset(p->buf + rlen, 0, TW_REFLECTOR_AUTH_LEN - rlen);
-        rlen = TW_REFLECTOR_AUTH_LEN;
+        memset(p->buf + rlen, 0, rmin - rlen);
+        rlen = rmin;
     }
     tw_sender_decode_auth(p->buf, p->len, stamp, &q->req);
+    if (!stamp && r->cfg.reflect_len)
+        reflect_octets(r, p);
     next_seq(r, p, mono, q);
     if (stamp && rlen > TW_STAMP_AUTH_BASE_LEN &&
         tw_tlv_chain_valid(p->buf, TW_STAMP_AUTH_BASE_LEN, rlen))
@@ -236,8 +263,15 @@ static void finish_reply(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, uint
         .sender_errest = req->errest,
         .sender_ttl = (uint8_t)(p->ttl < 0 ? 0 : p->ttl),
     };
-    if (r->fmt.kind == TW_TESTFMT_OPEN)
+    q->tos = (uint8_t)(p->tos < 0 ? 0 : p->tos);
+    if (r->fmt.kind == TW_TESTFMT_OPEN) {
         tw_reflector_encode(&q->rep, q->stamp, p->buf, p->len);
+        if (r->cfg.dscp_ecn && !q->stamp) {
+            /* RFC 7750 section 2.2.1: S-DSCP-ECN, then MBZ (2). */
+            p->buf[TW_S_DSCP_ECN_OFF] = q->tos;
+            p->buf[TW_S_DSCP_ECN_OFF + 1] = p->buf[TW_S_DSCP_ECN_OFF + 2] = 0;
+        }
+    }
     if (tw_log_on(TW_LOG_INFO)) {
         char a[TW_ADDRSTRLEN];
         tw_info("Request from %s [sseq=%u rseq=%u ttl=%d outbound=%.2fms]",
@@ -257,6 +291,8 @@ static bool stamp_reply(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, tw_ti
         bool stamp = r->fmt.kind == TW_TESTFMT_STAMP_AUTH;
         q->rep.timestamp = ts;
         tw_reflector_encode_auth(&q->rep, stamp, p->buf, p->len);
+        if (r->cfg.dscp_ecn && !stamp)
+            p->buf[TW_S_DSCP_ECN_AUTH_OFF] = q->tos; /* RFC 7750 Figure 3 */
         int rc = tw_testfmt_reflector_protect(&r->fmt, p->buf, p->len);
         if (rc < 0) {
             tw_warn("cannot protect a reply: %s", tw_auth_strerror(rc));
@@ -387,6 +423,13 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
             free(r);
             return -1;
         }
+    }
+    if (cfg->reflect_len && (cfg->reflect_from > cfg->reflect_to ||
+                             (size_t)cfg->reflect_to + cfg->reflect_len > TW_MAX_PACKET_LEN)) {
+        snprintf(err, errlen, "cannot reflect %u octets from offset %u to offset %u",
+                 cfg->reflect_len, cfg->reflect_from, cfg->reflect_to);
+        tw_reflector_close(r);
+        return -1;
     }
     r->active = !cfg->inactive;
     r->tai = tw_clock_tai_offset();

@@ -239,6 +239,8 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
                 (unsigned long long)st->received, (unsigned long long)r->hw_fallback,
                 (unsigned long long)st->received);
     fputc('\n', f);
+    tw_report_reflect(f, r);
+    tw_report_ecn(f, r);
     tw_report_issues(f, r);
     tw_report_conformance(f, r);
     tw_warnings_t w;
@@ -492,6 +494,16 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
     into->hw_fallback += from->hw_fallback;
     into->hw_timestamps = into->hw_timestamps || from->hw_timestamps;
     into->integrity_failures += from->integrity_failures;
+    into->reflect_ok += from->reflect_ok;
+    into->reflect_bad += from->reflect_bad;
+    for (int i = 0; i < 4; i++) {
+        into->ecn_in[i] += from->ecn_in[i];
+        into->fwd_ecn[i] += from->fwd_ecn[i];
+    }
+    into->fwd_seen += from->fwd_seen;
+    into->fwd_dscp_other += from->fwd_dscp_other;
+    if (from->fwd_seen)
+        into->fwd_dscp_last = from->fwd_dscp_last;
     tw_reply_issues_merge(&into->issues, &from->issues);
     tw_conform_merge(&into->conform, &from->conform);
     if (!into->security_mode)
@@ -671,4 +683,54 @@ void tw_report_conformance(FILE *f, const tw_sender_result_t *r)
     int n = tw_conform_lines(r, lines, TW_CF_COUNT);
     for (int i = 0; i < n; i++)
         fprintf(f, "%s\n", lines[i]);
+}
+
+void tw_report_reflect(FILE *f, const tw_sender_result_t *r)
+{
+    uint64_t n = r->reflect_ok + r->reflect_bad;
+    if (!n)
+        return;
+    fprintf(f, "Reflect octets (RFC 6038): %llu of %llu replies carried the padding back%s\n",
+            (unsigned long long)r->reflect_ok, (unsigned long long)n,
+            r->reflect_bad ? " (the others did not: see the log)" : "");
+}
+
+const char *tw_ecn_name(int ecn)
+{
+    static const char *const names[4] = {"Not-ECT", "ECT(1)", "ECT(0)", "CE"};
+    return names[ecn & 3];
+}
+
+/* "Not-ECT 3, ECT(0) 7": the codepoints seen, in order. */
+static void ecn_list(char *buf, size_t len, const uint64_t n[4])
+{
+    size_t pos = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < 4 && pos < len; i++) {
+        if (!n[i])
+            continue;
+        int w = snprintf(buf + pos, len - pos, "%s%s %llu", pos ? ", " : "", tw_ecn_name(i),
+                         (unsigned long long)n[i]);
+        if (w < 0)
+            break;
+        pos += (size_t)w;
+    }
+}
+
+void tw_report_ecn(FILE *f, const tw_sender_result_t *r)
+{
+    char l[160];
+    uint64_t in = r->ecn_in[0] + r->ecn_in[1] + r->ecn_in[2] + r->ecn_in[3];
+    if (in) {
+        ecn_list(l, sizeof l, r->ecn_in);
+        fprintf(f, "ECN of the replies as received: %s\n", l);
+    }
+    if (r->fwd_seen) {
+        ecn_list(l, sizeof l, r->fwd_ecn);
+        fprintf(f,
+                "At the reflector (RFC 7750): ECN %s; DSCP %d%s (%llu of %llu replies with "
+                "another DSCP than sent)\n",
+                l, r->fwd_dscp_last, r->fwd_dscp_other ? " last" : "",
+                (unsigned long long)r->fwd_dscp_other, (unsigned long long)r->fwd_seen);
+    }
 }

@@ -524,6 +524,8 @@ void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *
     tw_json_obj_end(j);
 
     json_issues(j, r);
+    tw_json_reflect(j, r);
+    tw_json_ecn(j, r);
 
     tw_json_warnings(j, r, &loss);
 }
@@ -597,4 +599,34 @@ void tw_json_interval(FILE *f, int session, const tw_interval_t *iv)
     }
     tw_json_obj_end(&j);
     tw_json_end(&j);
+}
+
+void tw_json_reflect(tw_json_t *j, const tw_sender_result_t *r)
+{
+    if (r->reflect_ok + r->reflect_bad == 0)
+        return;
+    tw_json_obj_begin(j, "reflect_octets");
+    tw_json_int(j, "ok", (int64_t)r->reflect_ok);
+    tw_json_int(j, "bad", (int64_t)r->reflect_bad);
+    tw_json_obj_end(j);
+}
+
+void tw_json_ecn(tw_json_t *j, const tw_sender_result_t *r)
+{
+    static const char *const keys[4] = {"not_ect", "ect1", "ect0", "ce"};
+    if (r->ecn_in[0] + r->ecn_in[1] + r->ecn_in[2] + r->ecn_in[3]) {
+        tw_json_obj_begin(j, "ecn_received");
+        for (int i = 0; i < 4; i++)
+            tw_json_int(j, keys[i], (int64_t)r->ecn_in[i]);
+        tw_json_obj_end(j);
+    }
+    if (r->fwd_seen) {
+        tw_json_obj_begin(j, "at_reflector");
+        tw_json_int(j, "replies", (int64_t)r->fwd_seen);
+        tw_json_int(j, "dscp_last", r->fwd_dscp_last);
+        tw_json_int(j, "dscp_other", (int64_t)r->fwd_dscp_other);
+        for (int i = 0; i < 4; i++)
+            tw_json_int(j, keys[i], (int64_t)r->fwd_ecn[i]);
+        tw_json_obj_end(j);
+    }
 }

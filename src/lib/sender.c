@@ -88,6 +88,9 @@ struct tw_sender {
     tw_batch_t *batch;
     bool own_batch; /* else cfg.batch, shared with the loop's other senders */
     uint8_t *txbuf;
+    uint8_t *refl; /* RFC 6038: octets every packet carries at refl_at, back at refl_back */
+    size_t refl_len, refl_at, refl_back;
+    size_t dscp_ecn_at; /* RFC 7750: S-DSCP-ECN in replies, 0: not asked for */
     struct sent_rec *ring;
     uint32_t *txmap;    /* kernel transmit-timestamp id -> sequence number */
     uint32_t txid;      /* id of the next datagram the kernel will stamp */
@@ -414,6 +417,32 @@ static bool all_answered(const tw_sender_t *s)
     return s->res.stats.received + s->res.late >= s->next;
 }
 
+/* RFC 6038 §5.1.2: the Packet Padding (to be reflected), what fits of it. */
+static void put_reflect(tw_sender_t *s, size_t len)
+{
+    if (s->refl_len && s->refl_at < len) {
+        size_t n = len - s->refl_at < s->refl_len ? len - s->refl_at : s->refl_len;
+        memcpy(s->txbuf + s->refl_at, s->refl, n);
+    }
+}
+
+/* RFC 6038 §5.2.1: the reply's Packet Padding (from Session-Sender). */
+static void check_reflect(tw_sender_t *s, const tw_pkt_t *p, const struct sent_rec *rec)
+{
+    size_t n = rec->size > s->refl_at ? rec->size - s->refl_at : 0;
+    if (n > s->refl_len)
+        n = s->refl_len;
+    if (p->len >= s->refl_back + n && !memcmp(p->buf + s->refl_back, s->refl, n)) {
+        s->res.reflect_ok++;
+        return;
+    }
+    s->res.reflect_bad++;
+    if (s->res.reflect_bad == 1)
+        tw_warn("the reply to packet %u does not carry the %zu octets of padding to reflect at "
+                "offset %zu (RFC 6038 section 5.2.1); later ones are only counted",
+                rec->seq, n, s->refl_back);
+}
+
 static int send_one(tw_sender_t *s)
 {
     size_t len = next_len(s);
@@ -433,8 +462,10 @@ static int send_one(tw_sender_t *s)
     pkt.timestamp = s->cfg.ptp ? tw_time_to_ptp(t1, s->tai) : tw_time_to_ntp(t1);
     if (s->fmt.kind == TW_TESTFMT_OPEN) {
         tw_sender_encode(&pkt, s->cfg.stamp, s->txbuf, len);
+        put_reflect(s, len);
     } else {
         int rc = tw_sender_encode_auth(&pkt, s->fmt.kind == TW_TESTFMT_STAMP_AUTH, s->txbuf, len);
+        put_reflect(s, len);
         if (rc == TW_WIRE_OK)
             rc = tw_testfmt_sender_protect(&s->fmt, s->txbuf, len);
         if (rc != 0) {
@@ -879,6 +910,19 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     }
     rec->answered = true;
     rec->rseq = rep.seq;
+    if (s->refl_len)
+        check_reflect(s, p, rec);
+    if (p->tos >= 0)
+        s->res.ecn_in[p->tos & 3]++;
+    if (s->dscp_ecn_at && p->len > s->dscp_ecn_at) {
+        /* RFC 7750 section 2.2.1: the request's DS field at the reflector. */
+        uint8_t v = p->buf[s->dscp_ecn_at];
+        s->res.fwd_seen++;
+        s->res.fwd_ecn[v & 3]++;
+        if ((v >> 2) != (s->cfg.sockopts.tos >> 2))
+            s->res.fwd_dscp_other++;
+        s->res.fwd_dscp_last = v >> 2;
+    }
     rec->t4 = p->rx_time;
     rec->t4_kernel = p->rx_kernel;
     if (s->hw && p->rx_hw) {
@@ -1088,6 +1132,7 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     s->ring = calloc(RING_SIZE, sizeof *s->ring);
     s->txmap = calloc(RING_SIZE, sizeof *s->txmap);
     s->pend = calloc(RING_SIZE, sizeof *s->pend);
+    s->res.fwd_dscp_last = -1;
     s->txbuf = calloc(1, TW_MAX_PACKET_LEN);
     s->own_batch = !cfg->batch;
     s->batch = cfg->batch ? cfg->batch : tw_batch_new(16, RX_BUFSIZE);
@@ -1159,6 +1204,34 @@ int tw_sender_set_security(tw_sender_t *s, uint32_t mode, tw_test_crypto_t *t, c
     tw_conform_init(&s->res.conform, TW_CF_TWAMP_AUTH);
     s->res.security_mode = mode;
     return 0;
+}
+
+int tw_sender_set_reflect(tw_sender_t *s, const uint8_t *octets, size_t len, size_t at, size_t back,
+                          char *err, size_t errlen)
+{
+    if (s->started || !octets || !len || at + len > TW_MAX_PACKET_LEN ||
+        back + len > TW_MAX_PACKET_LEN) {
+        snprintf(err, errlen, "cannot reflect %zu octets from offset %zu to offset %zu", len, at,
+                 back);
+        return -1;
+    }
+    uint8_t *copy = malloc(len);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(copy, octets, len);
+    free(s->refl);
+    s->refl = copy;
+    s->refl_len = len;
+    s->refl_at = at;
+    s->refl_back = back;
+    return 0;
+}
+
+void tw_sender_set_dscp_ecn(tw_sender_t *s, size_t at)
+{
+    s->dscp_ecn_at = at;
 }
 
 void tw_sender_start(tw_sender_t *s)
@@ -1263,5 +1336,6 @@ void tw_sender_close(tw_sender_t *s)
     tw_metrics_free(&s->res.metrics);
     tw_testfmt_free(&s->fmt);
     free(s->txbuf);
+    free(s->refl);
     free(s);
 }

@@ -61,6 +61,7 @@ void tw_srv_session_free(struct session *s)
 {
     tw_ctrl_server_t *srv = s->srv;
     tw_timer_cancel(srv->loop, &s->timer);
+    tw_timer_cancel(srv->loop, &s->start_timer);
     if (s->refl) {
         const tw_reflector_counters_t *k = tw_reflector_counters(s->refl);
         char auth[128] = "";
@@ -111,6 +112,7 @@ static void session_stop(struct session *s)
     if (s->stopping)
         return;
     s->stopping = true;
+    tw_timer_cancel(s->srv->loop, &s->start_timer); /* stopped before its Start Time */
     tw_timer_set(s->srv->loop, &s->timer, tw_mono_now() + (s->started ? s->timeout_ns : 0),
                  on_session_timeout, s);
 }
@@ -140,6 +142,7 @@ void tw_srv_sessions_orphan(struct conn *c)
         }
         capped += cut;
         s->stopping = true;
+        tw_timer_cancel(srv->loop, &s->start_timer);
         tw_timer_set(srv->loop, &s->timer, deadline, on_session_timeout, s);
     }
     if (capped)
@@ -207,6 +210,14 @@ static int send_accept(struct conn *c, uint8_t accept, const struct session *s)
         a.port = s->port;
         memcpy(a.sid, s->sid, 16);
     }
+    if (c->mode & TW_MODE_REFLECT_OCTETS) {
+        /* RFC 6038 §4.3: the Octets to be reflected back, and the Server
+         * octets the Session-Sender puts first in the padding it wants back
+         * (zero when the server wants none). */
+        a.reflected_octets = c->octets_to_reflect;
+        if (s && s->reflect_len >= 2)
+            a.server_octets = c->srv->cfg.server_octets;
+    }
     uint8_t buf[TW_CTRL_ACCEPT_SESSION_LEN];
     tw_accept_session_encode(&a, buf, sizeof buf);
     if (accept != TW_ACCEPT_OK)
@@ -251,6 +262,10 @@ int tw_srv_on_request(struct conn *c)
         tw_srv_protocol_error(c, "malformed Request-TW-Session (IPVN %u)", c->buf[1] & 0x0f);
         return -1;
     }
+    /* RFC 6038 §4.2: the two fields are MBZ unless mode 32 was chosen. */
+    bool reflect = (c->mode & TW_MODE_REFLECT_OCTETS) != 0;
+    c->octets_to_reflect = reflect ? rq.octets_to_reflect : 0;
+    uint16_t reflect_len = reflect ? rq.padding_to_reflect : 0;
     int dscp = tw_type_p_dscp(rq.type_p);
     uint64_t tsec = rq.timeout >> 32;
     int64_t timeout_ns = (int64_t)(tsec * TW_NS_PER_SEC) +
@@ -282,6 +297,24 @@ int tw_srv_on_request(struct conn *c)
     if (rq.padding_length > srv->cfg.max_padding) {
         return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "padding length %u is above %u",
                       rq.padding_length, srv->cfg.max_padding);
+    }
+    if (reflect_len > rq.padding_length) {
+        /* RFC 6038 §4.2: the Padding Length SHALL be > the Length of padding
+         * to reflect (twampy takes one as long as it). */
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED,
+                      "Length of padding to reflect %u is more than the Padding Length %u "
+                      "(RFC 6038 section 4.2)",
+                      reflect_len, rq.padding_length);
+    }
+    /* RFC 5357 §3.5: the session starts at its Start Time, but not before
+     * Start-Sessions. One further away than --servwait is refused: the
+     * connection would be closed as idle before it. */
+    tw_time_t start_at = tw_ntp_to_time(rq.start_time);
+    int64_t ahead = start_at - tw_now();
+    if (rq.start_time && ahead > srv->cfg.servwait_ns) {
+        return refuse(c, TW_ACCEPT_NOT_SUPPORTED,
+                      "Start Time is %.0f s from now, later than --servwait (%.0f s)",
+                      (double)ahead / 1e9, (double)srv->cfg.servwait_ns / 1e9);
     }
     if (tsec > (uint64_t)(srv->cfg.max_timeout_ns / TW_NS_PER_SEC)) {
         return refuse(c, TW_ACCEPT_NOT_SUPPORTED, "timeout %llu s is above %lld s",
@@ -329,6 +362,7 @@ int tw_srv_on_request(struct conn *c)
     snprintf(s->owner, sizeof s->owner, "%s", c->name);
     s->index = c->requested;
     s->timeout_ns = timeout_ns;
+    s->start_at = rq.start_time ? start_at : 0;
     tw_reflector_cfg_t rc;
     memset(&rc, 0, sizeof rc);
     rc.local = rcv;
@@ -342,6 +376,18 @@ int tw_srv_on_request(struct conn *c)
     rc.inactive = true;
     rc.batch = srv->batch;
     rc.allow = &srv->cfg.allow;
+    if (c->mode & TW_MODE_DSCP_ECN) {
+        rc.dscp_ecn = true; /* RFC 7750: the request's DSCP and ECN back */
+        rc.sockopts.recv_tos = true;
+    }
+    if (reflect_len) {
+        size_t from, to;
+        tw_reflect_offsets(c->mode, &from, &to);
+        rc.reflect_len = reflect_len;
+        rc.reflect_from = (uint16_t)from;
+        rc.reflect_to = (uint16_t)to;
+        s->reflect_len = reflect_len;
+    }
     char err[256];
     if (bind_session(srv, s, &rc, rq.receiver_port, err, sizeof err) < 0) {
         free(s);
@@ -391,21 +437,54 @@ int tw_srv_on_request(struct conn *c)
                      rq.receiver_port, lo, hi);
     }
     tw_notice("%s: session %d accepted on port %u%s", c->name, s->index, s->port, note);
+    if (reflect)
+        tw_notice("%s: session %d reflects %u octets of padding (RFC 6038; octets 0x%04x, server "
+                  "octets 0x%04x)",
+                  c->name, s->index, reflect_len, c->octets_to_reflect,
+                  reflect_len >= 2 ? srv->cfg.server_octets : 0);
     return send_accept(c, TW_ACCEPT_OK, s);
+}
+
+static void on_start_time(void *arg)
+{
+    struct session *s = arg;
+    tw_notice("%s: session %d (port %u) starts: its Start Time is due", s->owner, s->index,
+              s->port);
+    tw_reflector_set_active(s->refl, true);
+}
+
+/* Start s now, or at its Start Time when that is later (RFC 5357 section
+ * 3.5): the later of Start-Sessions (Start-N-Sessions) and Start Time. */
+/* A session with a Start Time answers from this long before it on: the
+ * Session-Sender's first packet leaves at the Start Time by its own clock, and
+ * a packet must not be dropped because the two clocks, or the two timers,
+ * disagree by a few milliseconds. */
+#define START_TIME_EARLY (500 * TW_NS_PER_MS)
+
+static void session_start(struct conn *c, struct session *s, tw_time_t now)
+{
+    s->started = true;
+    c->running = true; /* from now on --servwait, not --setup-timeout */
+    int64_t wait = s->start_at - START_TIME_EARLY - now;
+    if (s->start_at && wait > 0) {
+        tw_notice("%s: session %d starts at its Start Time, in %.3f s", c->name, s->index,
+                  (double)(s->start_at - now) / 1e9);
+        tw_timer_set(c->srv->loop, &s->start_timer, tw_mono_now() + wait, on_start_time, s);
+        return;
+    }
+    tw_reflector_set_active(s->refl, true);
 }
 
 int tw_srv_on_start(struct conn *c)
 {
     int n = 0;
+    tw_time_t now = tw_now();
     for (struct session *s = c->sessions; s; s = s->next) {
         if (!s->started && !s->stopping) {
-            s->started = true;
-            tw_reflector_set_active(s->refl, true);
+            session_start(c, s, now);
             n++;
         }
     }
-    if (n > 0)
-        c->running = true; /* from now on --servwait, not --setup-timeout */
     tw_notice("%s: Start-Sessions: %d session%s started", c->name, n, n == 1 ? "" : "s");
     uint8_t buf[TW_CTRL_START_ACK_LEN];
     tw_start_ack_encode(TW_ACCEPT_OK, NULL, buf, sizeof buf);
@@ -426,4 +505,82 @@ void tw_srv_on_stop(struct conn *c)
     tw_notice("%s: Stop-Sessions: %d session%s stopping", c->name, active, active == 1 ? "" : "s");
     for (struct session *s = c->sessions; s; s = s->next)
         session_stop(s);
+}
+
+/* ---- RFC 5938 individual session control ---------------------------------- */
+
+static struct session *session_by_sid(struct conn *c, const uint8_t sid[16])
+{
+    for (struct session *s = c->sessions; s; s = s->next)
+        if (!memcmp(s->sid, sid, 16))
+            return s;
+    return NULL;
+}
+
+/* One Start-N-Ack or Stop-N-Ack for the n SIDs in sids (none: nothing sent). */
+static int send_n_ack(struct conn *c, uint8_t cmd, uint8_t accept, const tw_n_sessions_t *sids,
+                      uint32_t n)
+{
+    if (!n)
+        return 0;
+    tw_n_sessions_t a;
+    memset(&a, 0, sizeof a);
+    a.cmd = cmd;
+    a.accept = accept;
+    a.num_sessions = n;
+    memcpy(a.sids, sids->sids, 16 * (size_t)n);
+    uint8_t buf[TW_CTRL_N_LEN(TW_CTRL_N_MAX)];
+    tw_n_sessions_encode(&a, buf, sizeof buf);
+    return tw_srv_conn_send(c, buf, TW_CTRL_N_LEN(n),
+                            cmd == TW_CMD_START_N_ACK ? "Start-N-Ack" : "Stop-N-Ack");
+}
+
+/* Start or stop the sessions named in c->buf; the SIDs of this connection's
+ * sessions are acknowledged with Accept 0 (a session already started, or
+ * already stopping, too), the others with Accept 1 in a second ack (RFC 5938
+ * section 3.3: one ack per Accept value). A session stopped cannot start
+ * again. */
+static int on_n(struct conn *c, bool start)
+{
+    tw_n_sessions_t m, ok, bad;
+    if (tw_n_sessions_decode(c->buf, c->have, &m) != TW_WIRE_OK) {
+        tw_srv_protocol_error(c, "malformed %s", start ? "Start-N-Sessions" : "Stop-N-Sessions");
+        return -1;
+    }
+    uint32_t nok = 0, nbad = 0;
+    int changed = 0;
+    tw_time_t now = tw_now();
+    for (uint32_t i = 0; i < m.num_sessions; i++) {
+        struct session *s = session_by_sid(c, m.sids[i]);
+        if (!s || (start && s->stopping)) {
+            memcpy(bad.sids[nbad++], m.sids[i], 16);
+            continue;
+        }
+        if (start && !s->started) {
+            session_start(c, s, now);
+            changed++;
+        } else if (!start && !s->stopping) {
+            session_stop(s);
+            changed++;
+        }
+        memcpy(ok.sids[nok++], m.sids[i], 16);
+    }
+    tw_notice("%s: %s: %u session%s, %d %s%s", c->name,
+              start ? "Start-N-Sessions" : "Stop-N-Sessions", m.num_sessions,
+              m.num_sessions == 1 ? "" : "s", changed, start ? "started" : "stopping",
+              nbad ? ", the others unknown or stopped (Accept 1)" : "");
+    uint8_t cmd = start ? TW_CMD_START_N_ACK : TW_CMD_STOP_N_ACK;
+    if (send_n_ack(c, cmd, TW_ACCEPT_OK, &ok, nok) < 0)
+        return -1;
+    return send_n_ack(c, cmd, TW_ACCEPT_FAILURE, &bad, nbad);
+}
+
+int tw_srv_on_start_n(struct conn *c)
+{
+    return on_n(c, true);
+}
+
+int tw_srv_on_stop_n(struct conn *c)
+{
+    return on_n(c, false);
 }

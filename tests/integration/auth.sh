@@ -143,7 +143,7 @@ note "readable key files refused, usage errors"
 start_server enc --keyfile "$KEYS" --modes encrypted --kdf-count 4096 "$H:0"
 EP=$PORT
 expect_exit 1 "$TWAMPY" controller "${FAST[@]}" "$H:$EP" "$H:0"
-one_error "TWAMP server .* offers only modes that need a shared secret \(it offers encrypted\|reflect-octets\|symmetrical-size\): give the key with --keyfile and --keyid"
+one_error "TWAMP server .* offers only modes that need a shared secret \(it offers encrypted\|individual-session-control\|reflect-octets\|symmetrical-size(\|dscp-ecn-monitoring)?\): give the key with --keyfile and --keyid"
 # The Count announced is --kdf-count: a client whose ceiling is lower refuses it.
 expect_exit 1 "$TWAMPY" controller --keyfile "$KEYS" --keyid alice --kdf-max-count 2048 \
     "${FAST[@]}" "$H:$EP" "$H:0"

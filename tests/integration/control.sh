@@ -48,7 +48,7 @@ control_set() {
     grep -E "(Connection from $c|$c: )" "$WORK/$name.err" | sed 's/^.*NOTICE *//' >"$WORK/$name.conn1"
     local want=(
         "^Connection from $c\$"
-        "^$c: Request-TW-Session 1: sender $h:$sport, receiver $h:20001, DSCP 0, padding 27, timeout 0\.500 s\$"
+        "^$c: Request-TW-Session 1: sender $h:$sport, receiver $h:20001, DSCP 0, padding 0, timeout 0\.500 s\$"
         "^$c: session 1 accepted on port $rport( \(the requested port (was taken|20001 is outside [0-9]+-[0-9]+)\))?\$"
         "^$c: Start-Sessions: 1 session started\$"
         "^$c: Stop-Sessions: 1 session stopping\$"
@@ -82,7 +82,7 @@ control_set() {
     conn=$(sed -n "s/.*NOTICE *Connection from \($h:[0-9]*\)\$/\1/p" "$WORK/$name.err" | tail -n 1)
     c=$(re_of "$conn")
     for i in 1 2 3 4; do
-        log_has "$name" "$c: Request-TW-Session $i: sender $h:[0-9]+, receiver $h:2000$i, DSCP 0, padding 27, timeout 0\.300 s\$"
+        log_has "$name" "$c: Request-TW-Session $i: sender $h:[0-9]+, receiver $h:2000$i, DSCP 0, padding 0, timeout 0\.300 s\$"
         log_has "$name" "$c: session $i accepted on port [0-9]+"
         log_has "$name" "$c: session $i \(port [0-9]+\) ended: 5 reflected, 0 dropped"
     done
@@ -138,7 +138,7 @@ control_set() {
     probe_done "send$name"
     [ "$(grep -c '^reply [0-9]*: len 41 tos 184 ttl 64$' "$WORK/send$name.out")" -eq 5 ] ||
         fail "the probe did not get 5 replies with tos 184 ttl 64"
-    log_has "$name" ": Request-TW-Session [0-9]+: sender $h:$xport, receiver $h:20001, DSCP 46, padding 27, timeout 0\.300 s\$"
+    log_has "$name" ": Request-TW-Session [0-9]+: sender $h:$xport, receiver $h:20001, DSCP 46, padding 0, timeout 0\.300 s\$"
     conn=$(sed -n "s/.*NOTICE *\($h:[0-9]*\): Request-TW-Session [0-9]*: sender $h:$xport, .*/\1/p" \
         "$WORK/$name.err")
     c=$(re_of "$conn")

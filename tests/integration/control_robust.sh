@@ -72,7 +72,7 @@ note "garbage: four clients closed as expected, the good controller unharmed"
 
 # ---- half a message, idle: --servwait 1 --------------------------------------------
 start_probe half '^sent 56 of 112 octets' tcp "$H" "$P" greeting setup serverstart=0 half-request eof=5
-start_probe idle '^greeting modes 97$' tcp "$H" "$P" greeting eof=5
+start_probe idle '^greeting modes 369$' tcp "$H" "$P" greeting eof=5
 conns=$((conns + 2))
 # A 2 s test on the same server: twice --servwait, with the two stuck clients
 # still there when it starts.
@@ -134,8 +134,8 @@ done
 # would be evicted to make room.)
 start_server lim "$H:0" --max-connections 2 --max-sessions 2 --setup-timeout 60
 P=$PORT
-start_probe h1 '^holding$' tcp "$H" "$P" greeting=97 setup serverstart=0 hold
-start_probe h2 '^holding$' tcp "$H" "$P" greeting=97 setup serverstart=0 hold
+start_probe h1 '^holding$' tcp "$H" "$P" greeting=369 setup serverstart=0 hold
+start_probe h2 '^holding$' tcp "$H" "$P" greeting=369 setup serverstart=0 hold
 probe_ok tcp "$H" "$P" greeting=0 eof=5
 cport=$(sed -n 's/^connected from \([0-9]*\)$/\1/p' "$OUT")
 wait_for lim err "Connection from $H:$cport refused: 2 connections already \(--max-connections\)"
@@ -176,7 +176,7 @@ bad_client "the client chose mode authenticated, which this server did not offer
     greeting setup=2 serverstart=3 eof=5
 # All ones: Mode 0xffffffff (several security modes, bits never offered).
 bad_client "the client chose mode .*which this server did not offer" \
-    greeting=97 "hex=$(hexrep ff 164)" serverstart=3 eof=5
+    greeting=369 "hex=$(hexrep ff 164)" serverstart=3 eof=5
 controller_done g4
 stop_server setup
 expect_counters "TWAMP server stopped: 7 connections (0 refused, 2 closed for protocol errors), 1 sessions accepted, 0 refused"

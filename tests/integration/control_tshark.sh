@@ -4,7 +4,9 @@
 #  - TWAMP-Control: the eight messages in order; the greeting's modes include
 #    1; Set-Up-Response mode 1 plus symmetrical size when offered; Server-Start
 #    Accept 0; Request-TW-Session command 5, IPVN 4, the sender's address and
-#    port, receiver port 20001, padding length 100, Type-P DSCP 46, Timeout 1 s
+#    port, receiver port 20001, padding length 73 (--padding 100 less the 27
+#    MBZ octets of the symmetrical-size format, RFC 6038 4.2), Type-P DSCP 46,
+#    Timeout 1 s
 #    (raw octets); Accept-Session Accept 0 with the port the controller tested
 #    and a SID that starts with the receiver address; Start-Sessions, Start-Ack
 #    Accept 0, Stop-Sessions with 1 session;
@@ -114,7 +116,7 @@ while IFS='|' read -r src info modes mode accept cmd ipvn saddr sp raddr rp pad 
     "Server Start") [ "$accept" = 0 ] || fail "Server-Start Accept $accept" ;;
     "Request Session")
         got="cmd=$cmd ipvn=$ipvn sender=$saddr:$sp receiver=$raddr:$rp padding=$pad type-p=$typep"
-        exp="cmd=5 ipvn=4 sender=$H:$sport receiver=0.0.0.0:20001 padding=100 type-p=0x2e000000"
+        exp="cmd=5 ipvn=4 sender=$H:$sport receiver=0.0.0.0:20001 padding=73 type-p=0x2e000000"
         [ "$got" = "$exp" ] || fail "Request-TW-Session: $got, expected $exp"
         # Timeout (octets 76..83), NTP format: 1 s.
         [ "${payload:152:16}" = 0000000100000000 ] ||

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # IP options on the wire, both directions, and the reflector's sequence numbers:
-#  - sender --dscp/--tos/--ttl, as twampy_probe reflect receives the requests;
-#  - responder --dscp/--ttl, as twampy_probe request receives the replies, with
+#  - sender --dscp/--tos/--ecn/--ttl, as twampy_probe reflect receives the
+#    requests;
+#  - responder --dscp/--ecn/--ttl, as twampy_probe request receives the replies, with
 #    the Sender TTL field, t2/t3 and rseq (stateful and --stateless) checked too.
 source "$(dirname "$0")/lib.sh" "$@"
 
@@ -32,6 +33,10 @@ for h in "${hosts[@]}"; do
     sender_wire "$h" "" 0 64
     # --dscp sets the upper six bits and keeps the ECN bits of --tos.
     sender_wire "$h" "--dscp ef --tos 1" 185 64
+    # --ecn sets the two ECN bits (RFC 3168), TWAMP light and STAMP alike.
+    sender_wire "$h" "--dscp ef --ecn 2" 186 64
+    sender_wire "$h" "--stamp --ecn 3" 3 64
+    sender_wire "$h" "--tos 3 --ecn 1" 1 64
 done
 
 # Replies: responder --dscp af41 --ttl 9 sends them with TOS 136 and TTL 9; the
@@ -43,6 +48,9 @@ for h in "${hosts[@]}"; do
     stop_responder rtos
     start_responder rtos --tos 40 "$h:0"
     expect_exit 0 "$PROBE" request "$h" "$PORT" --expect-tos 40 --expect-ttl 64 --ttl 200
+    stop_responder rtos
+    start_responder rtos --dscp ef --ecn 1 "$h:0"
+    expect_exit 0 "$PROBE" request "$h" "$PORT" --expect-tos 185 --expect-ttl 64
     stop_responder rtos
 done
 

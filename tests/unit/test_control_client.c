@@ -167,6 +167,10 @@ typedef struct fixture {
     tw_ctrl_client_cfg_t cfg;
     tw_ctrl_client_t *client;
     int started, failed, stopped;
+    int n_acks; /* RFC 5938 acks seen; the last one's fields */
+    bool n_start;
+    uint8_t n_accept;
+    int n_idx[TW_CTRL_N_MAX], n_n;
     char why[512];
     tw_accept_session_t acc[TW_CTRL_MAX_SESSIONS];
     int nacc;
@@ -250,6 +254,21 @@ static void listener_io(void *arg, uint32_t events)
     tw_loop_stop(f->loop);
 }
 
+static void on_n_ack(void *arg, bool start, uint8_t accept, const int *idx, int n)
+{
+    fixture_t *f = arg;
+    f->n_acks++;
+    f->n_start = start;
+    f->n_accept = accept;
+    f->n_n = n;
+    memcpy(f->n_idx, idx, sizeof(int) * (size_t)n);
+}
+
+static bool pred_n_ack(fixture_t *f)
+{
+    return f->n_acks > 0 || f->failed;
+}
+
 static void on_started(void *arg, const tw_accept_session_t *acc, int n)
 {
     fixture_t *f = arg;
@@ -329,6 +348,7 @@ static fixture_t *fixture_new(int nsessions)
     f->cfg.req[0] = REQ1;
     f->cfg.req[1] = REQ2;
     f->cfg.on_started = on_started;
+    f->cfg.on_n_ack = on_n_ack;
     f->cfg.on_failed = on_failed;
     f->cfg.on_stopped = on_stopped;
     f->cfg.arg = f;
@@ -448,8 +468,14 @@ static void expect_failure(fixture_t *f, const char *const *needles, int n)
         fail_msg("the client did not close the control connection after failing");
 }
 
+/* The mode of the last Set-Up-Response checked: in symmetrical-size mode
+ * (64) the Padding Length counts the padding after the format's 27 MBZ octets
+ * (RFC 6038 §4.2, §5.1.4). */
+static uint32_t setup_mode;
+
 static void check_setup_response(const uint8_t m[164], uint32_t mode)
 {
+    setup_mode = mode;
     assert_int_equal(get32(m), mode); /* Mode (0,4) */
     assert_zero(m + 4, 160);          /* KeyID, Token, Client-IV */
 }
@@ -468,15 +494,23 @@ static void check_request(const uint8_t m[112], const tw_ctrl_session_req_t *r,
     assert_memory_equal(m + 16, r->sender_addr, 16);
     assert_memory_equal(m + 32, r->receiver_addr, 16);
     assert_zero(m + 48, 16); /* SID: MBZ in a request */
-    assert_int_equal(get32(m + 64), r->padding_length);
-    /* Start Time: NTP, now. */
+    assert_int_equal(get32(m + 64), setup_mode & 64 ? r->padding_length - 27 : r->padding_length);
+    /* Start Time: NTP, now, or the one asked for. */
     uint32_t start = get32(m + 68), now = ntp_seconds_now();
-    if (start + 5 < now || start > now + 5)
+    if (r->start_time)
+        assert_int_equal(get64(m + 68), tw_time_to_ntp(r->start_time));
+    else if (start + 5 < now || start > now + 5)
         fail_msg("Start Time %u s (NTP) is not now (%u s)", start, now);
     assert_int_equal(get64(m + 76), timeout_ntp); /* Timeout, NTP format */
     assert_int_equal(m[84], r->dscp);             /* Type-P: 00 + DSCP in the first octet */
     assert_zero(m + 85, 3);
-    assert_zero(m + 88, 8);  /* Octets to be reflected, padding to reflect, MBZ */
+    if (setup_mode & 32) { /* RFC 6038 §4.2 */
+        assert_int_equal(get16(m + 88), r->octets_to_reflect);
+        assert_int_equal(get16(m + 90), r->padding_to_reflect);
+        assert_zero(m + 92, 4);
+    } else {
+        assert_zero(m + 88, 8); /* Octets to be reflected, padding to reflect, MBZ */
+    }
     assert_zero(m + 96, 16); /* HMAC */
 }
 
@@ -519,6 +553,8 @@ static void drive_to_running(fixture_t *f, uint32_t modes, uint32_t want_mode)
         expect_rx(f, m, 112, "Request-TW-Session");
         check_request(m, &f->cfg.req[i], TIMEOUTS[i]);
         build_accept_session(m, 0, port_of(i), i);
+        if (want_mode & 32) /* RFC 6038 section 4.3: the Reflected octets */
+            put16(m + 20, f->cfg.req[i].octets_to_reflect);
         send_bytes(f, m, 48);
     }
     expect_rx(f, m, 32, "Start-Sessions");
@@ -855,6 +891,171 @@ static void test_second_session_refused(void **state)
     assert_int_equal(f->rxlen, 0);
 }
 
+/* RFC 6038: reflect octets asked for (mode 32 chosen with 64), the Request
+ * carries the two fields and the Padding Length after the 27 MBZ octets,
+ * and the Start Time asked for; Accept-Session's Reflected octets must be
+ * the ones sent. */
+static void test_reflect_octets_and_start_time(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.nsessions = 1;
+    f->cfg.reflect_octets = true;
+    f->cfg.req[0].padding_length = 40;
+    f->cfg.req[0].octets_to_reflect = 0x1234;
+    f->cfg.req[0].padding_to_reflect = 4;
+    f->cfg.req[0].start_time = tw_now() + 30 * TW_NS_PER_SEC;
+    drive_to_running(f, 0x61, 0x61);
+    check_started(f);
+}
+
+static void test_reflect_octets_wrong_echo(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.nsessions = 1;
+    f->cfg.reflect_octets = true;
+    f->cfg.req[0].octets_to_reflect = 0x1234;
+    f->cfg.req[0].padding_to_reflect = 0;
+    uint8_t m[256];
+    open_client(f);
+    build_greeting(m, 0x21);
+    send_bytes(f, m, 64);
+    expect_rx(f, m, 164, "Set-Up-Response");
+    check_setup_response(m, 0x21);
+    build_server_start(m, 0);
+    send_bytes(f, m, 48);
+    expect_rx(f, m, 112, "Request-TW-Session");
+    check_request(m, &f->cfg.req[0], TIMEOUTS[0]);
+    build_accept_session(m, 0, port_of(0), 0);
+    put16(m + 20, 0x1235);
+    send_bytes(f, m, 48);
+    const char *want[] = {"Reflected octets 0x1235 instead of 0x1234 (RFC 6038 section 4.3)"};
+    expect_failure(f, want, 1);
+}
+
+/* --symmetrical or --reflect-octets with a server that does not offer them. */
+static void test_extension_not_offered(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.symmetrical = true;
+    uint8_t m[64];
+    open_client(f);
+    build_greeting(m, 0x21);
+    send_bytes(f, m, 64);
+    const char *want[] = {"does not offer RFC 6038 symmetrical size"};
+    expect_failure(f, want, 1);
+}
+
+static void test_reflect_not_offered(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.reflect_octets = true;
+    uint8_t m[64];
+    open_client(f);
+    build_greeting(m, 0x41);
+    send_bytes(f, m, 64);
+    const char *want[] = {"does not offer RFC 6038 reflect octets"};
+    expect_failure(f, want, 1);
+}
+
+/* RFC 5938 (mode 16): no Start-Sessions after the last Accept-Session;
+ * Start-N-Sessions for session 2 alone, byte for byte (section 3.2); its
+ * Start-N-Ack reaches on_n_ack as session index 1; tw_ctrl_client_stop sends
+ * Stop-N-Sessions for both sessions (section 3.4), not Stop-Sessions. */
+static void test_individual_control(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.individual = true;
+    uint8_t m[256];
+    open_client(f);
+    build_greeting(m, 0x11);
+    send_bytes(f, m, 64);
+    expect_rx(f, m, 164, "Set-Up-Response");
+    check_setup_response(m, 0x11);
+    build_server_start(m, 0);
+    send_bytes(f, m, 48);
+    for (int i = 0; i < 2; i++) {
+        expect_rx(f, m, 112, "Request-TW-Session");
+        build_accept_session(m, 0, port_of(i), i);
+        send_bytes(f, m, 48);
+    }
+    if (!run_until(f, pred_started, WAIT_MS) || f->failed)
+        fail_msg("on_started was not called after the last Accept-Session (%s)", f->why);
+    assert_int_equal(f->rxlen, 0); /* no Start-Sessions */
+    int one = 1;
+    assert_int_equal(tw_ctrl_client_start_n(f->client, &one, 1), 0);
+    expect_rx(f, m, 48, "Start-N-Sessions");
+    uint8_t want[48] = {7};
+    want[15] = 1;
+    sid_of(want + 16, 1);
+    assert_memory_equal(m, want, 48);
+    /* Start-N-Ack, Accept 0, session 2 (section 3.3). */
+    memset(m, 0, 48);
+    m[0] = 8;
+    m[15] = 1;
+    sid_of(m + 16, 1);
+    send_bytes(f, m, 48);
+    if (!run_until(f, pred_n_ack, WAIT_MS) || f->failed)
+        fail_msg("no on_n_ack for the Start-N-Ack (%s)", f->why);
+    assert_true(f->n_start);
+    assert_int_equal(f->n_accept, 0);
+    assert_int_equal(f->n_n, 1);
+    assert_int_equal(f->n_idx[0], 1);
+    int bad = 2;
+    assert_int_equal(tw_ctrl_client_start_n(f->client, &bad, 1), -1); /* no such session */
+    tw_ctrl_client_stop(f->client);
+    expect_rx(f, m, 64, "Stop-N-Sessions");
+    assert_int_equal(m[0], 9);
+    assert_zero(m + 1, 11);
+    assert_int_equal(get32(m + 12), 2);
+    uint8_t sid[16];
+    sid_of(sid, 0);
+    assert_memory_equal(m + 16, sid, 16);
+    sid_of(sid, 1);
+    assert_memory_equal(m + 32, sid, 16);
+    assert_zero(m + 48, 16);
+}
+
+/* A hostile Start-N-Ack: more SIDs than the client has sessions (the message
+ * is not read whole), or a SID of none of them: the client fails, naming it,
+ * and closes the connection. */
+static void bad_ack(fixture_t *f, uint8_t num, size_t len, const char *needle)
+{
+    f->cfg.individual = true;
+    uint8_t m[256];
+    open_client(f);
+    build_greeting(m, 0x11);
+    send_bytes(f, m, 64);
+    expect_rx(f, m, 164, "Set-Up-Response");
+    build_server_start(m, 0);
+    send_bytes(f, m, 48);
+    expect_rx(f, m, 112, "Request-TW-Session");
+    build_accept_session(m, 0, port_of(0), 0);
+    send_bytes(f, m, 48);
+    if (!run_until(f, pred_started, WAIT_MS))
+        fail_msg("on_started was not called");
+    memset(m, 0, 48);
+    m[0] = 8;
+    m[15] = num;
+    memset(m + 16, 0x77, 16); /* no session's SID */
+    send_bytes(f, m, len);
+    if (!run_until(f, pred_failed, WAIT_MS))
+        fail_msg("on_failed was not called");
+    if (!strstr(f->why, needle))
+        fail_msg("on_failed message \"%s\" does not contain \"%s\"", f->why, needle);
+    if (!run_until(f, pred_eof, WAIT_MS))
+        fail_msg("the client did not close the control connection after failing");
+}
+
+static void test_individual_control_ack_too_long(void **state)
+{
+    bad_ack(*state, 200, 16, "Start-N-Ack for 200 sessions (this client has 1)");
+}
+
+static void test_individual_control_ack_unknown_sid(void **state)
+{
+    bad_ack(*state, 1, 48, "a SID that is none of this client's sessions");
+}
+
 static void test_accept_session_port_zero(void **state)
 {
     fixture_t *f = *state;
@@ -1158,6 +1359,7 @@ static void drive_secure(fixture_t *f, srv_crypto_t *sc, uint32_t offered, uint3
     send_bytes(f, m, 64);
     read_secure_setup(f, sc, want_mode, 1024);
     assert_int_equal(tw_ctrl_client_mode(f->client), want_mode);
+    setup_mode = want_mode;
     send_secure_server_start(f, sc);
     for (int i = 0; i < f->cfg.nsessions; i++) {
         expect_secure_rx(f, sc, m, 112, "Request-TW-Session");
@@ -1360,6 +1562,13 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_server_start_refused),
         cmocka_unit_test_setup_teardown(test_accept_session_refused, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_second_session_refused, setup2, teardown),
+        cmocka_unit_test_setup_teardown(test_reflect_octets_and_start_time, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_individual_control, setup2, teardown),
+        cmocka_unit_test_setup_teardown(test_individual_control_ack_too_long, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_individual_control_ack_unknown_sid, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_reflect_octets_wrong_echo, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_extension_not_offered, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_reflect_not_offered, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_accept_session_port_zero, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_start_ack_refused, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_server_closes_mid_greeting, setup1, teardown),

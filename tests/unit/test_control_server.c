@@ -29,7 +29,7 @@
 #include "ntptime.h"
 
 #define WAIT_MS 2000 /* bound of a test step that is expected to succeed */
-#define MODES 0x61u  /* unauthenticated | reflect octets | symmetrical size */
+#define MODES 0x71u  /* unauthenticated | individual | reflect octets | symmetrical size */
 #define NCONN 4
 #define MAX_REPLIES 16
 
@@ -108,6 +108,8 @@ typedef struct req {
     uint32_t padding;
     uint64_t timeout_ntp;
     uint32_t type_p;
+    uint16_t octets_to_reflect, padding_to_reflect; /* RFC 6038 */
+    uint64_t start_ntp;                             /* 0: now */
 } req_t;
 
 /* 0.1 s in NTP format: 0x1999999A / 2^32. */
@@ -143,9 +145,12 @@ static void build_request(uint8_t m[112], const req_t *r)
     put32(m + 64, r->padding);
     put32(m + 68, ntp_seconds_now()); /* Start Time */
     put32(m + 72, 0);
+    if (r->start_ntp)
+        put64(m + 68, r->start_ntp);
     put64(m + 76, r->timeout_ntp);
     put32(m + 84, r->type_p);
-    /* 88: octets to reflect, padding to reflect, MBZ; 96: HMAC: all zero */
+    put16(m + 88, r->octets_to_reflect);  /* RFC 6038 §4.2 */
+    put16(m + 90, r->padding_to_reflect); /* 92: MBZ; 96: HMAC: all zero */
 }
 
 static void build_start_sessions(uint8_t m[32])
@@ -967,6 +972,297 @@ static void test_session_format_is_twamp(void **state)
         assert_int_equal(get32(rep + 24), seq);
     }
     expect_open_and_quiet(c);
+}
+
+/* ---- RFC 6038 reflect octets, RFC 5357 Start Time -------------------------------- */
+
+/* Request-TW-Session with RFC 6038's fields; the Accept-Session as it came. */
+static uint16_t request_raw(tconn_t *c, const req_t *r, uint8_t m[48])
+{
+    uint8_t q[112];
+    build_request(q, r);
+    send_bytes(c, q, 112);
+    expect_rx(c, m, 48, "Accept-Session");
+    return get16(m + 2);
+}
+
+static void send_raw(fixture_t *f, uint16_t port, const uint8_t *p, size_t len)
+{
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(port)};
+    assert_int_equal(sendto(f->udp, p, len, 0, (struct sockaddr *)&a, sizeof a), (ssize_t)len);
+}
+
+/* A test packet whose octets from 14 are their own offsets (0x0e, 0x0f, ...),
+ * zero from 14 to 40 when sym (the symmetrical-size MBZ octets). */
+static void padded_packet(uint8_t *p, size_t len, uint32_t seq, bool sym)
+{
+    memset(p, 0, len);
+    put32(p, seq);
+    put32(p + 4, 0xE0000000u + seq);
+    put32(p + 8, 0x12345678u);
+    put16(p + 12, 0x0101);
+    for (size_t i = sym ? 41 : 14; i < len; i++)
+        p[i] = (uint8_t)i;
+}
+
+/* RFC 6038 §4.3, §5.1.2, §5.2.1, unauthenticated: Reflected octets and
+ * Server octets in Accept-Session; the request's octets 14.. (Packet Padding
+ * (to be reflected)) come back from 41, the rest of the padding as it came. */
+static void test_reflect_octets(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.server_octets = 0x0a0b;
+    start_server(f);
+    open_udp(f);
+    tconn_t *c = ready_mode(f, 0, 0x21); /* unauthenticated | reflect octets */
+    req_t r = default_req();
+    r.padding = 46; /* 60-octet packets: 27 + 6 and more */
+    r.octets_to_reflect = 0x1234;
+    r.padding_to_reflect = 6;
+    uint8_t m[48];
+    uint16_t port = request_raw(c, &r, m);
+    assert_int_equal(m[0], 0);
+    assert_int_equal(get16(m + 20), 0x1234); /* Reflected octets */
+    assert_int_equal(get16(m + 22), 0x0a0b); /* Server octets */
+    assert_zero(m + 24, 24);
+    start(c);
+    uint8_t p[60];
+    padded_packet(p, sizeof p, 0, false);
+    p[14] = 0x0a; /* the Server octets first (§5.1.2) */
+    p[15] = 0x0b;
+    send_raw(f, port, p, sizeof p);
+    if (!wait_replies(f, 1))
+        fail_msg("no reply in reflect-octets mode");
+    const uint8_t *rep = f->reply[0];
+    assert_int_equal(f->reply_len[0], 60);
+    assert_int_equal(get32(rep + 24), 0);
+    assert_memory_equal(rep + 41, p + 14, 6); /* Packet Padding (from Session-Sender) */
+    assert_memory_equal(rep + 47, p + 47, 13);
+    assert_zero(rep + 14, 2);
+    assert_zero(rep + 38, 2);
+    expect_open_and_quiet(c);
+}
+
+/* RFC 6038 §5.1.5, §5.2.3: symmetrical size and reflect octets: the padding
+ * to reflect follows the 27 MBZ octets and comes back where it was (the
+ * interop report: request octets 41..44 29 2a 2b 2c came back 00 00 00 2c). No
+ * Server octets configured: 0 in Accept-Session. */
+static void test_reflect_octets_symmetrical(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    open_udp(f);
+    tconn_t *c = ready_mode(f, 0, 0x61);
+    req_t r = default_req();
+    r.padding = 20; /* after the 27 MBZ octets: 61-octet packets */
+    r.octets_to_reflect = 0xbeef;
+    r.padding_to_reflect = 4;
+    uint8_t m[48];
+    uint16_t port = request_raw(c, &r, m);
+    assert_int_equal(m[0], 0);
+    assert_int_equal(get16(m + 20), 0xbeef);
+    assert_int_equal(get16(m + 22), 0);
+    start(c);
+    uint8_t p[61];
+    padded_packet(p, sizeof p, 0, true);
+    send_raw(f, port, p, sizeof p);
+    if (!wait_replies(f, 1))
+        fail_msg("no reply in symmetrical reflect-octets mode");
+    assert_int_equal(f->reply_len[0], 61); /* as long as the request (§5.2.2) */
+    assert_memory_equal(f->reply[0] + 41, p + 41, 20);
+    static const uint8_t want[4] = {0x29, 0x2a, 0x2b, 0x2c};
+    assert_memory_equal(f->reply[0] + 41, want, 4);
+    expect_open_and_quiet(c);
+}
+
+/* RFC 6038 §4.2: Padding Length below the Length of padding to reflect: Accept
+ * 3, with the Reflected octets back; without mode 32 the two fields are MBZ,
+ * ignored (Accept-Session's are zero). */
+static void test_reflect_octets_refused_and_ignored(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    tconn_t *c = ready_mode(f, 0, 0x21);
+    req_t r = default_req();
+    r.padding = 8;
+    r.octets_to_reflect = 0x4242;
+    r.padding_to_reflect = 9;
+    uint8_t m[48];
+    assert_int_equal(request_raw(c, &r, m), 0);
+    assert_int_equal(m[0], 3);
+    assert_int_equal(get16(m + 20), 0x4242);
+    assert_int_equal(get16(m + 22), 0);
+    tconn_t *d = ready_mode(f, 1, 0x41);
+    r.padding = 27;
+    assert_true(request_raw(d, &r, m) != 0);
+    assert_int_equal(m[0], 0);
+    assert_zero(m + 20, 28);
+    expect_open_and_quiet(c);
+    expect_open_and_quiet(d);
+}
+
+static bool pred_time_reached(void *arg)
+{
+    return tw_now() >= *(const tw_time_t *)arg;
+}
+
+/* RFC 5357 §3.5: a session starts at the later of Start-Sessions and its
+ * Start Time. Session a (Start Time in 30 s) does not answer a packet sent
+ * before the packets of session b (none) that are answered; one whose Start
+ * Time is further than --servwait is refused; one 0.7 s ahead answers once
+ * its time has come (from 0.5 s before it on: clocks and timers differ). */
+static void test_start_time(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    open_udp(f);
+    tconn_t *c = ready(f, 0);
+    req_t r = default_req();
+    r.start_ntp = tw_time_to_ntp(tw_now() + 3600 * TW_NS_PER_SEC);
+    request(c, &r, 3);
+    r.start_ntp = tw_time_to_ntp(tw_now() + 30 * TW_NS_PER_SEC);
+    uint16_t later = request(c, &r, 0);
+    tw_time_t soon = tw_now() + 700 * TW_NS_PER_MS;
+    r.start_ntp = tw_time_to_ntp(soon);
+    r.sender_port = 20002;
+    uint16_t in200 = request(c, &r, 0);
+    r.start_ntp = 0;
+    uint16_t now = request(c, &r, 0);
+    start(c);
+    send_test_packet(f, later, 0, 41);
+    send_test_packet(f, now, 1, 41);
+    send_test_packet(f, now, 2, 41);
+    if (!wait_replies(f, 2))
+        fail_msg("the session without a Start Time did not answer");
+    check_reply(f, 0, 1);
+    check_reply(f, 1, 2);
+    /* Once its Start Time has passed, the 0.7 s session answers. */
+    if (!run_until(f, pred_time_reached, &soon, WAIT_MS))
+        fail_msg("the clock did not reach the Start Time");
+    send_test_packet(f, in200, 3, 41);
+    if (!wait_replies(f, 3))
+        fail_msg("no reply after the Start Time");
+    check_reply(f, 2, 3);
+    assert_int_equal(f->nreplies, 3); /* never one from the session 30 s ahead */
+    expect_open_and_quiet(c);
+}
+
+/* ---- RFC 5938 individual session control ---------------------------------------- */
+
+/* Start-N-Sessions (7) / Stop-N-Sessions (9), RFC 5938 section 3.2 / 3.4:
+ * Command, MBZ (11), Number of Sessions, the SIDs, HMAC. */
+static size_t build_n(uint8_t *m, uint8_t cmd, uint32_t num, const uint8_t (*sids)[16], int nsids)
+{
+    size_t len = 32 + 16 * (size_t)nsids;
+    memset(m, 0, len);
+    m[0] = cmd;
+    put32(m + 12, num);
+    for (int i = 0; i < nsids; i++)
+        memcpy(m + 16 + 16 * i, sids[i], 16);
+    return len;
+}
+
+/* Read a Start-N-Ack / Stop-N-Ack with n SIDs and check it. */
+static void expect_n_ack(tconn_t *c, uint8_t cmd, uint8_t accept, const uint8_t (*sids)[16], int n)
+{
+    uint8_t m[32 + 16 * 4];
+    size_t len = 32 + 16 * (size_t)n;
+    expect_rx(c, m, len, cmd == 8 ? "Start-N-Ack" : "Stop-N-Ack");
+    assert_int_equal(m[0], cmd);
+    if (m[1] != accept)
+        fail_msg("%s Accept %u, expected %u", cmd == 8 ? "Start-N-Ack" : "Stop-N-Ack", m[1],
+                 accept);
+    assert_zero(m + 2, 10);
+    assert_int_equal(get32(m + 12), (uint32_t)n);
+    for (int i = 0; i < n; i++)
+        assert_memory_equal(m + 16 + 16 * i, sids[i], 16);
+    assert_zero(m + len - 16, 16);
+}
+
+/* Mode 16: two sessions; Start-N-Sessions for the second one alone starts it
+ * (it answers); Stop-N-Sessions for it and an unknown SID: Accept 0 for it,
+ * Accept 1 for the other; Start-N-Sessions again for the stopped one: Accept
+ * 1; the first one, never started, starts on its own. Then Start-Sessions,
+ * which mode 16 forbids, closes the connection. */
+static void test_individual_control(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    open_udp(f);
+    tconn_t *c = ready_mode(f, 0, 0x11);
+    req_t r = default_req();
+    uint8_t m[112], sid[3][16];
+    uint16_t port1 = request_raw(c, &r, m);
+    assert_int_equal(m[0], 0);
+    memcpy(sid[0], m + 4, 16);
+    r.sender_port = 20002;
+    uint16_t port2 = request_raw(c, &r, m);
+    assert_int_equal(m[0], 0);
+    memcpy(sid[1], m + 4, 16);
+    memset(sid[2], 0x5a, 16); /* no such session */
+
+    send_bytes(c, m, build_n(m, 7, 1, &sid[1], 1));
+    expect_n_ack(c, 8, 0, &sid[1], 1);
+    send_test_packet(f, port2, 7, 41);
+    if (!wait_replies(f, 1))
+        fail_msg("the session started by Start-N-Sessions did not answer");
+    check_reply(f, 0, 7);
+
+    send_bytes(c, m, build_n(m, 9, 2, &sid[1], 2));
+    expect_n_ack(c, 10, 0, &sid[1], 1);
+    expect_n_ack(c, 10, 1, &sid[2], 1);
+    send_bytes(c, m, build_n(m, 7, 1, &sid[1], 1));
+    expect_n_ack(c, 8, 1, &sid[1], 1); /* stopped: not again */
+    send_bytes(c, m, build_n(m, 7, 1, &sid[0], 1));
+    expect_n_ack(c, 8, 0, &sid[0], 1);
+    send_test_packet(f, port1, 9, 41);
+    if (!wait_replies(f, 2))
+        fail_msg("the first session did not answer after its own Start-N-Sessions");
+    check_reply(f, 1, 9);
+
+    build_start_sessions(m);
+    send_bytes(c, m, 32);
+    expect_closed(c, "Start-Sessions in individual session control mode");
+}
+
+/* Hostile Start-N-Sessions / Stop-N-Sessions: no SID, more SIDs than the
+ * connection has sessions (the message is never read whole: 2^32 - 1 SIDs
+ * would be 64 GiB), or without mode 16: each closes its connection only; a
+ * connection alongside is served on. */
+static void test_individual_control_hostile(void **state)
+{
+    fixture_t *f = *state;
+    start_server(f);
+    uint8_t m[112];
+    static const uint8_t zero_sid[1][16];
+    static const struct {
+        uint32_t mode, num;
+        uint8_t cmd;
+        const char *what;
+    } cases[] = {
+        {0x11, 0, 7, "Start-N-Sessions for 0 sessions"},
+        {0x11, 2, 7, "Start-N-Sessions for 2 sessions (the connection has 1)"},
+        {0x11, 0xffffffffu, 9, "Stop-N-Sessions for 2^32 - 1 sessions"},
+        {0x41, 1, 7, "Start-N-Sessions without mode 16"},
+        {0x11, 1, 3, "Stop-Sessions in mode 16"},
+    };
+    tconn_t *bystander = ready_mode(f, 1, 0x41);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tconn_t *c = ready_mode(f, 0, cases[i].mode);
+        req_t r = default_req();
+        request(c, &r, 0);
+        size_t len = build_n(m, cases[i].cmd, cases[i].num, zero_sid, 1);
+        if (cases[i].cmd == 3)
+            build_stop_sessions(m, 1), len = 32;
+        send_bytes(c, m, len);
+        expect_closed(c, cases[i].what); /* and no longer watched */
+        close(c->fd);
+        c->fd = -1;
+    }
+    req_t r = default_req();
+    request(bystander, &r, 0);
+    expect_open_and_quiet(bystander);
 }
 
 /* Start-Sessions with no session at all is acknowledged too. */
@@ -1940,6 +2236,12 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_request_bad_ipvn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_and_reflect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_format_is_twamp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reflect_octets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reflect_octets_symmetrical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reflect_octets_refused_and_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_individual_control, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_individual_control_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_without_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_sessions_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_sessions_count, setup, teardown),

@@ -797,8 +797,12 @@ static void test_command_len(void **state)
     assert_int_equal(tw_ctrl_command_len(1), 0);
     assert_int_equal(tw_ctrl_command_len(4), 0);
     assert_int_equal(tw_ctrl_command_len(6), 0);
-    for (int c = 7; c <= 10; c++) /* RFC 5938: not implemented */
-        assert_int_equal(tw_ctrl_command_len((uint8_t)c), 0);
+    /* RFC 5938: the first block of Start-N-Sessions and Stop-N-Sessions; the
+     * acks come from a server. */
+    assert_int_equal(tw_ctrl_command_len(7), 16);
+    assert_int_equal(tw_ctrl_command_len(9), 16);
+    assert_int_equal(tw_ctrl_command_len(8), 0);
+    assert_int_equal(tw_ctrl_command_len(10), 0);
     assert_int_equal(tw_ctrl_command_len(255), 0);
 }
 
@@ -827,7 +831,8 @@ static void test_modes_str(void **state)
     assert_string_equal(tw_modes_str(0x80000001u, buf, sizeof(buf)), "unauthenticated|bit31");
     assert_string_equal(tw_modes_str(0x1E, buf, sizeof(buf)),
                         "authenticated|encrypted|mixed|individual-session-control");
-    assert_string_equal(tw_modes_str(0x180, buf, sizeof(buf)), "bit7|bit8");
+    assert_string_equal(tw_modes_str(0x180, buf, sizeof(buf)), "ikev2-derived|dscp-ecn-monitoring");
+    assert_string_equal(tw_modes_str(0x200, buf, sizeof(buf)), "bit9");
 
     /* Tiny buffers: cut short, always terminated, nothing written past len. */
     char tiny[8];
@@ -848,9 +853,148 @@ static void test_modes_str(void **state)
     /* Every bit set fits a generous buffer. */
     char big[512];
     tw_modes_str(0xFFFFFFFFu, big, sizeof(big));
-    assert_non_null(strstr(big, "symmetrical-size|bit7|"));
+    assert_non_null(strstr(big, "symmetrical-size|ikev2-derived|dscp-ecn-monitoring|bit9|"));
     assert_non_null(strstr(big, "|bit31"));
     assert_int_equal(big[strlen(big) - 1], '1');
+}
+
+/* RFC 5938 section 3.2: Start-N-Sessions, two SIDs, written from the figure:
+ * Command 7, MBZ (11 octets), Number of Sessions 2, the SIDs, HMAC. */
+static const uint8_t START_N_2[64] = {
+    7,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    2,
+    0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+    0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+    0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+};
+
+/* RFC 5938 section 3.3 / 3.5: Start-N-Ack Accept 5 and Stop-N-Ack Accept 0,
+ * one SID: Command, Accept, MBZ (2), MBZ (8), Number of Sessions 1, SID, HMAC. */
+static const uint8_t START_N_ACK_1[48] = {
+    8,    5,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    1,
+    0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33,
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+};
+
+static void test_n_sessions_vectors(void **state)
+{
+    (void)state;
+    tw_n_sessions_t m;
+    memset(&m, 0, sizeof m);
+    m.cmd = TW_CMD_START_N_SESSIONS;
+    m.accept = 9; /* MBZ in a command: not written */
+    m.num_sessions = 2;
+    memset(m.sids[0], 0x11, 16);
+    memset(m.sids[1], 0x22, 16);
+    for (int i = 0; i < 16; i++)
+        m.hmac[i] = (uint8_t)(0xa0 + i);
+    uint8_t buf[TW_CTRL_N_LEN(TW_CTRL_N_MAX)];
+    memset(buf, 0xee, sizeof buf);
+    assert_int_equal(tw_n_sessions_encode(&m, buf, 64), TW_WIRE_OK);
+    assert_memory_equal(buf, START_N_2, 64);
+    assert_int_equal(buf[64], 0xee); /* nothing past the message */
+    assert_int_equal(tw_n_sessions_encode(&m, buf, 63), TW_WIRE_ENOSPC);
+    tw_n_sessions_t d;
+    assert_int_equal(tw_n_sessions_len(START_N_2, 16, 64), 64);
+    assert_int_equal(tw_n_sessions_decode(START_N_2, 64, &d), TW_WIRE_OK);
+    assert_int_equal(d.cmd, 7);
+    assert_int_equal(d.accept, 0);
+    assert_int_equal(d.num_sessions, 2);
+    assert_memory_equal(d.sids[1], START_N_2 + 32, 16);
+    assert_memory_equal(d.hmac, START_N_2 + 48, 16);
+    /* Stop-N-Sessions: the same layout with command 9. */
+    m.cmd = TW_CMD_STOP_N_SESSIONS;
+    assert_int_equal(tw_n_sessions_encode(&m, buf, sizeof buf), TW_WIRE_OK);
+    assert_int_equal(buf[0], 9);
+    assert_memory_equal(buf + 1, START_N_2 + 1, 63);
+
+    memset(&m, 0, sizeof m);
+    m.cmd = TW_CMD_START_N_ACK;
+    m.accept = TW_ACCEPT_TEMPORARY;
+    m.num_sessions = 1;
+    memset(m.sids[0], 0x33, 16);
+    assert_int_equal(tw_n_sessions_encode(&m, buf, sizeof buf), TW_WIRE_OK);
+    assert_memory_equal(buf, START_N_ACK_1, 48);
+    assert_int_equal(tw_n_sessions_decode(START_N_ACK_1, 48, &d), TW_WIRE_OK);
+    assert_int_equal(d.cmd, 8);
+    assert_int_equal(d.accept, 5);
+    assert_int_equal(d.num_sessions, 1);
+    m.cmd = TW_CMD_STOP_N_ACK;
+    m.accept = TW_ACCEPT_OK;
+    assert_int_equal(tw_n_sessions_encode(&m, buf, sizeof buf), TW_WIRE_OK);
+    assert_int_equal(buf[0], 10);
+    assert_int_equal(buf[1], 0);
+    assert_memory_equal(buf + 2, START_N_ACK_1 + 2, 46);
+}
+
+/* Hostile lengths: no SID, more than the caller allows, a message cut short,
+ * another command; MBZ octets that are not zero are ignored. */
+static void test_n_sessions_bounds(void **state)
+{
+    (void)state;
+    uint8_t b[TW_CTRL_N_LEN(TW_CTRL_N_MAX) + 16];
+    memcpy(b, START_N_2, 64);
+    tw_n_sessions_t d;
+    assert_int_equal(tw_n_sessions_len(b, 15, 64), TW_WIRE_ESHORT);
+    assert_int_equal(tw_n_sessions_len(b, 16, 1), TW_WIRE_EINVAL); /* 2 > max 1 */
+    assert_int_equal(tw_n_sessions_len(b, 16, 1000), 64);          /* max capped at 64 */
+    assert_int_equal(tw_n_sessions_decode(b, 63, &d), TW_WIRE_ESHORT);
+    b[15] = 0;
+    assert_int_equal(tw_n_sessions_len(b, 16, 64), TW_WIRE_EINVAL); /* no SID */
+    assert_int_equal(tw_n_sessions_decode(b, 64, &d), TW_WIRE_EINVAL);
+    b[12] = 0x80; /* 2^31 + 0 SIDs: no length overflow */
+    assert_int_equal(tw_n_sessions_len(b, 16, 64), TW_WIRE_EINVAL);
+    b[12] = 0;
+    b[15] = TW_CTRL_N_MAX + 1;
+    assert_int_equal(tw_n_sessions_len(b, 16, 1000), TW_WIRE_EINVAL);
+    b[15] = TW_CTRL_N_MAX;
+    assert_int_equal(tw_n_sessions_len(b, 16, TW_CTRL_N_MAX), (long)TW_CTRL_N_LEN(TW_CTRL_N_MAX));
+    for (int c = 0; c < 256; c++) {
+        b[0] = (uint8_t)c;
+        long want = c >= 7 && c <= 10 ? (long)TW_CTRL_N_LEN(TW_CTRL_N_MAX) : TW_WIRE_EINVAL;
+        assert_int_equal(tw_n_sessions_len(b, 16, TW_CTRL_N_MAX), want);
+    }
+    memcpy(b, START_N_2, 64);
+    b[3] = 0xff; /* MBZ */
+    assert_int_equal(tw_n_sessions_decode(b, 64, &d), TW_WIRE_OK);
+    assert_int_equal(d.accept, 0); /* octet 1 of a command is MBZ, not an Accept */
+    tw_n_sessions_t m;
+    memset(&m, 0, sizeof m);
+    m.cmd = 7;
+    assert_int_equal(tw_n_sessions_encode(&m, b, sizeof b), TW_WIRE_EINVAL); /* 0 SIDs */
+    m.num_sessions = TW_CTRL_N_MAX + 1;
+    assert_int_equal(tw_n_sessions_encode(&m, b, sizeof b), TW_WIRE_EINVAL);
+    m.num_sessions = 1;
+    m.cmd = 3;
+    assert_int_equal(tw_n_sessions_encode(&m, b, sizeof b), TW_WIRE_EINVAL);
+    assert_int_equal(tw_n_sessions_encode(NULL, b, sizeof b), TW_WIRE_EINVAL);
+    assert_int_equal(tw_n_sessions_decode(NULL, 64, &d), TW_WIRE_EINVAL);
+}
+
+/* RFC 6038 section 5: the Packet Padding (to be reflected) of each format. */
+static void test_reflect_offsets(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t modes;
+        size_t from, to;
+    } cases[] = {
+        {0x21, 14, 41},   /* unauthenticated, section 5.1.2 / 5.2.1 */
+        {0x61, 41, 41},   /* + symmetrical size: after 27 MBZ octets, section 5.1.5 */
+        {0x28, 14, 41},   /* mixed: unauthenticated test packets */
+        {0x68, 41, 41},   /* mixed + symmetrical size */
+        {0x22, 48, 112},  /* authenticated: after the 48-octet header, back after 112 */
+        {0x24, 48, 112},  /* encrypted */
+        {0x62, 104, 112}, /* authenticated + symmetrical: after 56 MBZ octets */
+        {0x121, 14, 44},  /* + RFC 7750: after the Sender DSCP and ECN and MBZ */
+        {0x161, 42, 44},  /* + symmetrical: after 28 MBZ octets (RFC 7750 Figure 4) */
+        {0x122, 48, 112}, /* authenticated: the reflector's format is as long */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t from = 0, to = 0;
+        tw_reflect_offsets(cases[i].modes, &from, &to);
+        assert_int_equal(from, cases[i].from);
+        assert_int_equal(to, cases[i].to);
+    }
 }
 
 int main(void)
@@ -880,6 +1024,9 @@ int main(void)
         cmocka_unit_test(test_command_len),
         cmocka_unit_test(test_accept_str),
         cmocka_unit_test(test_modes_str),
+        cmocka_unit_test(test_reflect_offsets),
+        cmocka_unit_test(test_n_sessions_vectors),
+        cmocka_unit_test(test_n_sessions_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -327,6 +327,44 @@ static void test_clocks(void **state)
     assert_true(m2 >= m1);
 }
 
+static void test_time_parse(void **state)
+{
+    (void)state;
+    tw_time_t t;
+    assert_int_equal(tw_time_parse("1970-01-01T00:00:00Z", 0, &t), 0);
+    assert_int_equal(t, 0);
+    /* 2026-12-02 07:30:00 UTC = 1796196600 (date -u -d ... +%s) */
+    assert_int_equal(tw_time_parse("2026-12-02T07:30:00Z", 0, &t), 0);
+    assert_int_equal(t, 1796196600LL * TW_NS_PER_SEC);
+    assert_int_equal(tw_time_parse("2026-12-02 09:30:00.25+02:00", 0, &t), 0);
+    assert_int_equal(t, 1796196600LL * TW_NS_PER_SEC + 250000000);
+    assert_int_equal(tw_time_parse("2026-12-02T07:30:00.123456789123-00:30", 0, &t), 0);
+    assert_int_equal(t, (1796196600LL + 1800) * TW_NS_PER_SEC + 123456789);
+    assert_int_equal(tw_time_parse("2000-02-29T12:00:00Z", 0, &t), 0);
+    assert_int_equal(t, 951825600LL * TW_NS_PER_SEC);
+    assert_int_equal(tw_time_parse("+2.5", 1000, &t), 0);
+    assert_int_equal(t, 1000 + 2500000000LL);
+    assert_int_equal(tw_time_parse("+0", 7, &t), 0);
+    assert_int_equal(t, 7);
+    static const char *const bad[] = {
+        "",
+        "+",
+        "+-1",
+        "+x",
+        "+1s",
+        "2026-12-02T07:30:00",
+        "2026-12-02",
+        "2026-13-02T07:30:00Z",
+        "2026-12-02T24:00:00Z",
+        "2026-12-02T07:30:00Zx",
+        "26-12-02T07:30:00Z",
+        "2026-12-02T07:30:00.Z",
+        "2026-12-02T07:30:00+2",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(tw_time_parse(bad[i], 0, &t), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_errest_from_ns_is_sufficient),
         cmocka_unit_test(test_clock_errest),
         cmocka_unit_test(test_clocks),
+        cmocka_unit_test(test_time_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

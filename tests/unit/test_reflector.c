@@ -374,6 +374,43 @@ static void test_rate_limit(void **state)
     tw_reflector_close(r);
 }
 
+/* A TWAMP session's reflector with RFC 6038 reflect octets and RFC 7750
+ * DSCP and ECN monitoring: the request's octets 14..19 come back at 44 (after
+ * the S-DSCP-ECN octet at 41 and MBZ 42..43), the request's TOS (0xb9: EF,
+ * ECT(1)) at 41; a 30-octet request gets a 50-octet reply (44 + the 6
+ * octets), never less than the octets to reflect need. */
+static void test_reflect_octets_dscp_ecn(void **state)
+{
+    (void)state;
+    tw_reflector_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.format = TW_FORMAT_TWAMP;
+    cfg.dscp_ecn = true;
+    cfg.reflect_len = 6;
+    cfg.reflect_from = 14;
+    cfg.reflect_to = 44;
+    tw_reflector_t *r = open_with(&cfg);
+    uint8_t req[80];
+    request(req, sizeof req, 0, 0);
+    random_padding(req, sizeof req);
+    for (size_t len = 30; len <= sizeof req; len += 50) {
+        tw_pkt_t p;
+        struct reply out;
+        make_pkt(&p, out.buf, req, len, 40000);
+        p.tos = 0xb9;
+        out.len = tw_reflector_answer(r, &p);
+        assert_int_equal(out.len, len < 50 ? 50 : len);
+        assert_int_equal(out.buf[41], 0xb9);
+        assert_int_equal(out.buf[42], 0);
+        assert_int_equal(out.buf[43], 0);
+        assert_memory_equal(out.buf + 44, req + 14, 6);
+        if (len > 50)
+            assert_memory_equal(out.buf + 50, req + 50, len - 50); /* as it came */
+        assert_int_equal(out.buf[40], 64);                         /* Sender TTL */
+    }
+    tw_reflector_close(r);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -401,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_format_twamp_with_stamp_key),
         cmocka_unit_test(test_hash_flooding_bounded),
         cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_reflect_octets_dscp_ecn),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
