@@ -43,6 +43,10 @@ typedef struct tw_pkt {
     tw_time_t rx_hw_time; /* its stamp, in the NIC's own clock (PHC, phc.h), 0 none */
     int ttl;              /* TTL / Hop Limit as received, -1 unknown */
     int tos;              /* TOS / Traffic Class as received, -1 unknown */
+    /* The reply's TOS / Traffic Class when it is not the socket's
+     * (tw_send_replies; reset by tw_rx_cmsgs_parse). */
+    bool tx_tos_set;
+    uint8_t tx_tos;
     /* The local address the packet was sent to, to answer from the same one. */
     int pktinfo_family; /* 0 none (not asked for), AF_INET or AF_INET6 */
     union {

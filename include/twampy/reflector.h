@@ -98,7 +98,11 @@ typedef struct tw_reflector_counters {
     uint64_t unauthenticated;
     uint64_t integrity;
     uint64_t rate_limited; /* over the source's --rate-limit: dropped unanswered */
-    int64_t last_rx_mono;  /* tw_mono_now() of the last datagram, 0 if none */
+    /* STAMP TLVs (RFC 8972 §4, §4.8): requests answered with a malformed TLV
+     * (M set, the rest copied) or a failed HMAC TLV (I set on every TLV). */
+    uint64_t tlv_malformed;
+    uint64_t tlv_integrity;
+    int64_t last_rx_mono; /* tw_mono_now() of the last datagram, 0 if none */
 } tw_reflector_counters_t;
 
 typedef struct tw_reflector tw_reflector_t;
