@@ -87,6 +87,10 @@ int tw_send_replies(int fd, tw_batch_t *b, int n);
  * n - 1). Returns 0, or -1 when the kernel cannot. */
 int tw_tx_timestamps_enable(int fd);
 
+/* Report each received packet's TOS / Traffic Class from now on (tw_pkt_t.tos),
+ * as tw_sockopts_t.recv_tos does at open. Returns 0, or -1. */
+int tw_recv_tos_enable(int fd);
+
 /* The interface that carries traffic to remote: 0 with its name in ifname
  * (IF_NAMESIZE octets), or -1 with a reason. */
 int tw_egress_ifname(const struct sockaddr *remote, socklen_t remote_len, char *ifname, char *err,

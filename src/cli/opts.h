@@ -40,6 +40,7 @@ enum {
     OPT_SEED,
     OPT_TIMESTAMPING,
     OPT_PTP,
+    OPT_TLV,
 };
 
 /* Debug options and IP socket options, as the Python twampy groups them. */

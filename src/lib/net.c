@@ -356,6 +356,18 @@ int tw_send_replies(int fd, tw_batch_t *b, int n)
     return ok;
 }
 
+int tw_recv_tos_enable(int fd)
+{
+    int one = 1;
+    if (tw_sock_family(fd) == AF_INET6) {
+        /* A dual-stack socket: IPv4 packets report IP_TOS (the option is
+         * accepted on an IPv6 socket for them). */
+        setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
+        return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one);
+    }
+    return setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
+}
+
 int tw_tx_timestamps_enable(int fd)
 {
     int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE |

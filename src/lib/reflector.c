@@ -51,6 +51,7 @@ struct tlv_state {
     int lfamily;    /* its bound address, when not a wildcard */
     uint8_t laddr[16];
     bool txts;          /* transmit timestamps on */
+    bool rx_tos;        /* the kernel reports each request\'s TOS (CoS TLV) */
     uint32_t tx_id;     /* the next datagram's OPT_ID */
     struct fu_slot *fu; /* per sender slot, allocated with txts */
     struct tx_note txring[TX_RING];
@@ -651,7 +652,11 @@ static void answer_tlvs(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, size_
     in.sync_src = (r->errest.value & 0x8000) ? TW_SYNC_NTP : TW_SYNC_LOCAL;
     in.ts_in = p->rx_hw ? TW_TSM_HW : p->rx_kernel ? TW_TSM_SW : TW_TSM_CONTROL;
     in.ts_out = TW_TSM_CONTROL;
+    /* §4.4: the TOS as received, asked of the kernel at the first CoS TLV
+     * (until then a CoS TLV comes back with U: the reflector cannot say). */
     in.tos = p->tos;
+    if (p->tos < 0 && !r->tlv.rx_tos && r->fd >= 0 && tw_recv_tos_enable(r->fd) == 0)
+        r->tlv.rx_tos = true;
     /* §4.5: this sender's requests received in this run of its counter (this
      * one included) and the replies sent before this one. */
     in.stateless = q->slot == NULL;

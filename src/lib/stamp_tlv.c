@@ -216,9 +216,11 @@ static uint8_t reflect_one(uint8_t *buf, size_t off, const tw_tlv_t *t,
          * sent with DSCP1 (local policy: every DSCP is permitted), RP 0. The
          * layout is RFC 8972's Figure 10 as draft-ietf-ippm-stamp-cos-ecn
          * describes it (DSCP1 | DSCP2 | EC2 | RPD, then Reserved). */
+        if (in->tos < 0)
+            return TW_TLVF_U; /* the TOS received is not known: cannot answer */
         uint8_t dscp1 = v[0] >> 2;
-        uint8_t dscp2 = in->tos >= 0 ? (uint8_t)(in->tos >> 2) : 0;
-        uint8_t ecn = in->tos >= 0 ? (uint8_t)(in->tos & 3) : 0;
+        uint8_t dscp2 = (uint8_t)(in->tos >> 2);
+        uint8_t ecn = (uint8_t)(in->tos & 3);
         v[0] = (uint8_t)(dscp1 << 2 | dscp2 >> 4);
         v[1] = (uint8_t)((dscp2 & 0x0f) << 4 | ecn << 2);
         v[2] = v[3] = 0;
