@@ -683,7 +683,8 @@ void tw_tlv_report_lines(FILE *f, const tw_tlv_result_t *t)
         fputc('\n', f);
     }
     if (t->hmac_ok || t->hmac_bad)
-        fprintf(f, "  HMAC TLV: %" PRIu64 " verified, %" PRIu64 " failed (their TLVs not used)\n",
+        fprintf(f,
+                "  HMAC TLV: %" PRIu64 " verified, %" PRIu64 " failed (TLVs of those not used)\n",
                 t->hmac_ok, t->hmac_bad);
     if (t->loc_n)
         fprintf(f, "  Location: the reflector saw %s -> %s%s\n",
