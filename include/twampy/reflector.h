@@ -8,7 +8,12 @@
  *   TW_FORMAT_STAMP: STAMP (RFC 8762, SSID from RFC 8972 §3): a shorter request
  *     is read as if zero-filled to 44 octets (RFC 8762 §4.6); the reply is
  *     max(request, 44) octets with the SSID at 14..15, MBZ 41..43 and the TLVs
- *     from 44 reflected; the state is keyed by address, port and SSID.
+ *     from 44 answered in place as RFC 8972 says (stamp_tlv.h: Location,
+ *     Timestamp Information, Class of Service with the reply's TOS as asked,
+ *     Direct Measurement, Access Report, Follow-Up Telemetry from the kernel's
+ *     transmit timestamps, the HMAC TLV in authenticated mode; others with U,
+ *     a malformed one with M); the state is keyed by address, port and SSID.
+ *     A request without TLVs costs nothing more.
  *   TW_FORMAT_AUTO (the default, for TWAMP light and STAMP without
  *     configuration): a request is STAMP when it has at least 44 octets and its
  *     octets 16..43 (STAMP's MBZ) are all zero, TWAMP light otherwise. TWAMP
