@@ -656,6 +656,14 @@ static const char *tlv_addr(char *buf, size_t len, int family, const uint8_t a[1
     return buf;
 }
 
+/* A table cell without its padding. */
+static const char *trimmed(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    return s;
+}
+
 void tw_tlv_report_lines(FILE *f, const tw_tlv_result_t *t)
 {
     if (!t->want && !t->seen[TW_TLV_NTYPES - 1] && !t->replies)
@@ -731,9 +739,9 @@ void tw_tlv_report_lines(FILE *f, const tw_tlv_result_t *t)
             fprintf(f,
                     "; the reflector's replies really left %s / %s / %s (min/avg/max) after "
                     "their t3 (%s, %" PRIu64 " matched)",
-                    tw_fmt_delay(mn, sizeof mn, (double)t->fu_min / 1e6),
-                    tw_fmt_delay(avg, sizeof avg, t->fu_sum / (double)t->fu_matched / 1e6),
-                    tw_fmt_delay(mx, sizeof mx, (double)t->fu_max / 1e6),
+                    trimmed(tw_fmt_delay(mn, sizeof mn, (double)t->fu_min / 1e6)),
+                    trimmed(tw_fmt_delay(avg, sizeof avg, t->fu_sum / (double)t->fu_matched / 1e6)),
+                    trimmed(tw_fmt_delay(mx, sizeof mx, (double)t->fu_max / 1e6)),
                     tw_tlv_method_name(t->fu_method), t->fu_matched);
         }
         if (t->fu_zero)
