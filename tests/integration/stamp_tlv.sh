@@ -167,13 +167,15 @@ bg_wait cap
 [ "$BG_RC" -eq 0 ] || fail "dumpcap exited with $BG_RC"
 
 # shark NAME PORT FILTER FIELDS...: the capture decoded with stamp.lua on PORT,
-# fields separated by '|', one packet a line, into $WORK/NAME.tsv.
+# fields separated by '|', one packet a line, into $WORK/NAME.tsv. ICMP errors
+# are left out (the malformed request's socket is gone when its reply comes:
+# the ICMP error quoting it would match the filter too).
 shark() {
     local name=$1 port=$2 filter=$3 e=() x
     shift 3
     for x in "$@"; do e+=(-e "$x"); done
     TZ=UTC timeout -k 5 "$RUN_LIMIT" tshark -X "lua_script:$LUA" -o "stamp.port:$port" \
-        -r "$WORK/cap.pcapng" -Y "$filter" -T fields -E 'separator=|' -E 'aggregator=,' \
+        -r "$WORK/cap.pcapng" -Y "!icmp && !icmpv6 && ($filter)" -T fields -E 'separator=|' -E 'aggregator=,' \
         "${e[@]}" >"$WORK/$name.tsv" 2>"$WORK/$name.tshark-err" ||
         fail "tshark failed: $(grep -v 'Running as user' "$WORK/$name.tshark-err" | head -n 3)"
     [ -s "$WORK/$name.tsv" ] || fail "tshark decoded nothing for $filter"
