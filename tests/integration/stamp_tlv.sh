@@ -132,6 +132,28 @@ for re in "^STAMP TLVs \\(RFC 8972\\): read in 2 replies\$" \
 done
 note "text report as expected"
 
+# ---- IPv6: Location with the IPv6 sub-TLVs --------------------------------------------
+if have_ipv6; then
+    start_responder refl6 "[::1]:0"
+    expect_exit 0 "$TWAMPY" sender "[::1]:$PORT" "[::1]:0" --stamp -c 3 -i 30 --tlv location \
+        --tlv cos=cs1 --json
+    python3 - "$OUT" "$PORT" <<'EOF6' || fail "JSON of the IPv6 run"
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["tlvs"] if "tlvs" in d else d["sessions"][0]["tlvs"]
+loc = t["location"]
+if not (loc["sender_address"] == "::1" and loc["reflector_address"] == "::1"
+        and loc["reflector_port"] == int(sys.argv[2])
+        and t["class_of_service"]["reply_dscp"] == 8):
+    print("FAIL:", json.dumps(t, indent=1)[:3000])
+    sys.exit(1)
+EOF6
+    stop_responder refl6
+    note "IPv6: Location and CoS as expected"
+else
+    note "no ::1 here: IPv6 part skipped"
+fi
+
 # ---- authenticated: the HMAC TLV ------------------------------------------------------
 printf 'tlv1 correct horse battery staple\n' >"$WORK/keys"
 chmod 600 "$WORK/keys"
