@@ -11,10 +11,16 @@
  * U (unrecognized), M (malformed), I (integrity check failed), five reserved
  * bits (zero on transmit, ignored on receipt).
  *
- * Where the text of RFC 8972 was out of reach (its figures of §4.2-§4.6), the
- * layouts follow the IANA "STAMP TLV Types" registries and the published
- * implementation stamp-suite (github.com/asmie/stamp-suite, its RFC 8972
- * conformance matrix quotes the RFC's field definitions); each is named below. */
+ * Where the text of RFC 8972 was out of reach (its figures of §4.2-§4.6; only
+ * §4.7's figure and the IANA registries could be read), the layouts follow the
+ * IANA "STAMP TLV Types" registries (TLV types, flags, Location sub-TLV types,
+ * synchronization sources, timestamping methods, return codes) and two
+ * published implementations that agree on every field used here: stamp-suite
+ * (github.com/asmie/stamp-suite, whose RFC 8972 conformance matrix quotes the
+ * RFC's field definitions and lengths) and teaparty (github.com/cerfcast/
+ * teaparty: the CoS octets DSCP1(6) DSCP2(6) ECN(2) RP(2) Reserved(16), the
+ * 4-octet Timestamp Information, sub-TLVs with the 4-octet TLV header). Where
+ * teaparty numbers the Location sub-TLVs otherwise, the IANA registry wins. */
 #ifndef TWAMPY_STAMP_TLV_H
 #define TWAMPY_STAMP_TLV_H
 
