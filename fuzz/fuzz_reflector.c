@@ -38,6 +38,7 @@
 #include "net.h"
 #include "ntptime.h"
 #include "reflector.h"
+#include "stamp_tlv.h"
 #include "wire.h"
 
 #define HDR 8
@@ -226,22 +227,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(buf[38] == 0 && buf[39] == 0);
         if (stamp) {
             FUZZ_CHECK(buf[41] == 0 && buf[42] == 0 && buf[43] == 0);
-            /* The TLVs: reflected when they form a chain, else sent back as
-             * they came. */
-            bool chain = tw_tlv_chain_valid(req, TW_STAMP_BASE_LEN, len);
-            for (size_t pos = TW_STAMP_BASE_LEN; pos < n;) {
-                if (!chain) {
-                    FUZZ_CHECK(buf[pos] == req[pos]);
-                    pos++;
-                    continue;
+            /* The TLVs (RFC 8972 §4): a TLV area of zeros comes back as it
+             * was; otherwise each TLV keeps its type and length, before the
+             * first malformed one its flags are U alone (not understood: not
+             * types 1..7 here but CoS, the TOS being unknown, the HMAC TLV having no key) or none,
+             * Extra Padding comes back as it was; the malformed one gets M and everything after its
+             * header but a Follow-Up TLV's first 12 octets comes back as it was. */
+            size_t end = len < n ? len : n;
+            static const uint8_t zeros[TW_MAX_PACKET_LEN];
+            if (end > TW_STAMP_BASE_LEN &&
+                !memcmp(req + TW_STAMP_BASE_LEN, zeros, end - TW_STAMP_BASE_LEN)) {
+                FUZZ_CHECK(!memcmp(buf + TW_STAMP_BASE_LEN, req + TW_STAMP_BASE_LEN,
+                                   end - TW_STAMP_BASE_LEN));
+            } else {
+                size_t pos = TW_STAMP_BASE_LEN;
+                tw_tlv_t t;
+                int rc;
+                while ((rc = tw_tlv_at(req, pos, end, &t)) > 0 && !t.overruns &&
+                       (t.type < 1 || t.type > 8 || tw_tlv_len_valid(t.type, t.len))) {
+                    FUZZ_CHECK(!memcmp(buf + pos + 1, req + pos + 1, 3));
+                    bool understood = t.type >= 1 && t.type <= 7 && t.type != TW_TLVT_COS &&
+                                      (t.type != TW_TLVT_ACCESS || (req[pos + 4] >> 4) == 1 ||
+                                       (req[pos + 4] >> 4) == 2);
+                    FUZZ_CHECK(buf[pos] == (understood ? 0 : TW_TLVF_U));
+                    if (t.type == TW_TLVT_PADDING || !understood)
+                        FUZZ_CHECK(!memcmp(buf + pos + 4, req + pos + 4, t.len));
+                    pos += 4 + t.len;
                 }
-                uint8_t f = req[pos + 1] == TW_TLV_EXTRA_PADDING
-                                ? (uint8_t)(req[pos] & ~TW_TLV_FLAG_U)
-                                : (uint8_t)(req[pos] | TW_TLV_FLAG_U);
-                FUZZ_CHECK(buf[pos] == f);
-                size_t end = pos + 4 + tw_get16(req + pos + 2);
-                FUZZ_CHECK(memcmp(buf + pos + 1, req + pos + 1, end - pos - 1) == 0);
-                pos = end;
+                if (pos < end) {
+                    FUZZ_CHECK(buf[pos] == TW_TLVF_M);
+                    size_t keep = pos + 1;
+                    if (rc > 0) {
+                        FUZZ_CHECK(!memcmp(buf + pos + 1, req + pos + 1, 3));
+                        keep = pos + 4;
+                        if (t.type == TW_TLVT_FOLLOWUP)
+                            keep += end - keep < 12 ? end - keep : 12;
+                    }
+                    FUZZ_CHECK(!memcmp(buf + keep, req + keep, end - keep));
+                }
             }
         } else {
             /* TWAMP: the octets past the header come back as they were. */

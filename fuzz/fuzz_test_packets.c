@@ -13,6 +13,7 @@
 #include "conformance.h"
 #include "fuzz.h"
 #include "log.h"
+#include "stamp_tlv.h"
 #include "wire.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -337,8 +338,62 @@ static void check_conform(const uint8_t *data, size_t size)
     free(copy);
 }
 
+/* ---- STAMP TLVs (stamp_tlv.h) ---------------------------------------------- */
+
+static int fuzz_hmac(void *arg, const uint8_t seq[4], const uint8_t *tlvs, size_t n,
+                     uint8_t out[TW_TLV_HMAC_LEN])
+{
+    (void)arg;
+    uint8_t x = (uint8_t)(seq[0] ^ seq[3]);
+    for (size_t i = 0; i < n; i++)
+        x = (uint8_t)(x * 31 + tlvs[i]);
+    memset(out, x, TW_TLV_HMAC_LEN);
+    return 0;
+}
+
+/* The input from octet 44 as a TLV area: answered by a reflector in the open
+ * and in the authenticated mode (in place: the length never changes, type and
+ * length octets of the well-formed TLVs neither, no flag but U, M, I), and
+ * read as a reply by a sender. */
+static void check_stamp_tlvs(const uint8_t *data, size_t size)
+{
+    size_t off = size < TW_STAMP_BASE_LEN ? size : TW_STAMP_BASE_LEN;
+    for (int mode = 0; mode < 2; mode++) {
+        uint8_t *b = xmalloc(size);
+        memcpy(b, data, size);
+        tw_tlv_reflect_in_t in;
+        memset(&in, 0, sizeof in);
+        in.family = mode ? 10 : 2;
+        in.tos = size ? data[0] : -1;
+        in.fu_valid = true;
+        in.require_hmac = mode == 1;
+        in.hmac = mode ? fuzz_hmac : NULL;
+        tw_tlv_reflect_out_t out;
+        tw_tlv_answer(b, off, size, &in, &out);
+        FUZZ_CHECK(out.tos < 256);
+        FUZZ_CHECK(!memcmp(b, data, off));
+        tw_tlv_t t;
+        for (size_t pos = off; tw_tlv_at(data, pos, size, &t) > 0 && !t.overruns;
+             pos += 4 + t.len) {
+            FUZZ_CHECK((b[pos] & 0x1f) == 0);
+            if (b[pos] & TW_TLVF_M)
+                break;
+            FUZZ_CHECK(!memcmp(b + pos + 2, data + pos + 2, 2));
+        }
+        tw_tlv_result_t r;
+        memset(&r, 0, sizeof r);
+        uint8_t seq[4] = {1, 2, 3, 4};
+        tw_tlv_reply_ctx_t c = {.tos = in.tos, .sent_tos = 0, .hmac = in.hmac, .rep_seq = seq};
+        tw_tlv_read_reply(&r, b, off, size, &c);
+        tw_tlv_read_reply(&r, data, off, size, &c);
+        FUZZ_CHECK(r.replies + r.no_tlvs == 2);
+        free(b);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    check_stamp_tlvs(data, size);
     check_sender(data, size);
     check_reflector(data, size);
     check_tlvs(data, size);

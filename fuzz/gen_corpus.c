@@ -12,6 +12,7 @@
 
 #include "control_wire.h"
 #include "ntptime.h"
+#include "stamp_tlv.h"
 #include "wire.h"
 
 #define MAXBUF (TW_MAX_PACKET_LEN + 64)
@@ -96,6 +97,21 @@ static size_t stamp_with_tlvs(uint8_t *buf, bool broken)
     return len;
 }
 
+/* A STAMP request with every RFC 8972 TLV the sender asks for (stamp_tlv.h). */
+static size_t stamp_all_tlvs(uint8_t *buf)
+{
+    size_t len = sender_packet(buf, TW_STAMP_BASE_LEN, true, 3);
+    tw_tlv_req_t rq = {.want = 0xFE, /* types 1..7 */
+                       .padding = 6,
+                       .cos_dscp = 46,
+                       .access_id = 1,
+                       .access_rc = 1,
+                       .unknown_type = 9};
+    int n = tw_tlv_build(&rq, 4, NULL, NULL, NULL, buf + len, 512);
+    must(n > 0 ? 0 : -1, "the TLVs of a STAMP request");
+    return len + (size_t)n;
+}
+
 static size_t reflector_packet(uint8_t *buf, size_t len, bool stamp)
 {
     tw_reflector_pkt_t r = {
@@ -135,6 +151,7 @@ static void gen_test_packets(void)
     }
     emit("test_packets", "sender_stamp_tlvs", buf, stamp_with_tlvs(buf, false));
     emit("test_packets", "sender_stamp_tlvs_broken", buf, stamp_with_tlvs(buf, true));
+    emit("test_packets", "sender_stamp_all_tlvs", buf, stamp_all_tlvs(buf));
     emit("test_packets", "reflector_twamp_41", buf, reflector_packet(buf, 41, false));
     emit("test_packets", "reflector_stamp_44", buf, reflector_packet(buf, 44, true));
     emit("test_packets", "reflector_stamp_64", buf, reflector_packet(buf, 64, true));
@@ -373,6 +390,8 @@ static void gen_reflector(void)
         {"stamp_48_denied", 0x03, 64, 9, 48, true, false, false},
         {"stamp_64_ptp", 0x00, 64, 3, 64, true, false, true},
         {"twamp_41_ptp_stateless", 0x01, 64, 3, 41, false, false, true},
+        {"stamp_all_tlvs", 0x00, 64, 1, 0, true, true, false},
+        {"stamp_all_tlvs_stateless", 0x01, 64, 1, 0, true, true, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         memset(b, 0, 8);
@@ -384,7 +403,9 @@ static void gen_reflector(void)
         b[6] = (uint8_t)i;
         b[7] = 16;
         size_t n;
-        if (cases[i].tlvs)
+        if (cases[i].tlvs && !strncmp(cases[i].name, "stamp_all_tlvs", 14))
+            n = stamp_all_tlvs(b + 8);
+        else if (cases[i].tlvs)
             n = stamp_with_tlvs(b + 8, false);
         else
             n = sender_packet(b + 8, cases[i].len, cases[i].stamp, (uint32_t)i);

@@ -272,5 +272,10 @@ int tw_stamp_hmac_put(tw_stamp_crypto_t *s, uint8_t *pkt, size_t len);
  * TW_AUTH_EINTEGRITY when not; TW_AUTH_EINVAL when len < 112 (an
  * unauthenticated packet cannot pass). */
 int tw_stamp_hmac_check(tw_stamp_crypto_t *s, const uint8_t *pkt, size_t len);
+/* The HMAC TLV's Value (RFC 8972 §4.8): HMAC-SHA-256 truncated to 16 octets
+ * over the packet's Sequence Number (4 octets) and the TLVs before the HMAC
+ * TLV (tlvs[0..n)), with the STAMP key. 0 or a TW_AUTH_E* code. */
+int tw_stamp_tlv_hmac(tw_stamp_crypto_t *s, const uint8_t seq[4], const uint8_t *tlvs, size_t n,
+                      uint8_t out[TW_AUTH_HMAC_LEN]);
 
 #endif

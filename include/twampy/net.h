@@ -43,6 +43,10 @@ typedef struct tw_pkt {
     tw_time_t rx_hw_time; /* its stamp, in the NIC's own clock (PHC, phc.h), 0 none */
     int ttl;              /* TTL / Hop Limit as received, -1 unknown */
     int tos;              /* TOS / Traffic Class as received, -1 unknown */
+    /* The reply's TOS / Traffic Class when it is not the socket's
+     * (tw_send_replies; reset by tw_rx_cmsgs_parse). */
+    bool tx_tos_set;
+    uint8_t tx_tos;
     /* The local address the packet was sent to, to answer from the same one. */
     int pktinfo_family; /* 0 none (not asked for), AF_INET or AF_INET6 */
     union {
@@ -82,6 +86,10 @@ int tw_send_replies(int fd, tw_batch_t *b, int n);
  * (SO_TIMESTAMPING with OPT_ID: the n-th datagram sent after this call has id
  * n - 1). Returns 0, or -1 when the kernel cannot. */
 int tw_tx_timestamps_enable(int fd);
+
+/* Report each received packet's TOS / Traffic Class from now on (tw_pkt_t.tos),
+ * as tw_sockopts_t.recv_tos does at open. Returns 0, or -1. */
+int tw_recv_tos_enable(int fd);
 
 /* The interface that carries traffic to remote: 0 with its name in ifname
  * (IF_NAMESIZE octets), or -1 with a reason. */

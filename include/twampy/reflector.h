@@ -8,7 +8,12 @@
  *   TW_FORMAT_STAMP: STAMP (RFC 8762, SSID from RFC 8972 §3): a shorter request
  *     is read as if zero-filled to 44 octets (RFC 8762 §4.6); the reply is
  *     max(request, 44) octets with the SSID at 14..15, MBZ 41..43 and the TLVs
- *     from 44 reflected; the state is keyed by address, port and SSID.
+ *     from 44 answered in place as RFC 8972 says (stamp_tlv.h: Location,
+ *     Timestamp Information, Class of Service with the reply's TOS as asked,
+ *     Direct Measurement, Access Report, Follow-Up Telemetry from the kernel's
+ *     transmit timestamps, the HMAC TLV in authenticated mode; others with U,
+ *     a malformed one with M); the state is keyed by address, port and SSID.
+ *     A request without TLVs costs nothing more.
  *   TW_FORMAT_AUTO (the default, for TWAMP light and STAMP without
  *     configuration): a request is STAMP when it has at least 44 octets and its
  *     octets 16..43 (STAMP's MBZ) are all zero, TWAMP light otherwise. TWAMP
@@ -109,7 +114,11 @@ typedef struct tw_reflector_counters {
     uint64_t unauthenticated;
     uint64_t integrity;
     uint64_t rate_limited; /* over the source's --rate-limit: dropped unanswered */
-    int64_t last_rx_mono;  /* tw_mono_now() of the last datagram, 0 if none */
+    /* STAMP TLVs (RFC 8972 §4, §4.8): requests answered with a malformed TLV
+     * (M set, the rest copied) or a failed HMAC TLV (I set on every TLV). */
+    uint64_t tlv_malformed;
+    uint64_t tlv_integrity;
+    int64_t last_rx_mono; /* tw_mono_now() of the last datagram, 0 if none */
 } tw_reflector_counters_t;
 
 typedef struct tw_reflector tw_reflector_t;

@@ -76,6 +76,9 @@ void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss,
 #define TW_MAX_ISSUE_LINES 20
 int tw_reply_issue_lines(const tw_sender_result_t *r, char lines[][320], int max);
 void tw_report_issues(FILE *f, const tw_sender_result_t *r);
+/* The STAMP TLVs' answers (RFC 8972; --tlv): a block of lines after the
+ * extended statistics, nothing when no TLV was asked for (t->want 0). */
+void tw_tlv_report_lines(FILE *f, const tw_tlv_result_t *t);
 /* into += from (totals over sessions). */
 void tw_reply_issues_merge(tw_reply_issues_t *into, const tw_reply_issues_t *from);
 

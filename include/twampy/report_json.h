@@ -67,6 +67,9 @@ const char *tw_json_fmt_us(char *buf, size_t len, int64_t ns);
  * timestamps, clock, histogram and warnings. loss: the loss to report, or NULL
  * for the session's own (tw_stats_loss). */
 void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *loss);
+/* "tlvs": the STAMP TLVs' answers (docs/json-schema.md); null when no TLV was
+ * asked for. */
+void tw_json_tlvs(tw_json_t *j, const tw_tlv_result_t *t);
 
 /* The "warnings" member: an array of {code, severity, rfc, count, of, text}:
  * the reflector's conformance findings (conformance.h; severity "warn", or

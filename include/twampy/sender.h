@@ -23,6 +23,7 @@
 #include "net.h"
 #include "phc.h"
 #include "metrics.h"
+#include "stamp_tlv.h"
 #include "stats.h"
 
 #define TW_PADDING_IMIX (-1)
@@ -78,6 +79,9 @@ typedef struct tw_sender_cfg {
     const uint8_t *stamp_key;
     size_t stamp_key_len;
     enum tw_tsmode tsmode;
+    /* STAMP TLVs to send after the base packet (RFC 8972; stamp_tlv.h), all
+     * zero for none. Their answers land in the result's tlv. */
+    tw_tlv_req_t tlv;
     int64_t timeout_ns; /* wait this long after the last send; later replies are late */
     void (*on_done)(void *arg);
     void *on_done_arg;
@@ -195,8 +199,9 @@ typedef struct tw_sender_result {
     /* The reflector's address is this host's (tw_addr_is_local): it reads the
      * sender's own clock, so one-way delays are exact whatever the S bits say. */
     bool shared_clock;
-    double elapsed_s; /* from the first packet to the end */
-    int fatal_errno;  /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
+    double elapsed_s;    /* from the first packet to the end */
+    tw_tlv_result_t tlv; /* the STAMP TLVs' answers (cfg.tlv; want 0: none asked) */
+    int fatal_errno;     /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
     char fatal[256];
 } tw_sender_result_t;
 

@@ -36,6 +36,7 @@
 
 #include "ntptime.h"
 #include "wire.h"
+#include "stamp_tlv.h"
 #include "control_wire.h"
 #include "auth.h"
 #include "addr.h"

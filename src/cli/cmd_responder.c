@@ -254,13 +254,18 @@ int cmd_responder(int argc, char **argv)
     if (cfg.rate_pps)
         snprintf(ratec, sizeof ratec, ", %llu over --rate-limit",
                  (unsigned long long)k->rate_limited);
+    char tlvc[128] = "";
+    if (k->tlv_malformed || k->tlv_integrity)
+        snprintf(tlvc, sizeof tlvc,
+                 ", STAMP TLVs: %llu malformed, %llu failed the HMAC TLV (answered with M / I)",
+                 (unsigned long long)k->tlv_malformed, (unsigned long long)k->tlv_integrity);
     tw_notice("TWL session reflector stopped: %llu received, %llu reflected, %llu too short, "
               "%llu truncated, %llu send errors, %llu senders forgotten, %llu denied by "
-              "--allow%s%s",
+              "--allow%s%s%s",
               (unsigned long long)k->received, (unsigned long long)k->reflected,
               (unsigned long long)k->too_short, (unsigned long long)k->truncated,
               (unsigned long long)k->send_errors, (unsigned long long)k->senders_evicted,
-              (unsigned long long)k->denied, ratec, authc);
+              (unsigned long long)k->denied, ratec, authc, tlvc);
     tw_reflector_close(refl);
     cli_signals_close(&sig);
     tw_loop_free(loop);

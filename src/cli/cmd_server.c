@@ -79,7 +79,7 @@ static const char server_help[] =
     "  control message that fails its HMAC closes the connection; test packets\n"
     "  that fail theirs are counted and dropped unanswered. Each is logged.\n"
     "  Key derivations are paced: 8 in a row from one source, then 4 a second,\n"
-    "  and a quarter of the server's time in all; beyond, Server-Start Accept 5.\n"
+    "  and a quarter of the server's CPU time in all; beyond, Server-Start Accept 5.\n"
     "\n"
     "Debug options:\n"
     "  -l, --logfile filename, -q, --quiet, -v, --verbose, -d, --debug\n"

@@ -50,6 +50,7 @@ enum {
     OPT_INDIVIDUAL,
     OPT_ECN,
     OPT_DSCP_ECN,
+    OPT_TLV,
 };
 
 /* Debug options and IP socket options, as the Python twampy groups them. */

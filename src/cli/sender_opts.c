@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "dscp.h"
 #include "plot_svg.h"
 #include "report_csv.h"
 
@@ -49,6 +50,88 @@ static uint64_t parse_seed(const char *cmd, const char *s)
     return (uint64_t)v;
 }
 
+/* --tlv NAME[=VALUE]: one STAMP TLV to send (RFC 8972 §4.1-§4.8). */
+static void parse_tlv(const char *cmd, const char *arg, struct sender_args *a)
+{
+    char name[32];
+    const char *eq = strchr(arg, '=');
+    size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (n >= sizeof name)
+        n = sizeof name - 1;
+    memcpy(name, arg, n);
+    name[n] = 0;
+    const char *v = eq ? eq + 1 : NULL;
+    static const struct {
+        const char *name;
+        int type;
+        bool value; /* takes =VALUE (optional unless noted in the code) */
+    } t[] = {
+        {"padding", TW_TLVT_PADDING, true},
+        {"location", TW_TLVT_LOCATION, false},
+        {"timestamp", TW_TLVT_TSINFO, false},
+        {"cos", TW_TLVT_COS, true},
+        {"counters", TW_TLVT_DIRECT, false},
+        {"access", TW_TLVT_ACCESS, true},
+        {"followup", TW_TLVT_FOLLOWUP, false},
+        {"hmac", TW_TLVT_HMAC, false},
+        {"unknown", 0, true},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        if (strcmp(name, t[i].name))
+            continue;
+        if (v && !t[i].value)
+            cli_usage_error(cmd, "--tlv %s takes no value", name);
+        switch (i) {
+        case 0:
+            if (!v)
+                cli_usage_error(cmd, "--tlv padding needs a length: --tlv padding=64");
+            a->tlv.padding = (uint16_t)cli_int(cmd, "--tlv padding", v, 0, 8900);
+            break;
+        case 3:
+            if (v) {
+                int d = tw_dscp_parse(v);
+                if (d < 0)
+                    cli_usage_error(cmd, "--tlv cos=%s: not a DSCP name or number 0..63", v);
+                a->tlv.cos_dscp = (uint8_t)d;
+                a->tlv_cos_dscp_set = true;
+            }
+            break;
+        case 5: {
+            /* access[=ID[,RC]]: ID 1 3GPP, 2 non-3GPP; RC 1 network available, 2
+             * unavailable (RFC 8972 §4.6). */
+            a->tlv.access_id = 2;
+            a->tlv.access_rc = 1;
+            if (v) {
+                unsigned id, rc = 1;
+                char extra;
+                int k = sscanf(v, "%u,%u%c", &id, &rc, &extra);
+                if (k < 1 || k > 2 || id < 1 || id > 15 || rc > 255)
+                    cli_usage_error(cmd,
+                                    "--tlv access=%s: ID 1..15 (1 3GPP, 2 non-3GPP) and "
+                                    "an optional ,RC 0..255",
+                                    v);
+                a->tlv.access_id = (uint8_t)id;
+                a->tlv.access_rc = (uint8_t)rc;
+            }
+            break;
+        }
+        case 8:
+            if (!v)
+                cli_usage_error(cmd, "--tlv unknown needs a type: --tlv unknown=250");
+            a->tlv.unknown_type = (uint8_t)cli_int(cmd, "--tlv unknown", v, 1, 255);
+            return;
+        default:
+            break;
+        }
+        a->tlv.want |= 1u << t[i].type;
+        return;
+    }
+    cli_usage_error(cmd,
+                    "--tlv %s: not a STAMP TLV (padding=N, location, timestamp, cos[=DSCP], "
+                    "counters, access[=ID[,RC]], followup, hmac, unknown=TYPE)",
+                    name);
+}
+
 void parse_sender_args(int argc, char **argv, struct sender_args *a, const char *cmd,
                        const char *help, unsigned flags)
 {
@@ -80,6 +163,7 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         {"start-time", required_argument, NULL, OPT_START_TIME},
         {"individual-control", no_argument, NULL, OPT_INDIVIDUAL},
         {"monitor-dscp-ecn", no_argument, NULL, OPT_DSCP_ECN},
+        {"tlv", required_argument, NULL, OPT_TLV},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -132,6 +216,10 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         case OPT_SSID:
             only_with(cmd, flags, SO_STAMP, "--ssid");
             a->ssid = (int)cli_int(cmd, "--ssid", optarg, 0, 65535);
+            break;
+        case OPT_TLV:
+            only_with(cmd, flags, SO_STAMP, "--tlv");
+            parse_tlv(cmd, optarg, a);
             break;
         case OPT_REFLECTOR_PORT:
             only_with(cmd, flags, SO_CONTROL | SO_CONTROLCLIENT, "--reflector-port");
@@ -259,6 +347,10 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         a->local = argv[optind + 1];
     if (a->ssid >= 0 && !a->stamp)
         cli_usage_error(cmd, "--ssid needs --stamp");
+    if ((a->tlv.want || a->tlv.unknown_type) && !a->stamp)
+        cli_usage_error(cmd, "--tlv needs --stamp (TLVs are STAMP's, RFC 8972)");
+    if (((a->tlv.want >> TW_TLVT_HMAC) & 1u) && !a->auth.keyfile)
+        cli_usage_error(cmd, "--tlv hmac needs authenticated STAMP (--keyfile)");
     if (a->histogram && a->json)
         cli_usage_error(cmd, "--histogram is for the text report (the JSON report has the "
                              "histogram's buckets)");
@@ -322,6 +414,9 @@ void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg)
     cfg->padding = pad;
     cfg->stamp = a->stamp;
     cfg->ssid = (uint16_t)(a->ssid < 0 ? 0 : a->ssid);
+    cfg->tlv = a->tlv;
+    if (!a->tlv_cos_dscp_set) /* --tlv cos: the reply asked for the DSCP we send */
+        cfg->tlv.cos_dscp = (uint8_t)(cfg->sockopts.tos >> 2);
     cfg->timeout_ns = (int64_t)(a->timeout_s * 1e9);
     cfg->duration_ns = (int64_t)(a->duration_s * 1e9);
     cfg->schedule = a->schedule;

@@ -15,6 +15,7 @@
 #include "opts.h"
 #include "run_report.h"
 #include "sender.h"
+#include "stamp_tlv.h"
 
 enum {
     SO_POSITIONAL = 1,    /* takes the two address arguments */
@@ -37,7 +38,9 @@ struct sender_args {
     double interval_ms; /* 0 when not given */
     double timeout_s;
     bool stamp;
-    int ssid; /* -1 when not given */
+    int ssid;         /* -1 when not given */
+    tw_tlv_req_t tlv; /* --tlv (STAMP TLVs, RFC 8972) */
+    bool tlv_cos_dscp_set;
     uint16_t reflector_port;
     double control_timeout_s;
     int sessions;

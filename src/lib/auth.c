@@ -596,3 +596,18 @@ int tw_stamp_hmac_check(tw_stamp_crypto_t *s, const uint8_t *pkt, size_t len)
         rc = TW_AUTH_EINTEGRITY;
     return rc;
 }
+
+int tw_stamp_tlv_hmac(tw_stamp_crypto_t *s, const uint8_t seq[4], const uint8_t *tlvs, size_t n,
+                      uint8_t out[TW_AUTH_HMAC_LEN])
+{
+    if (!s || !s->mac || !seq || (!tlvs && n))
+        return TW_AUTH_EINVAL;
+    int rc = mac_restart(s->mac);
+    if (rc == TW_AUTH_OK)
+        rc = mac_update(s->mac, seq, 4);
+    if (rc == TW_AUTH_OK && n)
+        rc = mac_update(s->mac, tlvs, n);
+    if (rc == TW_AUTH_OK)
+        rc = mac_final16(s->mac, out);
+    return rc;
+}

@@ -188,6 +188,7 @@ void tw_rx_cmsgs_parse(const struct msghdr *mh, tw_pkt_t *p)
     p->ttl = -1;
     p->tos = -1;
     p->pktinfo_family = 0;
+    p->tx_tos_set = false;
     struct cmsghdr c;
     const uint8_t *d;
     size_t dlen, off = 0;
@@ -269,6 +270,25 @@ int tw_recv_batch(int fd, tw_batch_t *b)
 }
 
 /* Control data that makes the reply leave from the address the request came to. */
+/* The reply's TOS / Traffic Class when it differs from the socket's (a STAMP
+ * Class of Service TLV, RFC 8972 §4.4): IP_TOS for IPv4 and IPv4-mapped peers
+ * (the kernel sends those on the IPv4 path), IPV6_TCLASS for IPv6. */
+static size_t put_tos_cmsg(const tw_pkt_t *p, uint8_t *ctl, size_t used)
+{
+    if (!p->tx_tos_set)
+        return 0;
+    bool v4 = p->peer.ss_family == AF_INET ||
+              (p->peer.ss_family == AF_INET6 &&
+               IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)&p->peer)->sin6_addr));
+    struct cmsghdr *c = (struct cmsghdr *)(void *)(ctl + used);
+    int v = p->tx_tos;
+    c->cmsg_level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+    c->cmsg_type = v4 ? IP_TOS : IPV6_TCLASS;
+    c->cmsg_len = CMSG_LEN(sizeof v);
+    memcpy(CMSG_DATA(c), &v, sizeof v);
+    return CMSG_SPACE(sizeof v);
+}
+
 static size_t put_src_cmsg(const tw_pkt_t *p, uint8_t *ctl)
 {
     struct msghdr mh = {.msg_control = ctl, .msg_controllen = CTRL_LEN};
@@ -314,6 +334,7 @@ int tw_send_replies(int fd, tw_batch_t *b, int n)
         mh->msg_iov = &b->txiov[m];
         mh->msg_iovlen = 1;
         size_t cl = put_src_cmsg(p, b->txctl[m].b);
+        cl += put_tos_cmsg(p, b->txctl[m].b, cl);
         mh->msg_control = cl ? b->txctl[m].b : NULL;
         mh->msg_controllen = cl;
         m++;
@@ -333,6 +354,18 @@ int tw_send_replies(int fd, tw_batch_t *b, int n)
         ok += r;
     }
     return ok;
+}
+
+int tw_recv_tos_enable(int fd)
+{
+    int one = 1;
+    if (tw_sock_family(fd) == AF_INET6) {
+        /* A dual-stack socket: IPv4 packets report IP_TOS (the option is
+         * accepted on an IPv6 socket for them). */
+        setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
+        return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one);
+    }
+    return setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
 }
 
 int tw_tx_timestamps_enable(int fd)

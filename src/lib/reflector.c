@@ -12,6 +12,7 @@
 #include "ntptime.h"
 #include "peertable.h"
 #include "ratelimit.h"
+#include "stamp_tlv.h"
 #include "testfmt.h"
 #include "wire.h"
 
@@ -27,6 +28,36 @@
  * is the same for TWAMP light and for STAMP with SSID 0: a zero-padded TWAMP
  * light sender whose requests are sometimes shorter than 44 octets (taken for
  * TWAMP light) and sometimes longer (taken for STAMP, SSID 0) keeps one count. */
+
+/* What the STAMP TLVs need besides the request (RFC 8972 §4.2-§4.8). The
+ * Follow-Up Telemetry TLV (§4.7) reports when the previous reply to a sender
+ * really left: the kernel's transmit timestamps are turned on at the first
+ * such TLV (OPT_ID: the n-th datagram sent after that has id n - 1), the
+ * replies that carried one are remembered by id in txring, and when the
+ * timestamp comes it is kept per sender in fu[] (indexed like the sender
+ * table's slots). Nothing of this costs a request without TLVs. */
+#define TX_RING 256
+struct fu_slot {
+    uint32_t rseq;
+    tw_time_t sent; /* kernel software transmit timestamp */
+    bool valid;
+};
+struct tx_note {
+    uint32_t id, slot, rseq;
+    tw_peer_key_t key;
+    bool used;
+};
+struct tlv_state {
+    uint16_t lport; /* the reflector's port (host order) */
+    int lfamily;    /* its bound address, when not a wildcard */
+    uint8_t laddr[16];
+    bool txts;          /* transmit timestamps on */
+    bool rx_tos;        /* the kernel reports each request\'s TOS (CoS TLV) */
+    uint32_t tx_id;     /* the next datagram's OPT_ID */
+    struct fu_slot *fu; /* per sender slot, allocated with txts */
+    struct tx_note txring[TX_RING];
+    tw_log_pacer_t pacer;
+};
 
 struct tw_reflector {
     tw_reflector_cfg_t cfg;
@@ -51,7 +82,11 @@ struct tw_reflector {
         bool stamp;             /* STAMP (else TWAMP) layout */
         bool ptp;               /* t3 in PTP format (else NTP) */
         uint8_t tos;            /* the request's TOS as received (RFC 7750) */
+        tw_peer_slot_t *slot;   /* the sender's state (stateful), or NULL */
+        bool fresh;             /* the slot's counter started again with this request */
+        bool fu;                /* a Follow-Up Telemetry TLV: keep the reply's TX time */
     } pend[TW_BATCH];
+    struct tlv_state tlv; /* STAMP TLVs (RFC 8972): see answer_tlvs */
 };
 
 /* The same IP address (an IPv4-mapped IPv6 address equals its IPv4 form). */
@@ -102,6 +137,7 @@ static size_t min_reply(const tw_reflector_t *r, size_t min)
     return want > min ? want : min;
 }
 
+static void answer_tlvs(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, size_t off, size_t end);
 static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct pending *q);
 
 /* First pass over one request: check it, pick the reflector's sequence number and
@@ -163,9 +199,9 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct p
     if (!stamp && r->cfg.reflect_len)
         reflect_octets(r, p);
     next_seq(r, p, mono, q);
-    if (stamp && p->len > TW_STAMP_BASE_LEN &&
-        tw_tlv_chain_valid(p->buf, TW_STAMP_BASE_LEN, p->len))
-        tw_tlv_reflect(p->buf, p->buf, TW_STAMP_BASE_LEN, p->len);
+    q->fu = false;
+    if (stamp && p->len > TW_STAMP_BASE_LEN)
+        answer_tlvs(r, p, q, TW_STAMP_BASE_LEN, p->len);
     p->len = rlen;
     return true;
 }
@@ -175,6 +211,7 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct p
  * port and SSID (STAMP). */
 static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, struct pending *q)
 {
+    q->slot = NULL;
     if (r->cfg.stateless) {
         q->seq = q->req.seq;
         return;
@@ -196,6 +233,8 @@ static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, struct 
         tw_info("set rseq:=0     (new remote address/port%s)", stamp ? "/SSID" : "");
     }
     s->last_seen = mono;
+    q->slot = s;
+    q->fresh = s->val == 0;
     q->seq = (uint32_t)s->val;
     s->val = (uint32_t)(s->val + 1);
 }
@@ -237,9 +276,9 @@ static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, str
     if (!stamp && r->cfg.reflect_len)
         reflect_octets(r, p);
     next_seq(r, p, mono, q);
-    if (stamp && rlen > TW_STAMP_AUTH_BASE_LEN &&
-        tw_tlv_chain_valid(p->buf, TW_STAMP_AUTH_BASE_LEN, rlen))
-        tw_tlv_reflect(p->buf, p->buf, TW_STAMP_AUTH_BASE_LEN, rlen);
+    q->fu = false;
+    if (stamp && rlen > TW_STAMP_AUTH_BASE_LEN)
+        answer_tlvs(r, p, q, TW_STAMP_AUTH_BASE_LEN, rlen);
     p->len = rlen;
     return true;
 }
@@ -316,6 +355,10 @@ size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p)
     return p->len;
 }
 
+static void note_tx_ids(tw_reflector_t *r, int from, int end, int ok, int sent);
+static void on_txstamp(void *arg, const tw_txstamp_t *ts);
+static void tlv_open(tw_reflector_t *r);
+
 /* Stamp and send the replies of pkt[0..n) (len 0: none) in chunks of
  * SEND_CHUNK, each stamped with a clock reading taken right before it, then
  * sent at once. t3 is never later than the reply leaves (a later t3 would
@@ -345,6 +388,8 @@ static void send_replies(tw_reflector_t *r, int n)
                 p->len = 0;
         }
         int s = ok ? tw_send_replies(r->fd, r->batch, end) : 0;
+        if (r->tlv.txts)
+            note_tx_ids(r, i, end, ok, s);
         want += ok;
         sent += s > 0 ? s : 0;
         /* Sent: the next chunk's sendmmsg skips them. */
@@ -386,6 +431,8 @@ static int serve_batch(tw_reflector_t *r)
 static void on_readable(void *arg, uint32_t events)
 {
     tw_reflector_t *r = arg;
+    if (r->tlv.txts)
+        tw_tx_timestamps_read(r->fd, on_txstamp, r);
     for (int rounds = 0; rounds < 16; rounds++) {
         int n = serve_batch(r);
         if (n < 0)
@@ -458,6 +505,7 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
         tw_reflector_close(r);
         return -1;
     }
+    tlv_open(r);
     if (tw_loop_add(loop, &r->watch, r->fd, EPOLLIN, on_readable, r) < 0) {
         snprintf(err, errlen, "cannot watch the reflector socket: %s", strerror(errno));
         tw_reflector_close(r);
@@ -480,6 +528,7 @@ void tw_reflector_close(tw_reflector_t *r)
     tw_testfmt_free(&r->fmt);
     tw_peertable_free(&r->senders);
     tw_ratelimit_free(&r->rl);
+    free(r->tlv.fu);
     free(r);
 }
 
@@ -509,4 +558,191 @@ int tw_reflector_local(const tw_reflector_t *r, struct sockaddr_storage *ss, soc
 {
     *len = sizeof *ss;
     return getsockname(r->fd, (struct sockaddr *)ss, len);
+}
+
+/* ---- STAMP TLVs (RFC 8972) -------------------------------------------------- */
+
+/* The HMAC TLV (§4.8) with the authenticated mode's key. */
+static int tlv_hmac(void *arg, const uint8_t seq[4], const uint8_t *tlvs, size_t n,
+                    uint8_t out[TW_TLV_HMAC_LEN])
+{
+    tw_reflector_t *r = arg;
+    return tw_stamp_tlv_hmac(&r->fmt.sc, seq, tlvs, n, out) == TW_AUTH_OK ? 0 : -1;
+}
+
+/* An address as the Location TLV reports it: IPv4 (an IPv4-mapped IPv6 address
+ * as its IPv4 form: the packet was IPv4) in the first 4 octets, or IPv6. */
+static int addr16(const struct sockaddr_storage *ss, uint8_t out[16], uint16_t *port)
+{
+    memset(out, 0, 16);
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        memcpy(out, &a->sin_addr, 4);
+        *port = ntohs(a->sin_port);
+        return AF_INET;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        *port = ntohs(a->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+            memcpy(out, a->sin6_addr.s6_addr + 12, 4);
+            return AF_INET;
+        }
+        memcpy(out, &a->sin6_addr, 16);
+        return AF_INET6;
+    }
+    *port = 0;
+    return 0;
+}
+
+static void tlv_open(tw_reflector_t *r)
+{
+    tw_log_pacer_init(&r->tlv.pacer, 5, 10 * TW_NS_PER_SEC);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(r->fd, (struct sockaddr *)&ss, &len) == 0) {
+        r->tlv.lfamily = addr16(&ss, r->tlv.laddr, &r->tlv.lport);
+        static const uint8_t any[16];
+        if (!memcmp(r->tlv.laddr, any, 16))
+            r->tlv.lfamily = 0; /* a wildcard: the packet's pktinfo says */
+    }
+}
+
+/* Transmit timestamps, for the Follow-Up Telemetry TLV: on at the first one. */
+static void tlv_txts_on(tw_reflector_t *r)
+{
+    if (r->tlv.txts || r->fd < 0)
+        return;
+    if (!r->tlv.fu)
+        r->tlv.fu = calloc(r->senders.capacity, sizeof *r->tlv.fu);
+    if (!r->tlv.fu || tw_tx_timestamps_enable(r->fd) < 0) {
+        tw_log_paced(&r->tlv.pacer, TW_LOG_WARN,
+                     "Follow-Up Telemetry TLV: no kernel transmit timestamps (%s): answered "
+                     "with zeros",
+                     r->tlv.fu ? strerror(errno) : "out of memory");
+        return;
+    }
+    r->tlv.txts = true;
+    r->tlv.tx_id = 0;
+    memset(r->tlv.txring, 0, sizeof r->tlv.txring);
+}
+
+/* The kernel numbers the datagrams sent since the timestamps went on; a send
+ * that failed may or may not have taken a number, so after one the numbering
+ * is started again (the option off and on: the counter restarts at 0). */
+static void note_tx_ids(tw_reflector_t *r, int from, int end, int ok, int sent)
+{
+    if (sent < ok) {
+        tw_tx_timestamps_read(r->fd, on_txstamp, r);
+        int off = 0;
+        setsockopt(r->fd, SOL_SOCKET, SO_TIMESTAMPING, &off, sizeof off);
+        r->tlv.txts = false;
+        tlv_txts_on(r);
+        return;
+    }
+    for (int k = from; k < end; k++) {
+        tw_pkt_t *p = tw_batch_pkt(r->batch, k);
+        if (!p->len)
+            continue;
+        uint32_t id = r->tlv.tx_id++;
+        struct pending *q = &r->pend[k];
+        if (!q->fu || !q->slot)
+            continue;
+        struct tx_note *e = &r->tlv.txring[id % TX_RING];
+        e->id = id;
+        e->slot = (uint32_t)(q->slot - r->senders.slots);
+        e->rseq = q->seq;
+        e->key = q->slot->key;
+        e->used = true;
+    }
+}
+
+static void on_txstamp(void *arg, const tw_txstamp_t *ts)
+{
+    tw_reflector_t *r = arg;
+    struct tx_note *e = &r->tlv.txring[ts->id % TX_RING];
+    if (!e->used || e->id != ts->id || !ts->sw || !r->tlv.fu)
+        return;
+    e->used = false;
+    const tw_peer_slot_t *s = &r->senders.slots[e->slot];
+    if (!s->used || memcmp(&s->key, &e->key, sizeof e->key))
+        return; /* the sender was forgotten since */
+    r->tlv.fu[e->slot] = (struct fu_slot){.rseq = e->rseq, .sent = ts->sw, .valid = true};
+}
+
+/* Answer a STAMP request's TLVs buf[off..end) in place (stamp_tlv.h), with
+ * what the reflector knows of this packet and this sender. */
+static void answer_tlvs(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, size_t off, size_t end)
+{
+    tw_tlv_reflect_in_t in;
+    memset(&in, 0, sizeof in);
+    in.family = addr16(&p->peer, in.src_addr, &in.sport);
+    in.dport = r->tlv.lport;
+    if (p->pktinfo_family == AF_INET) {
+        memcpy(in.dst_addr, &p->pktinfo.v4.ipi_addr, 4);
+    } else if (p->pktinfo_family == AF_INET6) {
+        const struct in6_addr *a = &p->pktinfo.v6.ipi6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            memcpy(in.dst_addr, a->s6_addr + 12, 4);
+        else
+            memcpy(in.dst_addr, a, 16);
+    } else if (r->tlv.lfamily) {
+        memcpy(in.dst_addr, r->tlv.laddr, 16);
+    }
+    /* §4.3: the clock as the Error Estimate's S bit says (synchronized: to NTP
+     * as far as this host can tell, else free-running); t2 from the NIC, the
+     * kernel or user space; t3 always a user-space clock read. */
+    in.sync_src = (r->errest.value & 0x8000) ? TW_SYNC_NTP : TW_SYNC_LOCAL;
+    in.ts_in = p->rx_hw ? TW_TSM_HW : p->rx_kernel ? TW_TSM_SW : TW_TSM_CONTROL;
+    in.ts_out = TW_TSM_CONTROL;
+    /* §4.4: the TOS as received, asked of the kernel at the first CoS TLV
+     * (until then a CoS TLV comes back with U: the reflector cannot say). */
+    in.tos = p->tos;
+    if (p->tos < 0 && !r->tlv.rx_tos && r->fd >= 0 && tw_recv_tos_enable(r->fd) == 0)
+        r->tlv.rx_tos = true;
+    /* §4.5: this sender's requests received in this run of its counter (this
+     * one included) and the replies sent before this one. */
+    in.stateless = q->slot == NULL;
+    in.rx_count = q->seq + 1;
+    in.tx_count = q->seq;
+    if (q->slot && r->tlv.fu) {
+        struct fu_slot *f = &r->tlv.fu[q->slot - r->senders.slots];
+        if (q->fresh)
+            f->valid = false;
+        if (f->valid) {
+            bool ptp = (q->req.errest & 0x4000) != 0;
+            in.fu_valid = true;
+            in.fu_seq = f->rseq;
+            in.fu_ts = ptp ? tw_time_to_ptp(f->sent, r->tai) : tw_time_to_ntp(f->sent);
+            in.fu_method = TW_TSM_SW;
+        }
+    }
+    if (r->fmt.kind == TW_TESTFMT_STAMP_AUTH) {
+        in.require_hmac = true;
+        in.hmac = tlv_hmac;
+        in.hmac_arg = r;
+    }
+    memcpy(in.req_seq, p->buf, 4);
+    tw_put32(in.rep_seq, q->seq);
+    tw_tlv_reflect_out_t out;
+    tw_tlv_answer(p->buf, off, end, &in, &out);
+    if (out.tos >= 0) {
+        p->tx_tos_set = true;
+        p->tx_tos = (uint8_t)out.tos;
+    }
+    if (out.followup && q->slot) {
+        q->fu = true;
+        tlv_txts_on(r);
+    }
+    if (out.malformed || out.integrity) {
+        if (out.malformed)
+            r->ctr.tlv_malformed++;
+        else
+            r->ctr.tlv_integrity++;
+        char a[TW_ADDRSTRLEN];
+        tw_log_paced(
+            &r->tlv.pacer, TW_LOG_INFO, "STAMP TLVs from %s: %s; answered as RFC 8972 says",
+            tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a),
+            out.malformed ? "a malformed TLV (M flag set)" : "HMAC TLV check failed (I flags set)");
+    }
 }

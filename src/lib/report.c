@@ -1,11 +1,16 @@
 /* report: twampy's text table, the extended block, the histogram, totals. */
 #include "report.h"
 
+#include <arpa/inet.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "control_wire.h"
+#include "dscp.h"
+#include "stamp_tlv.h"
 
 const char *tw_fmt_delay(char *buf, size_t len, double ms)
 {
@@ -243,6 +248,7 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
     tw_report_ecn(f, r);
     tw_report_issues(f, r);
     tw_report_conformance(f, r);
+    tw_tlv_report_lines(f, &r->tlv);
     tw_warnings_t w;
     tw_report_warnings_loss(r, &loss, &w);
     for (int i = 0; i < w.n; i++)
@@ -732,5 +738,113 @@ void tw_report_ecn(FILE *f, const tw_sender_result_t *r)
                 "another DSCP than sent)\n",
                 l, r->fwd_dscp_last, r->fwd_dscp_other ? " last" : "",
                 (unsigned long long)r->fwd_dscp_other, (unsigned long long)r->fwd_seen);
+    }
+}
+
+/* ---- STAMP TLVs (RFC 8972) ----------------------------------------------------- */
+
+static const char *tlv_addr(char *buf, size_t len, int family, const uint8_t a[16], uint16_t port)
+{
+    char ip[INET6_ADDRSTRLEN];
+    if (!family || !inet_ntop(family, a, ip, sizeof ip))
+        snprintf(ip, sizeof ip, "?");
+    snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
+    return buf;
+}
+
+/* A table cell without its padding. */
+static const char *trimmed(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    return s;
+}
+
+void tw_tlv_report_lines(FILE *f, const tw_tlv_result_t *t)
+{
+    if (!t->want && !t->seen[TW_TLV_NTYPES - 1] && !t->replies)
+        return;
+    fprintf(f, "STAMP TLVs (RFC 8972): read in %" PRIu64 " replies", t->replies);
+    if (t->no_tlvs)
+        fprintf(f, ", %" PRIu64 " replies without them", t->no_tlvs);
+    if (t->bad_area)
+        fprintf(f, ", %" PRIu64 " with a TLV area that does not parse", t->bad_area);
+    fputc('\n', f);
+    char name[16], a[64], b[64];
+    for (int k = 0; k < TW_TLV_NTYPES; k++) {
+        if (!t->seen[k])
+            continue;
+        fprintf(f, "  %-20s %" PRIu64 " back", tw_tlv_type_name((uint8_t)k, name, sizeof name),
+                t->seen[k]);
+        if (k == TW_TLV_NTYPES - 1)
+            fprintf(f, " (types %d and up)", TW_TLV_NTYPES - 1);
+        if (t->u[k])
+            fprintf(f, ", %" PRIu64 " not understood (U)", t->u[k]);
+        if (t->m[k])
+            fprintf(f, ", %" PRIu64 " malformed (M)", t->m[k]);
+        if (t->i[k])
+            fprintf(f, ", %" PRIu64 " failed the integrity check (I)", t->i[k]);
+        fputc('\n', f);
+    }
+    if (t->hmac_ok || t->hmac_bad)
+        fprintf(f,
+                "  HMAC TLV: %" PRIu64 " verified, %" PRIu64 " failed (TLVs of those not used)\n",
+                t->hmac_ok, t->hmac_bad);
+    if (t->loc_n)
+        fprintf(f, "  Location: the reflector saw %s -> %s%s\n",
+                tlv_addr(a, sizeof a, t->loc_src_family, t->loc_src, t->loc_sport),
+                tlv_addr(b, sizeof b, t->loc_dst_family, t->loc_dst, t->loc_dport),
+                t->loc_changed ? " (changed during the run: NAT or path change?)" : "");
+    if (t->ts_n)
+        fprintf(f, "  Timestamp Information: reflector clock %s; t2 %s, t3 %s (sync out %s)\n",
+                tw_tlv_sync_name(t->sync_in), tw_tlv_method_name(t->ts_in),
+                tw_tlv_method_name(t->ts_out), tw_tlv_sync_name(t->sync_out));
+    if (t->cos_n) {
+        fprintf(f,
+                "  Class of Service: sent DSCP %s, the reflector received DSCP %s ECN %d; reply "
+                "asked as %s",
+                tw_dscp_name(t->cos_sent_dscp), tw_dscp_name(t->cos_dscp2 & 63), t->cos_ecn,
+                tw_dscp_name(t->cos_dscp1 & 63));
+        if (t->cos_reply_dscp >= 0)
+            fprintf(f, ", came back as %s", tw_dscp_name(t->cos_reply_dscp & 63));
+        fprintf(f,
+                "\n    re-marked on the way out in %" PRIu64 " of %" PRIu64 ", on the way back in ",
+                t->cos_fwd_remarked, t->cos_n);
+        if (t->cos_rev_unknown == t->cos_n)
+            fprintf(f, "n/a (reply DSCP not known)");
+        else
+            fprintf(f, "%" PRIu64 " of %" PRIu64, t->cos_rev_remarked,
+                    t->cos_n - t->cos_rev_unknown - t->cos_rp);
+        if (t->cos_rp)
+            fprintf(f, "; %" PRIu64 " replies not marked as asked (RP set)", t->cos_rp);
+        fputc('\n', f);
+    }
+    if (t->dm_n)
+        fprintf(f,
+                "  Direct Measurement: sender Tx %" PRIu32 "..%" PRIu32 ", reflector Rx %" PRIu32
+                "..%" PRIu32 ", reflector Tx %" PRIu32 "..%" PRIu32 "\n",
+                t->dm_first[0], t->dm_last[0], t->dm_first[1], t->dm_last[1], t->dm_first[2],
+                t->dm_last[2]);
+    if (t->ac_n)
+        fprintf(f, "  Access Report: echoed in %" PRIu64 " replies (ID %u, return code %u)\n",
+                t->ac_n, t->ac_id, t->ac_rc);
+    if (t->fu_n) {
+        fprintf(f, "  Follow-Up Telemetry: %" PRIu64 " answers", t->fu_n);
+        if (t->fu_matched) {
+            char mn[32], avg[32], mx[32];
+            fprintf(f,
+                    "; the reflector's replies really left %s / %s / %s (min/avg/max) after "
+                    "their t3 (%s, %" PRIu64 " matched)",
+                    trimmed(tw_fmt_delay(mn, sizeof mn, (double)t->fu_min / 1e6)),
+                    trimmed(tw_fmt_delay(avg, sizeof avg, t->fu_sum / (double)t->fu_matched / 1e6)),
+                    trimmed(tw_fmt_delay(mx, sizeof mx, (double)t->fu_max / 1e6)),
+                    tw_tlv_method_name(t->fu_method), t->fu_matched);
+        }
+        if (t->fu_zero)
+            fprintf(f,
+                    "; %" PRIu64 " empty (no earlier reply, stateless reflector or no "
+                    "transmit timestamp)",
+                    t->fu_zero);
+        fputc('\n', f);
     }
 }

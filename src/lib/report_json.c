@@ -1,12 +1,14 @@
 /* report_json: the JSON writer and the JSON form of a session's results. */
 #include "report_json.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
+#include "stamp_tlv.h"
 
 void tw_json_init(tw_json_t *j, FILE *f, bool pretty)
 {
@@ -571,6 +573,9 @@ void tw_json_warnings(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t
     for (int i = 0; i < w.n; i++)
         warning_obj(j, w.code[i], "warn", NULL, w.count[i], -1, w.msg[i]);
     tw_json_arr_end(j);
+    /* STAMP TLVs (--tlv): only when some were asked for. */
+    if (r->tlv.want || r->tlv.replies)
+        tw_json_tlvs(j, &r->tlv);
 }
 
 void tw_json_interval(FILE *f, int session, const tw_interval_t *iv)
@@ -629,4 +634,145 @@ void tw_json_ecn(tw_json_t *j, const tw_sender_result_t *r)
             tw_json_int(j, keys[i], (int64_t)r->fwd_ecn[i]);
         tw_json_obj_end(j);
     }
+}
+
+/* ---- STAMP TLVs (RFC 8972) ----------------------------------------------------- */
+
+static void json_tlv_addr(tw_json_t *j, const char *key, int family, const uint8_t a[16])
+{
+    char ip[INET6_ADDRSTRLEN];
+    if (family && inet_ntop(family, a, ip, sizeof ip))
+        tw_json_str(j, key, ip);
+    else
+        tw_json_null(j, key);
+}
+
+static void json_dm(tw_json_t *j, const char *key, const uint32_t v[3])
+{
+    tw_json_obj_begin(j, key);
+    tw_json_uint(j, "sender_tx", v[0]);
+    tw_json_uint(j, "reflector_rx", v[1]);
+    tw_json_uint(j, "reflector_tx", v[2]);
+    tw_json_obj_end(j);
+}
+
+void tw_json_tlvs(tw_json_t *j, const tw_tlv_result_t *t)
+{
+    if (!t->want && !t->replies) {
+        tw_json_null(j, "tlvs");
+        return;
+    }
+    char name[16];
+    tw_json_obj_begin(j, "tlvs");
+    tw_json_arr_begin(j, "asked");
+    for (int k = 1; k < 31; k++)
+        if ((t->want >> k) & 1u)
+            tw_json_str(j, NULL, tw_tlv_type_name((uint8_t)k, name, sizeof name));
+    tw_json_arr_end(j);
+    tw_json_uint(j, "replies", t->replies);
+    tw_json_uint(j, "replies_without_tlvs", t->no_tlvs);
+    tw_json_uint(j, "unparsable_areas", t->bad_area);
+    tw_json_arr_begin(j, "types");
+    for (int k = 0; k < TW_TLV_NTYPES; k++) {
+        if (!t->seen[k])
+            continue;
+        tw_json_obj_begin(j, NULL);
+        if (k == TW_TLV_NTYPES - 1) {
+            tw_json_null(j, "type");
+            tw_json_str(j, "name", "other");
+        } else {
+            tw_json_int(j, "type", k);
+            tw_json_str(j, "name", tw_tlv_type_name((uint8_t)k, name, sizeof name));
+        }
+        tw_json_uint(j, "seen", t->seen[k]);
+        tw_json_uint(j, "u", t->u[k]);
+        tw_json_uint(j, "m", t->m[k]);
+        tw_json_uint(j, "i", t->i[k]);
+        tw_json_obj_end(j);
+    }
+    tw_json_arr_end(j);
+    tw_json_obj_begin(j, "hmac");
+    tw_json_uint(j, "verified", t->hmac_ok);
+    tw_json_uint(j, "failed", t->hmac_bad);
+    tw_json_obj_end(j);
+    if (t->loc_n) {
+        tw_json_obj_begin(j, "location");
+        tw_json_uint(j, "replies", t->loc_n);
+        tw_json_uint(j, "changed", t->loc_changed);
+        json_tlv_addr(j, "sender_address", t->loc_src_family, t->loc_src);
+        tw_json_uint(j, "sender_port", t->loc_sport);
+        json_tlv_addr(j, "reflector_address", t->loc_dst_family, t->loc_dst);
+        tw_json_uint(j, "reflector_port", t->loc_dport);
+        tw_json_obj_end(j);
+    } else {
+        tw_json_null(j, "location");
+    }
+    if (t->ts_n) {
+        tw_json_obj_begin(j, "timestamp_info");
+        tw_json_uint(j, "replies", t->ts_n);
+        tw_json_str(j, "sync_in", tw_tlv_sync_name(t->sync_in));
+        tw_json_str(j, "method_in", tw_tlv_method_name(t->ts_in));
+        tw_json_str(j, "sync_out", tw_tlv_sync_name(t->sync_out));
+        tw_json_str(j, "method_out", tw_tlv_method_name(t->ts_out));
+        tw_json_obj_end(j);
+    } else {
+        tw_json_null(j, "timestamp_info");
+    }
+    if (t->cos_n) {
+        tw_json_obj_begin(j, "class_of_service");
+        tw_json_uint(j, "replies", t->cos_n);
+        tw_json_int(j, "sent_dscp", t->cos_sent_dscp);
+        tw_json_int(j, "received_dscp", t->cos_dscp2);
+        tw_json_int(j, "received_ecn", t->cos_ecn);
+        tw_json_int(j, "requested_reply_dscp", t->cos_dscp1);
+        if (t->cos_reply_dscp >= 0)
+            tw_json_int(j, "reply_dscp", t->cos_reply_dscp);
+        else
+            tw_json_null(j, "reply_dscp");
+        tw_json_uint(j, "remarked_forward", t->cos_fwd_remarked);
+        tw_json_uint(j, "remarked_reverse", t->cos_rev_remarked);
+        tw_json_uint(j, "reverse_unknown", t->cos_rev_unknown);
+        tw_json_uint(j, "rp_set", t->cos_rp);
+        tw_json_obj_end(j);
+    } else {
+        tw_json_null(j, "class_of_service");
+    }
+    if (t->dm_n) {
+        tw_json_obj_begin(j, "direct_measurement");
+        tw_json_uint(j, "replies", t->dm_n);
+        json_dm(j, "first", t->dm_first);
+        json_dm(j, "last", t->dm_last);
+        tw_json_obj_end(j);
+    } else {
+        tw_json_null(j, "direct_measurement");
+    }
+    if (t->ac_n) {
+        tw_json_obj_begin(j, "access_report");
+        tw_json_uint(j, "replies", t->ac_n);
+        tw_json_uint(j, "id", t->ac_id);
+        tw_json_uint(j, "return_code", t->ac_rc);
+        tw_json_obj_end(j);
+    } else {
+        tw_json_null(j, "access_report");
+    }
+    if (t->fu_n) {
+        tw_json_obj_begin(j, "follow_up");
+        tw_json_uint(j, "replies", t->fu_n);
+        tw_json_uint(j, "empty", t->fu_zero);
+        tw_json_uint(j, "matched", t->fu_matched);
+        tw_json_str(j, "method", tw_tlv_method_name(t->fu_method));
+        if (t->fu_matched) {
+            tw_json_obj_begin(j, "after_t3");
+            tw_json_us(j, "min", t->fu_min);
+            tw_json_us_f(j, "avg", t->fu_sum / (double)t->fu_matched);
+            tw_json_us(j, "max", t->fu_max);
+            tw_json_obj_end(j);
+        } else {
+            tw_json_null(j, "after_t3");
+        }
+        tw_json_obj_end(j);
+    } else {
+        tw_json_null(j, "follow_up");
+    }
+    tw_json_obj_end(j);
 }

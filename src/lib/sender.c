@@ -14,6 +14,7 @@
 #include "control_wire.h"
 #include "log.h"
 #include "ntptime.h"
+#include "stamp_tlv.h"
 #include "testfmt.h"
 #include "wire.h"
 
@@ -79,8 +80,27 @@ enum {
 static const int imix_v4[12] = {8, 8, 8, 8, 8, 8, 8, 534, 534, 534, 534, 1458};
 static const int imix_v6[12] = {0, 0, 0, 0, 0, 0, 0, 514, 514, 514, 514, 1438};
 
+/* STAMP TLVs (RFC 8972) the sender asks for (cfg.tlv; stamp_tlv.c builds
+ * and reads them): their octets after the base packet, and the t3 of recent
+ * replies by the reflector's sequence number, for the Follow-Up TLV. */
+#define T3_RING 64
+struct tlv_send {
+    size_t len; /* octets of TLVs after the base packet (0: none asked for) */
+    bool hmac;  /* with an HMAC TLV (authenticated STAMP) */
+    bool ptp;   /* the reply being read has PTP timestamps */
+    struct {
+        uint32_t rseq;
+        int64_t t3;
+        bool used;
+    } t3[T3_RING];
+};
+static int tlv_setup(tw_sender_t *s, char *err, size_t errlen);
+static int tlv_append(tw_sender_t *s, uint32_t seq, size_t len);
+static void tlv_reply(tw_sender_t *s, const tw_pkt_t *p, const tw_reflector_pkt_t *rep, int64_t t3);
+
 struct tw_sender {
     tw_sender_cfg_t cfg;
+    struct tlv_send tlv;
     tw_testfmt_t fmt; /* the format the sender sends and checks, its keys */
     tw_loop_t *loop;
     int fd;
@@ -463,9 +483,16 @@ static int send_one(tw_sender_t *s)
     if (s->fmt.kind == TW_TESTFMT_OPEN) {
         tw_sender_encode(&pkt, s->cfg.stamp, s->txbuf, len);
         put_reflect(s, len);
+        if (s->tlv.len && tlv_append(s, seq, len) < 0)
+            return -1;
+        len += s->tlv.len;
     } else {
         int rc = tw_sender_encode_auth(&pkt, s->fmt.kind == TW_TESTFMT_STAMP_AUTH, s->txbuf, len);
         put_reflect(s, len);
+        if (rc == TW_WIRE_OK && s->tlv.len) {
+            rc = tlv_append(s, seq, len);
+            len += s->tlv.len;
+        }
         if (rc == TW_WIRE_OK)
             rc = tw_testfmt_sender_protect(&s->fmt, s->txbuf, len);
         if (rc != 0) {
@@ -949,6 +976,10 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     if (!rep.timestamp)
         rec->t3 = 0;
     conform_reply(s, p, rec, &rep, how, ttl_known);
+    if (s->tlv.len) {
+        s->tlv.ptp = ree.ptp;
+        tlv_reply(s, p, &rep, rec->t3);
+    }
     /* Late or not: the system clock's t1 and t4, whatever the pair measured. */
     if (rec->t4 - rec->t1 > s->cfg.timeout_ns) {
         s->res.late++;
@@ -1141,8 +1172,12 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         tw_sender_close(s);
         return -1;
     }
+    if (tlv_setup(s, err, errlen) < 0) {
+        tw_sender_close(s);
+        return -1;
+    }
     s->fd =
-        tw_udp_open((struct sockaddr *)&cfg->local, cfg->local_len, &cfg->sockopts, err, errlen);
+        tw_udp_open((struct sockaddr *)&cfg->local, cfg->local_len, &s->cfg.sockopts, err, errlen);
     if (s->fd < 0) {
         tw_sender_close(s);
         return -1;
@@ -1338,4 +1373,108 @@ void tw_sender_close(tw_sender_t *s)
     free(s->txbuf);
     free(s->refl);
     free(s);
+}
+
+/* ---- STAMP TLVs (RFC 8972) -------------------------------------------------- */
+
+static int tlv_hmac(void *arg, const uint8_t seq[4], const uint8_t *tlvs, size_t n,
+                    uint8_t out[TW_TLV_HMAC_LEN])
+{
+    tw_sender_t *s = arg;
+    return tw_stamp_tlv_hmac(&s->fmt.sc, seq, tlvs, n, out) == TW_AUTH_OK ? 0 : -1;
+}
+
+/* What --tlv asked for: STAMP only; the HMAC TLV (§4.8) in the authenticated
+ * mode whenever there is more than Extra Padding, and only there. */
+static int tlv_setup(tw_sender_t *s, char *err, size_t errlen)
+{
+    const tw_tlv_req_t *rq = &s->cfg.tlv;
+    bool hmac_asked = (rq->want >> TW_TLVT_HMAC) & 1u;
+    uint32_t want = rq->want & ~(1u << TW_TLVT_HMAC);
+    if (!want && !rq->unknown_type && !hmac_asked)
+        return 0;
+    if (!s->cfg.stamp) {
+        snprintf(err, errlen, "STAMP TLVs (--tlv) need STAMP (--stamp)");
+        return -1;
+    }
+    bool auth = s->fmt.kind == TW_TESTFMT_STAMP_AUTH;
+    if (hmac_asked && !auth) {
+        snprintf(err, errlen, "the HMAC TLV (--tlv hmac) needs authenticated STAMP (--keyfile)");
+        return -1;
+    }
+    s->tlv.hmac = auth && (hmac_asked || (want & ~(1u << TW_TLVT_PADDING)) || rq->unknown_type);
+    s->tlv.len = tw_tlv_req_len(rq, s->tlv.hmac);
+    if (!s->tlv.len) /* --tlv hmac alone, nothing to protect: an HMAC TLV alone */
+        s->tlv.len = tw_tlv_req_len(rq, s->tlv.hmac = true);
+    tw_tlv_result_t *r = &s->res.tlv;
+    memset(r, 0, sizeof *r);
+    r->want = rq->want | (s->tlv.hmac ? 1u << TW_TLVT_HMAC : 0);
+    r->cos_sent_dscp = s->cfg.sockopts.tos >> 2;
+    r->cos_dscp1 = rq->cos_dscp;
+    r->cos_dscp2 = r->cos_ecn = r->cos_reply_dscp = -1;
+    if ((rq->want >> TW_TLVT_COS) & 1u)
+        s->cfg.sockopts.recv_tos = true; /* the reply's DSCP, to see re-marking */
+    return 0;
+}
+
+/* The TLVs after the base packet of len octets (the HMAC TLV over them). */
+static int tlv_append(tw_sender_t *s, uint32_t seq, size_t len)
+{
+    if (len + s->tlv.len > TW_MAX_PACKET_LEN) {
+        snprintf(s->res.fatal, sizeof s->res.fatal,
+                 "a %zu-octet packet and %zu octets of TLVs are more than %d octets", len,
+                 s->tlv.len, TW_MAX_PACKET_LEN);
+        s->res.fatal_errno = EMSGSIZE;
+        return -1;
+    }
+    uint8_t sq[4];
+    tw_put32(sq, seq);
+    int n = tw_tlv_build(&s->cfg.tlv, (uint32_t)(s->next + 1), sq, s->tlv.hmac ? tlv_hmac : NULL, s,
+                         s->txbuf + len, TW_MAX_PACKET_LEN - len);
+    if (n < 0 || (size_t)n != s->tlv.len) {
+        snprintf(s->res.fatal, sizeof s->res.fatal, "cannot build the STAMP TLVs");
+        s->res.fatal_errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+static bool t3_of(void *arg, uint32_t rseq, int64_t *t3)
+{
+    tw_sender_t *s = arg;
+    for (int i = 0; i < T3_RING; i++)
+        if (s->tlv.t3[i].used && s->tlv.t3[i].rseq == rseq) {
+            *t3 = s->tlv.t3[i].t3;
+            return true;
+        }
+    return false;
+}
+
+static int64_t fu_ts_ns(void *arg, uint64_t wire)
+{
+    tw_sender_t *s = arg;
+    return s->tlv.ptp ? tw_ptp_to_time(wire, s->tai) : tw_ntp_to_time(wire);
+}
+
+/* A reply's TLVs: what the reflector answered (stamp_tlv.h). */
+static void tlv_reply(tw_sender_t *s, const tw_pkt_t *p, const tw_reflector_pkt_t *rep, int64_t t3)
+{
+    size_t base = s->fmt.kind == TW_TESTFMT_STAMP_AUTH ? TW_STAMP_AUTH_BASE_LEN : TW_STAMP_BASE_LEN;
+    uint8_t seq[4];
+    tw_put32(seq, rep->seq);
+    tw_tlv_reply_ctx_t c = {.tos = p->tos,
+                            .sent_tos = s->cfg.sockopts.tos,
+                            .hmac = s->tlv.hmac ? tlv_hmac : NULL,
+                            .hmac_arg = s,
+                            .rep_seq = seq,
+                            .t3_of = t3_of,
+                            .fu_ts_ns = fu_ts_ns,
+                            .arg = s};
+    tw_tlv_read_reply(&s->res.tlv, p->buf, base, p->len > base ? p->len : base, &c);
+    if (t3) {
+        int k = (int)(rep->seq % T3_RING);
+        s->tlv.t3[k].rseq = rep->seq;
+        s->tlv.t3[k].t3 = t3;
+        s->tlv.t3[k].used = true;
+    }
 }

@@ -18,6 +18,7 @@
 #include "loop.h"
 #include "ntptime.h"
 #include "reflector.h"
+#include "stamp_tlv.h"
 #include "wire.h"
 
 #define CAP 2048
@@ -411,6 +412,62 @@ static void test_reflect_octets_dscp_ecn(void **state)
     tw_reflector_close(r);
 }
 
+/* STAMP TLVs (RFC 8972) answered by the reflector: the reply as long as the
+ * request, its TLVs filled with what the reflector saw (Location: its port
+ * and the sender's; CoS: the TOS received, and the reply's TOS as DSCP1
+ * asks; Direct Measurement: this sender's counters), an unknown TLV with U,
+ * a malformed one counted. */
+static void test_stamp_tlvs(void **state)
+{
+    (void)state;
+    tw_reflector_t *r = open_default();
+    struct sockaddr_storage ls;
+    socklen_t ll;
+    assert_int_equal(tw_reflector_local(r, &ls, &ll), 0);
+    uint16_t lport = ntohs(((struct sockaddr_in *)&ls)->sin_port);
+    tw_tlv_req_t rq = {.want = 1u << TW_TLVT_LOCATION | 1u << TW_TLVT_COS | 1u << TW_TLVT_DIRECT,
+                       .cos_dscp = 10,
+                       .unknown_type = 99};
+    uint8_t req[256];
+    size_t len = TW_STAMP_BASE_LEN + tw_tlv_req_len(&rq, false);
+    for (uint32_t seq = 0; seq < 2; seq++) {
+        request(req, TW_STAMP_BASE_LEN, seq, 5);
+        tw_tlv_build(&rq, seq + 1, NULL, NULL, NULL, req + TW_STAMP_BASE_LEN,
+                     sizeof req - TW_STAMP_BASE_LEN);
+        tw_pkt_t p;
+        uint8_t buf[CAP];
+        make_pkt(&p, buf, req, len, 40000);
+        p.tos = 0xB8; /* EF as received */
+        assert_int_equal(tw_reflector_answer(r, &p), len);
+        assert_true(p.tx_tos_set);
+        assert_int_equal(p.tx_tos, 10 << 2);
+        tw_tlv_result_t res = {0};
+        tw_tlv_reply_ctx_t c = {.tos = 10 << 2, .sent_tos = 0xB8};
+        tw_tlv_read_reply(&res, buf, TW_STAMP_BASE_LEN, len, &c);
+        assert_int_equal(res.loc_dport, lport);
+        assert_int_equal(res.loc_sport, 40000);
+        assert_int_equal(res.loc_src_family, AF_INET);
+        assert_int_equal(res.loc_src[0], 127);
+        assert_int_equal(res.cos_dscp2, 46);
+        assert_int_equal(res.cos_fwd_remarked, 0);
+        assert_int_equal(res.cos_rev_remarked, 0);
+        assert_int_equal(res.dm_last[0], seq + 1);
+        assert_int_equal(res.dm_last[1], seq + 1);
+        assert_int_equal(res.dm_last[2], seq);
+        assert_int_equal(res.u[TW_TLV_NTYPES - 1], 1);
+    }
+    /* A malformed area: M, counted; the reply still as long as the request. */
+    request(req, TW_STAMP_BASE_LEN + 6, 2, 5);
+    uint8_t bad[] = {0x80, 0x04, 0x00, 0x02, 0x28, 0x00};
+    memcpy(req + TW_STAMP_BASE_LEN, bad, sizeof bad);
+    struct reply rep;
+    answer(r, req, TW_STAMP_BASE_LEN + 6, 40000, &rep);
+    assert_int_equal(rep.len, TW_STAMP_BASE_LEN + 6);
+    assert_int_equal(rep.buf[TW_STAMP_BASE_LEN], TW_TLVF_M);
+    assert_int_equal(tw_reflector_counters(r)->tlv_malformed, 1);
+    tw_reflector_close(r);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -439,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_hash_flooding_bounded),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_reflect_octets_dscp_ecn),
+        cmocka_unit_test(test_stamp_tlvs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "report.h"
+#include "stamp_tlv.h"
 
 #define MS 1000000LL /* ns per ms */
 
@@ -510,6 +512,47 @@ static void test_conformance_lines(void **state)
     free(r);
 }
 
+/* The STAMP TLVs block: nothing when none asked; a line per TLV answered. */
+static void test_tlv_lines(void **state)
+{
+    (void)state;
+    tw_tlv_result_t t;
+    memset(&t, 0, sizeof t);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    tw_tlv_report_lines(f, &t);
+    fclose(f);
+    assert_string_equal(text, "");
+    free(text);
+    t.want = 1u << TW_TLVT_LOCATION | 1u << TW_TLVT_DIRECT;
+    t.replies = 3;
+    t.seen[TW_TLVT_LOCATION] = t.seen[TW_TLVT_DIRECT] = 3;
+    t.seen[TW_TLV_NTYPES - 1] = t.u[TW_TLV_NTYPES - 1] = 3;
+    t.loc_n = 3;
+    t.loc_dst_family = t.loc_src_family = AF_INET;
+    t.loc_dst[0] = t.loc_src[0] = 127;
+    t.loc_dst[3] = t.loc_src[3] = 1;
+    t.loc_dport = 862;
+    t.loc_sport = 20000;
+    t.dm_n = 3;
+    t.dm_first[0] = t.dm_first[1] = 1;
+    t.dm_last[0] = t.dm_last[1] = 3;
+    t.dm_last[2] = 2;
+    f = open_memstream(&text, &size);
+    tw_tlv_report_lines(f, &t);
+    fclose(f);
+    assert_string_equal(text,
+                        "STAMP TLVs (RFC 8972): read in 3 replies\n"
+                        "  location             3 back\n"
+                        "  direct_measurement   3 back\n"
+                        "  type_11              3 back (types 11 and up), 3 not understood (U)\n"
+                        "  Location: the reflector saw 127.0.0.1:20000 -> 127.0.0.1:862\n"
+                        "  Direct Measurement: sender Tx 1..3, reflector Rx 1..3, reflector Tx "
+                        "0..2\n");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -521,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_table_stale_counter), cmocka_unit_test(test_table_slow_probe),
         cmocka_unit_test(test_extended_loss_na),    cmocka_unit_test(test_shared_clock),
         cmocka_unit_test(test_no_reply_warning),    cmocka_unit_test(test_conformance_lines),
+        cmocka_unit_test(test_tlv_lines),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

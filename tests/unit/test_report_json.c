@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "report_json.h"
+#include "stamp_tlv.h"
 
 /* The JSON string of s, in a static buffer. */
 static const char *esc(const char *s)
@@ -509,9 +511,73 @@ static void test_warnings_objects(void **state)
     free_result(r);
 }
 
+/* tlvs (--tlv): null when none asked; every member of docs/json-schema.md. */
+static void test_tlvs(void **state)
+{
+    (void)state;
+    tw_tlv_result_t t;
+    memset(&t, 0, sizeof t);
+    FILE *f = open_doc();
+    tw_json_t j;
+    tw_json_init(&j, f, false);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_tlvs(&j, &t);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    assert_string_equal(doc, "{\"tlvs\":null}\n");
+
+    t.want = 1u << TW_TLVT_LOCATION | 1u << TW_TLVT_COS | 1u << TW_TLVT_FOLLOWUP;
+    t.replies = 2;
+    t.seen[TW_TLVT_COS] = 2;
+    t.u[TW_TLVT_COS] = 1;
+    t.loc_n = 2;
+    t.loc_dst_family = AF_INET;
+    memcpy(t.loc_dst, (uint8_t[]){192, 0, 2, 1}, 4);
+    t.loc_dport = 862;
+    t.loc_src_family = AF_INET6;
+    t.loc_src[15] = 1;
+    t.loc_sport = 20000;
+    t.cos_n = 1;
+    t.cos_sent_dscp = 46;
+    t.cos_dscp1 = 10;
+    t.cos_dscp2 = 0;
+    t.cos_ecn = 1;
+    t.cos_reply_dscp = -1;
+    t.cos_fwd_remarked = 1;
+    t.cos_rev_unknown = 1;
+    t.fu_n = 2;
+    t.fu_zero = 1;
+    t.fu_matched = 1;
+    t.fu_min = t.fu_max = 1500;
+    t.fu_sum = 1500;
+    t.fu_method = TW_TSM_SW;
+    f = open_doc();
+    tw_json_init(&j, f, false);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_tlvs(&j, &t);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    assert_string_equal(
+        doc,
+        "{\"tlvs\":{\"asked\":[\"location\",\"class_of_service\",\"follow_up_telemetry\"],"
+        "\"replies\":2,\"replies_without_tlvs\":0,\"unparsable_areas\":0,\"types\":[{\"type\":4,"
+        "\"name\":\"class_of_service\",\"seen\":2,\"u\":1,\"m\":0,\"i\":0}],\"hmac\":{"
+        "\"verified\":0,\"failed\":0},\"location\":{\"replies\":2,\"changed\":0,"
+        "\"sender_address\":\"::1\",\"sender_port\":20000,\"reflector_address\":\"192.0.2.1\","
+        "\"reflector_port\":862},\"timestamp_info\":null,\"class_of_service\":{\"replies\":1,"
+        "\"sent_dscp\":46,\"received_dscp\":0,\"received_ecn\":1,\"requested_reply_dscp\":10,"
+        "\"reply_dscp\":null,\"remarked_forward\":1,\"remarked_reverse\":0,"
+        "\"reverse_unknown\":1,\"rp_set\":0},\"direct_measurement\":null,"
+        "\"access_report\":null,\"follow_up\":{\"replies\":2,\"empty\":1,\"matched\":1,"
+        "\"method\":\"sw_local\",\"after_t3\":{\"min\":1.5,\"avg\":1.5,\"max\":1.5}}}}\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tlvs),
         cmocka_unit_test(test_escape_plain),
         cmocka_unit_test(test_escape_quote_backslash),
         cmocka_unit_test(test_escape_control_characters),

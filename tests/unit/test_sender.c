@@ -302,6 +302,38 @@ static const tw_sender_result_t *res(h_t *h)
 
 /* ---- matching ------------------------------------------------------------- */
 
+/* --tlv: STAMP only; the HMAC TLV only with the authenticated format. */
+static void test_tlv_needs_stamp(void **st)
+{
+    (void)st;
+    tw_loop_t *loop = tw_loop_new();
+    tw_sender_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    struct sockaddr_in *l = (struct sockaddr_in *)&cfg.local;
+    l->sin_family = AF_INET;
+    l->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cfg.local_len = sizeof *l;
+    cfg.remote = cfg.local;
+    cfg.remote_len = cfg.local_len;
+    cfg.sockopts.ttl = 64;
+    cfg.count = 1;
+    cfg.interval_ns = SEC;
+    cfg.tlv.want = 1u << TW_TLVT_LOCATION;
+    tw_sender_t *s = NULL;
+    char err[256];
+    assert_int_equal(tw_sender_open(&s, &cfg, loop, err, sizeof err), -1);
+    assert_non_null(strstr(err, "need STAMP"));
+    cfg.stamp = true;
+    cfg.tlv.want = 1u << TW_TLVT_HMAC;
+    assert_int_equal(tw_sender_open(&s, &cfg, loop, err, sizeof err), -1);
+    assert_non_null(strstr(err, "authenticated STAMP"));
+    cfg.tlv.want = 1u << TW_TLVT_LOCATION;
+    assert_int_equal(tw_sender_open(&s, &cfg, loop, err, sizeof err), 0);
+    assert_int_equal(tw_sender_result(s)->tlv.want, 1u << TW_TLVT_LOCATION);
+    tw_sender_close(s);
+    tw_loop_free(loop);
+}
+
 static void test_match_by_seq_and_timestamp(void **st)
 {
     (void)st;
@@ -846,6 +878,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_by_seq_and_timestamp),
+        cmocka_unit_test(test_tlv_needs_stamp),
         cmocka_unit_test(test_interop_layouts),
         cmocka_unit_test(test_conform_first_reply_only),
         cmocka_unit_test(test_unusable_reasons),
