@@ -6,7 +6,8 @@
 #include "opts.h"
 
 static const char main_help[] =
-    "usage: twampy [-h] [-v] {sender,responder,controller,controlclient,server,demo,dscptable} "
+    "usage: twampy [-h] [-v] "
+    "{sender,responder,controller,controlclient,server,check,demo,dscptable} "
     "...\n"
     "\n"
     "TWAMP, TWAMP light and STAMP measurement: round-trip and one-way delay,\n"
@@ -17,6 +18,7 @@ static const char main_help[] =
     "  twampy sender 192.0.2.1:862 --stamp  STAMP (RFC 8762), to its reflector on 862\n"
     "  twampy controller 192.0.2.1          full TWAMP, via its TWAMP server on 862\n"
     "  twampy demo                          no router: a reflector and a sender here\n"
+    "  twampy check 192.0.2.1:862           conformance table of its reflector (RFCs)\n"
     "\n"
     "subcommands:\n"
     "  sender              TWAMP light / STAMP Session-Sender (TWL sender)\n"
@@ -24,6 +26,7 @@ static const char main_help[] =
     "  controller          TWAMP-Control client and Session-Sender (TWAMP controller)\n"
     "  controlclient       TWAMP-Control client for an external Session-Sender\n"
     "  server              TWAMP server: control listener and Session-Reflectors\n"
+    "  check               conformance test of a reflector (or --control a server)\n"
     "  demo                a reflector and a sender on loopback in one process\n"
     "  dscptable           print the DSCP/TOS table\n"
     "\n"
@@ -57,12 +60,13 @@ int main(int argc, char **argv)
         {"controller", cmd_controller},
         {"controlclient", cmd_controlclient},
         {"server", cmd_server},
+        {"check", cmd_check},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(sub, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);
     cli_usage_error(NULL,
                     "unknown subcommand '%s' (choose from sender, responder, controller, "
-                    "controlclient, server, demo, dscptable)",
+                    "controlclient, server, check, demo, dscptable)",
                     sub);
 }
