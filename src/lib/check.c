@@ -312,6 +312,11 @@ void tw_check_judge_basic(tw_check_table_t *t, const tw_check_xchg_t *x)
     }
     judge_mbz(t, x);
     judge_ttl(t, x);
+    /* A reflector that swapped the Timestamp and Sender Timestamp fields
+     * (our t1 at offset 4): its t3 is at 28. */
+    if (x->kind != TW_CHECK_KIND_STAMP_AUTH && x->rep_len >= 36 && r.sender_time != x->ts &&
+        tw_get64(x->rep + 4) == x->ts)
+        r.timestamp = tw_get64(x->rep + 28);
     judge_times(t, x, &r);
     judge_errest(t, x, &r);
     char to[112];
@@ -736,7 +741,8 @@ static int silence(struct ctx *c, int kind, const uint8_t *const *pkts, const si
             if (r < 0)
                 continue;
             c->t->answered++;
-            if ((size_t)r >= L->sseq + 4 && tw_get32(c->rep + L->sseq) == seq) {
+            /* The marker's reply, or one too short to say whose it is. */
+            if ((size_t)r < L->sseq + 4 || tw_get32(c->rep + L->sseq) == seq) {
                 *maxlen = omax;
                 return others;
             }

@@ -128,15 +128,26 @@ void tw_check_print(FILE *f, const tw_check_table_t *t)
         const char *p[4] = {r->name, r->clause, r->expected, r->seen};
         bool first = true;
         while (*p[0] || *p[1] || *p[2] || *p[3] || first) {
+            /* One line into a buffer, its trailing blanks cut. */
+            char line[4 * TW_CHECK_TEXT_LEN];
+            FILE *m = fmemopen(line, sizeof line - 1, "w");
+            if (!m)
+                return;
             for (int c = 0; c < 4; c++) {
                 const char *start = p[c];
                 size_t len = next_line(&p[c], w[c]);
-                print_cell(f, start, len, w[c], c == 3 && !first);
+                print_cell(m, start, len, w[c], false);
             }
             if (first)
-                fputs(tw_check_result_str(r->result), f);
+                fputs(tw_check_result_str(r->result), m);
+            long n = ftell(m);
+            fclose(m);
+            line[n < 0 ? 0 : n] = 0;
+            size_t l = strlen(line);
+            while (l && line[l - 1] == ' ')
+                line[--l] = 0;
+            fprintf(f, "%s\n", line);
             first = false;
-            fputc('\n', f);
         }
     }
     for (size_t i = 0; i + 1 < total; i++)
