@@ -174,6 +174,8 @@ expect_exit 2 "$TWAMPY" check
 expect_exit 2 "$TWAMPY" check --control --keyfile "$KEYS" "$H:862"
 expect_exit 2 "$TWAMPY" check --format nonsense "$H:862"
 run "$TWAMPY" check --help
-[ "$RC" -eq 0 ] && grep -q 'usage: twampy check' "$OUT" || fail_later "check --help"
+if [ "$RC" -ne 0 ] || ! grep -q 'usage: twampy check' "$OUT"; then
+    fail_later "check --help"
+fi
 
 finish

@@ -1,0 +1,335 @@
+/* Unit tests for check (the verdicts on crafted replies: a correct reflector,
+ * the Python twampy layout, swapped Timestamp fields, t3 before t2, Error
+ * Estimate Multiplier 0, an S bit with a clock decades off, a wrong Sender
+ * TTL, MBZ, source and SSID, lengths and sequence numbers) and check_report
+ * (the table's text and JSON forms, the exit status). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "wire.h"
+
+#define T1 ((tw_time_t)1700000000 * TW_NS_PER_SEC)
+#define US TW_NS_PER_US
+
+static tw_check_table_t tab;
+static uint8_t rep[2048];
+
+static const tw_check_row_t *row(const char *name)
+{
+    for (int i = 0; i < tab.n; i++)
+        if (!strcmp(tab.rows[i].name, name))
+            return &tab.rows[i];
+    fail_msg("no row '%s'", name);
+    return NULL;
+}
+
+static void expect(const char *name, tw_check_result_t r, const char *seen)
+{
+    const tw_check_row_t *w = row(name);
+    if (w->result != r)
+        fail_msg("row '%s' is %s (%s), expected %s", name, tw_check_result_str(w->result), w->seen,
+                 tw_check_result_str(r));
+    if (seen && !strstr(w->seen, seen))
+        fail_msg("row '%s' says '%s', not '%s'", name, w->seen, seen);
+}
+
+/* A request sent at T1 and a correct TWAMP light reply of len octets: t2 10 us
+ * after t1, t3 5 us later, back at t1 + 30 us; TTL 64 both ways. */
+static tw_check_xchg_t exch(int kind, size_t req_len, size_t len)
+{
+    tw_check_table_init(&tab, "reflector", "127.0.0.1:20001", 2 * TW_NS_PER_SEC);
+    tw_check_xchg_t x;
+    memset(&x, 0, sizeof x);
+    x.kind = kind;
+    x.req_len = req_len;
+    x.seq = 7;
+    x.t1 = T1;
+    x.ts = tw_time_to_ntp(T1);
+    x.errest = 0x0001;
+    x.ssid = kind == TW_CHECK_KIND_TWAMP ? 0 : 0x1234;
+    x.ttl = 64;
+    x.t4 = T1 + 30 * US;
+    x.synced = true;
+    x.replied = true;
+    x.rep = rep;
+    x.rep_len = len;
+    x.from_target = true;
+    snprintf(x.from, sizeof x.from, "127.0.0.1:20001");
+    memset(rep, 0, sizeof rep);
+    tw_reflector_pkt_t r = {
+        .seq = 3,
+        .timestamp = tw_time_to_ntp(T1 + 15 * US),
+        .errest = 0x0001,
+        .ssid = x.ssid,
+        .rx_time = tw_time_to_ntp(T1 + 10 * US),
+        .sender_seq = 7,
+        .sender_time = x.ts,
+        .sender_errest = 0x0001,
+        .sender_ttl = 64,
+    };
+    if (kind == TW_CHECK_KIND_STAMP_AUTH) {
+        tw_reflector_encode_auth(&r, true, rep, sizeof rep);
+        x.hmac_ok = true;
+    } else {
+        tw_reflector_encode(&r, kind == TW_CHECK_KIND_STAMP, rep, sizeof rep);
+    }
+    return x;
+}
+
+static void test_correct_reply(void **state)
+{
+    tw_check_xchg_t x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    tw_check_judge_basic(&tab, &x);
+    assert_int_equal(tab.n, 7);
+    assert_int_equal(tw_check_count(&tab, TW_CHECK_PASS), 7);
+    expect("t2/t3", TW_CHECK_PASS, "t1 <= t2 <= t3 <= t4; residence 5.0us of 30us");
+    expect("Sender TTL", TW_CHECK_PASS, "64 (0 hops");
+    assert_string_equal(row("reply")->clause, "RFC 5357 §4.2.1");
+    assert_string_equal(row("Error Estimate")->clause, "RFC 4656 §4.1.2");
+}
+
+static void test_stamp_and_auth(void **state)
+{
+    tw_check_xchg_t x = exch(TW_CHECK_KIND_STAMP, 44, 44);
+    tw_check_judge_basic(&tab, &x);
+    assert_int_equal(tw_check_count(&tab, TW_CHECK_FAIL) + tw_check_count(&tab, TW_CHECK_WARN), 0);
+    expect("SSID", TW_CHECK_PASS, "0x1234");
+    assert_string_equal(row("reply")->clause, "RFC 8762 §4.3.1");
+    x = exch(TW_CHECK_KIND_STAMP, 44, 44);
+    tw_put16(rep + 14, 0);
+    tw_check_judge_basic(&tab, &x);
+    expect("SSID", TW_CHECK_FAIL, "0x0000 (sent 0x1234)");
+
+    x = exch(TW_CHECK_KIND_STAMP_AUTH, 112, 112);
+    tw_check_judge_basic(&tab, &x);
+    assert_int_equal(tw_check_count(&tab, TW_CHECK_FAIL) + tw_check_count(&tab, TW_CHECK_WARN), 0);
+    expect("reply HMAC", TW_CHECK_PASS, "verified");
+    x = exch(TW_CHECK_KIND_STAMP_AUTH, 112, 112);
+    x.hmac_ok = false;
+    tw_check_judge_basic(&tab, &x);
+    expect("reply HMAC", TW_CHECK_FAIL, NULL);
+}
+
+/* The Python twampy responder: 38 octets, one time as t3 and t2, the request's
+ * first 14 octets at 24. */
+static void test_python_layout(void **state)
+{
+    tw_check_xchg_t x = exch(TW_CHECK_KIND_TWAMP, 41, 38);
+    memset(rep, 0, sizeof rep);
+    tw_put32(rep, 0);
+    tw_put64(rep + 4, tw_time_to_ntp(T1 + 12 * US));
+    tw_put16(rep + 12, 0x0001);
+    tw_put64(rep + 16, tw_time_to_ntp(T1 + 12 * US));
+    tw_put32(rep + 24, 7);
+    tw_put64(rep + 28, x.ts);
+    tw_put16(rep + 36, 0x0001);
+    tw_check_judge_basic(&tab, &x);
+    expect("reply", TW_CHECK_FAIL, "38 octets: shorter than the 41-octet");
+    expect("echoed fields", TW_CHECK_PASS, NULL);
+    expect("Sender TTL", TW_CHECK_FAIL, "missing");
+    expect("t2/t3", TW_CHECK_WARN, "t2 = t3");
+}
+
+/* A C++ TWAMP-light reflector: our t1 at 4, its t3 at 28. */
+static void test_swapped_layout(void **state)
+{
+    tw_check_xchg_t x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    tw_put64(rep + 28, tw_get64(rep + 4));
+    tw_put64(rep + 4, x.ts);
+    tw_put16(rep + 12, 0x8001);
+    tw_check_judge_basic(&tab, &x);
+    expect("echoed fields", TW_CHECK_FAIL, "Timestamp and Sender Timestamp swapped");
+    expect("t2/t3", TW_CHECK_PASS, "residence 5.0us");
+}
+
+static void test_times(void **state)
+{
+    tw_check_xchg_t x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    tw_put64(rep + 4, tw_time_to_ntp(T1 + 9 * US)); /* t3 1 us before t2 */
+    tw_check_judge_basic(&tab, &x);
+    expect("t2/t3", TW_CHECK_FAIL, "t3 is 1.0us before t2");
+
+    x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    tw_put64(rep + 4, tw_time_to_ntp(T1 + 50 * US)); /* residence 40 us > 30 us */
+    tw_check_judge_basic(&tab, &x);
+    expect("t2/t3", TW_CHECK_FAIL, "longer than the round trip");
+
+    x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    tw_put64(rep + 16, tw_time_to_ntp(T1 - 20 * US)); /* t2 before t1, one clock */
+    tw_put64(rep + 4, tw_time_to_ntp(T1 - 15 * US));
+    tw_check_judge_basic(&tab, &x);
+    expect("t2/t3", TW_CHECK_FAIL, "before t1");
+
+    /* The same with clocks that cannot be compared: only t2 <= t3. */
+    x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    x.synced = false;
+    tw_put64(rep + 16, tw_time_to_ntp(T1 - 20 * US));
+    tw_put64(rep + 4, tw_time_to_ntp(T1 - 15 * US));
+    tw_check_judge_basic(&tab, &x);
+    expect("t2/t3", TW_CHECK_PASS, "not compared with t1/t4");
+}
+
+static void test_error_estimate(void **state)
+{
+    tw_check_xchg_t x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    tw_put16(rep + 12, 0x8000); /* S set, Multiplier 0 */
+    tw_check_judge_basic(&tab, &x);
+    expect("Error Estimate", TW_CHECK_FAIL, "Multiplier 0");
+
+    /* S set, but the timestamps are Unix time written as NTP: 70 years off. */
+    x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    tw_put16(rep + 12, 0x8001);
+    tw_put64(rep + 16, tw_time_to_ntp(T1 - TW_NTP_UNIX_OFFSET * TW_NS_PER_SEC));
+    tw_put64(rep + 4, tw_time_to_ntp(T1 - TW_NTP_UNIX_OFFSET * TW_NS_PER_SEC + 5 * US));
+    tw_check_judge_basic(&tab, &x);
+    expect("Error Estimate", TW_CHECK_FAIL, "S set, but t2 is");
+}
+
+static void test_ttl_mbz_source(void **state)
+{
+    tw_check_xchg_t x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    rep[40] = 0;
+    rep[38] = 0xaa;
+    x.from_target = false;
+    snprintf(x.from, sizeof x.from, "127.0.0.1:40000");
+    tw_check_judge_basic(&tab, &x);
+    expect("Sender TTL", TW_CHECK_FAIL, "0");
+    expect("MBZ fields", TW_CHECK_WARN, "octet 38 is 0xaa");
+    expect("reply source", TW_CHECK_FAIL, "from 127.0.0.1:40000");
+
+    x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    rep[40] = 65;
+    tw_check_judge_basic(&tab, &x);
+    expect("Sender TTL", TW_CHECK_FAIL, "more than");
+    x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    rep[40] = 61;
+    tw_check_judge_basic(&tab, &x);
+    expect("Sender TTL", TW_CHECK_PASS, "61 (3 hops");
+}
+
+static void test_no_reply(void **state)
+{
+    tw_check_xchg_t x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    x.replied = false;
+    tw_check_judge_basic(&tab, &x);
+    assert_int_equal(tab.n, 1);
+    expect("reply", TW_CHECK_FAIL, "no reply within 2.000s");
+    x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    x.replied = false;
+    snprintf(x.icmp, sizeof x.icmp, "ICMP port unreachable from 127.0.0.1");
+    tw_check_judge_basic(&tab, &x);
+    expect("reply", TW_CHECK_FAIL, "no reply: ICMP port unreachable");
+}
+
+static void test_lengths(void **state)
+{
+    tw_check_xchg_t x = exch(TW_CHECK_KIND_TWAMP, 14, 41);
+    tw_check_judge_length(&tab, &x);
+    expect("length 14", TW_CHECK_PASS, "41 octets");
+    x = exch(TW_CHECK_KIND_TWAMP, 100, 100);
+    tw_check_judge_length(&tab, &x);
+    expect("length 100", TW_CHECK_PASS, NULL);
+    x = exch(TW_CHECK_KIND_TWAMP, 100, 41); /* no symmetrical size: TWAMP allows it */
+    tw_check_judge_length(&tab, &x);
+    expect("length 100", TW_CHECK_WARN, "not the request's size");
+    x = exch(TW_CHECK_KIND_STAMP, 100, 44); /* STAMP does not */
+    tw_check_judge_length(&tab, &x);
+    expect("length 100", TW_CHECK_FAIL, "STAMP replies are symmetrical");
+    assert_string_equal(row("length 100")->clause, "RFC 8762 §4.3, §4.6");
+    x = exch(TW_CHECK_KIND_TWAMP, 14, 14); /* the request's length, below 41 */
+    tw_check_judge_length(&tab, &x);
+    expect("length 14", TW_CHECK_FAIL, "shorter than the 41-octet");
+    x = exch(TW_CHECK_KIND_TWAMP, 41, 200); /* amplification */
+    tw_check_judge_length(&tab, &x);
+    expect("length 41", TW_CHECK_FAIL, "amplification");
+    x = exch(TW_CHECK_KIND_STAMP_AUTH, 112, 112);
+    tw_check_judge_length(&tab, &x);
+    expect("length 112", TW_CHECK_PASS, NULL);
+}
+
+static void test_sequence(void **state)
+{
+    uint32_t s[3] = {10, 11, 12}, stateless[3] = {10, 11, 12}, stateful[3] = {0, 1, 2},
+             erratic[3] = {5, 5, 9};
+    tw_check_table_init(&tab, "reflector", "x", 1);
+    tw_check_judge_sequence(&tab, s, stateless, 3);
+    expect("reflector sequence", TW_CHECK_PASS, "stateless");
+    tw_check_table_init(&tab, "reflector", "x", 1);
+    tw_check_judge_sequence(&tab, s, stateful, 3);
+    expect("reflector sequence", TW_CHECK_PASS, "stateful: 0..2");
+    tw_check_table_init(&tab, "reflector", "x", 1);
+    tw_check_judge_sequence(&tab, s, erratic, 3);
+    expect("reflector sequence", TW_CHECK_WARN, "erratic");
+    tw_check_table_init(&tab, "reflector", "x", 1);
+    tw_check_judge_sequence(&tab, s, erratic, 1);
+    expect("reflector sequence", TW_CHECK_FAIL, "1 replies");
+}
+
+static char out[16384];
+
+static const char *printed(bool json)
+{
+    FILE *f = fmemopen(out, sizeof out, "w");
+    assert_non_null(f);
+    if (json)
+        tw_check_json(f, &tab, true);
+    else
+        tw_check_print(f, &tab);
+    fclose(f);
+    return out;
+}
+
+static void test_table(void **state)
+{
+    tw_check_table_init(&tab, "reflector", "127.0.0.1:20001", 2 * TW_NS_PER_SEC);
+    snprintf(tab.title, sizeof tab.title, "twampy check: a title");
+    tw_check_add(&tab, TW_CHECK_PASS, "reply", "RFC 5357 §4.2.1", "a reply", "41 octets");
+    assert_int_equal(tw_check_exit_status(&tab), 1); /* nothing answered */
+    tab.answered = 1;
+    assert_int_equal(tw_check_exit_status(&tab), 0);
+    tw_check_add(&tab, TW_CHECK_WARN, "a long one", "RFC 8972 §4",
+                 "an expectation long enough to need more than one line of its column",
+                 "and what was seen, %d words of it, also long enough to be wrapped", 14);
+    assert_int_equal(tw_check_exit_status(&tab), 0);
+    const char *s = printed(false);
+    assert_non_null(strstr(s, "twampy check: a title\n"));
+    assert_non_null(strstr(s, "reply                RFC 5357 §4.2.1   a reply"));
+    assert_non_null(strstr(s, "2 tests: 1 PASS, 1 WARN, 0 FAIL, 0 SKIP. Result: PASS\n"));
+    assert_null(strstr(s, " \n")); /* no trailing blanks */
+    /* Every word of the wrapped texts is there. */
+    assert_non_null(strstr(s, "expectation"));
+    assert_non_null(strstr(s, "wrapped"));
+    tw_check_add(&tab, TW_CHECK_FAIL, "bad", "RFC 4656 §4.1.2", "x", "y");
+    assert_int_equal(tw_check_exit_status(&tab), 1);
+    s = printed(true);
+    assert_non_null(strstr(s, "\"schema\": \"twampy-check/1\""));
+    assert_non_null(strstr(s, "{\"test\": \"bad\", \"clause\": \"RFC 4656 §4.1.2\", \"expected\": "
+                              "\"x\", \"seen\": \"y\", \"result\": \"FAIL\"}"));
+    assert_non_null(strstr(s, "\"summary\": {\"pass\": 1, \"warn\": 1, \"fail\": 1, \"skip\": 0}"));
+    assert_non_null(strstr(s, "\"result\": \"FAIL\"\n}"));
+    /* The table holds TW_CHECK_MAX_ROWS rows; more are dropped. */
+    for (int i = 0; i < 2 * TW_CHECK_MAX_ROWS; i++)
+        tw_check_add(&tab, TW_CHECK_PASS, "n", "c", "e", "s");
+    assert_int_equal(tab.n, TW_CHECK_MAX_ROWS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_correct_reply),  cmocka_unit_test(test_stamp_and_auth),
+        cmocka_unit_test(test_python_layout),  cmocka_unit_test(test_swapped_layout),
+        cmocka_unit_test(test_times),          cmocka_unit_test(test_error_estimate),
+        cmocka_unit_test(test_ttl_mbz_source), cmocka_unit_test(test_no_reply),
+        cmocka_unit_test(test_lengths),        cmocka_unit_test(test_sequence),
+        cmocka_unit_test(test_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
