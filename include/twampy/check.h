@@ -88,7 +88,8 @@ typedef struct tw_check_cfg {
     int64_t timeout_ns; /* per test (0: 2 s) */
     int format;         /* TW_CHECK_FORMAT_* (reflector) */
     uint16_t ssid;      /* STAMP SSID (0: 0x7a11) */
-    int dscp;           /* DSCP of the test packets and Class of Service TLV (-1: 46, EF) */
+    int dscp;           /* DSCP of the test packets (-1: 0) and of the Class of Service
+                           test's packet (-1: 46, EF) */
     int ttl;            /* TTL / Hop Limit of the test packets (0: 64) */
     int mtu;            /* the MTU-sized request's IP packet (0: 1500) */
     /* Authenticated STAMP (RFC 8762 §4.4): the HMAC key; the reflector battery

@@ -97,7 +97,8 @@ static void no_reply(tw_check_table_t *t, const char *name, const char *clause, 
                      dur(d, sizeof d, t->timeout_ns));
 }
 
-static void judge_echo(tw_check_table_t *t, const tw_check_xchg_t *x, const tw_reflector_pkt_t *r)
+static void judge_echo(tw_check_table_t *t, const char *name, const tw_check_xchg_t *x,
+                       const tw_reflector_pkt_t *r)
 {
     const struct layout *L = layout_of(x->kind);
     const char *exp =
@@ -127,13 +128,12 @@ static void judge_echo(tw_check_table_t *t, const tw_check_xchg_t *x, const tw_r
                               "Sender Error Estimate 0x%04x (sent 0x%04x); ", r->sender_errest,
                               x->errest);
     if (n == 0) {
-        tw_check_add(t, TW_CHECK_PASS, "echoed fields", base_clause(x->kind), exp,
-                     "all three copied");
+        tw_check_add(t, TW_CHECK_PASS, name, base_clause(x->kind), exp, "all three copied");
         return;
     }
     if (n >= 2 && n < sizeof seen)
         seen[n - 2] = 0;
-    tw_check_add(t, TW_CHECK_FAIL, "echoed fields", base_clause(x->kind), exp, "%s", seen);
+    tw_check_add(t, TW_CHECK_FAIL, name, base_clause(x->kind), exp, "%s", seen);
 }
 
 /* The first non-zero octet of rep in [a, b) within its length, or -1. */
@@ -297,7 +297,7 @@ void tw_check_judge_basic(tw_check_table_t *t, const tw_check_xchg_t *x)
                      x->hmac_ok ? "verified" : "does not verify: the reply cannot be trusted");
     tw_reflector_pkt_t r;
     decode_reply(x, &r);
-    judge_echo(t, x, &r);
+    judge_echo(t, "echoed fields", x, &r);
     if (x->kind != TW_CHECK_KIND_TWAMP) {
         size_t off = x->kind == TW_CHECK_KIND_STAMP ? 16 : 28;
         if (x->rep_len < off)
@@ -384,7 +384,8 @@ struct ctx {
     const tw_check_cfg_t *cfg;
     tw_check_table_t *t;
     int fd;
-    int ttl, dscp;
+    int ttl, dscp; /* of the test packets */
+    int cos_dscp;  /* of the Class of Service test's packet */
     bool same_host, auth;
     tw_stamp_crypto_t sc;
     uint16_t errest; /* what the requests carry */
@@ -422,6 +423,14 @@ static void on_icmp(void *arg, const tw_icmperr_t *e)
         snprintf(n->buf, n->len, "ICMP port unreachable from %s: is a reflector listening?", a);
     else
         snprintf(n->buf, n->len, "ICMP error from %s: %s", a, strerror(e->err));
+}
+
+static void set_tos(struct ctx *c, int tos)
+{
+    if (c->cfg->target.ss_family == AF_INET6)
+        setsockopt(c->fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
+    else
+        setsockopt(c->fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
 }
 
 static void drain(struct ctx *c)
@@ -662,10 +671,10 @@ static void tlv_row(struct ctx *c, const char *name, const tw_check_xchg_t *x, s
         } else if (r[1] != 4 || tw_get16(r + 2) != 4) {
             tw_check_add(t, TW_CHECK_FAIL, name, cl, exp[which], "Type %u Length %u", r[1],
                          tw_get16(r + 2));
-        } else if (dscp2 != c->dscp) {
+        } else if (dscp2 != c->cos_dscp) {
             tw_check_add(t, TW_CHECK_WARN, name, cl, exp[which],
                          "DSCP2 %d: the DSCP %d sent arrived as %d (re-marked on the way?)", dscp2,
-                         c->dscp, dscp2);
+                         c->cos_dscp, dscp2);
         } else {
             int rdscp = c->rep_tos >= 0 ? c->rep_tos >> 2 : -1;
             if (rp == 0 && rdscp >= 0 && rdscp != dscp1)
@@ -814,7 +823,7 @@ static void reflector_battery(struct ctx *c)
             else
                 tw_check_add(t, TW_CHECK_FAIL, "SSID", CL_SSID, "the request's SSID copied",
                              "0x%04x (sent 0x%04x)", r.ssid, ssid);
-            judge_echo(t, &x, &r);
+            judge_echo(t, "STAMP echoed fields", &x, &r);
         }
     }
 
@@ -836,8 +845,10 @@ static void reflector_battery(struct ctx *c)
         tlv[1] = 4; /* Class of Service (RFC 8972 §4.4) */
         tw_put16(tlv + 2, 4);
         memset(tlv + 4, 0, 4);
-        tlv[4] = (uint8_t)(c->dscp << 2); /* DSCP1: the reply's wish; DSCP2, ECN, RP 0 */
+        tlv[4] = (uint8_t)(c->cos_dscp << 2); /* DSCP1: the reply's wish; DSCP2, ECN, RP 0 */
+        set_tos(c, c->cos_dscp << 2);
         tlv_test(c, "TLV Class of Service", tlv, 8, 3);
+        set_tos(c, c->dscp << 2);
     }
 
     /* 5. Datagrams that get no reply: shorter than 14 octets, and (keyed) a
@@ -963,7 +974,8 @@ int tw_check_reflector(const tw_check_cfg_t *cfg, tw_check_table_t *t, char *err
     c.cfg = cfg;
     c.t = t;
     c.ttl = cfg->ttl ? cfg->ttl : 64;
-    c.dscp = cfg->dscp >= 0 ? cfg->dscp : 46;
+    c.dscp = cfg->dscp >= 0 ? cfg->dscp : 0;
+    c.cos_dscp = cfg->dscp >= 0 ? cfg->dscp : 46;
     c.same_host = tw_addr_is_local((const struct sockaddr *)&cfg->target);
     tw_errest_t e = tw_clock_errest(false);
     c.errest = tw_errest_encode(&e);
@@ -976,9 +988,8 @@ int tw_check_reflector(const tw_check_cfg_t *cfg, tw_check_table_t *t, char *err
                       : cfg->format == TW_CHECK_FORMAT_TWAMP ? "TWAMP light"
                       : cfg->format == TW_CHECK_FORMAT_STAMP ? "STAMP"
                                                              : "TWAMP light and STAMP";
-    char d[32];
-    snprintf(t->title, sizeof t->title, "twampy check: %s reflector %s (%s, %s per test)", fmt, a,
-             c.same_host ? "on this host" : "remote", dur(d, sizeof d, timeout));
+    snprintf(t->title, sizeof t->title, "twampy check: %s reflector %s (%s, %g s per test)", fmt, a,
+             c.same_host ? "on this host" : "remote", (double)timeout / 1e9);
     if (c.auth && tw_stamp_crypto_init(&c.sc, cfg->stamp_key, cfg->stamp_key_len) < 0) {
         snprintf(err, errlen, "cannot set up the STAMP HMAC key");
         return -1;

@@ -504,7 +504,7 @@ int tw_check_control(const tw_check_cfg_t *cfg, tw_check_table_t *t, char *err, 
     int64_t timeout = cfg->timeout_ns > 0 ? cfg->timeout_ns : 2 * TW_NS_PER_SEC;
     tw_check_table_init(t, "control", a, timeout);
     snprintf(t->title, sizeof t->title,
-             "twampy check --control: TWAMP server %s (unauthenticated mode, %.1f s per test)", a,
+             "twampy check --control: TWAMP server %s (unauthenticated mode, %g s per test)", a,
              (double)timeout / 1e9);
     struct cc c = {.cfg = cfg, .t = t, .timeout = timeout};
     (void)err;
