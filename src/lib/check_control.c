@@ -199,8 +199,8 @@ static void bad_request(struct cc *c, const char *name, const char *clause, cons
         tw_check_add(t, TW_CHECK_PASS, name, clause, exp, "Accept %u (%s)", acc[0],
                      tw_accept_str(acc[0]));
     else if (r == 1)
-        tw_check_add(t, TW_CHECK_FAIL, name, clause, exp, "Accept 0: the session was accepted");
-    else if (r == 0)
+        tw_check_add(t, TW_CHECK_WARN, name, clause, exp, "Accept 0: the session was accepted");
+    else if (r == 0) /* RFC 4656 §3.5: a server that rejects SHOULD NOT close */
         tw_check_add(t, close_ok ? TW_CHECK_PASS : TW_CHECK_WARN, name, clause, exp,
                      "the connection was closed without an Accept-Session");
     else
