@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -460,7 +461,7 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 /* Send c->req[0..len) (its timestamp, and HMAC when authenticated, written
  * now) and wait for the reply that echoes its sequence number; fill x. */
 static void exchange(struct ctx *c, tw_check_xchg_t *x, int kind, size_t len, uint32_t seq,
-                     uint16_t ssid, bool wrong_hmac)
+                     uint16_t ssid)
 {
     memset(x, 0, sizeof *x);
     x->kind = kind;
@@ -478,11 +479,8 @@ static void exchange(struct ctx *c, tw_check_xchg_t *x, int kind, size_t len, ui
     x->ts = tw_time_to_ntp(x->t1);
     if (len >= tsoff + 8)
         tw_put64(c->req + tsoff, x->ts);
-    if (auth && len >= TW_STAMP_AUTH_BASE_LEN) {
+    if (auth && len >= TW_STAMP_AUTH_BASE_LEN)
         tw_stamp_hmac_put(&c->sc, c->req, len);
-        if (wrong_hmac)
-            c->req[TW_STAMP_HMAC_OFF] ^= 0x5a;
-    }
     struct icmp_note note = {x->icmp, sizeof x->icmp};
     int64_t deadline = tw_mono_now() + c->t->timeout_ns;
     for (int tries = 0;; tries++) {
@@ -589,7 +587,7 @@ static void run(struct ctx *c, tw_check_xchg_t *x, int kind, size_t len, uint16_
         snprintf(x->icmp, sizeof x->icmp, "internal error: cannot build a %zu-octet request", len);
         return;
     }
-    exchange(c, x, kind, len, seq, ssid, false);
+    exchange(c, x, kind, len, seq, ssid);
 }
 
 static void track_excess(struct ctx *c, const tw_check_xchg_t *x)
@@ -699,8 +697,7 @@ static void tlv_test(struct ctx *c, const char *name, const uint8_t *tlv, size_t
     size_t off = TW_STAMP_BASE_LEN;
     build(c, TW_CHECK_KIND_STAMP, off, seq, c->cfg->ssid ? c->cfg->ssid : 0x7a11);
     memcpy(c->req + off, tlv, tlvlen);
-    exchange(c, &x, TW_CHECK_KIND_STAMP, off + tlvlen, seq, c->cfg->ssid ? c->cfg->ssid : 0x7a11,
-             false);
+    exchange(c, &x, TW_CHECK_KIND_STAMP, off + tlvlen, seq, c->cfg->ssid ? c->cfg->ssid : 0x7a11);
     track_excess(c, &x);
     tlv_row(c, name, &x, off, tlv, tlvlen, which);
 }
@@ -854,7 +851,7 @@ static void reflector_battery(struct ctx *c)
     /* 5. Datagrams that get no reply: shorter than 14 octets, and (keyed) a
      * wrong HMAC and an unauthenticated request. */
     {
-        static uint8_t shorts[14][14];
+        uint8_t shorts[14][14];
         const uint8_t *pk[14];
         size_t ln[14];
         for (int i = 0; i < 14; i++) {
@@ -881,7 +878,7 @@ static void reflector_battery(struct ctx *c)
     }
     if (c->auth) {
         uint32_t seq = c->seq++;
-        static uint8_t bad[TW_STAMP_AUTH_BASE_LEN];
+        uint8_t bad[TW_STAMP_AUTH_BASE_LEN];
         build(c, TW_CHECK_KIND_STAMP_AUTH, TW_STAMP_AUTH_BASE_LEN, seq, ssid);
         tw_put64(c->req + 16, tw_time_to_ntp(tw_now()));
         tw_stamp_hmac_put(&c->sc, c->req, TW_STAMP_AUTH_BASE_LEN);
@@ -897,7 +894,7 @@ static void reflector_battery(struct ctx *c)
         else
             tw_check_add(t, got ? TW_CHECK_FAIL : TW_CHECK_PASS, "wrong HMAC", "RFC 8762 §4.4", exp,
                          got ? "answered" : "dropped");
-        static uint8_t open[TW_STAMP_BASE_LEN];
+        uint8_t open[TW_STAMP_BASE_LEN];
         build(c, TW_CHECK_KIND_STAMP, TW_STAMP_BASE_LEN, c->seq++, ssid);
         tw_put64(c->req + 4, tw_time_to_ntp(tw_now()));
         memcpy(open, c->req, sizeof open);
@@ -969,43 +966,49 @@ int tw_check_reflector(const tw_check_cfg_t *cfg, tw_check_table_t *t, char *err
     tw_addr_str((const struct sockaddr *)&cfg->target, a, sizeof a);
     int64_t timeout = cfg->timeout_ns > 0 ? cfg->timeout_ns : 2 * TW_NS_PER_SEC;
     tw_check_table_init(t, "reflector", a, timeout);
-    static struct ctx c; /* 18 kB of buffers: not on the stack */
-    memset(&c, 0, sizeof c);
-    c.cfg = cfg;
-    c.t = t;
-    c.ttl = cfg->ttl ? cfg->ttl : 64;
-    c.dscp = cfg->dscp >= 0 ? cfg->dscp : 0;
-    c.cos_dscp = cfg->dscp >= 0 ? cfg->dscp : 46;
-    c.same_host = tw_addr_is_local((const struct sockaddr *)&cfg->target);
+    struct ctx *c = calloc(1, sizeof *c); /* 18 kB of buffers: not on the stack */
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    c->cfg = cfg;
+    c->t = t;
+    c->ttl = cfg->ttl ? cfg->ttl : 64;
+    c->dscp = cfg->dscp >= 0 ? cfg->dscp : 0;
+    c->cos_dscp = cfg->dscp >= 0 ? cfg->dscp : 46;
+    c->same_host = tw_addr_is_local((const struct sockaddr *)&cfg->target);
     tw_errest_t e = tw_clock_errest(false);
-    c.errest = tw_errest_encode(&e);
-    c.our_sync = e.sync;
-    c.our_err_ns = tw_errest_to_ns(&e);
-    c.seq = 1;
-    c.rnd = (uint64_t)tw_now() | 1;
-    c.auth = cfg->stamp_key != NULL;
-    const char *fmt = c.auth                                 ? "authenticated STAMP"
+    c->errest = tw_errest_encode(&e);
+    c->our_sync = e.sync;
+    c->our_err_ns = tw_errest_to_ns(&e);
+    c->seq = 1;
+    c->rnd = (uint64_t)tw_now() | 1;
+    c->auth = cfg->stamp_key != NULL;
+    const char *fmt = c->auth                                ? "authenticated STAMP"
                       : cfg->format == TW_CHECK_FORMAT_TWAMP ? "TWAMP light"
                       : cfg->format == TW_CHECK_FORMAT_STAMP ? "STAMP"
                                                              : "TWAMP light and STAMP";
     snprintf(t->title, sizeof t->title, "twampy check: %s reflector %s (%s, %g s per test)", fmt, a,
-             c.same_host ? "on this host" : "remote", (double)timeout / 1e9);
-    if (c.auth && tw_stamp_crypto_init(&c.sc, cfg->stamp_key, cfg->stamp_key_len) < 0) {
+             c->same_host ? "on this host" : "remote", (double)timeout / 1e9);
+    if (c->auth && tw_stamp_crypto_init(&c->sc, cfg->stamp_key, cfg->stamp_key_len) < 0) {
         snprintf(err, errlen, "cannot set up the STAMP HMAC key");
+        free(c);
         return -1;
     }
     struct sockaddr_storage local;
     memset(&local, 0, sizeof local);
     local.ss_family = cfg->target.ss_family;
-    tw_sockopts_t so = {.tos = c.dscp << 2, .ttl = c.ttl, .recv_tos = true};
-    c.fd = tw_udp_open((struct sockaddr *)&local, tw_addr_len(&local), &so, err, errlen);
-    if (c.fd < 0) {
-        tw_stamp_crypto_free(&c.sc);
+    tw_sockopts_t so = {.tos = c->dscp << 2, .ttl = c->ttl, .recv_tos = true};
+    c->fd = tw_udp_open((struct sockaddr *)&local, tw_addr_len(&local), &so, err, errlen);
+    if (c->fd < 0) {
+        tw_stamp_crypto_free(&c->sc);
+        free(c);
         return -1;
     }
-    tw_icmp_errors_enable(c.fd);
-    reflector_battery(&c);
-    close(c.fd);
-    tw_stamp_crypto_free(&c.sc);
+    tw_icmp_errors_enable(c->fd);
+    reflector_battery(c);
+    close(c->fd);
+    tw_stamp_crypto_free(&c->sc);
+    free(c);
     return 0;
 }
