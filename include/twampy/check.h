@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "auth.h"
 #include "ntptime.h"
 
 typedef enum tw_check_result {
@@ -47,7 +48,7 @@ typedef struct tw_check_row {
 typedef struct tw_check_table {
     char kind[16];   /* "reflector" or "control" */
     char target[64]; /* "192.0.2.1:862" */
-    char title[160]; /* the line above the table */
+    char title[224]; /* the line above the table */
     int64_t timeout_ns;
     int n;        /* rows used (at most TW_CHECK_MAX_ROWS; later rows are dropped) */
     int answered; /* replies / messages the device sent at all */
@@ -96,6 +97,11 @@ typedef struct tw_check_cfg {
      * then sends the 112-octet authenticated format only. */
     const uint8_t *stamp_key;
     size_t stamp_key_len;
+    /* TWAMP-Control (tw_check_control): a shared secret and its KeyID; the
+     * session then runs in the strongest of the encrypted, authenticated and
+     * mixed modes the server offers (RFC 4656 §3.1, RFC 5618). */
+    const tw_secret_t *secret;
+    const char *keyid;
 } tw_check_cfg_t;
 
 /* Run the battery against the reflector at cfg->target and fill t. Returns 0,

@@ -28,7 +28,9 @@ static const char check_help[] =
     "With --control, a TWAMP server (RFC 5357 §3, RFC 4656 §3): greeting Modes and\n"
     "Count, a mode it did not offer, Server-Start, Request-TW-Session with bad\n"
     "values, Accept-Session Port and SID, Start-Ack, test packets, Stop-Sessions\n"
-    "and the session's Timeout after it (unauthenticated mode).\n"
+    "and the session's Timeout after it; unauthenticated, or with --keyfile and\n"
+    "--keyid in the strongest of the encrypted, authenticated and mixed modes the\n"
+    "server offers (plus a wrong key refused).\n"
     "\n"
     "positional arguments:\n"
     "  reflector-ip:port    the reflector (default port 20001; STAMP's is 862)\n"
@@ -46,8 +48,11 @@ static const char check_help[] =
     "  --ttl time-to-live   TTL / Hop Limit of the test packets (default: 64)\n"
     "  --mtu bytes          the IP packet size of the MTU-sized request (default:\n"
     "                       1500; 576..9000)\n"
-    "  --keyfile file       authenticated STAMP: the key (see 'twampy responder')\n"
-    "  --keyid name         the line of --keyfile (not needed with a single line)\n"
+    "  --keyfile file       a 'KEYID PASSPHRASE' file (chmod 600): authenticated\n"
+    "                       STAMP against a reflector (see 'twampy responder');\n"
+    "                       with --control, the TWAMP modes with a key\n"
+    "  --keyid name         the line of --keyfile (needed with --control; else not\n"
+    "                       with a single line)\n"
     "  --json               one JSON document (schema twampy-check/1) instead of\n"
     "                       the table\n"
     "  -q, -v, -d           quiet, verbose, debug logging (stderr)\n"
@@ -134,10 +139,21 @@ int cmd_check(int argc, char **argv)
     cli_common_finish(&c);
     cfg.dscp = c.dscp;
     cfg.ttl = c.ttl;
-    const tw_secret_t *key = auth_stamp_key(&auth, cmd, true);
-    if (key && control)
-        cli_usage_error(cmd, "--keyfile is for authenticated STAMP, not --control (the server "
-                             "check runs in the unauthenticated mode)");
+    static tw_secret_t secret; /* --control: wiped before exit */
+    const tw_secret_t *key = NULL;
+    if (control && auth.keyfile) {
+        if (!auth.keyid)
+            cli_usage_error(cmd, "--keyfile needs --keyid with --control: the KeyID the server "
+                                 "knows the secret by");
+        char kerr[512];
+        int krc = tw_keyfile_load(auth.keyfile, auth.keyid, &secret, kerr, sizeof kerr);
+        if (krc < 0)
+            cli_fail("%s", kerr[0] ? kerr : tw_auth_strerror(krc));
+        cfg.secret = &secret;
+        cfg.keyid = auth.keyid;
+    } else {
+        key = auth_stamp_key(&auth, cmd, true);
+    }
     if (key && cfg.format == TW_CHECK_FORMAT_TWAMP)
         cli_usage_error(cmd, "--format twamp: --keyfile is for authenticated STAMP");
     if (key) {
@@ -152,6 +168,7 @@ int cmd_check(int argc, char **argv)
     int rc = control ? tw_check_control(&cfg, &table, err, sizeof err)
                      : tw_check_reflector(&cfg, &table, err, sizeof err);
     auth_forget();
+    tw_secret_cleanse(&secret);
     if (rc < 0)
         cli_fail("%s", err);
     if (json)

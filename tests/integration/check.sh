@@ -119,7 +119,29 @@ expect_result "$WORK/srv.json" "Timeout after Stop" PASS "RFC 5357 §3.8"
 kill -TERM "${PID_OF[srv]}"
 bg_wait srv
 
-# 6. The fake reflectors (TWAMP light only: they know no STAMP).
+# 6. Our TWAMP server with a key file: the session in the strongest mode it
+# offers (encrypted), then in authenticated mode; a wrong key refused.
+start_server srvk --keyfile "$KEYS" "$H:0"
+check srvk 0 --control --keyfile "$KEYS" --keyid stamp1 "$H:$PORT"
+all_pass "$WORK/srvk.json"
+expect_result "$WORK/srvk.json" "Server-Start" PASS "RFC 4656 §3.1" "mode encrypted"
+expect_result "$WORK/srvk.json" "wrong key" PASS "RFC 4656 §3.1" "Accept 1"
+expect_result "$WORK/srvk.json" "test packets" PASS "RFC 5357 §4.1.2, §4.2.1" "112 octets"
+kill -TERM "${PID_OF[srvk]}"
+bg_wait srvk
+start_server srva --keyfile "$KEYS" --modes authenticated "$H:0"
+check srva 0 --control --keyfile "$KEYS" --keyid stamp1 "$H:$PORT"
+all_pass "$WORK/srva.json"
+expect_result "$WORK/srva.json" "Server-Start" PASS "RFC 4656 §3.1" "mode authenticated"
+expect_result "$WORK/srva.json" "mode not offered" PASS "RFC 4656 §3.1" "Accept 3"
+expect_result "$WORK/srva.json" "test packets" PASS "RFC 5357 §4.1.2, §4.2.1" "3 of 3"
+# Without the key, nothing this server offers can be checked: SKIP, no FAIL.
+check srva_open 0 --control "$H:$PORT"
+expect_result "$WORK/srva_open.json" "remaining tests" SKIP
+kill -TERM "${PID_OF[srva]}"
+bg_wait srva
+
+# 7. The fake reflectors (TWAMP light only: they know no STAMP).
 fake() {
     local style=$1
     start_reflect "fake_$style" "$H" --count 0 --style "$style"
@@ -160,7 +182,7 @@ F=$WORK/fake_rfc.json
 expect_result "$F" "length 1000" WARN "RFC 5357 §4.2.1, RFC 6038 §3" "41 octets"
 expect_result "$F" "length 41" PASS
 
-# 7. Nothing listening: FAIL at once (ICMP port unreachable), exit 1.
+# 8. Nothing listening: FAIL at once (ICMP port unreachable), exit 1.
 free=$("$PROBE" freeport "$H" udp) || fail "twampy_probe freeport failed"
 check silent 1 --timeout 5 "$H:$free"
 expect_result "$WORK/silent.json" reply FAIL "RFC 5357 §4.2.1" "port unreachable"
@@ -169,9 +191,9 @@ free=$("$PROBE" freeport "$H" tcp) || fail "twampy_probe freeport failed"
 check silent_ctl 1 --control --timeout 5 "$H:$free"
 expect_result "$WORK/silent_ctl.json" "Server Greeting" FAIL "RFC 4656 §3.1"
 
-# 8. Usage errors.
+# 9. Usage errors.
 expect_exit 2 "$TWAMPY" check
-expect_exit 2 "$TWAMPY" check --control --keyfile "$KEYS" "$H:862"
+expect_exit 2 "$TWAMPY" check --control --keyfile "$KEYS" "$H:862" # no --keyid
 expect_exit 2 "$TWAMPY" check --format nonsense "$H:862"
 run "$TWAMPY" check --help
 if [ "$RC" -ne 0 ] || ! grep -q 'usage: twampy check' "$OUT"; then
