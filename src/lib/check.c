@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "auth.h"
+#include "log.h"
 #include "net.h"
 #include "wire.h"
 
@@ -483,6 +484,9 @@ static void exchange(struct ctx *c, tw_check_xchg_t *x, int kind, size_t len, ui
         tw_stamp_hmac_put(&c->sc, c->req, len);
     struct icmp_note note = {x->icmp, sizeof x->icmp};
     int64_t deadline = tw_mono_now() + c->t->timeout_ns;
+    tw_info("check: %zu-octet request, sequence %" PRIu32, len, seq);
+    if (tw_log_on(TW_LOG_DEBUG))
+        tw_log_hex(TW_LOG_DEBUG, "sent", c->req, len);
     for (int tries = 0;; tries++) {
         if (sendto(c->fd, c->req, len, 0, (const struct sockaddr *)&c->cfg->target,
                    c->cfg->target_len) == (ssize_t)len)
@@ -534,10 +538,13 @@ static void exchange(struct ctx *c, tw_check_xchg_t *x, int kind, size_t len, ui
         tw_rx_cmsgs_parse(&mh, &p);
         size_t rl = (size_t)n;
         c->t->answered++;
+        if (tw_log_on(TW_LOG_DEBUG))
+            tw_log_hex(TW_LOG_DEBUG, "received", c->rep, rl);
         if (rl >= L->sseq + 4 && tw_get32(c->rep + L->sseq) != seq)
             continue; /* a late reply to an earlier request */
         x->replied = true;
         x->rep_len = rl;
+        tw_info("check: %zu-octet reply to sequence %" PRIu32, rl, seq);
         x->t4 = p.rx_time ? p.rx_time : tw_now();
         x->from_target = same_addr(&p.peer, &c->cfg->target);
         tw_addr_unmap(&p.peer);

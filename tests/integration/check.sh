@@ -119,6 +119,14 @@ expect_result "$WORK/srv.json" "Timeout after Stop" PASS "RFC 5357 §3.8"
 kill -TERM "${PID_OF[srv]}"
 bg_wait srv
 
+if have_ipv6; then
+    start_server srv6 "[::1]:0"
+    check srv6 0 --control "[::1]:$PORT"
+    all_pass "$WORK/srv6.json"
+    kill -TERM "${PID_OF[srv6]}"
+    bg_wait srv6
+fi
+
 # 6. Our TWAMP server with a key file: the session in the strongest mode it
 # offers (encrypted), then in authenticated mode; a wrong key refused.
 start_server srvk --keyfile "$KEYS" "$H:0"
