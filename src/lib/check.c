@@ -258,13 +258,11 @@ static void judge_errest(tw_check_table_t *t, const tw_check_xchg_t *x, const tw
                      r->errest);
         return;
     }
-    if (e.sync && r->rx_time) {
-        /* Both clocks on UTC: t2 cannot be further from this clock than the
-         * round trip and both errors allow (plus a second of slack). */
+    if (e.sync && r->rx_time && x->synced) {
+        /* Both clocks on UTC (or one clock): t2 cannot be further from t1
+         * than the round trip and both errors allow, plus a second. */
         tw_time_t t2 = wire_time(r->rx_time, r->errest);
-        tw_errest_t mine = tw_clock_errest(false);
-        int64_t bound =
-            (x->t4 - x->t1) + tw_errest_to_ns(&e) + tw_errest_to_ns(&mine) + TW_NS_PER_SEC;
+        int64_t bound = (x->t4 - x->t1) + tw_errest_to_ns(&e) + x->clock_err_ns + TW_NS_PER_SEC;
         int64_t off = t2 - x->t1;
         if (off > bound || off < -bound) {
             tw_check_add(t, TW_CHECK_FAIL, "Error Estimate", CL_ERREST, exp,
@@ -273,8 +271,9 @@ static void judge_errest(tw_check_table_t *t, const tw_check_xchg_t *x, const tw
             return;
         }
     }
-    tw_check_add(t, TW_CHECK_PASS, "Error Estimate", CL_ERREST, exp, "0x%04x: S=%d, error %s",
-                 r->errest, e.sync, dur(a, sizeof a, tw_errest_to_ns(&e)));
+    tw_check_add(t, TW_CHECK_PASS, "Error Estimate", CL_ERREST, exp, "0x%04x: S=%d, error %s%s",
+                 r->errest, e.sync, dur(a, sizeof a, tw_errest_to_ns(&e)),
+                 e.sync && !x->synced ? " (this clock is not synchronized: S not checked)" : "");
 }
 
 void tw_check_judge_basic(tw_check_table_t *t, const tw_check_xchg_t *x)

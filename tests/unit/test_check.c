@@ -191,6 +191,16 @@ static void test_error_estimate(void **state)
     tw_put64(rep + 4, tw_time_to_ntp(T1 - TW_NTP_UNIX_OFFSET * TW_NS_PER_SEC + 5 * US));
     tw_check_judge_basic(&tab, &x);
     expect("Error Estimate", TW_CHECK_FAIL, "S set, but t2 is");
+
+    /* The same when this host's clock is not synchronized: not its fault we
+     * cannot tell. */
+    x = exch(TW_CHECK_KIND_TWAMP, 41, 41);
+    x.synced = false;
+    tw_put16(rep + 12, 0x8001);
+    tw_put64(rep + 16, tw_time_to_ntp(T1 - TW_NTP_UNIX_OFFSET * TW_NS_PER_SEC));
+    tw_put64(rep + 4, tw_time_to_ntp(T1 - TW_NTP_UNIX_OFFSET * TW_NS_PER_SEC + 5 * US));
+    tw_check_judge_basic(&tab, &x);
+    expect("Error Estimate", TW_CHECK_PASS, "S not checked");
 }
 
 static void test_ttl_mbz_source(void **state)
