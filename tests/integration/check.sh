@@ -190,6 +190,18 @@ F=$WORK/fake_rfc.json
 expect_result "$F" "length 1000" WARN "RFC 5357 §4.2.1, RFC 6038 §3" "41 octets"
 expect_result "$F" "length 41" PASS
 
+# A scripted TWAMP server (one connection): a greeting whose Count is below
+# RFC 4656's 1024, and one that offers no mode at all.
+for case in "count:greeting=1:512" "modes0:greeting=0"; do
+    name=fakesrv_${case%%:*}
+    start_probe "$name" '^listening on [0-9]+$' fakeserver "$H" "${case#*:}" close
+    port=$(sed -n 's/^listening on \([0-9][0-9]*\)$/\1/p' "$WORK/$name.out")
+    check "$name" 1 --control --timeout 1 "$H:$port"
+    bg_wait "$name"
+done
+expect_result "$WORK/fakesrv_count.json" "greeting Count" FAIL "RFC 4656 §3.1" "512"
+expect_result "$WORK/fakesrv_modes0.json" "Server Greeting" FAIL "RFC 4656 §3.1" "Modes 0"
+
 # 8. Nothing listening: FAIL at once (ICMP port unreachable), exit 1.
 free=$("$PROBE" freeport "$H" udp) || fail "twampy_probe freeport failed"
 check silent 1 --timeout 5 "$H:$free"
