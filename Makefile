@@ -11,7 +11,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian packages: what `make run` needs, and what the tests, fuzzers and
 # benchmarks need on top.
 BUILD_PKGS := cmake make gcc libc6-dev pkg-config libssl-dev libcmocka-dev
-TEST_PKGS  := clang-format iproute2 iputils-ping clang libclang-rt-14-dev valgrind tshark python3
+TEST_PKGS  := clang-format iproute2 iputils-ping clang libclang-rt-14-dev valgrind tshark python3 time
 
 .PHONY: all build run check test asan fuzz fuzz-short bench install deps deps-build format clean
 
@@ -81,6 +81,7 @@ bench: deps
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DTWAMPY_TESTS=ON
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	./bench/run.sh $(BENCH_BUILD)
+	./bench/fanout.sh $(BENCH_BUILD)
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)

@@ -19,12 +19,16 @@ typedef struct tw_watch {
     void *arg;
 } tw_watch_t;
 
+/* A timer: the engine that owns it embeds it. Armed timers sit in a binary
+ * heap ordered by deadline (ties in the order they were set), so setting,
+ * cancelling and firing cost O(log n) for any number of them. */
 typedef struct tw_timer {
     int64_t deadline; /* CLOCK_MONOTONIC ns */
     void (*cb)(void *arg);
     void *arg;
     bool armed;
-    struct tw_timer *next;
+    uint32_t slot;  /* its place in the heap while armed */
+    uint64_t order; /* when it was set: ties fire first set, first run */
 } tw_timer_t;
 
 tw_loop_t *tw_loop_new(void);
@@ -41,7 +45,9 @@ int tw_loop_mod(tw_loop_t *l, tw_watch_t *w, uint32_t events);
 int tw_loop_del(tw_loop_t *l, tw_watch_t *w);
 
 /* (Re)arm t to fire once at deadline (tw_mono_now() clock). */
-void tw_timer_set(tw_loop_t *l, tw_timer_t *t, int64_t deadline, void (*cb)(void *), void *arg);
+/* Arm t for deadline (CLOCK_MONOTONIC ns), re-arming it if armed. Returns 0,
+ * or -1 (ENOMEM) when the heap could not grow: t is then not armed. */
+int tw_timer_set(tw_loop_t *l, tw_timer_t *t, int64_t deadline, void (*cb)(void *), void *arg);
 void tw_timer_cancel(tw_loop_t *l, tw_timer_t *t);
 
 /* Run until tw_loop_stop(). Returns 0, or -1 on an epoll failure. */

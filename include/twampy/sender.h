@@ -86,6 +86,11 @@ typedef struct tw_sender_cfg {
     void (*on_interval)(void *arg, const tw_interval_t *iv);
     int64_t report_interval_ns;
     void *hook_arg;
+    /* A receive batch (tw_batch_new, buffers of TW_RX_BUFSIZE) shared by the
+     * senders of one loop, not owned: a reply batch is consumed before the
+     * callback returns, so one serves them all (fan-out: thousands of senders
+     * without a 200 KiB batch each). NULL: the sender's own. */
+    tw_batch_t *batch;
     /* Tests: packets go to xmit(hook_arg, buf, len) instead of the socket
      * (returns len, or -1 with errno). NULL: the socket. */
     ssize_t (*xmit)(void *arg, const uint8_t *buf, size_t len);

@@ -22,8 +22,12 @@
  *   control_client.h the TWAMP-Control client (a controller's state machine)
  *   stats.h hist.h metrics.h  delay, loss, jitter, percentiles, IPDV/PDV
  *   report.h report_json.h report_csv.h  the text table, JSON and CSV reports
+ *   run_report.h     a whole run's report (text, JSON, totals) as `twampy sender`
+ *                    prints it, interval lines, the progress line
  *
- * Everything is single-threaded per event loop; the logger alone is shared. */
+ * The headers use glibc's struct in6_pktinfo: compile with -D_GNU_SOURCE (as
+ * `pkg-config --cflags twampy` says). Everything is single-threaded per event
+ * loop; the logger alone is shared. */
 #ifndef TWAMPY_TWAMPY_H
 #define TWAMPY_TWAMPY_H
 
@@ -47,5 +51,6 @@
 #include "report.h"
 #include "report_json.h"
 #include "report_csv.h"
+#include "run_report.h"
 
 #endif

@@ -273,7 +273,7 @@ int cmd_controller(int argc, char **argv)
     struct sender_output out;
     output_open(&out, &a, a.sessions);
     char server_str[TW_ADDRSTRLEN];
-    out.server = tw_addr_str((struct sockaddr *)&c.server, server_str, sizeof server_str);
+    out.run.server = tw_addr_str((struct sockaddr *)&c.server, server_str, sizeof server_str);
     c.out = &out;
 
     tw_ctrl_client_cfg_t cc;

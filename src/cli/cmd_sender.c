@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -16,6 +17,7 @@
 #include "sender.h"
 #include "sender_opts.h"
 #include "signals.h"
+#include "targets.h"
 #include "wire.h"
 
 static const char sender_help[] =
@@ -59,6 +61,13 @@ static const char sender_help[] =
     "                        once and uses sw; user: t1 read in user space\n"
     "                        before each send, to compare\n"
     "  --ptp                 send PTPv2 timestamps (Z = 1) instead of NTP\n"
+    "  --targets file        measure many reflectors from one process (fan-out):\n"
+    "                        one 'reflector-ip:port [local-ip:port] [options]'\n"
+    "                        per line ('#' comments), the line's options on top\n"
+    "                        of these (-c, -i, --stamp, --dscp, ...); each target\n"
+    "                        its own socket, sequence space and report, starts\n"
+    "                        spread over one interval, then the total; exit 1\n"
+    "                        when a target got no usable reply\n"
     "\n"
     "Report options:\n"
     "  --json                the report as one JSON document on stdout instead of\n"
@@ -178,16 +187,190 @@ static int run_session(tw_loop_t *loop, tw_sender_cfg_t *cfg, const struct sende
     return rc;
 }
 
+/* ---- fan-out: --targets ----------------------------------------------------- */
+
+struct fanout;
+
+struct fan_target {
+    struct fanout *f;
+    tw_sender_t *sender;
+    tw_timer_t start; /* starts are spread over one interval */
+};
+
+struct fanout {
+    tw_loop_t *loop;
+    struct fan_target *t;
+    int n, done;
+    struct sender_output *out;
+    cli_signals_t sig;
+};
+
+static void on_target_done(void *arg)
+{
+    struct fan_target *t = arg;
+    if (++t->f->done == t->f->n)
+        tw_loop_stop(t->f->loop);
+}
+
+static void on_target_start(void *arg)
+{
+    struct fan_target *t = arg;
+    if (!tw_sender_done(t->sender))
+        tw_sender_start(t->sender);
+}
+
+static void fan_clear_progress(void *arg)
+{
+    struct fanout *f = arg;
+    output_clear_progress(f->out);
+}
+
+static void fan_on_signal(void *arg)
+{
+    struct fanout *f = arg;
+    for (int i = 0; i < f->n; i++) {
+        tw_timer_cancel(f->loop, &f->t[i].start);
+        tw_sender_stop(f->t[i].sender);
+    }
+}
+
+/* One target's sender configuration: its reflector, its local address (the
+ * line's, else any address and a port of the kernel's), its options. */
+static void target_cfg(const struct target *t, tw_sender_cfg_t *cfg)
+{
+    const struct sender_args *a = &t->a;
+    memset(cfg, 0, sizeof *cfg);
+    tw_addr_spec_t rs, ls;
+    char err[512];
+    if (tw_addr_parse(a->remote, 20001, &rs, err, sizeof err) < 0)
+        cli_usage_error("sender", "reflector address '%s': %s", a->remote, err);
+    if (tw_addr_parse(a->local ? a->local : ":0", 0, &ls, err, sizeof err) < 0)
+        cli_usage_error("sender", "local address '%s': %s", a->local, err);
+    if (!rs.host[0] || rs.port == 0)
+        cli_usage_error("sender", "reflector address '%s' needs a host and a port", a->remote);
+    if (tw_addr_resolve(&rs, ls.family, false, &cfg->remote, &cfg->remote_len, err, sizeof err) < 0)
+        cli_fail("reflector address '%s': %s", a->remote, err);
+    if (tw_addr_resolve(&ls, cfg->remote.ss_family, true, &cfg->local, &cfg->local_len, err,
+                        sizeof err) < 0)
+        cli_fail("local address '%s': %s", a->local ? a->local : ":0", err);
+    make_sender_cfg(a, cfg);
+}
+
+/* Enough descriptors for a socket per target: the soft limit raised to the
+ * hard one when needed. */
+static void need_fds(int n)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)n + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want)
+        cli_fail("%d targets need %llu file descriptors; the limit is %llu (ulimit -n)", n,
+                 (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+}
+
+static int run_targets(struct sender_args *a)
+{
+    struct target *tg;
+    int n = targets_load(a, sender_help, SO_STAMP | SO_REPORT, &tg);
+    need_fds(n);
+    tw_loop_t *loop = tw_loop_new();
+    if (!loop)
+        cli_fail("cannot create the event loop: %s", strerror(errno));
+    struct sender_output out;
+    struct fanout f = {.loop = loop, .n = n, .out = &out};
+    f.t = calloc((size_t)n, sizeof *f.t);
+    if (!f.t)
+        cli_fail("out of memory for %d targets", n);
+    output_open(&out, a, n);
+    cli_signals_watch(&f.sig, loop, "stop sending", fan_clear_progress, fan_on_signal, &f);
+    int64_t spread = 0; /* the shortest interval: every target has started within it */
+    /* One receive batch for all: the loop runs one sender's callback at a time. */
+    tw_batch_t *batch = tw_batch_new(TW_BATCH, TW_RX_BUFSIZE);
+    if (!batch)
+        cli_fail("out of memory");
+    const tw_secret_t *key = NULL;
+    for (int i = 0; i < n; i++) {
+        tw_sender_cfg_t cfg;
+        char where[512];
+        snprintf(where, sizeof where, "%s:%d", a->targets, tg[i].line);
+        cli_set_context(where);
+        target_cfg(&tg[i], &cfg);
+        /* One key file for every target, read once. */
+        if (a->auth.keyfile && !tg[i].a.stamp)
+            cli_usage_error("sender", "--keyfile is for authenticated STAMP: this target has "
+                                      "no --stamp");
+        if (i == 0)
+            key = auth_stamp_key(&a->auth, "sender", tg[i].a.stamp);
+        if (key) {
+            cfg.stamp_key = key->bytes;
+            cfg.stamp_key_len = key->len;
+        }
+        output_hook(&out, i, &cfg);
+        cfg.batch = batch;
+        cfg.on_done = on_target_done;
+        cfg.on_done_arg = &f.t[i];
+        f.t[i].f = &f;
+        char err[512];
+        if (tw_sender_open(&f.t[i].sender, &cfg, loop, err, sizeof err) < 0)
+            cli_fail("%s", err);
+        output_sender(&out, i, f.t[i].sender, &cfg);
+        if (!spread || cfg.interval_ns < spread)
+            spread = cfg.interval_ns;
+    }
+    cli_set_context(NULL);
+    auth_forget();
+    tw_info("Session-Sender: %d targets from %s, starts spread over %.3f ms", n, a->targets,
+            (double)spread / 1e6);
+    output_start(&out, loop);
+    int64_t now = tw_mono_now();
+    for (int i = 0; i < n; i++)
+        tw_timer_set(loop, &f.t[i].start, now + spread * i / n, on_target_start, &f.t[i]);
+    if (f.done < n && tw_loop_run(loop) < 0)
+        cli_fail("event loop failed: %s", strerror(errno));
+    output_report(&out);
+    int silent = 0, rc = 0;
+    for (int i = 0; i < n; i++) {
+        const tw_sender_result_t *res = tw_sender_result(f.t[i].sender);
+        if (res->fatal_errno) {
+            fprintf(stderr, "twampy: error: %s:%d: %s\n", a->targets, tg[i].line, res->fatal);
+            rc = EXIT_FAILURE;
+        }
+        if (!res->stats.received)
+            silent++;
+    }
+    if (silent) {
+        tw_notice("%d of %d targets sent no usable reply", silent, n);
+        rc = EXIT_FAILURE;
+    }
+    if (output_close(&out) < 0)
+        rc = EXIT_FAILURE;
+    for (int i = 0; i < n; i++)
+        tw_sender_close(f.t[i].sender);
+    cli_signals_close(&f.sig);
+    tw_batch_free(batch);
+    free(f.t);
+    targets_free(tg, n);
+    tw_loop_free(loop);
+    tw_log_close();
+    return rc;
+}
+
 int cmd_sender(int argc, char **argv)
 {
     struct sender_args a;
-    parse_sender_args(argc, argv, &a, "sender", sender_help, SO_POSITIONAL | SO_STAMP | SO_REPORT);
+    parse_sender_args(argc, argv, &a, "sender", sender_help,
+                      SO_POSITIONAL | SO_STAMP | SO_REPORT | SO_TARGETS);
+    if (a.interval_ms == 0)
+        a.interval_ms = 100;
+    if (a.targets)
+        return run_targets(&a);
     if (!a.remote)
         a.remote = "127.0.0.1:20001";
     if (!a.local)
         a.local = ":20000";
-    if (a.interval_ms == 0)
-        a.interval_ms = 100;
     tw_sender_cfg_t cfg;
     memset(&cfg, 0, sizeof cfg);
 

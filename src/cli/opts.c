@@ -22,12 +22,24 @@ void cli_common_init(cli_common_t *c, const char *cmd)
     c->padding = 27;
 }
 
+static const char *context;
+
+void cli_set_context(const char *where)
+{
+    context = where;
+}
+
 void cli_usage_error(const char *cmd, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[512] = "";
+    size_t n = 0;
+    if (context)
+        n = (size_t)snprintf(msg, sizeof msg, "%s: ", context);
+    if (n >= sizeof msg)
+        n = sizeof msg - 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg + n, sizeof msg - n, fmt, ap);
     va_end(ap);
     if (cmd)
         fprintf(stderr, "twampy %s: error: %s (see 'twampy %s --help')\n", cmd, msg, cmd);
@@ -38,10 +50,15 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
 
 void cli_fail(const char *fmt, ...)
 {
-    char msg[1024];
+    char msg[1024] = "";
+    size_t n = 0;
+    if (context)
+        n = (size_t)snprintf(msg, sizeof msg, "%s: ", context);
+    if (n >= sizeof msg)
+        n = sizeof msg - 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg + n, sizeof msg - n, fmt, ap);
     va_end(ap);
     fprintf(stderr, "twampy: error: %s\n", msg);
     tw_log_close();

@@ -40,6 +40,7 @@ enum {
     OPT_SEED,
     OPT_TIMESTAMPING,
     OPT_PTP,
+    OPT_TARGETS,
 };
 
 /* Debug options and IP socket options, as the Python twampy groups them. */
@@ -75,6 +76,9 @@ bool cli_common_opt(cli_common_t *c, int opt, const char *arg);
 void cli_common_finish(cli_common_t *c);
 tw_sockopts_t cli_sockopts(const cli_common_t *c);
 
+/* A place errors are about ("hosts.txt:3"), put before their reason until
+ * set back to NULL. */
+void cli_set_context(const char *where);
 /* Print "twampy CMD: error: REASON (see 'twampy CMD --help')" and exit 2. */
 void cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));

@@ -1,26 +1,39 @@
 #include "sender_opts.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "control_client.h"
-#include "control_wire.h"
-#include "dscp.h"
 #include "log.h"
-#include "report.h"
 #include "report_csv.h"
-#include "report_json.h"
-#include "wire.h"
 
 static void only_with(const char *cmd, unsigned flags, unsigned need, const char *opt)
 {
     if (!(flags & need))
         cli_usage_error(cmd, "%s is not an option of 'twampy %s'", opt, cmd);
+}
+
+/* Options a --targets line may not give: the run's output and logging. */
+static bool line_refused(int opt)
+{
+    switch (opt) {
+    case 'l':
+    case 'q':
+    case 'v':
+    case 'd':
+    case 'h':
+    case OPT_JSON:
+    case OPT_CSV:
+    case OPT_REPORT_INTERVAL:
+    case OPT_HISTOGRAM:
+    case OPT_NO_PROGRESS:
+    case OPT_TARGETS:
+        return true;
+    default:
+        return false;
+    }
 }
 
 static uint64_t parse_seed(const char *cmd, const char *s)
@@ -58,20 +71,31 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         {"seed", required_argument, NULL, OPT_SEED},
         {"timestamping", required_argument, NULL, OPT_TIMESTAMPING},
         {"ptp", no_argument, NULL, OPT_PTP},
+        {"targets", required_argument, NULL, OPT_TARGETS},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    memset(a, 0, sizeof *a);
-    cli_common_init(&a->common, cmd);
-    a->count = 100;
-    a->timeout_s = 5;
-    a->ssid = -1;
-    a->reflector_port = 20001;
-    a->control_timeout_s = 10;
-    a->sessions = 1;
+    if (flags & SO_LINE) {
+        /* Onto the command line's values: --dscp there is in tos already. */
+        a->common.dscp = -1;
+        a->remote = a->local = NULL;
+    } else {
+        memset(a, 0, sizeof *a);
+        cli_common_init(&a->common, cmd);
+        a->count = 100;
+        a->timeout_s = 5;
+        a->ssid = -1;
+        a->reflector_port = 20001;
+        a->control_timeout_s = 10;
+        a->sessions = 1;
+    }
     int opt;
     opterr = 0;
+    optind = 0; /* getopt starts again (GNU): also for each --targets line */
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:i:", longopts, NULL)) != -1) {
+        if ((flags & SO_LINE) && line_refused(opt))
+            cli_usage_error(cmd, "%s is for the command line, not a --targets line",
+                            argv[optind - 1]);
         if (cli_common_opt(&a->common, opt, optarg))
             continue;
         if (auth_opt(&a->auth, cmd, auth_opts_for(flags), opt, optarg))
@@ -169,6 +193,12 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
             only_with(cmd, flags, SO_REPORT, "--ptp");
             a->ptp = true;
             break;
+        case OPT_TARGETS:
+            only_with(cmd, flags, SO_TARGETS, "--targets");
+            if (!*optarg)
+                cli_usage_error(cmd, "--targets needs a file name");
+            a->targets = optarg;
+            break;
         default:
             cli_bad_option(cmd, argc, argv);
         }
@@ -190,6 +220,18 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
     /* --duration alone: the duration decides, not the default count. */
     if ((flags & SO_REPORT) && a->duration_s > 0 && !a->count_set)
         a->count = 0;
+    if (a->targets && a->remote)
+        cli_usage_error(cmd,
+                        "--targets FILE names the reflectors: no reflector address '%s' "
+                        "as well",
+                        a->remote);
+    if (flags & SO_LINE) {
+        if (!a->remote)
+            cli_usage_error(cmd, "no reflector address");
+        if (a->common.dscp >= 0)
+            a->common.tos = (a->common.dscp << 2) | (a->common.tos & 3);
+        return;
+    }
     cli_common_finish(&a->common);
 }
 
@@ -228,81 +270,48 @@ void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg)
                                              : TW_TS_SOFTWARE;
 }
 
-void log_timestamp_sources(const tw_sender_result_t *res)
-{
-    tw_info("Timestamps: t1 from the kernel's transmit timestamp for %llu of %llu packets, t4 "
-            "from the kernel's receive timestamp for %llu of %llu replies (the rest from "
-            "user space)",
-            (unsigned long long)res->tx_kernel, (unsigned long long)res->sent,
-            (unsigned long long)res->rx_kernel, (unsigned long long)res->stats.received);
-    /* --timestamping hw: a reply's t1 and t4 are both the NIC's or both software. */
-    if (res->hw_timestamps)
-        tw_info("Timestamps: t1 and t4 both from the NIC's clock (converted to system time) for "
-                "%llu replies, both software for %llu (a NIC timestamp missing or not "
-                "convertible)",
-                (unsigned long long)res->hw_pairs, (unsigned long long)res->hw_fallback);
-}
-
 /* ---- the schedule ------------------------------------------------------------ */
 
 /* ---- the output of a run ------------------------------------------------------ */
 
 #define PROGRESS_NS (100 * TW_NS_PER_MS) /* at most 10 refreshes a second */
-#define PROGRESS_BAR 20                  /* characters of the progress bar */
 
-/* A delay as the report's table writes it ("8us", "1.25ms"), without its padding. */
-static const char *fmt_report(char *buf, size_t len, int64_t ns)
+static tw_run_format_t run_format(const struct sender_output *o)
 {
-    char b[32];
-    const char *t = tw_fmt_delay(b, sizeof b, (double)ns / 1e6);
-    while (*t == ' ')
-        t++;
-    snprintf(buf, len, "%s", t);
-    return buf;
+    return o->a->json ? TW_RUN_JSON : TW_RUN_TEXT;
 }
 
 static void on_packet(void *arg, const tw_packet_record_t *rec)
 {
-    struct session_out *so = arg;
-    tw_csv_row(so->o->csv, so->index, rec);
+    struct session_hook *h = arg;
+    tw_csv_row(h->o->csv, h->index, rec);
 }
 
 static void on_interval(void *arg, const tw_interval_t *iv)
 {
-    struct session_out *so = arg;
-    struct sender_output *o = so->o;
-    output_clear_progress(o);
-    if (o->a->json) {
-        tw_json_interval(stdout, o->n > 1 ? so->index : 0, iv);
-        return;
-    }
-    char who[32] = "";
-    if (o->n > 1)
-        snprintf(who, sizeof who, "session %d ", so->index);
-    printf("%s[%6.2f-%6.2f s] sent %llu received %llu lost %llu", who, iv->start_s, iv->end_s,
-           (unsigned long long)iv->sent, (unsigned long long)iv->received,
-           (unsigned long long)iv->lost);
-    if (iv->received) {
-        char a[32], b[32], c[32];
-        /* In the table's units ("8us", "1.25ms"), as the progress line. */
-        printf(" rtt min/avg/max %s/%s/%s\n", fmt_report(a, sizeof a, iv->rtt_min),
-               fmt_report(b, sizeof b, (int64_t)iv->rtt_mean),
-               fmt_report(c, sizeof c, iv->rtt_max));
-    } else {
-        printf(" rtt -\n");
-    }
-    fflush(stdout);
+    struct session_hook *h = arg;
+    output_clear_progress(h->o);
+    tw_run_interval(stdout, &h->o->run, h->index, iv, run_format(h->o));
 }
 
 void output_open(struct sender_output *o, const struct sender_args *a, int nsessions)
 {
+    static const char *const ts[] = {"sw", "hw", "user"};
     memset(o, 0, sizeof *o);
     o->a = a;
-    o->cmd = a->common.cmd;
-    o->n = nsessions;
+    o->s = calloc((size_t)nsessions, sizeof *o->s);
+    o->hook = calloc((size_t)nsessions, sizeof *o->hook);
+    if (!o->s || !o->hook)
+        cli_fail("out of memory for %d sessions", nsessions);
+    tw_run_init(&o->run, a->common.cmd, o->s, nsessions);
+    o->run.targets = a->targets != NULL;
+    o->run.timestamping = ts[a->timestamping];
+    o->run.report_interval_s = a->report_interval_s;
+    o->run.csv = a->csv;
+    o->run.histogram = a->histogram;
     for (int i = 0; i < nsessions; i++) {
-        o->s[i].o = o;
-        o->s[i].index = i + 1;
+        o->hook[i].o = o;
+        o->hook[i].index = i + 1;
     }
     if (a->csv) {
         o->csv = fopen(a->csv, "w");
@@ -319,14 +328,13 @@ void output_open(struct sender_output *o, const struct sender_args *a, int nsess
 
 void output_hook(struct sender_output *o, int i, tw_sender_cfg_t *cfg)
 {
-    struct session_out *so = &o->s[i];
     if (o->csv)
         cfg->on_packet = on_packet;
     if (o->a->report_interval_s > 0) {
         cfg->on_interval = on_interval;
         cfg->report_interval_ns = (int64_t)(o->a->report_interval_s * 1e9 + 0.5);
     }
-    cfg->hook_arg = so;
+    cfg->hook_arg = &o->hook[i];
     /* Sessions of one controller get different (but repeatable) schedules. */
     if (o->a->seed)
         cfg->seed = o->a->seed + (uint64_t)i;
@@ -334,135 +342,24 @@ void output_hook(struct sender_output *o, int i, tw_sender_cfg_t *cfg)
 
 void output_sender(struct sender_output *o, int i, tw_sender_t *s, const tw_sender_cfg_t *cfg)
 {
-    struct session_out *so = &o->s[i];
-    so->sender = s;
-    if (i == 0)
-        o->cfg = *cfg;
-    tw_addr_str((const struct sockaddr *)&cfg->remote, so->remote, sizeof so->remote);
-    struct sockaddr_storage ss;
-    socklen_t len;
-    if (tw_sender_local(s, &ss, &len) == 0)
-        tw_addr_str((struct sockaddr *)&ss, so->local, sizeof so->local);
-    so->seed = tw_sender_result(s)->seed;
-    tw_sender_schedule_head(cfg, so->seed, so->head, SCHEDULE_HEAD);
-    if (tw_log_on(TW_LOG_INFO)) {
-        char line[SCHEDULE_HEAD * 24] = "", b[24];
-        for (int k = 0; k < SCHEDULE_HEAD; k++) {
-            snprintf(b, sizeof b, " %.3f", (double)so->head[k] / 1e3);
-            strncat(line, b, sizeof line - strlen(line) - 1);
-        }
-        char who[32] = "";
-        if (o->n > 1)
-            snprintf(who, sizeof who, "Session %d: ", so->index);
-        tw_info("%s%s schedule, random seed %" PRIu64 "%s; first send times in us:%s", who,
-                cfg->schedule == TW_SCHEDULE_POISSON ? "Poisson" : "periodic", so->seed,
-                o->n > 1 ? "" : " (--seed repeats it)", line);
-    }
+    tw_run_session_open(&o->run, i, s, cfg);
 }
 
 void output_remote(struct sender_output *o, int i, const struct sockaddr *sa)
 {
-    tw_addr_str(sa, o->s[i].remote, sizeof o->s[i].remote);
-}
-
-/* A time for the progress line: "7.4s", "2m05s", "1h02m". */
-static const char *fmt_span(char *buf, size_t len, double s)
-{
-    if (s < 0)
-        s = 0;
-    if (s < 60)
-        snprintf(buf, len, "%.1fs", s);
-    else if (s < 3600)
-        snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-    else
-        snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-    return buf;
-}
-
-int progress_line(const struct sender_output *o, double elapsed_s, char *buf, size_t len)
-{
-    const tw_sender_cfg_t *c = &o->cfg;
-    uint64_t sent = 0, received = 0;
-    int64_t rtt = 0, median = 0, rtt_max = 0;
-    bool have_rtt = false, sending = false;
-    for (int i = 0; i < o->n; i++) {
-        const struct session_out *so = &o->s[i];
-        if (!so->sender)
-            continue;
-        const tw_sender_result_t *r = tw_sender_result(so->sender);
-        sent += r->sent;
-        received += r->stats.received;
-        if (r->stats.received && !have_rtt) {
-            rtt = r->last_rtt;
-            median = tw_hist_percentile(&r->metrics.roundtrip.hist, 50);
-            have_rtt = true;
-        }
-        if (r->metrics.roundtrip.n && r->metrics.roundtrip.max > rtt_max)
-            rtt_max = r->metrics.roundtrip.max;
-        sending = sending || (!tw_sender_done(so->sender) && (!c->count || r->sent < c->count));
-    }
-    /* Loss so far: of the packets sent long enough ago that their replies
-     * should be in (the longest round trip yet, plus two intervals), those
-     * that none answered; the packets still in flight are not lost. */
-    uint64_t flight = 0;
-    if (c->interval_ns > 0)
-        flight = (uint64_t)o->n * (uint64_t)((rtt_max + 2 * c->interval_ns) / c->interval_ns);
-    uint64_t settled = sent > flight ? sent - flight : 0;
-    double loss = settled > received ? 100.0 * (double)(settled - received) / (double)settled : 0;
-    char head[160], tail[96], a[32], b[32];
-    uint64_t total = (uint64_t)c->count * (uint64_t)o->n;
-    double planned = 0; /* seconds of sending; 0: open-ended */
-    if (c->count)
-        planned = (double)c->count * (double)c->interval_ns / 1e9;
-    if (c->duration_ns && (planned == 0 || (double)c->duration_ns / 1e9 < planned))
-        planned = (double)c->duration_ns / 1e9;
-    if (planned > 0) {
-        /* A bar as ping -c and iperf3 users know the end: the share done, the
-         * count and the time left. */
-        double frac = total ? (double)sent / (double)total : 0;
-        double tfrac = elapsed_s / planned;
-        if (!c->count || (c->duration_ns && tfrac > frac))
-            frac = tfrac;
-        if (frac > 1)
-            frac = 1;
-        char bar[PROGRESS_BAR + 1];
-        int fill = (int)(frac * PROGRESS_BAR + 0.5);
-        memset(bar, '#', (size_t)fill);
-        memset(bar + fill, '.', (size_t)(PROGRESS_BAR - fill));
-        bar[PROGRESS_BAR] = '\0';
-        char count[48], left[48];
-        if (total)
-            snprintf(count, sizeof count, "%llu/%llu", (unsigned long long)sent,
-                     (unsigned long long)total);
-        else
-            snprintf(count, sizeof count, "sent %llu", (unsigned long long)sent);
-        if (sending)
-            snprintf(left, sizeof left, "%s left", fmt_span(a, sizeof a, planned - elapsed_s));
-        else
-            snprintf(left, sizeof left, "waiting for replies");
-        snprintf(head, sizeof head, "[%s] %s, %s", bar, count, left);
-    } else {
-        snprintf(head, sizeof head, "%s elapsed, sent %llu", fmt_span(a, sizeof a, elapsed_s),
-                 (unsigned long long)sent);
-    }
-    if (have_rtt)
-        snprintf(tail, sizeof tail, "rtt %s median %s", fmt_report(a, sizeof a, rtt),
-                 fmt_report(b, sizeof b, median));
-    else
-        snprintf(tail, sizeof tail, "rtt -");
-    return snprintf(buf, len, "%s, %s, loss %.1f%%", head, tail, loss);
+    tw_run_session_remote(&o->run, i, sa);
 }
 
 static void on_progress(void *arg)
 {
     struct sender_output *o = arg;
     char line[288];
-    progress_line(o, (double)(tw_mono_now() - o->start_mono) / 1e9, line, sizeof line);
+    tw_run_progress(&o->run, (double)(tw_mono_now() - o->start_mono) / 1e9, line, sizeof line);
     fprintf(stderr, "\r%s\033[K", line);
     fflush(stderr);
     o->progress_shown = true;
     bool running = false;
-    for (int i = 0; i < o->n; i++)
+    for (int i = 0; i < o->run.n; i++)
         running = running || (o->s[i].sender && !tw_sender_done(o->s[i].sender));
     if (running)
         tw_timer_set(o->loop, &o->progress_timer, tw_mono_now() + PROGRESS_NS, on_progress, o);
@@ -471,7 +368,7 @@ static void on_progress(void *arg)
 void output_start(struct sender_output *o, tw_loop_t *loop)
 {
     o->loop = loop;
-    o->start_time = tw_now();
+    o->run.start_time = tw_now();
     o->start_mono = tw_mono_now();
     if (o->progress)
         tw_timer_set(loop, &o->progress_timer, tw_mono_now() + PROGRESS_NS, on_progress, o);
@@ -493,169 +390,20 @@ static void stop_progress(struct sender_output *o)
     output_clear_progress(o);
 }
 
-static void json_config(tw_json_t *j, const struct sender_output *o)
-{
-    const struct sender_args *a = o->a;
-    const tw_sender_cfg_t *c = &o->cfg;
-    int64_t size = (int64_t)tw_sender_packet_len(c->stamp, c->padding);
-    tw_json_obj_begin(j, "config");
-    if (o->server) {
-        tw_json_str(j, "server", o->server);
-        tw_json_int(j, "sessions", o->n);
-    } else {
-        tw_json_str(j, "remote", o->s[0].remote);
-        tw_json_str(j, "local", o->s[0].local);
-    }
-    tw_json_str(j, "mode", o->server ? "twamp" : c->stamp ? "stamp" : "twamp-light");
-    tw_json_str(j, "security_mode",
-                tw_mode_name(o->s[0].sender ? tw_sender_result(o->s[0].sender)->security_mode
-                                            : TW_MODE_UNAUTHENTICATED));
-    tw_json_uint(j, "count", c->count);
-    if (c->duration_ns)
-        tw_json_num(j, "duration_s", (double)c->duration_ns / 1e9);
-    else
-        tw_json_null(j, "duration_s");
-    tw_json_num(j, "interval_ms", (double)c->interval_ns / 1e6);
-    tw_json_str(j, "schedule", c->schedule == TW_SCHEDULE_POISSON ? "poisson" : "periodic");
-    tw_json_uint(j, "seed", o->s[0].seed);
-    tw_json_arr_begin_line(j, "schedule_head_us");
-    for (int k = 0; k < SCHEDULE_HEAD; k++)
-        tw_json_us(j, NULL, o->s[0].head[k]);
-    tw_json_arr_end(j);
-    tw_json_int(j, "padding", c->padding);
-    tw_json_bool(j, "imix", c->padding == TW_PADDING_IMIX);
-    if (size > 0)
-        tw_json_int(j, "packet_size", size);
-    else
-        tw_json_null(j, "packet_size");
-    if (c->stamp)
-        tw_json_int(j, "ssid", c->ssid);
-    else
-        tw_json_null(j, "ssid");
-    tw_json_int(j, "tos", c->sockopts.tos);
-    tw_json_int(j, "dscp", c->sockopts.tos >> 2);
-    tw_json_str(j, "dscp_name", tw_dscp_name(c->sockopts.tos >> 2));
-    tw_json_int(j, "ttl", c->sockopts.ttl);
-    tw_json_bool(j, "do_not_fragment", c->sockopts.df);
-    static const char *const ts[] = {"sw", "hw", "user"};
-    tw_json_str(j, "timestamping", ts[a->timestamping]);
-    tw_json_str(j, "timestamping_used",
-                c->tsmode == TW_TS_USER                                             ? "user"
-                : o->s[0].sender && tw_sender_result(o->s[0].sender)->hw_timestamps ? "hw"
-                                                                                    : "sw");
-    tw_json_bool(j, "ptp", c->ptp);
-    tw_json_num(j, "timeout_s", (double)c->timeout_ns / 1e9);
-    if (a->report_interval_s > 0)
-        tw_json_num(j, "report_interval_s", a->report_interval_s);
-    else
-        tw_json_null(j, "report_interval_s");
-    tw_json_str(j, "csv", a->csv);
-    tw_json_obj_end(j);
-}
-
-static void json_report(struct sender_output *o, const tw_sender_result_t *total,
-                        const tw_loss_t *loss)
-{
-    tw_json_t j;
-    char b[48];
-    /* With --report-interval the output is JSON Lines: the report is one line too. */
-    tw_json_init(&j, stdout, o->a->report_interval_s <= 0);
-    tw_json_obj_begin(&j, NULL);
-    tw_json_str(&j, "schema", TW_JSON_SCHEMA);
-    tw_json_str(&j, "type", "report");
-    tw_json_str(&j, "command", o->cmd);
-    tw_json_str(&j, "version", TWAMPY_VERSION);
-    tw_json_str(&j, "start_time", tw_fmt_iso8601(b, sizeof b, o->start_time));
-    json_config(&j, o);
-    tw_json_result(&j, total, loss);
-    if (o->server) {
-        tw_json_arr_begin(&j, "sessions");
-        for (int i = 0; i < o->n; i++) {
-            const struct session_out *so = &o->s[i];
-            tw_json_obj_begin(&j, NULL);
-            tw_json_int(&j, "session", so->index);
-            tw_json_str(&j, "reflector", so->remote);
-            tw_json_str(&j, "local", so->local);
-            tw_json_uint(&j, "seed", so->seed);
-            tw_json_result(&j, tw_sender_result(so->sender), NULL);
-            tw_json_obj_end(&j);
-        }
-        tw_json_arr_end(&j);
-    }
-    tw_json_obj_end(&j);
-    tw_json_end(&j);
-}
-
-/* The report's first line: what ran, the security mode, the clocks. */
-static void text_header(const struct sender_output *o, const tw_sender_result_t *res)
-{
-    char what[256];
-    if (o->server)
-        snprintf(what, sizeof what, "TWAMP via server %s, %d session%s to %s", o->server, o->n,
-                 o->n > 1 ? "s" : "", o->s[0].remote);
-    else
-        snprintf(what, sizeof what, "%s to %s from %s", o->cfg.stamp ? "STAMP" : "TWAMP light",
-                 o->s[0].remote, o->s[0].local);
-    tw_report_header(stdout, what, res);
-}
-
 void output_report(struct sender_output *o)
 {
     stop_progress(o);
-    const struct sender_args *a = o->a;
-    if (o->n == 1) {
-        const tw_sender_result_t *res = tw_sender_result(o->s[0].sender);
-        if (a->json) {
-            json_report(o, res, NULL);
-        } else {
-            text_header(o, res);
-            tw_report_table(stdout, &res->stats, res->sent);
-            tw_report_extended(stdout, res);
-            if (a->histogram)
-                tw_report_histogram(stdout, &res->metrics.roundtrip.hist, 20);
-        }
-        log_timestamp_sources(res);
-        fflush(stdout);
-        return;
-    }
-    /* Several sessions: each, then the total (loss summed per session). */
-    tw_sender_result_t *total = malloc(sizeof *total);
-    if (!total)
+    if (tw_run_report(stdout, &o->run, run_format(o)) < 0)
         cli_fail("out of memory");
-    tw_report_total_init(total);
-    tw_loss_t loss;
-    memset(&loss, 0, sizeof loss);
-    for (int i = 0; i < o->n; i++)
-        tw_report_merge(total, tw_sender_result(o->s[i].sender));
-    if (!a->json)
-        text_header(o, total);
-    for (int i = 0; i < o->n; i++) {
-        const tw_sender_result_t *res = tw_sender_result(o->s[i].sender);
-        if (!a->json) {
-            printf("Session %d of %d\n", i + 1, o->n);
-            tw_report_table(stdout, &res->stats, res->sent);
-            tw_report_extended(stdout, res);
-        }
-        log_timestamp_sources(res);
-        tw_loss_t l = tw_stats_loss(&res->stats, res->sent);
-        tw_loss_add(&loss, &l);
-    }
-    if (a->json) {
-        json_report(o, total, &loss);
-    } else {
-        printf("All %d sessions\n", o->n);
-        tw_report_table_loss(stdout, &total->stats, total->sent, &loss);
-        tw_report_extended_loss(stdout, total, &loss);
-        if (a->histogram)
-            tw_report_histogram(stdout, &total->metrics.roundtrip.hist, 20);
-    }
-    fflush(stdout);
-    free(total);
 }
 
 int output_close(struct sender_output *o)
 {
     stop_progress(o);
+    free(o->s);
+    free(o->hook);
+    o->s = NULL;
+    o->hook = NULL;
     if (!o->csv)
         return 0;
     bool bad = ferror(o->csv) != 0;

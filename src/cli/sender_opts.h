@@ -13,6 +13,7 @@
 #include "control_client.h"
 #include "loop.h"
 #include "opts.h"
+#include "run_report.h"
 #include "sender.h"
 
 enum {
@@ -21,6 +22,9 @@ enum {
     SO_CONTROL = 4,       /* controller: --reflector-port, --control-timeout, --sessions */
     SO_CONTROLCLIENT = 8, /* controlclient: --reflector-port, --control-timeout, --duration */
     SO_REPORT = 16,       /* sends and reports: --json, --csv, --duration, --schedule, ... */
+    SO_TARGETS = 32,      /* --targets FILE (fan-out) */
+    SO_LINE = 64,         /* a --targets line: options onto the command line's, no reset;
+                             output and logging options refused */
 };
 
 enum { TS_SW, TS_HW, TS_USER }; /* --timestamping */
@@ -37,7 +41,8 @@ struct sender_args {
     uint16_t reflector_port;
     double control_timeout_s;
     int sessions;
-    double duration_s; /* 0: no limit */
+    double duration_s;   /* 0: no limit */
+    const char *targets; /* --targets FILE, or NULL */
     /* SO_REPORT */
     bool json, histogram, no_progress, ptp;
     const char *csv;          /* NULL: no CSV */
@@ -56,37 +61,26 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
  * resolved first (its family decides the largest padding). */
 void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg);
 
-/* Log (verbose) where t1 and t4 came from: the kernel or user space. */
-void log_timestamp_sources(const tw_sender_result_t *res);
-
-/* How many first send times (tw_sender_schedule_head) -v and the JSON show. */
-#define SCHEDULE_HEAD 8
-
-/* ---- the output of a run ----------------------------------------------------- */
+/* ---- the output of a run ----------------------------------------------------- *
+ * The report itself is the library's (run_report.h); here the CSV file, the
+ * sender hooks and the progress display on a terminal. */
 
 struct sender_output;
 
-struct session_out {
+struct session_hook {
     struct sender_output *o;
     int index; /* 1..n */
-    tw_sender_t *sender;
-    uint64_t seed;
-    int64_t head[SCHEDULE_HEAD];
-    char remote[TW_ADDRSTRLEN], local[TW_ADDRSTRLEN];
 };
 
 struct sender_output {
     const struct sender_args *a;
-    const char *cmd;
-    int n;
-    struct session_out s[TW_CTRL_MAX_SESSIONS];
-    tw_sender_cfg_t cfg; /* session 1's, for the configuration in JSON */
-    const char *server;  /* controller: the TWAMP server, else NULL */
+    tw_run_t run;              /* run.server: the controller's TWAMP server, else NULL */
+    tw_run_session_t *s;       /* n of them */
+    struct session_hook *hook; /* n of them */
     FILE *csv;
     tw_loop_t *loop;
     bool progress, progress_shown;
     tw_timer_t progress_timer;
-    tw_time_t start_time;
     int64_t start_mono; /* tw_mono_now() when sending started */
 };
 
@@ -101,17 +95,12 @@ void output_sender(struct sender_output *o, int i, tw_sender_t *s, const tw_send
 void output_remote(struct sender_output *o, int i, const struct sockaddr *sa);
 /* Sending starts: the progress display, when on. */
 void output_start(struct sender_output *o, tw_loop_t *loop);
-/* The progress line's text (at most len octets) after elapsed_s seconds: for a
- * finite run (--count, --duration) a bar, the count and the time left, for an
- * open-ended one the time elapsed; then the latest and the median round trip
- * as the report writes delays ("8us"), and the loss of the packets whose
- * replies are due. Returns snprintf's length. */
-int progress_line(const struct sender_output *o, double elapsed_s, char *buf, size_t len);
 /* Erase the progress line (before a log line or the report). */
 void output_clear_progress(struct sender_output *o);
 /* The final report of every session (and their total) on stdout. */
 void output_report(struct sender_output *o);
-/* Close the CSV file; 0, or -1 after a message when it could not be written. */
+/* Close the CSV file and free the session arrays; 0, or -1 after a message
+ * when the CSV file could not be written. */
 int output_close(struct sender_output *o);
 
 #endif

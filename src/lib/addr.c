@@ -303,7 +303,9 @@ static bool addr_text(const struct sockaddr *sa, char *tmp, size_t tmplen, bool 
     return false;
 }
 
-const char *tw_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+/* "ip:port" / "[v6]:port" with_port, else the address alone; "?" when sa is
+ * not an address. */
+static const char *addr_fmt(const struct sockaddr *sa, char *buf, size_t len, bool with_port)
 {
     char tmp[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
     bool v6;
@@ -313,6 +315,8 @@ const char *tw_addr_str(const struct sockaddr *sa, char *buf, size_t len)
         return "";
     if (!addr_text(sa, tmp, sizeof(tmp), &v6, &port))
         snprintf(buf, len, "?");
+    else if (!with_port)
+        snprintf(buf, len, "%s", tmp);
     else if (v6)
         snprintf(buf, len, "[%s]:%u", tmp, port);
     else
@@ -320,19 +324,14 @@ const char *tw_addr_str(const struct sockaddr *sa, char *buf, size_t len)
     return buf;
 }
 
+const char *tw_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+    return addr_fmt(sa, buf, len, true);
+}
+
 const char *tw_addr_ip_str(const struct sockaddr *sa, char *buf, size_t len)
 {
-    char tmp[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
-    bool v6;
-    unsigned port;
-
-    if (buf == NULL || len == 0)
-        return "";
-    if (!addr_text(sa, tmp, sizeof(tmp), &v6, &port))
-        snprintf(buf, len, "?");
-    else
-        snprintf(buf, len, "%s", tmp);
-    return buf;
+    return addr_fmt(sa, buf, len, false);
 }
 
 uint16_t tw_addr_port(const struct sockaddr_storage *ss)

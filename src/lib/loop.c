@@ -15,8 +15,10 @@ struct tw_loop {
     int epfd;
     int tfd;
     bool running;
-    tw_timer_t *timers; /* sorted by deadline */
-    int64_t armed_at;   /* deadline the timerfd holds, or 0 */
+    tw_timer_t **heap; /* armed timers, a binary min-heap by (deadline, order) */
+    uint32_t nheap, capheap;
+    uint64_t order;   /* the next timer's set order */
+    int64_t armed_at; /* deadline the timerfd holds, or 0 */
     /* The round being delivered: a watch deleted during it has its events
      * not yet delivered cleared here, however many watches go (as libuv does),
      * so no callback ever sees a freed watch. */
@@ -59,6 +61,7 @@ void tw_loop_free(tw_loop_t *l)
         close(l->epfd);
     if (l->tfd >= 0)
         close(l->tfd);
+    free(l->heap); /* timers still armed stay the owners' memory: never touched */
     free(l);
 }
 
@@ -95,7 +98,7 @@ int tw_loop_del(tw_loop_t *l, tw_watch_t *w)
 
 static void rearm(tw_loop_t *l)
 {
-    int64_t want = l->timers ? l->timers->deadline : 0;
+    int64_t want = l->nheap ? l->heap[0]->deadline : 0;
     if (want == l->armed_at)
         return;
     struct itimerspec its;
@@ -110,32 +113,87 @@ static void rearm(tw_loop_t *l)
     l->armed_at = want;
 }
 
-static void unlink_timer(tw_loop_t *l, tw_timer_t *t)
+static bool before(const tw_timer_t *a, const tw_timer_t *b)
 {
-    for (tw_timer_t **p = &l->timers; *p; p = &(*p)->next) {
-        if (*p == t) {
-            *p = t->next;
-            break;
-        }
-    }
-    t->armed = false;
-    t->next = NULL;
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->order < b->order);
 }
 
-void tw_timer_set(tw_loop_t *l, tw_timer_t *t, int64_t deadline, void (*cb)(void *), void *arg)
+static void place(tw_loop_t *l, uint32_t i, tw_timer_t *t)
+{
+    l->heap[i] = t;
+    t->slot = i;
+}
+
+static void sift_up(tw_loop_t *l, uint32_t i)
+{
+    tw_timer_t *t = l->heap[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!before(t, l->heap[parent]))
+            break;
+        place(l, i, l->heap[parent]);
+        i = parent;
+    }
+    place(l, i, t);
+}
+
+static void sift_down(tw_loop_t *l, uint32_t i)
+{
+    tw_timer_t *t = l->heap[i];
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= l->nheap)
+            break;
+        if (c + 1 < l->nheap && before(l->heap[c + 1], l->heap[c]))
+            c++;
+        if (!before(l->heap[c], t))
+            break;
+        place(l, i, l->heap[c]);
+        i = c;
+    }
+    place(l, i, t);
+}
+
+static void unlink_timer(tw_loop_t *l, tw_timer_t *t)
+{
+    uint32_t i = t->slot;
+    t->armed = false;
+    if (i >= l->nheap || l->heap[i] != t)
+        return; /* armed on another loop (one since freed): not in this heap */
+    tw_timer_t *last = l->heap[--l->nheap];
+    if (i == l->nheap)
+        return;
+    place(l, i, last);
+    if (i > 0 && before(last, l->heap[(i - 1) / 2]))
+        sift_up(l, i);
+    else
+        sift_down(l, i);
+}
+
+int tw_timer_set(tw_loop_t *l, tw_timer_t *t, int64_t deadline, void (*cb)(void *), void *arg)
 {
     if (t->armed)
         unlink_timer(l, t);
+    if (l->nheap == l->capheap) {
+        uint32_t cap = l->capheap ? 2 * l->capheap : 64;
+        tw_timer_t **h = cap > l->capheap ? realloc(l->heap, (size_t)cap * sizeof *h) : NULL;
+        if (!h) {
+            rearm(l);
+            errno = ENOMEM;
+            return -1;
+        }
+        l->heap = h;
+        l->capheap = cap;
+    }
     t->deadline = deadline;
     t->cb = cb;
     t->arg = arg;
     t->armed = true;
-    tw_timer_t **p = &l->timers;
-    while (*p && (*p)->deadline <= deadline)
-        p = &(*p)->next;
-    t->next = *p;
-    *p = t;
+    t->order = l->order++;
+    place(l, l->nheap, t);
+    sift_up(l, l->nheap++);
     rearm(l);
+    return 0;
 }
 
 void tw_timer_cancel(tw_loop_t *l, tw_timer_t *t)
@@ -153,8 +211,8 @@ static void run_timers(tw_loop_t *l)
         ;
     l->armed_at = 0;
     int64_t now = tw_mono_now();
-    while (l->running && l->timers && l->timers->deadline <= now) {
-        tw_timer_t *t = l->timers;
+    while (l->running && l->nheap && l->heap[0]->deadline <= now) {
+        tw_timer_t *t = l->heap[0];
         unlink_timer(l, t);
         t->cb(t->arg);
     }

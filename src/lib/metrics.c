@@ -109,6 +109,12 @@ void tw_metrics_free(tw_metrics_t *m)
 {
     free(m->ring);
     m->ring = NULL;
+    tw_dirmetrics_t *d[] = {&m->outbound, &m->inbound, &m->roundtrip};
+    for (int i = 0; i < 3; i++) {
+        tw_hist_free(&d[i]->hist);
+        tw_hist_free(&d[i]->ipdv);
+    }
+    tw_hist_free(&m->residence);
 }
 
 static void dir_add(tw_dirmetrics_t *d, int64_t v)

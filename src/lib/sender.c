@@ -86,6 +86,7 @@ struct tw_sender {
     int fd;
     tw_watch_t watch;
     tw_batch_t *batch;
+    bool own_batch; /* else cfg.batch, shared with the loop's other senders */
     uint8_t *txbuf;
     struct sent_rec *ring;
     uint32_t *txmap;    /* kernel transmit-timestamp id -> sequence number */
@@ -1055,7 +1056,8 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     s->txmap = calloc(RING_SIZE, sizeof *s->txmap);
     s->pend = calloc(RING_SIZE, sizeof *s->pend);
     s->txbuf = calloc(1, TW_MAX_PACKET_LEN);
-    s->batch = tw_batch_new(16, RX_BUFSIZE);
+    s->own_batch = !cfg->batch;
+    s->batch = cfg->batch ? cfg->batch : tw_batch_new(16, RX_BUFSIZE);
     if (!s->ring || !s->txmap || !s->pend || !s->txbuf || !s->batch) {
         snprintf(err, errlen, "out of memory");
         tw_sender_close(s);
@@ -1219,7 +1221,8 @@ void tw_sender_close(tw_sender_t *s)
         tw_loop_del(s->loop, &s->watch);
         close(s->fd);
     }
-    tw_batch_free(s->batch);
+    if (s->own_batch)
+        tw_batch_free(s->batch);
     free(s->ring);
     free(s->txmap);
     free(s->pend);

@@ -81,6 +81,7 @@ static void check_distribution(int64_t (*gen)(void), size_t n)
     assert_int_equal(h.min, v[0]);
     assert_int_equal(h.max, v[n - 1]);
     free(v);
+    tw_hist_free(&h);
 }
 
 static int64_t gen_loguniform(void)
@@ -141,6 +142,9 @@ static void test_small_exact(void **state)
     tw_hist_add(&h, -7);
     assert_int_equal(h.min, -7);
     assert_int_equal(tw_hist_percentile(&h, 1), -7);
+    tw_hist_free(&h);
+    assert_int_equal(h.n, 0);
+    assert_null(h.pos[0]);
 }
 
 static void test_merge(void **state)
@@ -158,6 +162,39 @@ static void test_merge(void **state)
     assert_int_equal(a.min, 1);
     assert_int_equal(a.max, 200);
     assert_int_equal(tw_hist_percentile(&a, 50), 100);
+    /* b is untouched: its pages are its own. */
+    assert_int_equal(b.n, 100);
+    assert_int_equal(tw_hist_percentile(&b, 50), 150);
+    tw_hist_free(&a);
+    tw_hist_free(&b);
+}
+
+/* Pages come as values need them: a narrow range takes one page of a side,
+ * not the 35 of each; memory is what the values spread over. */
+static void test_pages_on_demand(void **state)
+{
+    (void)state;
+    tw_hist_t h;
+    tw_hist_init(&h);
+    for (size_t p = 0; p < TW_HIST_PAGES; p++)
+        assert_true(h.pos[p] == NULL && h.neg[p] == NULL);
+    for (int i = 0; i < 10000; i++)
+        tw_hist_add(&h, 20000 + i % 100); /* 20.000..20.099 us: one power of two */
+    int pages = 0;
+    for (size_t p = 0; p < TW_HIST_PAGES; p++)
+        pages += (h.pos[p] != NULL) + (h.neg[p] != NULL);
+    assert_int_equal(pages, 1);
+    assert_int_equal(h.unbucketed, 0);
+    /* Within the bucket width (1/128 of the value) of the exact median. */
+    int64_t med = tw_hist_percentile(&h, 50);
+    assert_true(med >= 20049 - 20049 / 128 && med <= 20049 + 20049 / 128);
+    tw_hist_add(&h, -5);
+    tw_hist_add(&h, (int64_t)1 << 39);
+    pages = 0;
+    for (size_t p = 0; p < TW_HIST_PAGES; p++)
+        pages += (h.pos[p] != NULL) + (h.neg[p] != NULL);
+    assert_int_equal(pages, 3);
+    tw_hist_free(&h);
 }
 
 static void count_cb(void *arg, int64_t lo, int64_t hi, uint64_t n)
@@ -177,6 +214,7 @@ static void test_foreach(void **state)
     uint64_t total = 0;
     tw_hist_foreach(&h, count_cb, &total);
     assert_int_equal(total, h.n);
+    tw_hist_free(&h);
 }
 
 int main(void)
@@ -189,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_small_exact),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_foreach),
+        cmocka_unit_test(test_pages_on_demand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -318,13 +318,100 @@ static void test_busy_poll_sees_timers(void **state)
     tw_loop_free(l);
 }
 
+/* Many timers: 20,000 with random deadlines (ties among them), a third
+ * cancelled, a third re-set, one cancelling another from its callback; every
+ * armed one fires exactly once, in (deadline, set order) order. */
+#define NT 20000
+typedef struct mt {
+    tw_timer_t t;
+    int64_t deadline;
+    uint64_t set_no;
+    int fired;
+    bool cancelled;
+} mt_t;
+static mt_t *mts;
+static tw_loop_t *many_loop;
+static int64_t last_deadline;
+static uint64_t last_set_no;
+static int nfired;
+static uint64_t set_counter;
+
+static void on_many(void *arg)
+{
+    mt_t *m = arg;
+    m->fired++;
+    nfired++;
+    assert_true(m->deadline > last_deadline ||
+                (m->deadline == last_deadline && m->set_no > last_set_no));
+    last_deadline = m->deadline;
+    last_set_no = m->set_no;
+    /* Timer 0 cancels the last timer from inside the dispatch. */
+    if (m == &mts[0] && mts[NT - 1].t.armed) {
+        mts[NT - 1].cancelled = true;
+        tw_timer_cancel(many_loop, &mts[NT - 1].t);
+    }
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t xorshift(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void set_many(mt_t *m, int64_t deadline)
+{
+    m->deadline = deadline;
+    m->set_no = set_counter++;
+    assert_int_equal(tw_timer_set(many_loop, &m->t, deadline, on_many, m), 0);
+}
+
+static void test_many_timers_heap(void **state)
+{
+    (void)state;
+    many_loop = tw_loop_new();
+    assert_non_null(many_loop);
+    mts = calloc(NT, sizeof *mts);
+    assert_non_null(mts);
+    int64_t base = tw_mono_now() - TW_NS_PER_SEC; /* all due: one round fires them */
+    for (int i = 0; i < NT; i++)
+        set_many(&mts[i], base + (int64_t)(xorshift() % 5000)); /* many ties */
+    /* Timer 0 fires first: it cancels the last one from its callback. */
+    set_many(&mts[0], base - 1);
+    for (int i = 1; i < NT - 1; i++) {
+        uint64_t r = xorshift() % 3;
+        if (r == 0) {
+            tw_timer_cancel(many_loop, &mts[i].t);
+            mts[i].cancelled = true;
+        } else if (r == 1) {
+            set_many(&mts[i], base + (int64_t)(xorshift() % 5000));
+        }
+    }
+    last_deadline = INT64_MIN;
+    nfired = 0;
+    for (int k = 0; k < 10; k++)
+        assert_true(tw_loop_run_once(many_loop, 100) >= 0);
+    int want = 0;
+    for (int i = 0; i < NT; i++) {
+        assert_int_equal(mts[i].fired, mts[i].cancelled ? 0 : 1);
+        assert_false(mts[i].t.armed);
+        want += !mts[i].cancelled;
+    }
+    assert_int_equal(nfired, want);
+    assert_true(want > NT / 2);
+    tw_loop_free(many_loop);
+    free(mts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_delete_1000_reused),    cmocka_unit_test(test_delete_1000_freed),
         cmocka_unit_test(test_delete_self),           cmocka_unit_test(test_readd_in_round),
         cmocka_unit_test(test_timer_deletes_pending), cmocka_unit_test(test_timer_order_cancel),
-        cmocka_unit_test(test_busy_poll_sees_timers),
+        cmocka_unit_test(test_busy_poll_sees_timers), cmocka_unit_test(test_many_timers_heap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -373,6 +373,7 @@ static void test_total_of_sessions(void **state)
     tw_metrics_free(&ra->metrics);
     tw_metrics_free(&rb->metrics);
     tw_metrics_free(all);
+    tw_metrics_free(&total->metrics);
     free(all);
     free(ra);
     free(rb);
@@ -433,6 +434,7 @@ static void test_histogram_rows(void **state)
             if (h->min < 10000)
                 assert_string_equal(hl.first_from, b);
             free(buf);
+            tw_hist_free(h);
             free(h);
         }
     }
