@@ -24,6 +24,8 @@
  *   report.h report_json.h report_csv.h  the text table, JSON and CSV reports
  *   run_report.h     a whole run's report (text, JSON, totals) as `twampy sender`
  *                    prints it, interval lines, the progress line
+ *   check.h          the conformance battery of `twampy check` (a reflector,
+ *                    a TWAMP server) and its table
  *
  * The headers use glibc's struct in6_pktinfo: compile with -D_GNU_SOURCE (as
  * `pkg-config --cflags twampy` says). Everything is single-threaded per event
@@ -52,5 +54,6 @@
 #include "report_json.h"
 #include "report_csv.h"
 #include "run_report.h"
+#include "check.h"
 
 #endif
