@@ -339,6 +339,9 @@ void tw_check_judge_length(tw_check_table_t *t, const tw_check_xchg_t *x)
         no_reply(t, name, cl, exp, x);
     else if (x->rep_len == want)
         tw_check_add(t, TW_CHECK_PASS, name, cl, exp, "%zu octets", x->rep_len);
+    else if (!stamp && x->req_len < TW_STAMP_BASE_LEN && x->rep_len == TW_STAMP_BASE_LEN)
+        tw_check_add(t, TW_CHECK_PASS, name, cl, exp,
+                     "44 octets: a STAMP reflector's base packet (RFC 8762 §4.6)");
     else if (x->rep_len > want)
         tw_check_add(t, TW_CHECK_FAIL, name, cl, exp,
                      "%zu octets: longer than max(request, %zu) (amplification)", x->rep_len, base);
@@ -574,7 +577,9 @@ static size_t build(struct ctx *c, int kind, size_t len, uint32_t seq, uint16_t 
     if (kind == TW_CHECK_KIND_TWAMP) {
         if (tw_sender_encode(&p, false, c->req, len) < 0)
             return 0;
-        for (size_t i = TW_SENDER_MIN_LEN; i < len; i++)
+        /* Octets 14..15 zero: a STAMP reflector reads them as the SSID and
+         * returns them where TWAMP has MBZ (RFC 8762 §4.6). */
+        for (size_t i = TW_SENDER_MIN_LEN + 2; i < len; i++)
             c->req[i] = rnd8(c);
     } else if (kind == TW_CHECK_KIND_STAMP) {
         if (tw_sender_encode(&p, true, c->req, len) < 0)
@@ -600,7 +605,9 @@ static void track_excess(struct ctx *c, const tw_check_xchg_t *x)
 {
     if (!x->replied)
         return;
-    size_t base = base_len(x->kind);
+    /* A STAMP reflector answers a shorter TWAMP light request with its
+     * 44-octet base packet (RFC 8762 §4.6). */
+    size_t base = x->kind == TW_CHECK_KIND_TWAMP ? TW_STAMP_BASE_LEN : base_len(x->kind);
     size_t bound = x->req_len > base ? x->req_len : base;
     if (x->rep_len > bound && x->rep_len - bound > c->max_excess) {
         c->max_excess = x->rep_len - bound;

@@ -82,6 +82,11 @@ check stamp 0 --format stamp "$H:$PORT"
 all_pass "$WORK/stamp.json" "${TLV_WARN[@]}"
 expect_result "$WORK/stamp.json" "SSID" PASS "RFC 8972 §3"
 expect_result "$WORK/stamp.json" "reflector sequence" PASS "RFC 8762 §4.3.1" "stateless"
+# TWAMP light requests to a STAMP-only reflector: its 44-octet base packet
+# answers the shorter ones (RFC 8762 §4.6), no amplification.
+check stamp_both 0 "$H:$PORT"
+all_pass "$WORK/stamp_both.json" "${TLV_WARN[@]}"
+expect_result "$WORK/stamp_both.json" "length 14" PASS "" "STAMP reflector's base packet"
 stop_responder stamp
 
 # 3. Authenticated STAMP with a key file.

@@ -256,6 +256,12 @@ static void test_lengths(void **state)
     x = exch(TW_CHECK_KIND_TWAMP, 14, 14); /* the request's length, below 41 */
     tw_check_judge_length(&tab, &x);
     expect("length 14", TW_CHECK_FAIL, "shorter than the 41-octet");
+    x = exch(TW_CHECK_KIND_TWAMP, 14, 44); /* a STAMP reflector's base packet */
+    tw_check_judge_length(&tab, &x);
+    expect("length 14", TW_CHECK_PASS, "STAMP reflector's base packet");
+    x = exch(TW_CHECK_KIND_TWAMP, 14, 45);
+    tw_check_judge_length(&tab, &x);
+    expect("length 14", TW_CHECK_FAIL, "amplification");
     x = exch(TW_CHECK_KIND_TWAMP, 41, 200); /* amplification */
     tw_check_judge_length(&tab, &x);
     expect("length 41", TW_CHECK_FAIL, "amplification");
