@@ -27,6 +27,8 @@
  *                    prints it, interval lines, the progress line
  *   plot_svg.h       a run's packets drawn as one self-contained SVG
  *   sdnotify.h       systemd readiness (READY=1, STOPPING=1) without libsystemd
+ *   check.h          the conformance battery of `twampy check` (a reflector,
+ *                    a TWAMP server) and its table
  *
  * The headers use glibc's struct in6_pktinfo: compile with -D_GNU_SOURCE (as
  * `pkg-config --cflags twampy` says). Everything is single-threaded per event
@@ -59,5 +61,6 @@
 #include "run_report.h"
 #include "plot_svg.h"
 #include "sdnotify.h"
+#include "check.h"
 
 #endif

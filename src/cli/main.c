@@ -7,7 +7,7 @@
 
 static const char main_help[] =
     "usage: twampy [-h] [-v] "
-    "{sender,responder,controller,controlclient,server,demo,plot,dscptable} "
+    "{sender,responder,controller,controlclient,server,check,demo,plot,dscptable} "
     "...\n"
     "\n"
     "TWAMP, TWAMP light and STAMP measurement: round-trip and one-way delay,\n"
@@ -18,6 +18,7 @@ static const char main_help[] =
     "  twampy sender 192.0.2.1:862 --stamp  STAMP (RFC 8762), to its reflector on 862\n"
     "  twampy controller 192.0.2.1          full TWAMP, via its TWAMP server on 862\n"
     "  twampy demo                          no router: a reflector and a sender here\n"
+    "  twampy check 192.0.2.1:862           conformance table of its reflector (RFCs)\n"
     "\n"
     "subcommands:\n"
     "  sender              TWAMP light / STAMP Session-Sender (TWL sender)\n"
@@ -25,6 +26,7 @@ static const char main_help[] =
     "  controller          TWAMP-Control client and Session-Sender (TWAMP controller)\n"
     "  controlclient       TWAMP-Control client for an external Session-Sender\n"
     "  server              TWAMP server: control listener and Session-Reflectors\n"
+    "  check               conformance test of a reflector (or --control a server)\n"
     "  demo                a reflector and a sender on loopback in one process\n"
     "  plot                draw a run saved with --csv as an SVG picture\n"
     "  dscptable           print the DSCP/TOS table\n"
@@ -60,12 +62,13 @@ int main(int argc, char **argv)
         {"controlclient", cmd_controlclient},
         {"server", cmd_server},
         {"plot", cmd_plot},
+        {"check", cmd_check},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(sub, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);
     cli_usage_error(NULL,
                     "unknown subcommand '%s' (choose from sender, responder, controller, "
-                    "controlclient, server, demo, plot, dscptable)",
+                    "controlclient, server, check, demo, plot, dscptable)",
                     sub);
 }

@@ -28,7 +28,10 @@
  *        stateful (its own count, request 2 dropped and not counted), farclock (S
  *        bit set, t2/t3 an hour ahead), and for
  *        STAMP requests nossid (SSID 0 in the reply) and stamp41 (a 41-octet
- *        reply to the 44-octet request).
+ *        reply to the 44-octet request). --count 0 serves until killed: every
+ *        datagram of 14 octets or more is answered in the style whatever its
+ *        sequence number, shorter ones are ignored (twampy check against the
+ *        fake reflectors).
  *   twampy_probe request HOST PORT [--expect-tos N] [--expect-ttl N] [--ttl N]
  *                        [--expect-rseq-stateless] [--stamp] [--random-padding N]
  *       (--random-padding N: N-octet TWAMP light requests with pseudo-random
@@ -488,7 +491,7 @@ static int cmd_reflect(int argc, char **argv)
         else if (!strcmp(o, "--expect-ttl"))
             expect_ttl = num(o, v, 0, 255);
         else if (!strcmp(o, "--count"))
-            count = num(o, v, 1, 100000);
+            count = num(o, v, 0, 100000);
         else if (!strcmp(o, "--expect-len"))
             expect_len = num(o, v, 0, 65535);
         else if (!strcmp(o, "--expect-ssid"))
@@ -529,16 +532,29 @@ static int cmd_reflect(int argc, char **argv)
 
     static uint8_t buf[BUF_LEN];
     uint32_t counted = 0; /* --style stateful: the requests it counted */
-    for (long i = 0; i < count; i++) {
+    /* --count 0: serve until killed, answering every request of 14 octets or
+     * more in the style, whatever its sequence number (for twampy check). */
+    bool serve = count == 0;
+    for (long i = 0; serve || i < count; i++) {
         struct rx rx;
         char what[64];
         snprintf(what, sizeof what, "test packet %ld of %ld", i + 1, count);
-        if (!recv_within(fd, buf, sizeof buf, RECV_TIMEOUT_MS, &rx))
+        if (!recv_within(fd, buf, sizeof buf, RECV_TIMEOUT_MS, &rx)) {
+            if (serve) {
+                i--;
+                continue;
+            }
             fail("%s did not arrive within %d ms", what, RECV_TIMEOUT_MS);
+        }
         tw_sender_pkt_t req;
-        if (tw_sender_decode(buf, rx.len, &req) != TW_WIRE_OK)
+        if (tw_sender_decode(buf, rx.len, &req) != TW_WIRE_OK) {
+            if (serve) {
+                i--;
+                continue;
+            }
             fail("%s: %zu octets is too short for a Session-Sender packet", what, rx.len);
-        if (req.seq != (uint32_t)i)
+        }
+        if (!serve && req.seq != (uint32_t)i) /* serve: any sequence number */
             fail("%s: Sequence Number %" PRIu32 ", expected %ld", what, req.seq, i);
         if (expect_tos >= 0 && rx.tos != expect_tos)
             fail("%s: TOS/Traffic Class %d on the wire, expected %ld", what, rx.tos, expect_tos);
