@@ -103,7 +103,8 @@ struct tw_sender {
     bool hw_tx_sw; /* a software transmit stamp comes beside the NIC's */
     tw_phc_t phc;
     int64_t phc_period;
-    unsigned said; /* SAID_* */
+    unsigned said;          /* SAID_* */
+    uint32_t rx_drops_seen; /* the socket's drop counter as last read (wraps) */
     tw_timer_t send_timer, end_timer, interval_timer, pend_timer, phc_timer;
     int64_t start_mono;
     tw_time_t start_wall; /* the system clock at the start */
@@ -378,6 +379,22 @@ static void drain(tw_sender_t *s, bool force);
 static void drain_one(tw_sender_t *s);
 static void on_tx_timestamp(void *arg, const tw_txstamp_t *ts);
 
+/* The socket's receive-buffer drops, from the counter the last datagram read
+ * carried (SO_RXQ_OVFL) or the socket's own at the end (SO_MEMINFO): the
+ * replies that came after the last one read are counted too. */
+static void local_drops_add(tw_sender_t *s, uint32_t now)
+{
+    s->res.local_rx_drops += (uint32_t)(now - s->rx_drops_seen);
+    s->rx_drops_seen = now;
+}
+
+static void local_drops_update(tw_sender_t *s)
+{
+    uint32_t d;
+    if (s->fd >= 0 && tw_rx_drops_read(s->fd, &d) == 0)
+        local_drops_add(s, d);
+}
+
 static void finish(tw_sender_t *s)
 {
     if (s->done)
@@ -386,6 +403,7 @@ static void finish(tw_sender_t *s)
     s->res.elapsed_s = s->started ? (double)(tw_mono_now() - s->start_mono) / 1e9 : 0;
     /* Replies still waiting for a transmit timestamp are measured now. */
     drain(s, true);
+    local_drops_update(s);
     s->res.stats.unusable = tw_replies_seen(&s->res) - s->res.stats.received;
     tw_timer_cancel(s->loop, &s->send_timer);
     tw_timer_cancel(s->loop, &s->end_timer);
@@ -468,6 +486,8 @@ static int send_one(tw_sender_t *s)
             return -1;
         }
         s->res.send_errors++;
+        if (e == ENOBUFS || e == EAGAIN || e == EWOULDBLOCK || e == ENOMEM)
+            s->res.local_tx_drops++; /* never left this host */
         if (s->res.send_errors == 1)
             tw_warn("cannot send to %s: %s", s->peer, strerror(e));
         /* The packet counts as sent and lost: the schedule goes on. */
@@ -937,11 +957,36 @@ static void on_readable(void *arg, uint32_t events)
         int n = tw_recv_batch(s->fd, s->batch);
         if (n <= 0)
             return;
+        tw_pkt_t *last = tw_batch_pkt(s->batch, n - 1);
+        if (last->rx_drops_known)
+            local_drops_add(s, last->rx_drops);
         for (int i = 0; i < n && !s->done; i++)
             handle_reply(s, tw_batch_pkt(s->batch, i));
         if (s->done)
             return;
     }
+}
+
+/* A receive buffer for the rate: a quarter of a second of replies at their
+ * kernel footprint (about 1 KiB each on loopback and most NICs), at least
+ * 256 KiB, at most 256 MiB; and the kernel's drop counter with every reply. */
+static void rx_buffer_fit(tw_sender_t *s)
+{
+    if (tw_rx_drops_enable(s->fd) < 0)
+        tw_info("no receive-buffer drop counter (SO_RXQ_OVFL: %s)", strerror(errno));
+    if (s->cfg.sockopts.bufsize > 0)
+        return; /* the caller chose */
+    double pps = s->cfg.interval_ns > 0 ? 1e9 / (double)s->cfg.interval_ns : 1e6;
+    double want = pps / 4 * (1024.0 + (double)fmt_len(s, s->cfg.padding < 0 ? 0 : s->cfg.padding));
+    if (want < 256 * 1024)
+        want = 256 * 1024;
+    if (want > 256.0 * 1024 * 1024)
+        want = 256.0 * 1024 * 1024;
+    s->res.rx_buffer = tw_rcvbuf_fit(s->fd, (long)want);
+    if (s->res.rx_buffer >= 0 && s->res.rx_buffer < (long)want / 2)
+        tw_info("receive buffer %ld octets, %.0f wanted for the rate (net.core.rmem_max caps "
+                "it without CAP_NET_ADMIN)",
+                s->res.rx_buffer, want);
 }
 
 static void hw_unavailable(const char *why)
@@ -1068,6 +1113,7 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         return -1;
     }
     s->tx_stamping = cfg->tsmode != TW_TS_USER && tw_tx_timestamps_enable(s->fd) == 0;
+    rx_buffer_fit(s);
     if (tw_icmp_errors_enable(s->fd) < 0)
         tw_info("no ICMP errors on the sender's socket (IP_RECVERR: %s)", strerror(errno));
     if (cfg->tsmode == TW_TS_HARDWARE)
