@@ -521,38 +521,56 @@ int tw_icmperr_parse(const struct msghdr *mh, tw_icmperr_t *e)
     return 0;
 }
 
+/* Error-queue messages read per system call (recvmmsg with MSG_ERRQUEUE: the
+ * kernel stops at the first empty read, so one call drains a short queue
+ * without a second one to hear EAGAIN). */
+#define ERRQ_BATCH 16
+
 int tw_errqueue_read(int fd, void (*txcb)(void *arg, const tw_txstamp_t *ts),
                      void (*icmpcb)(void *arg, const tw_icmperr_t *e), void *arg)
 {
     int count = 0;
-    for (int rounds = 0; rounds < 1024; rounds++) {
+    struct {
         uint8_t data[64];
         union {
             struct cmsghdr align;
             uint8_t b[512];
         } ctl;
         struct sockaddr_storage name;
-        struct iovec iov = {data, sizeof data};
-        struct msghdr mh = {.msg_name = &name,
-                            .msg_namelen = sizeof name,
-                            .msg_iov = &iov,
-                            .msg_iovlen = 1,
-                            .msg_control = ctl.b,
-                            .msg_controllen = sizeof ctl.b};
-        if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-            break;
-        count++;
-        tw_txstamp_t ts;
-        tw_icmperr_t ie;
-        if (tw_txstamp_parse(&mh, &ts)) {
-            if (txcb)
-                txcb(arg, &ts);
-        } else if (tw_icmperr_parse(&mh, &ie)) {
-            if (mh.msg_namelen > 0 && mh.msg_namelen <= sizeof ie.dest)
-                memcpy(&ie.dest, &name, mh.msg_namelen);
-            if (icmpcb)
-                icmpcb(arg, &ie);
+        struct iovec iov;
+    } m[ERRQ_BATCH];
+    struct mmsghdr mm[ERRQ_BATCH];
+    for (int rounds = 0; rounds < 64; rounds++) {
+        for (int i = 0; i < ERRQ_BATCH; i++) {
+            m[i].iov = (struct iovec){m[i].data, sizeof m[i].data};
+            mm[i].msg_hdr = (struct msghdr){.msg_name = &m[i].name,
+                                            .msg_namelen = sizeof m[i].name,
+                                            .msg_iov = &m[i].iov,
+                                            .msg_iovlen = 1,
+                                            .msg_control = m[i].ctl.b,
+                                            .msg_controllen = sizeof m[i].ctl.b};
+            mm[i].msg_len = 0;
         }
+        int n = recvmmsg(fd, mm, ERRQ_BATCH, MSG_ERRQUEUE | MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            struct msghdr *mh = &mm[i].msg_hdr;
+            count++;
+            tw_txstamp_t ts;
+            tw_icmperr_t ie;
+            if (tw_txstamp_parse(mh, &ts)) {
+                if (txcb)
+                    txcb(arg, &ts);
+            } else if (tw_icmperr_parse(mh, &ie)) {
+                if (mh->msg_namelen > 0 && mh->msg_namelen <= sizeof ie.dest)
+                    memcpy(&ie.dest, &m[i].name, mh->msg_namelen);
+                if (icmpcb)
+                    icmpcb(arg, &ie);
+            }
+        }
+        if (n < ERRQ_BATCH)
+            break;
     }
     return count;
 }

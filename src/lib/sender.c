@@ -22,6 +22,21 @@
 #define RING_SIZE (1u << RING_BITS)
 #define RING_MASK (RING_SIZE - 1)
 #define RX_BUFSIZE TW_RX_BUFSIZE
+/* Replies read per recvmmsg. */
+#define RX_BATCH 16
+/* Intervals shorter than this (about what a timer wake-up costs) send the
+ * packets that are due together, TX_BATCH per sendmmsg. */
+#define TX_BATCH_BELOW_NS (50 * TW_NS_PER_US)
+#define TX_BATCH 32
+
+/* Packets built and recorded, waiting for their sendmmsg (tx_flush). */
+struct txq {
+    int n;
+    uint8_t buf[TX_BATCH][TW_MAX_PACKET_LEN];
+    uint32_t seq[TX_BATCH];
+    struct iovec iov[TX_BATCH];
+    struct mmsghdr mm[TX_BATCH];
+};
 /* How long a reply waits for its packet's transmit timestamp before it is
  * measured without it (software t1 and t4; user-space t1 when the kernel gave
  * none at all). NICs deliver theirs within milliseconds, or never (many stamp
@@ -105,6 +120,7 @@ struct tw_sender {
     int64_t phc_period;
     unsigned said;          /* SAID_* */
     uint32_t rx_drops_seen; /* the socket's drop counter as last read (wraps) */
+    struct txq *txq;        /* sendmmsg batching (intervals below TX_BATCH_BELOW_NS), or NULL */
     tw_timer_t send_timer, end_timer, interval_timer, pend_timer, phc_timer;
     int64_t start_mono;
     tw_time_t start_wall; /* the system clock at the start */
@@ -431,6 +447,8 @@ static bool all_answered(const tw_sender_t *s)
     return s->res.stats.received + s->res.late >= s->next;
 }
 
+static int send_failed(tw_sender_t *s, int e, size_t len);
+
 static int send_one(tw_sender_t *s)
 {
     size_t len = next_len(s);
@@ -445,15 +463,18 @@ static int send_one(tw_sender_t *s)
         drain_one(s);
     if (rec->used && s->cfg.on_packet && s->flushed <= s->next - RING_SIZE)
         flush_records(s, false);
-    /* t1 as late as possible: read the clock right before the send. */
+    /* Batched: into the queue's next buffer, sent by tx_flush. */
+    uint8_t *txbuf = s->txq ? s->txq->buf[s->txq->n] : s->txbuf;
+    /* t1 as late as possible: read the clock right before the send (batched:
+     * before the batch's sendmmsg; the kernel's transmit stamp replaces it). */
     tw_time_t t1 = tw_now();
     pkt.timestamp = s->cfg.ptp ? tw_time_to_ptp(t1, s->tai) : tw_time_to_ntp(t1);
     if (s->fmt.kind == TW_TESTFMT_OPEN) {
-        tw_sender_encode(&pkt, s->cfg.stamp, s->txbuf, len);
+        tw_sender_encode(&pkt, s->cfg.stamp, txbuf, len);
     } else {
-        int rc = tw_sender_encode_auth(&pkt, s->fmt.kind == TW_TESTFMT_STAMP_AUTH, s->txbuf, len);
+        int rc = tw_sender_encode_auth(&pkt, s->fmt.kind == TW_TESTFMT_STAMP_AUTH, txbuf, len);
         if (rc == TW_WIRE_OK)
-            rc = tw_testfmt_sender_protect(&s->fmt, s->txbuf, len);
+            rc = tw_testfmt_sender_protect(&s->fmt, txbuf, len);
         if (rc != 0) {
             snprintf(s->res.fatal, sizeof s->res.fatal,
                      "cannot build a protected %zu-octet test packet", len);
@@ -461,37 +482,29 @@ static int send_one(tw_sender_t *s)
             return -1;
         }
     }
-    ssize_t r = s->cfg.xmit ? s->cfg.xmit(s->cfg.hook_arg, s->txbuf, len)
-                            : sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote,
-                                     s->cfg.remote_len);
+    ssize_t r;
+    if (s->txq) {
+        /* Counted as sent now; tx_flush corrects a send that fails. */
+        struct txq *q = s->txq;
+        q->iov[q->n] = (struct iovec){txbuf, len};
+        q->seq[q->n++] = seq;
+        r = (ssize_t)len;
+    } else {
+        r = s->cfg.xmit ? s->cfg.xmit(s->cfg.hook_arg, txbuf, len)
+                        : sendto(s->fd, txbuf, len, 0, (struct sockaddr *)&s->cfg.remote,
+                                 s->cfg.remote_len);
+    }
     if (r < 0 && !s->cfg.xmit &&
         (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ||
          errno == EHOSTDOWN || errno == EMSGSIZE || errno == EACCES)) {
         /* The socket's pending error: an ICMP error about an earlier packet
          * (IP_RECVERR), or the kernel's own refusal. Read it, send again once. */
         tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
-        r = sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
+        r = sendto(s->fd, txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
     }
-    if (r < 0) {
-        int e = errno;
-        if (e == EMSGSIZE) {
-            char mtu[48] = "smaller";
-            if (s->res.issues.icmp_mtu)
-                snprintf(mtu, sizeof mtu, "%u", s->res.issues.icmp_mtu);
-            s->res.fatal_errno = e;
-            snprintf(s->res.fatal, sizeof s->res.fatal,
-                     "a %zu-octet test packet is too big to send to %s%s%s%s", len, s->peer,
-                     s->cfg.sockopts.df ? " with do-not-fragment (the path MTU is " : "",
-                     s->cfg.sockopts.df ? mtu : "", s->cfg.sockopts.df ? ")" : "");
-            return -1;
-        }
-        s->res.send_errors++;
-        if (e == ENOBUFS || e == EAGAIN || e == EWOULDBLOCK || e == ENOMEM)
-            s->res.local_tx_drops++; /* never left this host */
-        if (s->res.send_errors == 1)
-            tw_warn("cannot send to %s: %s", s->peer, strerror(e));
-        /* The packet counts as sent and lost: the schedule goes on. */
-    }
+    /* A failed send counts as sent and lost: the schedule goes on. */
+    if (r < 0 && send_failed(s, errno, len) < 0)
+        return -1;
     *rec = (struct sent_rec){.seq = seq,
                              .used = true,
                              .size = (uint32_t)len,
@@ -500,15 +513,88 @@ static int send_one(tw_sender_t *s)
                              .ttl_out = -1,
                              .ttl_in = -1,
                              .tos_in = -1};
-    if (r >= 0 && s->tx_stamping)
+    if (r >= 0 && s->tx_stamping && !s->txq)
         s->txmap[s->txid++ & RING_MASK] = seq;
     tw_info("Sent to %s [sseq=%u]", s->peer, seq);
     if (tw_log_on(TW_LOG_DEBUG))
-        tw_log_hex(TW_LOG_DEBUG, "transmit", s->txbuf, len);
+        tw_log_hex(TW_LOG_DEBUG, "transmit", txbuf, len);
     s->next++;
     s->res.sent++;
     s->iv.sent++;
     return 0;
+}
+
+/* A send that failed (errno e): too big ends the run (returns -1); any
+ * other counts the packet as sent and lost, the run goes on. */
+static int send_failed(tw_sender_t *s, int e, size_t len)
+{
+    if (e == EMSGSIZE) {
+        char mtu[48] = "smaller";
+        if (s->res.issues.icmp_mtu)
+            snprintf(mtu, sizeof mtu, "%u", s->res.issues.icmp_mtu);
+        s->res.fatal_errno = e;
+        snprintf(s->res.fatal, sizeof s->res.fatal,
+                 "a %zu-octet test packet is too big to send to %s%s%s%s", len, s->peer,
+                 s->cfg.sockopts.df ? " with do-not-fragment (the path MTU is " : "",
+                 s->cfg.sockopts.df ? mtu : "", s->cfg.sockopts.df ? ")" : "");
+        return -1;
+    }
+    s->res.send_errors++;
+    if (e == ENOBUFS || e == EAGAIN || e == EWOULDBLOCK || e == ENOMEM)
+        s->res.local_tx_drops++; /* never left this host */
+    if (s->res.send_errors == 1)
+        tw_warn("cannot send to %s: %s", s->peer, strerror(e));
+    return 0;
+}
+
+/* Send the queued packets (send_one recorded them as sent): one sendmmsg
+ * for all when nothing fails. A message the kernel refuses is handled as
+ * send_one handles a failed sendto (an ICMP error pending: read, once more),
+ * and the others go on. Returns -1 when the run must end. */
+static int tx_flush(tw_sender_t *s)
+{
+    struct txq *q = s->txq;
+    if (!q || !q->n)
+        return 0;
+    for (int i = 0; i < q->n; i++)
+        q->mm[i].msg_hdr = (struct msghdr){.msg_name = &s->cfg.remote,
+                                           .msg_namelen = s->cfg.remote_len,
+                                           .msg_iov = &q->iov[i],
+                                           .msg_iovlen = 1};
+    int done = 0, rc = 0;
+    while (done < q->n) {
+        int r = sendmmsg(s->fd, q->mm + done, (unsigned)(q->n - done), 0);
+        if (r > 0) {
+            for (int i = done; i < done + r; i++)
+                if (s->tx_stamping)
+                    s->txmap[s->txid++ & RING_MASK] = q->seq[i];
+            done += r;
+            continue;
+        }
+        int e = r < 0 ? errno : EIO;
+        if (e == EINTR)
+            continue;
+        struct iovec *v = &q->iov[done];
+        if (e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
+            e == EMSGSIZE || e == EACCES) {
+            tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
+            if (sendto(s->fd, v->iov_base, v->iov_len, 0, (struct sockaddr *)&s->cfg.remote,
+                       s->cfg.remote_len) >= 0) {
+                if (s->tx_stamping)
+                    s->txmap[s->txid++ & RING_MASK] = q->seq[done];
+                done++;
+                continue;
+            }
+            e = errno;
+        }
+        if (send_failed(s, e, v->iov_len) < 0) {
+            rc = -1;
+            break;
+        }
+        done++;
+    }
+    q->n = 0;
+    return rc;
 }
 
 static void on_send_timer(void *arg)
@@ -518,11 +604,16 @@ static void on_send_timer(void *arg)
     /* Send every packet that is due: the schedule is absolute, so a late wake-up
      * never shifts the packets after it. */
     while (more_to_send(s, now) && s->next_due <= now) {
-        if (send_one(s) < 0) {
+        if (send_one(s) < 0 || (s->txq && s->txq->n == TX_BATCH && tx_flush(s) < 0)) {
+            tx_flush(s);
             finish(s);
             return;
         }
         s->next_due = due_after(s, s->next, s->next_due);
+    }
+    if (tx_flush(s) < 0) {
+        finish(s);
+        return;
     }
     flush_records(s, false);
     if (more_to_send(s, now)) {
@@ -950,8 +1041,10 @@ static void on_tx_timestamp(void *arg, const tw_txstamp_t *ts)
 static void on_readable(void *arg, uint32_t events)
 {
     tw_sender_t *s = arg;
-    /* Transmit timestamps first, so a reply always meets its packet's. */
-    if (s->tx_stamping || (events & EPOLLERR))
+    /* Transmit timestamps first, so a reply always meets its packet's (a
+     * stamp not queued yet is waited for: drain). A non-empty error queue
+     * always makes EPOLLERR: without it there is nothing to read there. */
+    if (events & EPOLLERR)
         tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
     for (;;) {
         int n = tw_recv_batch(s->fd, s->batch);
@@ -962,8 +1055,8 @@ static void on_readable(void *arg, uint32_t events)
             local_drops_add(s, last->rx_drops);
         for (int i = 0; i < n && !s->done; i++)
             handle_reply(s, tw_batch_pkt(s->batch, i));
-        if (s->done)
-            return;
+        if (s->done || n < RX_BATCH)
+            return; /* a short batch emptied the queue: no read to hear EAGAIN */
     }
 }
 
@@ -1100,8 +1193,11 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     s->txmap = calloc(RING_SIZE, sizeof *s->txmap);
     s->pend = calloc(RING_SIZE, sizeof *s->pend);
     s->txbuf = calloc(1, TW_MAX_PACKET_LEN);
-    s->batch = tw_batch_new(16, RX_BUFSIZE);
-    if (!s->ring || !s->txmap || !s->pend || !s->txbuf || !s->batch) {
+    s->batch = tw_batch_new(RX_BATCH, RX_BUFSIZE);
+    if (cfg->interval_ns < TX_BATCH_BELOW_NS && !cfg->xmit)
+        s->txq = calloc(1, sizeof *s->txq);
+    if (!s->ring || !s->txmap || !s->pend || !s->txbuf || !s->batch ||
+        (cfg->interval_ns < TX_BATCH_BELOW_NS && !cfg->xmit && !s->txq)) {
         snprintf(err, errlen, "out of memory");
         tw_sender_close(s);
         return -1;
@@ -1272,5 +1368,6 @@ void tw_sender_close(tw_sender_t *s)
     tw_metrics_free(&s->res.metrics);
     tw_testfmt_free(&s->fmt);
     free(s->txbuf);
+    free(s->txq);
     free(s);
 }

@@ -5,8 +5,10 @@
  *
  * Binds 127.0.0.1:0 and prints "listening on PORT"; takes N requests and
  * prints "holding N"; on SIGUSR1 sends the replies to the first N - 1 at once
- * and prints "burst sent"; on a second SIGUSR1 sends the last one and prints
- * "done", then exits 0. The replies are numbered as a stateful reflector that
+ * and prints "burst sent"; on a second SIGUSR1 waits until the sender's socket
+ * has nothing left to read (its receive queue in /proc/net/udp, found by the
+ * requests' source port), sends the last reply and prints "done", then exits
+ * 0. The replies are numbered as a stateful reflector that
  * had answered 5 packets of another sender before and received every request
  * would number them: a reply that goes missing is lost inbound. Exit 1 on a socket error or when a
  * step waits more than 60 s. */
@@ -45,6 +47,27 @@ static void wait_usr1(const sigset_t *set)
     struct timespec t = {.tv_sec = STEP_MS / 1000};
     if (sigtimedwait(set, NULL, &t) != SIGUSR1)
         die("no SIGUSR1");
+}
+
+/* The receive queue of the IPv4 UDP socket bound to port on 127.0.0.1
+ * (/proc/net/udp), or -1 when there is none. */
+static long rx_queue(unsigned port)
+{
+    FILE *f = fopen("/proc/net/udp", "r");
+    if (!f)
+        return -1;
+    char line[512];
+    long q = -1;
+    while (q < 0 && fgets(line, sizeof line, f)) {
+        unsigned addr, lport;
+        unsigned long txq, rxq;
+        if (sscanf(line, " %*d: %8x:%4x %*8x:%*4x %*2x %8lx:%8lx", &addr, &lport, &txq, &rxq) ==
+                4 &&
+            lport == port && addr == htonl(INADDR_LOOPBACK))
+            q = (long)rxq;
+    }
+    fclose(f);
+    return q;
 }
 
 static void reply(int fd, const struct held *h)
@@ -109,6 +132,13 @@ int main(int argc, char **argv)
     printf("burst sent\n");
     fflush(stdout);
     wait_usr1(&set);
+    unsigned port = ntohs(((struct sockaddr_in *)&h[n - 1].peer)->sin_port);
+    for (int i = 0; rx_queue(port) != 0; i++) {
+        if (i > STEP_MS)
+            die("the sender's receive queue never emptied");
+        struct timespec ms = {.tv_nsec = 1000000};
+        nanosleep(&ms, NULL); /* polling a condition, not timing anything */
+    }
     reply(fd, &h[n - 1]);
     printf("done\n");
     free(h);

@@ -527,6 +527,46 @@ static void test_loopback_sockets(void **st)
     close(tx);
 }
 
+/* Many transmit timestamps drained by one tw_errqueue_read: more than one
+ * recvmmsg batch of them, each id once, in order. */
+static uint32_t stamp_ids[200];
+static int nstamps;
+static void count_cb(void *arg, const tw_txstamp_t *ts)
+{
+    (void)arg;
+    if (nstamps < 200)
+        stamp_ids[nstamps] = ts->id;
+    nstamps++;
+}
+
+static void test_errqueue_batches(void **st)
+{
+    (void)st;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    tw_sockopts_t o = {.ttl = 64};
+    char err[200];
+    int rx = tw_udp_open((struct sockaddr *)&a, sizeof a, &o, err, sizeof err);
+    int tx = tw_udp_open((struct sockaddr *)&a, sizeof a, &o, err, sizeof err);
+    assert_true(rx >= 0 && tx >= 0);
+    assert_int_equal(tw_tx_timestamps_enable(tx), 0);
+    struct sockaddr_in ra;
+    socklen_t rl = sizeof ra;
+    assert_int_equal(getsockname(rx, (struct sockaddr *)&ra, &rl), 0);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(sendto(tx, "x", 1, 0, (struct sockaddr *)&ra, rl), 1);
+    nstamps = 0;
+    /* Loopback stamps as the datagram goes through the device, before sendto
+     * returns: all 40 are queued now. */
+    assert_int_equal(wait_readable(tx, POLLERR), 1);
+    assert_int_equal(tw_errqueue_read(tx, count_cb, NULL, NULL), 40);
+    assert_int_equal(nstamps, 40);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(stamp_ids[i], i);
+    assert_int_equal(tw_errqueue_read(tx, count_cb, NULL, NULL), 0);
+    close(rx);
+    close(tx);
+}
+
 /* Loopback: found as the way to 127.0.0.1, and without hardware timestamps. */
 static void test_hw_on_loopback(void **st)
 {
@@ -641,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_pktinfo),
         cmocka_unit_test(test_rxq_ovfl),
         cmocka_unit_test(test_rx_drops_loopback),
+        cmocka_unit_test(test_errqueue_batches),
         cmocka_unit_test(test_ctrunc),
         cmocka_unit_test(test_cmsg_len_past_buffer),
         cmocka_unit_test(test_cmsg_len_too_small),
