@@ -531,11 +531,8 @@ int tw_errqueue_read(int fd, void (*txcb)(void *arg, const tw_txstamp_t *ts),
 {
     int count = 0;
     struct {
+        _Alignas(struct cmsghdr) uint8_t ctl[512];
         uint8_t data[64];
-        union {
-            struct cmsghdr align;
-            uint8_t b[512];
-        } ctl;
         struct sockaddr_storage name;
         struct iovec iov;
     } m[ERRQ_BATCH];
@@ -547,8 +544,8 @@ int tw_errqueue_read(int fd, void (*txcb)(void *arg, const tw_txstamp_t *ts),
                                             .msg_namelen = sizeof m[i].name,
                                             .msg_iov = &m[i].iov,
                                             .msg_iovlen = 1,
-                                            .msg_control = m[i].ctl.b,
-                                            .msg_controllen = sizeof m[i].ctl.b};
+                                            .msg_control = m[i].ctl,
+                                            .msg_controllen = sizeof m[i].ctl};
             mm[i].msg_len = 0;
         }
         int n = recvmmsg(fd, mm, ERRQ_BATCH, MSG_ERRQUEUE | MSG_DONTWAIT, NULL);
