@@ -44,8 +44,9 @@ int tw_workers_run(tw_workers_t *w);
 void tw_workers_stop(tw_workers_t *w);
 
 /* Open a reflector on every worker's loop, all on cfg->local (SO_REUSEPORT
- * when there is more than one; see above). out has tw_workers_count(w)
- * entries. Returns 0, or -1 with a reason in err (nothing left open). */
+ * when there is more than one; see above; with more than one, cfg->batch is
+ * not used: each has its own). out has tw_workers_count(w) entries. Returns
+ * 0, or -1 with a reason in err (nothing left open). */
 int tw_workers_reflectors_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_workers_t *w,
                                char *err, size_t errlen);
 void tw_workers_reflectors_close(tw_reflector_t **r, int n);

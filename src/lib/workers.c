@@ -204,6 +204,7 @@ int tw_workers_reflectors_open(tw_reflector_t **out, const tw_reflector_cfg_t *c
         return -1;
     }
     c.sockopts.reuseport = true;
+    c.batch = NULL; /* a receive batch of its own per thread, never a shared one */
     /* Each worker's share of the per-sender table. */
     c.max_senders = (cfg->max_senders + (uint32_t)n - 1) / (uint32_t)n;
     if (!c.max_senders)
