@@ -28,6 +28,8 @@
  * packets that are due together, TX_BATCH per sendmmsg. */
 #define TX_BATCH_BELOW_NS (50 * TW_NS_PER_US)
 #define TX_BATCH 32
+/* Packets sent per wake-up at most (a sender behind its schedule). */
+#define SEND_BURST 256
 
 /* Packets built and recorded, waiting for their sendmmsg (tx_flush). */
 struct txq {
@@ -603,7 +605,10 @@ static void on_send_timer(void *arg)
     int64_t now = tw_mono_now();
     /* Send every packet that is due: the schedule is absolute, so a late wake-up
      * never shifts the packets after it. */
-    while (more_to_send(s, now) && s->next_due <= now) {
+    /* At most SEND_BURST at a time: a sender that fell behind goes back to
+     * the loop (its timer, due already, comes again next round) and reads the
+     * replies and transmit stamps in between. */
+    for (int burst = 0; burst < SEND_BURST && more_to_send(s, now) && s->next_due <= now; burst++) {
         if (send_one(s) < 0 || (s->txq && s->txq->n == TX_BATCH && tx_flush(s) < 0)) {
             tx_flush(s);
             finish(s);
@@ -1046,7 +1051,9 @@ static void on_readable(void *arg, uint32_t events)
      * always makes EPOLLERR: without it there is nothing to read there. */
     if (events & EPOLLERR)
         tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
-    for (;;) {
+    /* At most 16 batches: the socket stays readable (epoll is level
+     * triggered), and the send timer gets its turn in between. */
+    for (int rounds = 0; rounds < 16; rounds++) {
         int n = tw_recv_batch(s->fd, s->batch);
         if (n <= 0)
             return;
