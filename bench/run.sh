@@ -29,6 +29,16 @@
 # test: the exit status is 0 whatever the figures (non-zero only when a tool cannot
 # run at all). Only loopback addresses are used.
 #
+# (f) Pacing: how much later than its place on the schedule each packet goes,
+#     p50/p99/max over COUNT packets at 1 k, 10 k, 100 k and 1 M packets/s
+#     (BENCH_PACE_SECONDS of each, default 1), measured by bench/pacing sink
+#     from the kernel's receive timestamps on loopback (it echoes each packet
+#     back, so the sender's receive path runs too): `twampy sender` against
+#     the reference, bench/pacing send (an absolute schedule of sendto and
+#     clock_nanosleep, nothing else), in the same run. Ratios twampy/reference.
+#
+# The responder runs with --workers 1 in (a) to (c): it is pinned to one CPU.
+#
 # Environment: BENCH_DURATION (seconds per throughput run, default 5),
 # BENCH_REPS (pairs of throughput runs, default 3), BENCH_WINDOW (blaster's
 # outstanding packets, default 2048), BENCH_COUNT (packets in (b), default 1000).
@@ -40,15 +50,17 @@ ECHO=$BUILD/bench/udp_echo
 BLASTER=$BUILD/bench/blaster
 HASHFLOOD=$BUILD/bench/hashflood
 T3ERR=$BUILD/bench/t3err
+PACING=$BUILD/bench/pacing
 DUR=${BENCH_DURATION:-5}
 REPS=${BENCH_REPS:-3}
 WINDOW=${BENCH_WINDOW:-2048}
 COUNT=${BENCH_COUNT:-1000}
+PACE_S=${BENCH_PACE_SECONDS:-1}
 PPS_TARGET=0.8
 RTT_TARGET=1.5
 NOISY=0.10 # foreign + steal share of a pinned CPU that makes a run noisy
 
-for b in "$TWAMPY" "$ECHO" "$BLASTER" "$HASHFLOOD" "$T3ERR"; do
+for b in "$TWAMPY" "$ECHO" "$BLASTER" "$HASHFLOOD" "$T3ERR" "$PACING"; do
     [ -x "$b" ] || {
         echo "bench: $b is missing; build $BUILD first" >&2
         exit 1
@@ -182,7 +194,7 @@ for _ in $(seq 1 "$REPS"); do
     stop_server
     sed 's/^udp_echo: /          udp_echo: /' "$TMP/echo.err"
 
-    "${SRV_PIN[@]}" "$TWAMPY" responder 127.0.0.1:0 >/dev/null 2>"$TMP/resp.err" &
+    "${SRV_PIN[@]}" "$TWAMPY" responder --workers 1 127.0.0.1:0 >/dev/null 2>"$TMP/resp.err" &
     SERVER_PID=$!
     PORT=$(wait_port "$TMP/resp.err" "$TW_PORT_SED")
     blast twampy
@@ -247,7 +259,7 @@ else
     fi
 fi
 
-"$TWAMPY" responder 127.0.0.1:0 >/dev/null 2>"$TMP/resp.err" &
+"$TWAMPY" responder --workers 1 127.0.0.1:0 >/dev/null 2>"$TMP/resp.err" &
 SERVER_PID=$!
 PORT=$(wait_port "$TMP/resp.err" "$TW_PORT_SED")
 TW_RC=0
@@ -284,7 +296,7 @@ residence() {
 RES_MED=$(residence "$TMP/sender.out")
 
 # --- (c) reflector residence with --busy-poll -----------------------------------
-"${SRV_PIN[@]}" "$TWAMPY" responder 127.0.0.1:0 --busy-poll 20000 >/dev/null 2>"$TMP/resp.err" &
+"${SRV_PIN[@]}" "$TWAMPY" responder --workers 1 127.0.0.1:0 --busy-poll 20000 >/dev/null 2>"$TMP/resp.err" &
 SERVER_PID=$!
 PORT=$(wait_port "$TMP/resp.err" "$TW_PORT_SED")
 "${CLI_PIN[@]}" "$TWAMPY" sender "127.0.0.1:$PORT" 127.0.0.1:0 -c "$COUNT" -i 10 >"$TMP/sender-bp.out" \
@@ -310,10 +322,39 @@ HF_RATIO=${HF_RATIO:-n/a}
 # --- (e) t3 against the kernel's transmit time ----------------------------------
 echo
 echo "-- (e) t3 written in a reply - kernel transmit time of that reply, at full load"
-T3_LINE=$("${CLI_PIN[@]}" "$T3ERR" "${CORE_ARG[@]}" "$TWAMPY" 2>&1) || T3_LINE=
+T3_LINE=$("${CLI_PIN[@]}" "$T3ERR" "${CORE_ARG[@]}" "$TWAMPY" --workers 1 2>&1) || T3_LINE=
 echo "  t3err: ${T3_LINE:-failed (pidfd_getfd or SO_TIMESTAMPING not permitted?)}"
 us() { awk -v v="$1" 'BEGIN { if (v == "") print "n/a"; else printf "%.1f\n", v / 1000 }'; }
 T3_P50=$(us "$(kv "$T3_LINE" abs_p50)")
+
+# --- (f) pacing ----------------------------------------------------------------
+echo
+echo "-- (f) pacing: actual - scheduled send time (loopback receive timestamps), ${PACE_S} s per rate"
+# pace NAME RATE: one run of NAME (ref or twampy) at RATE packets/s; prints the sink's line.
+pace() {
+    local ns=$((1000000000 / $2)) n=$(($2 * PACE_S)) line
+    [ "$n" -ge 1000 ] || n=1000
+    "${SRV_PIN[@]}" "$PACING" sink "$ns" "$n" >"$TMP/sink.out" 2>&1 &
+    SERVER_PID=$!
+    PORT=$(wait_port "$TMP/sink.out" "$ECHO_PORT_SED")
+    if [ "$1" = ref ]; then
+        "${CLI_PIN[@]}" "$PACING" send "$PORT" "$ns" "$n" || true
+    else
+        "${CLI_PIN[@]}" "$TWAMPY" sender -q -c "$n" -i "$(awk -v n="$ns" 'BEGIN {printf "%.6f", n / 1e6}')" \
+            --timeout 0.2 "127.0.0.1:$PORT" 127.0.0.1:0 >/dev/null 2>&1 || true
+    fi
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+    line=$(grep '^received=' "$TMP/sink.out" || echo "received=0")
+    echo "$line"
+}
+PACE_ROWS=()
+for rate in 1000 10000 100000 1000000; do
+    R=$(pace ref "$rate")
+    T=$(pace twampy "$rate")
+    printf '  %7s pps  reference: %s\n               twampy:    %s\n' "$rate" "$R" "$T"
+    PACE_ROWS+=("$rate|$R|$T")
+done
 
 # --- summary ------------------------------------------------------------------
 
@@ -367,4 +408,15 @@ echo "    p50 ${T3_P50} us, p99 $(us "$(kv "$T3_LINE" abs_p99)") us, max" \
 echo "    target: p50 <= 10 us -> $(verdict "$T3_P50" "<=" 10)"
 note "the max is a preemption or an interrupt between the stamp and the send, which" \
     "no prediction can see"
+echo "(f) pacing: actual - scheduled send time, us (p50 / p99 / max; received of sent)"
+row "" "reference" "twampy" "p99 ratio"
+for r in "${PACE_ROWS[@]}"; do
+    IFS='|' read -r rate R T <<<"$r"
+    fmt() { printf '%s / %s / %s (%s)' "$(us "$(kv "$1" late_p50_ns)")" \
+        "$(us "$(kv "$1" late_p99_ns)")" "$(us "$(kv "$1" late_max_ns)")" "$(kv "$1" received)"; }
+    printf '    %-9s %-30s %-30s %s\n' "$rate/s" "$(fmt "$R")" "$(fmt "$T")" \
+        "$(ratio "$(kv "$T" late_p99_ns)" "$(kv "$R" late_p99_ns)")"
+done
+note "at rates the machine cannot sustain both fall behind and the lateness grows through" \
+    "the run: compare the received counts; a shared, loaded machine widens p99 and max"
 echo "========================================================================="

@@ -20,6 +20,8 @@ typedef struct tw_sockopts {
     bool dualstack; /* IPv6 wildcard socket also takes IPv4 (IPV6_V6ONLY off) */
     int bufsize;    /* SO_RCVBUF/SO_SNDBUF wish, 0 = kernel default */
     bool recv_tos;  /* report each packet's TOS / Traffic Class (tw_pkt_t.tos) */
+    bool reuseport; /* SO_REUSEPORT: one of several sockets sharing the address (the
+                       kernel hashes each flow to one of them: workers.h) */
 } tw_sockopts_t;
 
 /* Open a non-blocking UDP socket bound to local with opts and every receive-side
@@ -47,6 +49,10 @@ typedef struct tw_pkt {
      * (tw_send_replies; reset by tw_rx_cmsgs_parse). */
     bool tx_tos_set;
     uint8_t tx_tos;
+    /* SO_RXQ_OVFL (tw_rx_drops_enable): the socket's count of datagrams its
+     * receive buffer dropped, as of this one (wraps at 2^32). */
+    bool rx_drops_known;
+    uint32_t rx_drops;
     /* The local address the packet was sent to, to answer from the same one. */
     int pktinfo_family; /* 0 none (not asked for), AF_INET or AF_INET6 */
     union {
@@ -143,6 +149,25 @@ int tw_icmperr_parse(const struct msghdr *mh, tw_icmperr_t *e);
  * to icmpcb (either may be NULL). Returns how many messages were read. */
 int tw_errqueue_read(int fd, void (*txcb)(void *arg, const tw_txstamp_t *ts),
                      void (*icmpcb)(void *arg, const tw_icmperr_t *e), void *arg);
+
+/* For a group of n sockets sharing an address (SO_REUSEPORT, fd one of them,
+ * bound): the kernel hands each packet or connection to the socket of index
+ * hash(source address) % n, in the order they were bound (an IPv6 source by
+ * its /64), instead of by the whole flow: everything one source sends goes to
+ * one socket. Returns 0, or -1 (errno) when the kernel cannot. */
+int tw_reuseport_by_source(int fd, int n);
+
+/* Datagrams dropped by this host: ask for the socket's drop counter with
+ * every datagram received (SO_RXQ_OVFL: tw_pkt_t.rx_drops). Returns 0, or -1. */
+int tw_rx_drops_enable(int fd);
+/* The socket's drop counter now (SO_MEMINFO): datagrams its receive buffer
+ * dropped since it was opened. Returns 0, or -1 when the kernel cannot say. */
+int tw_rx_drops_read(int fd, uint32_t *drops);
+/* A receive buffer of at least want octets: SO_RCVBUFFORCE where permitted
+ * (CAP_NET_ADMIN), else SO_RCVBUF (capped by net.core.rmem_max). Returns the
+ * buffer the kernel granted (octets of packet memory, truesize included), or
+ * -1. */
+long tw_rcvbuf_fit(int fd, long want);
 
 /* Is this socket's destination address family IPv6? */
 int tw_sock_family(int fd);

@@ -68,6 +68,15 @@ typedef struct tw_warnings {
 void tw_report_warnings(const tw_sender_result_t *r, tw_warnings_t *w);
 /* The same with the loss given (e.g. summed over several sessions). */
 void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss, tw_warnings_t *w);
+/* What this host dropped itself (tw_sender_result_t.local_rx_drops,
+ * local_tx_drops), never to be taken for network loss: "N lost inbound, of
+ * which K dropped by this host's receive buffer", and the test packets that
+ * never left. Writes the sentence into buf and returns 1, or 0 when this host
+ * dropped nothing. tw_report_warnings includes it; tw_report_local_drops
+ * prints it as a "Local drops: ..." line. */
+int tw_report_local_drops_line(const tw_sender_result_t *r, const tw_loss_t *loss, char *buf,
+                               size_t len);
+void tw_report_local_drops(FILE *f, const tw_sender_result_t *r, const tw_loss_t *loss);
 
 /* Replies that could not be used (by reason), replies measured from another
  * layout than RFC 5357's, one-way delays n/a, and ICMP errors: one sentence

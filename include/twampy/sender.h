@@ -184,6 +184,15 @@ typedef struct tw_sender_result {
      * tw_mode_name() gives "open", "authenticated", ...). */
     uint32_t security_mode;
     uint64_t send_errors;
+    /* Dropped by this host, not by the network: datagrams the socket's
+     * receive buffer had no room for (SO_RXQ_OVFL, SO_MEMINFO; replies, so
+     * counted in the inbound loss too), and test packets that never left
+     * (a send refused for want of buffer space: ENOBUFS, EAGAIN, ENOMEM; in
+     * send_errors and the outbound loss too). rx_buffer: the receive buffer
+     * granted (octets, 0 unknown). */
+    uint64_t local_rx_drops;
+    uint64_t local_tx_drops;
+    long rx_buffer;
     uint64_t tx_kernel; /* packets whose t1 is a kernel transmit timestamp (software or NIC) */
     uint64_t rx_kernel; /* replies whose t4 is a kernel receive timestamp (software or NIC) */
     /* --timestamping hw: t1 and t4 of a reply always come from one source.

@@ -20,6 +20,7 @@
  *   conformance.h    what replies say about a reflector: findings with RFC clauses
  *   sender.h         the Session-Sender (TWAMP light, STAMP, a TWAMP session)
  *   reflector.h      the Session-Reflector (TWAMP light, STAMP)
+ *   workers.h        one event loop per core, reflectors on SO_REUSEPORT sockets
  *   control_client.h the TWAMP-Control client (a controller's state machine)
  *   stats.h hist.h metrics.h  delay, loss, jitter, percentiles, IPDV/PDV
  *   report.h report_json.h report_csv.h  the text table, JSON and CSV reports
@@ -54,6 +55,7 @@
 #include "conformance.h"
 #include "sender.h"
 #include "reflector.h"
+#include "workers.h"
 #include "control_client.h"
 #include "report.h"
 #include "report_json.h"

@@ -16,6 +16,7 @@
 #include "reflector.h"
 #include "sdnotify.h"
 #include "signals.h"
+#include "workers.h"
 
 static const char responder_help[] =
     "usage: twampy responder [options] [local-ip:port]\n"
@@ -65,6 +66,8 @@ static const char responder_help[] =
     "                        scheduler wake-up in between (lower, steadier residence\n"
     "                        time), at the cost of a busy CPU core (default: 0, off);\n"
     "                        signals are still seen on every poll\n"
+    "  --workers N           threads, each with its own SO_REUSEPORT socket; a\n"
+    "                        sender stays on one (default: online CPUs; 1..1024)\n"
     "\n"
     "IP socket options:\n"
     "  --tos type-of-service TOS / Traffic Class octet of replies 0..255 (default: 0)\n"
@@ -84,7 +87,14 @@ static const char responder_help[] =
     "\n"
     "Ctrl-C (SIGINT) or SIGTERM stops the responder and logs its counters.\n";
 
-enum { OPT_R_ALLOW = 500, OPT_R_USER, OPT_R_BUSY_POLL, OPT_R_FORMAT, OPT_R_RATE_LIMIT };
+enum {
+    OPT_R_ALLOW = 500,
+    OPT_R_USER,
+    OPT_R_BUSY_POLL,
+    OPT_R_FORMAT,
+    OPT_R_RATE_LIMIT,
+    OPT_R_WORKERS
+};
 
 int cmd_responder(int argc, char **argv)
 {
@@ -98,6 +108,7 @@ int cmd_responder(int argc, char **argv)
         {"busy-poll", required_argument, NULL, OPT_R_BUSY_POLL},
         {"format", required_argument, NULL, OPT_R_FORMAT},
         {"rate-limit", required_argument, NULL, OPT_R_RATE_LIMIT},
+        {"workers", required_argument, NULL, OPT_R_WORKERS},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -114,6 +125,7 @@ int cmd_responder(int argc, char **argv)
     cfg.idle_reset_ns = 30 * TW_NS_PER_SEC;
     cfg.max_senders = 65536;
     int64_t busy_poll_ns = 0;
+    int nworkers = tw_workers_online();
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -149,6 +161,9 @@ int cmd_responder(int argc, char **argv)
             break;
         case OPT_R_BUSY_POLL:
             busy_poll_ns = cli_int(cmd, "--busy-poll", optarg, 0, 10000000) * TW_NS_PER_US;
+            break;
+        case OPT_R_WORKERS:
+            nworkers = (int)cli_int(cmd, "--workers", optarg, 1, TW_WORKERS_MAX);
             break;
         case OPT_R_FORMAT:
             if (!strcmp(optarg, "auto"))
@@ -201,11 +216,15 @@ int cmd_responder(int argc, char **argv)
         cfg.stamp_key_len = key->len;
     }
 
-    tw_loop_t *loop = tw_loop_new();
-    if (!loop)
-        cli_fail("cannot create the event loop: %s", strerror(errno));
-    tw_loop_busy_poll(loop, busy_poll_ns);
-    tw_reflector_t *refl = NULL;
+    tw_workers_t *workers;
+    if (tw_workers_new(&workers, nworkers) < 0)
+        cli_fail("cannot create %d event loops: %s", nworkers, strerror(errno));
+    tw_loop_t *loop = tw_workers_loop(workers, 0);
+    for (int i = 0; i < nworkers; i++)
+        tw_loop_busy_poll(tw_workers_loop(workers, i), busy_poll_ns);
+    tw_reflector_t **refl = calloc((size_t)nworkers, sizeof *refl);
+    if (!refl)
+        cli_fail("out of memory");
     int rc = -1;
     if (!spec.host[0]) {
         /* No address: every IPv6 and IPv4 address on one dual-stack socket, or
@@ -213,7 +232,7 @@ int cmd_responder(int argc, char **argv)
         cfg.sockopts.dualstack = true;
         if (tw_addr_resolve(&spec, AF_INET6, true, &cfg.local, &cfg.local_len, err, sizeof err) ==
             0)
-            rc = tw_reflector_open(&refl, &cfg, loop, err, sizeof err);
+            rc = tw_workers_reflectors_open(refl, &cfg, workers, err, sizeof err);
         if (rc < 0) {
             tw_info("no dual-stack socket (%s); listening on IPv4 only", err);
             cfg.sockopts.dualstack = false;
@@ -223,7 +242,7 @@ int cmd_responder(int argc, char **argv)
         if (tw_addr_resolve(&spec, spec.host[0] ? AF_UNSPEC : AF_INET, true, &cfg.local,
                             &cfg.local_len, err, sizeof err) < 0)
             cli_fail("local address '%s': %s", local, err);
-        if (tw_reflector_open(&refl, &cfg, loop, err, sizeof err) < 0)
+        if (tw_workers_reflectors_open(refl, &cfg, workers, err, sizeof err) < 0)
             cli_fail("%s", err);
     }
     auth_forget(); /* the reflector has the key in its HMAC context */
@@ -236,16 +255,20 @@ int cmd_responder(int argc, char **argv)
     struct sockaddr_storage ss;
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
-    tw_reflector_local(refl, &ss, &sl);
+    tw_reflector_local(refl[0], &ss, &sl);
     /* systemd (Type=notify): the sockets are bound, privileges dropped. */
     tw_sd_notify("READY=1");
     tw_notice(
         "Wait to receive test packets on %s%s%s", tw_addr_str((struct sockaddr *)&ss, a, sizeof a),
         cfg.sockopts.dualstack ? " (IPv6 and IPv4)" : "", key ? " (authenticated STAMP only)" : "");
-    if (tw_loop_run(loop) < 0)
+    if (nworkers > 1)
+        tw_info("%d workers, each with its own socket (SO_REUSEPORT)", nworkers);
+    if (tw_workers_run(workers) < 0)
         cli_fail("event loop failed: %s", strerror(errno));
     tw_sd_notify("STOPPING=1");
-    const tw_reflector_counters_t *k = tw_reflector_counters(refl);
+    tw_reflector_counters_t sum;
+    tw_reflector_counters_sum(&sum, refl, nworkers);
+    const tw_reflector_counters_t *k = &sum;
     char authc[160] = "", ratec[64] = "";
     if (key)
         snprintf(authc, sizeof authc,
@@ -266,9 +289,15 @@ int cmd_responder(int argc, char **argv)
               (unsigned long long)k->too_short, (unsigned long long)k->truncated,
               (unsigned long long)k->send_errors, (unsigned long long)k->senders_evicted,
               (unsigned long long)k->denied, ratec, authc, tlvc);
-    tw_reflector_close(refl);
+    for (int i = 0; nworkers > 1 && i < nworkers; i++) {
+        const tw_reflector_counters_t *w = tw_reflector_counters(refl[i]);
+        tw_notice("worker %d of %d: %llu received, %llu reflected", i + 1, nworkers,
+                  (unsigned long long)w->received, (unsigned long long)w->reflected);
+    }
+    tw_workers_reflectors_close(refl, nworkers);
+    free(refl);
     cli_signals_close(&sig);
-    tw_loop_free(loop);
+    tw_workers_free(workers);
     tw_log_close();
     return 0;
 }

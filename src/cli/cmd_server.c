@@ -18,6 +18,7 @@
 #include "privileges.h"
 #include "server_guard.h"
 #include "sdnotify.h"
+#include "server_workers.h"
 #include "signals.h"
 
 static const char server_help[] =
@@ -64,6 +65,13 @@ static const char server_help[] =
     "  --user NAME           after binding, drop root privileges to this user and\n"
     "                        its group (refuses to run on as root if it cannot)\n"
     "  --ttl time-to-live    TTL / Hop Limit of reflected packets (default: 64)\n"
+    "  --workers N           run N servers on N threads, their control listeners on\n"
+    "                        one address (SO_REUSEPORT); every connection of a\n"
+    "                        source (IPv4 address, IPv6 /64) goes to the same one,\n"
+    "                        with its sessions' reflectors, so the per-source\n"
+    "                        limits hold as with one, and the totals are counted\n"
+    "                        together (default: the number of online CPUs; 1 to\n"
+    "                        1024)\n"
     "\n"
     "Security options (RFC 4656, RFC 5357, RFC 5618):\n"
     "  --keyfile file        the clients' shared secrets, one 'KEYID PASSPHRASE' per\n"
@@ -101,6 +109,7 @@ enum {
     OPT_MAX_SESS_SOURCE,
     OPT_MAX_ORPHAN,
     OPT_SERVER_OCTETS,
+    OPT_WORKERS,
 };
 
 int cmd_server(int argc, char **argv)
@@ -119,6 +128,7 @@ int cmd_server(int argc, char **argv)
         {"max-sessions-per-source", required_argument, NULL, OPT_MAX_SESS_SOURCE},
         {"max-orphan-time", required_argument, NULL, OPT_MAX_ORPHAN},
         {"server-octets", required_argument, NULL, OPT_SERVER_OCTETS},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -142,6 +152,7 @@ int cmd_server(int argc, char **argv)
     cfg.max_sessions_per_source = TW_CTRL_SESSIONS_PER_SOURCE_DEFAULT;
     cfg.max_orphan_time_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
     const char *user = NULL;
+    int nworkers = tw_workers_online();
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -199,6 +210,9 @@ int cmd_server(int argc, char **argv)
         case OPT_USER:
             user = optarg;
             break;
+        case OPT_WORKERS:
+            nworkers = (int)cli_int(cmd, "--workers", optarg, 1, TW_WORKERS_MAX);
+            break;
         case OPT_ALLOW: {
             char aerr[256];
             if (tw_acl_add(&cfg.allow, optarg, aerr, sizeof aerr) < 0)
@@ -231,22 +245,29 @@ int cmd_server(int argc, char **argv)
      * cannot have them all would run out mid-way (and the listener would have
      * to pause). Raise the soft limit to the hard one if need be. */
     int open_fds = tw_fds_open();
-    long need = tw_ctrl_server_fds_needed(&cfg) + (open_fds > 0 ? open_fds : 3), limit;
+    /* Each worker beyond the first: a listener, its loop's descriptors. */
+    long need = tw_ctrl_server_fds_needed(&cfg) + (long)(nworkers - 1) * TW_CTRL_FD_RESERVE +
+                (open_fds > 0 ? open_fds : 3),
+         limit;
     if (tw_nofile_fit(need, &limit, err, sizeof err) < 0)
         cli_fail("--max-connections %d and --max-total-sessions %d need up to %ld file "
                  "descriptors, but the limit is %ld (%s; RLIMIT_NOFILE, ulimit -n): raise it or "
                  "lower those options",
                  cfg.max_connections, cfg.max_total_sessions, need, limit, err);
-    tw_loop_t *loop = tw_loop_new();
-    if (!loop)
-        cli_fail("cannot create the event loop: %s", strerror(errno));
-    tw_ctrl_server_t *srv = NULL;
+    tw_workers_t *workers;
+    if (tw_workers_new(&workers, nworkers) < 0)
+        cli_fail("cannot create %d event loops: %s", nworkers, strerror(errno));
+    tw_loop_t *loop = tw_workers_loop(workers, 0);
+    tw_ctrl_shared_t shared;
+    tw_ctrl_server_t **srv = calloc((size_t)nworkers, sizeof *srv);
+    if (!srv)
+        cli_fail("out of memory");
     int rc = -1;
     if (!spec.host[0]) {
         cfg.dualstack = true;
         if (tw_addr_resolve(&spec, AF_INET6, true, &cfg.listen, &cfg.listen_len, err, sizeof err) ==
             0)
-            rc = tw_ctrl_server_open(&srv, &cfg, loop, err, sizeof err);
+            rc = tw_workers_servers_open(srv, &cfg, &shared, workers, err, sizeof err);
         if (rc < 0) {
             tw_info("no dual-stack listener (%s); listening on IPv4 only", err);
             cfg.dualstack = false;
@@ -256,7 +277,7 @@ int cmd_server(int argc, char **argv)
         if (tw_addr_resolve(&spec, spec.host[0] ? AF_UNSPEC : AF_INET, true, &cfg.listen,
                             &cfg.listen_len, err, sizeof err) < 0)
             cli_fail("local address '%s': %s", local, err);
-        if (tw_ctrl_server_open(&srv, &cfg, loop, err, sizeof err) < 0)
+        if (tw_workers_servers_open(srv, &cfg, &shared, workers, err, sizeof err) < 0)
             cli_fail("%s", err);
     }
     if (user)
@@ -267,7 +288,7 @@ int cmd_server(int argc, char **argv)
     struct sockaddr_storage ss;
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
-    tw_ctrl_server_local(srv, &ss, &sl);
+    tw_ctrl_server_local(srv[0], &ss, &sl);
     /* systemd (Type=notify): the sockets are bound, privileges dropped. */
     tw_sd_notify("READY=1");
     char offered[160];
@@ -275,10 +296,14 @@ int cmd_server(int argc, char **argv)
               cfg.dualstack ? " (IPv6 and IPv4)" : "");
     tw_info("Modes offered: %s%s", tw_modes_str(cfg.modes, offered, sizeof offered),
             ring ? "" : " (no key file)");
-    if (tw_loop_run(loop) < 0)
+    if (nworkers > 1)
+        tw_info("%d workers, each with its own listener (SO_REUSEPORT)", nworkers);
+    if (tw_workers_run(workers) < 0)
         cli_fail("event loop failed: %s", strerror(errno));
     tw_sd_notify("STOPPING=1");
-    const tw_ctrl_server_counters_t *k = tw_ctrl_server_counters(srv);
+    tw_ctrl_server_counters_t sum;
+    tw_ctrl_server_counters_sum(&sum, srv, nworkers);
+    const tw_ctrl_server_counters_t *k = &sum;
     char authc[160] = "";
     if (ring)
         snprintf(authc, sizeof authc,
@@ -299,10 +324,16 @@ int cmd_server(int argc, char **argv)
               (unsigned long long)k->protocol_errors, (unsigned long long)k->sessions_accepted,
               (unsigned long long)k->sessions_refused, (unsigned long long)k->connections_denied,
               authc, guard);
-    tw_ctrl_server_close(srv);
+    for (int i = 0; nworkers > 1 && i < nworkers; i++) {
+        const tw_ctrl_server_counters_t *w = tw_ctrl_server_counters(srv[i]);
+        tw_notice("worker %d of %d: %llu connections, %llu sessions accepted", i + 1, nworkers,
+                  (unsigned long long)w->connections, (unsigned long long)w->sessions_accepted);
+    }
+    tw_workers_servers_close(srv, nworkers);
+    free(srv);
     tw_keyring_free(ring);
     cli_signals_close(&sig);
-    tw_loop_free(loop);
+    tw_workers_free(workers);
     tw_log_close();
     return 0;
 }

@@ -127,7 +127,7 @@ static void conn_vclose(struct conn *c, tw_log_pacer_t *pace, const char *fmt, v
         srv->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    srv->ctr.active_connections--;
+    srv_count_conns(srv, -1);
     explicit_bzero(c, sizeof *c);
     free(c);
     tw_srv_listener_resume(srv); /* a descriptor is free */
@@ -688,13 +688,13 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
         close(fd);
         return -1;
     }
-    if (srv->ctr.active_connections >= srv->cfg.max_connections)
+    if (srv_total_conns(srv) >= srv->cfg.max_connections)
         evict_one(srv);
-    if (srv->ctr.active_connections >= srv->cfg.max_connections) {
+    if (srv_total_conns(srv) >= srv->cfg.max_connections) {
         srv->ctr.connections_refused++;
         tw_log_paced(&srv->pace_refused, TW_LOG_NOTICE,
                      "Connection from %s refused: %d connections already (--max-connections)", name,
-                     srv->ctr.active_connections);
+                     srv_total_conns(srv));
         send_greeting(fd, 0, NULL, TW_KDF_COUNT_MIN);
         close(fd);
         return -1;
@@ -727,7 +727,7 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     c->st = C_SETUP;
     setup_queue_add(srv, c);
     srv->ctr.connections++;
-    srv->ctr.active_connections++;
+    srv_count_conns(srv, 1);
     c->last_ctrl = c->phase_start = tw_mono_now();
     tw_notice("Connection from %s", name);
     /* RFC 4656 §3.1: a fresh Challenge and Salt per connection (CSPRNG). */
@@ -841,6 +841,12 @@ int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg,
     }
     int one = 1, v6only = cfg->dualstack ? 0 : 1;
     setsockopt(srv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (cfg->reuseport_group > 1 &&
+        setsockopt(srv->lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+        snprintf(err, errlen, "cannot set SO_REUSEPORT: %s (try --workers 1)", strerror(errno));
+        tw_ctrl_server_close(srv);
+        return -1;
+    }
     if (fam == AF_INET6)
         setsockopt(srv->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
     if (bind(srv->lfd, (const struct sockaddr *)&cfg->listen, cfg->listen_len) < 0 ||
@@ -852,6 +858,14 @@ int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg,
                  e == EACCES ? " (port 862 needs root or CAP_NET_BIND_SERVICE; drop privileges "
                                "with --user)"
                              : "");
+        tw_ctrl_server_close(srv);
+        return -1;
+    }
+    if (cfg->reuseport_group > 1 && tw_reuseport_by_source(srv->lfd, cfg->reuseport_group) < 0) {
+        snprintf(err, errlen,
+                 "cannot hand each source's connections to one worker "
+                 "(SO_ATTACH_REUSEPORT_CBPF: %s; try --workers 1)",
+                 strerror(errno));
         tw_ctrl_server_close(srv);
         return -1;
     }

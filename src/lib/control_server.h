@@ -85,7 +85,23 @@ typedef struct tw_ctrl_server_cfg {
     int kdf_burst;                  /* key derivations per source at once [8] ... */
     int64_t kdf_interval_ns;        /* ... then one per this [250 ms] */
     int kdf_share_pct;              /* share of the time all derivations may take [25] */
+    /* 0 or 1: a listener of its own; n > 1: one of n servers (workers.h) whose
+     * listeners share the address (SO_REUSEPORT), each source's connections
+     * handed to one of them (tw_reuseport_by_source), so the per-source
+     * limits hold as with one server. */
+    int reuseport_group;
+    /* Servers of one group count their connections and sessions together
+     * here, for --max-connections and --max-total-sessions (NULL: alone). */
+    struct tw_ctrl_shared *shared;
 } tw_ctrl_server_cfg_t;
+
+/* The totals of a group of servers (server_workers.h), updated atomically. A
+ * limit can be passed by at most the number of servers less one, when each
+ * admits one at the same instant. */
+typedef struct tw_ctrl_shared {
+    _Atomic int connections;
+    _Atomic int sessions;
+} tw_ctrl_shared_t;
 
 #define TW_CTRL_SETUP_TIMEOUT_DEFAULT (10 * TW_NS_PER_SEC)
 #define TW_CTRL_CONN_PER_SOURCE_DEFAULT 16

@@ -4,6 +4,7 @@
 #ifndef TWAMPY_CONTROL_SERVER_INTERNAL_H
 #define TWAMPY_CONTROL_SERVER_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,6 +94,34 @@ struct tw_ctrl_server {
     uint64_t start_ntp;
     uint16_t next_port;
 };
+
+/* Connections and sessions of the whole group of servers (cfg.shared), or of
+ * this one alone: what --max-connections and --max-total-sessions limit. */
+static inline int srv_total_conns(const struct tw_ctrl_server *s)
+{
+    return s->cfg.shared ? atomic_load_explicit(&s->cfg.shared->connections, memory_order_relaxed)
+                         : s->ctr.active_connections;
+}
+
+static inline int srv_total_sessions(const struct tw_ctrl_server *s)
+{
+    return s->cfg.shared ? atomic_load_explicit(&s->cfg.shared->sessions, memory_order_relaxed)
+                         : s->ctr.active_sessions;
+}
+
+static inline void srv_count_conns(struct tw_ctrl_server *s, int d)
+{
+    s->ctr.active_connections += d;
+    if (s->cfg.shared)
+        atomic_fetch_add_explicit(&s->cfg.shared->connections, d, memory_order_relaxed);
+}
+
+static inline void srv_count_sessions(struct tw_ctrl_server *s, int d)
+{
+    s->ctr.active_sessions += d;
+    if (s->cfg.shared)
+        atomic_fetch_add_explicit(&s->cfg.shared->sessions, d, memory_order_relaxed);
+}
 
 /* Random octets from OpenSSL's CSPRNG: Challenge, Salt, Server-IV and SID.
  * Returns false when there are none, and the caller refuses to go on rather

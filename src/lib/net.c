@@ -10,7 +10,9 @@
 
 #include <ifaddrs.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
 #include <linux/net_tstamp.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -104,6 +106,11 @@ int tw_udp_open(const struct sockaddr *local, socklen_t local_len, const tw_sock
         close(fd);
         return -1;
     }
+    if (o->reuseport && setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) < 0) {
+        snprintf(err, errlen, "cannot set SO_REUSEPORT: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
     if (o->bufsize > 0) {
         setopt(fd, SOL_SOCKET, SO_RCVBUF, o->bufsize);
         setopt(fd, SOL_SOCKET, SO_SNDBUF, o->bufsize);
@@ -189,6 +196,8 @@ void tw_rx_cmsgs_parse(const struct msghdr *mh, tw_pkt_t *p)
     p->tos = -1;
     p->pktinfo_family = 0;
     p->tx_tos_set = false;
+    p->rx_drops_known = false;
+    p->rx_drops = 0;
     struct cmsghdr c;
     const uint8_t *d;
     size_t dlen, off = 0;
@@ -219,6 +228,10 @@ void tw_rx_cmsgs_parse(const struct msghdr *mh, tw_pkt_t *p)
                 p->rx_hw_time = ts_ns(&st.ts[2]);
                 p->rx_hw = true;
             }
+        } else if (c.cmsg_level == SOL_SOCKET && c.cmsg_type == SO_RXQ_OVFL &&
+                   dlen >= sizeof(uint32_t)) {
+            memcpy(&p->rx_drops, d, sizeof p->rx_drops);
+            p->rx_drops_known = true;
         } else if (c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_TTL) {
             p->ttl = ival;
         } else if (c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_TOS) {
@@ -541,38 +554,53 @@ int tw_icmperr_parse(const struct msghdr *mh, tw_icmperr_t *e)
     return 0;
 }
 
+/* Error-queue messages read per system call (recvmmsg with MSG_ERRQUEUE: the
+ * kernel stops at the first empty read, so one call drains a short queue
+ * without a second one to hear EAGAIN). */
+#define ERRQ_BATCH 16
+
 int tw_errqueue_read(int fd, void (*txcb)(void *arg, const tw_txstamp_t *ts),
                      void (*icmpcb)(void *arg, const tw_icmperr_t *e), void *arg)
 {
     int count = 0;
-    for (int rounds = 0; rounds < 1024; rounds++) {
+    struct {
+        _Alignas(struct cmsghdr) uint8_t ctl[512];
         uint8_t data[64];
-        union {
-            struct cmsghdr align;
-            uint8_t b[512];
-        } ctl;
         struct sockaddr_storage name;
-        struct iovec iov = {data, sizeof data};
-        struct msghdr mh = {.msg_name = &name,
-                            .msg_namelen = sizeof name,
-                            .msg_iov = &iov,
-                            .msg_iovlen = 1,
-                            .msg_control = ctl.b,
-                            .msg_controllen = sizeof ctl.b};
-        if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-            break;
-        count++;
-        tw_txstamp_t ts;
-        tw_icmperr_t ie;
-        if (tw_txstamp_parse(&mh, &ts)) {
-            if (txcb)
-                txcb(arg, &ts);
-        } else if (tw_icmperr_parse(&mh, &ie)) {
-            if (mh.msg_namelen > 0 && mh.msg_namelen <= sizeof ie.dest)
-                memcpy(&ie.dest, &name, mh.msg_namelen);
-            if (icmpcb)
-                icmpcb(arg, &ie);
+        struct iovec iov;
+    } m[ERRQ_BATCH];
+    struct mmsghdr mm[ERRQ_BATCH];
+    for (int rounds = 0; rounds < 64; rounds++) {
+        for (int i = 0; i < ERRQ_BATCH; i++) {
+            m[i].iov = (struct iovec){m[i].data, sizeof m[i].data};
+            mm[i].msg_hdr = (struct msghdr){.msg_name = &m[i].name,
+                                            .msg_namelen = sizeof m[i].name,
+                                            .msg_iov = &m[i].iov,
+                                            .msg_iovlen = 1,
+                                            .msg_control = m[i].ctl,
+                                            .msg_controllen = sizeof m[i].ctl};
+            mm[i].msg_len = 0;
         }
+        int n = recvmmsg(fd, mm, ERRQ_BATCH, MSG_ERRQUEUE | MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            struct msghdr *mh = &mm[i].msg_hdr;
+            count++;
+            tw_txstamp_t ts;
+            tw_icmperr_t ie;
+            if (tw_txstamp_parse(mh, &ts)) {
+                if (txcb)
+                    txcb(arg, &ts);
+            } else if (tw_icmperr_parse(mh, &ie)) {
+                if (mh->msg_namelen > 0 && mh->msg_namelen <= sizeof ie.dest)
+                    memcpy(&ie.dest, &m[i].name, mh->msg_namelen);
+                if (icmpcb)
+                    icmpcb(arg, &ie);
+            }
+        }
+        if (n < ERRQ_BATCH)
+            break;
     }
     return count;
 }
@@ -580,6 +608,74 @@ int tw_errqueue_read(int fd, void (*txcb)(void *arg, const tw_txstamp_t *ts),
 int tw_tx_timestamps_read(int fd, void (*cb)(void *arg, const tw_txstamp_t *ts), void *arg)
 {
     return tw_errqueue_read(fd, cb, NULL, arg);
+}
+
+int tw_rx_drops_enable(int fd)
+{
+    return setopt(fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
+}
+
+int tw_rx_drops_read(int fd, uint32_t *drops)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof mem;
+    memset(mem, 0, sizeof mem);
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0)
+        return -1;
+    if (len < (socklen_t)((SK_MEMINFO_DROPS + 1) * sizeof mem[0])) {
+        errno = ENOPROTOOPT;
+        return -1;
+    }
+    *drops = mem[SK_MEMINFO_DROPS];
+    return 0;
+}
+
+long tw_rcvbuf_fit(int fd, long want)
+{
+    if (want > INT32_MAX / 2)
+        want = INT32_MAX / 2;
+    int v = (int)want;
+    /* The kernel doubles what it is given (for its bookkeeping) and reports
+     * the doubled size: ask for half. */
+    int half = v / 2 > 0 ? v / 2 : 1;
+    if (setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, half) < 0)
+        setopt(fd, SOL_SOCKET, SO_RCVBUF, half);
+    int got = 0;
+    socklen_t gl = sizeof got;
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) < 0)
+        return -1;
+    return got;
+}
+
+int tw_reuseport_by_source(int fd, int n)
+{
+    if (n < 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* A = hash(source address) % n. The program sees the packet from its
+     * payload on; SKF_NET_OFF reaches the IP header. IPv4: the address;
+     * IPv6: its /64 (the per-source unit of the server's limits). */
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)SKF_NET_OFF),
+        BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 2, 0),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 12), /* IPv4 source */
+        BPF_JUMP(BPF_JMP | BPF_JA, 4, 0, 0),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 8), /* IPv6 source /64 */
+        BPF_STMT(BPF_MISC | BPF_TAX, 0),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 12),
+        BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+        BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9E3779B1u),
+        BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)n),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog prog;
+    memset(&prog, 0, sizeof prog); /* its padding goes to the kernel too */
+    prog.len = sizeof code / sizeof code[0];
+    prog.filter = code;
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
 }
 
 int tw_sock_family(int fd)

@@ -320,7 +320,53 @@ void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss,
         WARN("late-replies", (int64_t)r->late,
              "%llu replies came after the timeout: counted as late, not measured",
              (unsigned long long)r->late);
+    if (w->n < TW_MAX_WARNINGS &&
+        tw_report_local_drops_line(r, loss, w->msg[w->n], sizeof w->msg[0]))
+        w->n++;
 #undef WARN
+}
+
+/* ---- dropped by this host ---------------------------------------------------- */
+
+int tw_report_local_drops_line(const tw_sender_result_t *r, const tw_loss_t *loss, char *buf,
+                               size_t len)
+{
+    if (!r->local_rx_drops && !r->local_tx_drops)
+        return 0;
+    char rx[200] = "", tx[200] = "", rb[64] = "";
+    if (r->rx_buffer > 0)
+        snprintf(rb, sizeof rb, " of %ld octets", r->rx_buffer);
+    if (r->local_rx_drops && loss->inbound && !loss->unknown)
+        snprintf(rx, sizeof rx,
+                 "%llu lost inbound, of which %llu dropped by this host's receive buffer%s",
+                 (unsigned long long)loss->inbound,
+                 (unsigned long long)(r->local_rx_drops < loss->inbound ? r->local_rx_drops
+                                                                        : loss->inbound),
+                 rb);
+    else if (r->local_rx_drops && !loss->roundtrip)
+        snprintf(rx, sizeof rx,
+                 "%llu datagrams dropped by this host's receive buffer%s (no test "
+                 "packet lost)",
+                 (unsigned long long)r->local_rx_drops, rb);
+    else if (r->local_rx_drops)
+        snprintf(rx, sizeof rx,
+                 "%llu lost, of which %llu replies dropped by this host's receive buffer%s",
+                 (unsigned long long)loss->roundtrip,
+                 (unsigned long long)(r->local_rx_drops < loss->roundtrip ? r->local_rx_drops
+                                                                          : loss->roundtrip),
+                 rb);
+    if (r->local_tx_drops)
+        snprintf(tx, sizeof tx, "%s%llu test packets never left this host (no buffer space)",
+                 rx[0] ? "; " : "", (unsigned long long)r->local_tx_drops);
+    snprintf(buf, len, "dropped by this host, not the network: %s%s", rx, tx);
+    return 1;
+}
+
+void tw_report_local_drops(FILE *f, const tw_sender_result_t *r, const tw_loss_t *loss)
+{
+    char line[512];
+    if (tw_report_local_drops_line(r, loss, line, sizeof line))
+        fprintf(f, "Local drops: %s\n", line);
 }
 
 /* ---- the header ------------------------------------------------------------- */
@@ -494,6 +540,10 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
     into->unmatched += from->unmatched;
     into->short_replies += from->short_replies;
     into->send_errors += from->send_errors;
+    into->local_rx_drops += from->local_rx_drops;
+    into->local_tx_drops += from->local_tx_drops;
+    if (!into->rx_buffer || (from->rx_buffer && from->rx_buffer < into->rx_buffer))
+        into->rx_buffer = from->rx_buffer;
     into->tx_kernel += from->tx_kernel;
     into->rx_kernel += from->rx_kernel;
     into->hw_pairs += from->hw_pairs;

@@ -475,6 +475,12 @@ void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *
     tw_json_uint(j, "unmatched", r->unmatched);
     tw_json_uint(j, "short_replies", r->short_replies);
     tw_json_uint(j, "send_errors", r->send_errors);
+    /* Counted in the loss above too, but not the network's doing. */
+    tw_json_obj_begin_line(j, "dropped_by_this_host");
+    tw_json_uint(j, "receive_buffer", r->local_rx_drops);
+    tw_json_uint(j, "never_sent", r->local_tx_drops);
+    tw_json_int(j, "receive_buffer_octets", r->rx_buffer);
+    tw_json_obj_end(j);
     tw_json_obj_end(j);
 
     tw_json_obj_begin(j, "statistics");

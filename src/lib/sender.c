@@ -23,6 +23,23 @@
 #define RING_SIZE (1u << RING_BITS)
 #define RING_MASK (RING_SIZE - 1)
 #define RX_BUFSIZE TW_RX_BUFSIZE
+/* Replies read per recvmmsg. */
+#define RX_BATCH 16
+/* Intervals shorter than this (about what a timer wake-up costs) send the
+ * packets that are due together, TX_BATCH per sendmmsg. */
+#define TX_BATCH_BELOW_NS (50 * TW_NS_PER_US)
+#define TX_BATCH 32
+/* Packets sent per wake-up at most (a sender behind its schedule). */
+#define SEND_BURST 256
+
+/* Packets built and recorded, waiting for their sendmmsg (tx_flush). */
+struct txq {
+    int n;
+    uint8_t buf[TX_BATCH][TW_MAX_PACKET_LEN];
+    uint32_t seq[TX_BATCH];
+    struct iovec iov[TX_BATCH];
+    struct mmsghdr mm[TX_BATCH];
+};
 /* How long a reply waits for its packet's transmit timestamp before it is
  * measured without it (software t1 and t4; user-space t1 when the kernel gave
  * none at all). NICs deliver theirs within milliseconds, or never (many stamp
@@ -95,7 +112,7 @@ struct tlv_send {
     } t3[T3_RING];
 };
 static int tlv_setup(tw_sender_t *s, char *err, size_t errlen);
-static int tlv_append(tw_sender_t *s, uint32_t seq, size_t len);
+static int tlv_append(tw_sender_t *s, uint8_t *txbuf, uint32_t seq, size_t len);
 static void tlv_reply(tw_sender_t *s, const tw_pkt_t *p, const tw_reflector_pkt_t *rep, int64_t t3);
 
 struct tw_sender {
@@ -127,7 +144,9 @@ struct tw_sender {
     bool hw_tx_sw; /* a software transmit stamp comes beside the NIC's */
     tw_phc_t phc;
     int64_t phc_period;
-    unsigned said; /* SAID_* */
+    unsigned said;          /* SAID_* */
+    uint32_t rx_drops_seen; /* the socket's drop counter as last read (wraps) */
+    struct txq *txq;        /* sendmmsg batching (intervals below TX_BATCH_BELOW_NS), or NULL */
     tw_timer_t send_timer, end_timer, interval_timer, pend_timer, phc_timer;
     int64_t start_mono;
     tw_time_t start_wall; /* the system clock at the start */
@@ -402,6 +421,22 @@ static void drain(tw_sender_t *s, bool force);
 static void drain_one(tw_sender_t *s);
 static void on_tx_timestamp(void *arg, const tw_txstamp_t *ts);
 
+/* The socket's receive-buffer drops, from the counter the last datagram read
+ * carried (SO_RXQ_OVFL) or the socket's own at the end (SO_MEMINFO): the
+ * replies that came after the last one read are counted too. */
+static void local_drops_add(tw_sender_t *s, uint32_t now)
+{
+    s->res.local_rx_drops += (uint32_t)(now - s->rx_drops_seen);
+    s->rx_drops_seen = now;
+}
+
+static void local_drops_update(tw_sender_t *s)
+{
+    uint32_t d;
+    if (s->fd >= 0 && tw_rx_drops_read(s->fd, &d) == 0)
+        local_drops_add(s, d);
+}
+
 static void finish(tw_sender_t *s)
 {
     if (s->done)
@@ -410,6 +445,7 @@ static void finish(tw_sender_t *s)
     s->res.elapsed_s = s->started ? (double)(tw_mono_now() - s->start_mono) / 1e9 : 0;
     /* Replies still waiting for a transmit timestamp are measured now. */
     drain(s, true);
+    local_drops_update(s);
     s->res.stats.unusable = tw_replies_seen(&s->res) - s->res.stats.received;
     tw_timer_cancel(s->loop, &s->send_timer);
     tw_timer_cancel(s->loop, &s->end_timer);
@@ -438,11 +474,11 @@ static bool all_answered(const tw_sender_t *s)
 }
 
 /* RFC 6038 §5.1.2: the Packet Padding (to be reflected), what fits of it. */
-static void put_reflect(tw_sender_t *s, size_t len)
+static void put_reflect(tw_sender_t *s, uint8_t *txbuf, size_t len)
 {
     if (s->refl_len && s->refl_at < len) {
         size_t n = len - s->refl_at < s->refl_len ? len - s->refl_at : s->refl_len;
-        memcpy(s->txbuf + s->refl_at, s->refl, n);
+        memcpy(txbuf + s->refl_at, s->refl, n);
     }
 }
 
@@ -463,6 +499,8 @@ static void check_reflect(tw_sender_t *s, const tw_pkt_t *p, const struct sent_r
                 rec->seq, n, s->refl_back);
 }
 
+static int send_failed(tw_sender_t *s, int e, size_t len);
+
 static int send_one(tw_sender_t *s)
 {
     size_t len = next_len(s);
@@ -477,24 +515,27 @@ static int send_one(tw_sender_t *s)
         drain_one(s);
     if (rec->used && s->cfg.on_packet && s->flushed <= s->next - RING_SIZE)
         flush_records(s, false);
-    /* t1 as late as possible: read the clock right before the send. */
+    /* Batched: into the queue's next buffer, sent by tx_flush. */
+    uint8_t *txbuf = s->txq ? s->txq->buf[s->txq->n] : s->txbuf;
+    /* t1 as late as possible: read the clock right before the send (batched:
+     * before the batch's sendmmsg; the kernel's transmit stamp replaces it). */
     tw_time_t t1 = tw_now();
     pkt.timestamp = s->cfg.ptp ? tw_time_to_ptp(t1, s->tai) : tw_time_to_ntp(t1);
     if (s->fmt.kind == TW_TESTFMT_OPEN) {
-        tw_sender_encode(&pkt, s->cfg.stamp, s->txbuf, len);
-        put_reflect(s, len);
-        if (s->tlv.len && tlv_append(s, seq, len) < 0)
+        tw_sender_encode(&pkt, s->cfg.stamp, txbuf, len);
+        put_reflect(s, txbuf, len);
+        if (s->tlv.len && tlv_append(s, txbuf, seq, len) < 0)
             return -1;
         len += s->tlv.len;
     } else {
-        int rc = tw_sender_encode_auth(&pkt, s->fmt.kind == TW_TESTFMT_STAMP_AUTH, s->txbuf, len);
-        put_reflect(s, len);
+        int rc = tw_sender_encode_auth(&pkt, s->fmt.kind == TW_TESTFMT_STAMP_AUTH, txbuf, len);
+        put_reflect(s, txbuf, len);
         if (rc == TW_WIRE_OK && s->tlv.len) {
-            rc = tlv_append(s, seq, len);
+            rc = tlv_append(s, txbuf, seq, len);
             len += s->tlv.len;
         }
         if (rc == TW_WIRE_OK)
-            rc = tw_testfmt_sender_protect(&s->fmt, s->txbuf, len);
+            rc = tw_testfmt_sender_protect(&s->fmt, txbuf, len);
         if (rc != 0) {
             snprintf(s->res.fatal, sizeof s->res.fatal,
                      "cannot build a protected %zu-octet test packet", len);
@@ -502,35 +543,29 @@ static int send_one(tw_sender_t *s)
             return -1;
         }
     }
-    ssize_t r = s->cfg.xmit ? s->cfg.xmit(s->cfg.hook_arg, s->txbuf, len)
-                            : sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote,
-                                     s->cfg.remote_len);
+    ssize_t r;
+    if (s->txq) {
+        /* Counted as sent now; tx_flush corrects a send that fails. */
+        struct txq *q = s->txq;
+        q->iov[q->n] = (struct iovec){txbuf, len};
+        q->seq[q->n++] = seq;
+        r = (ssize_t)len;
+    } else {
+        r = s->cfg.xmit ? s->cfg.xmit(s->cfg.hook_arg, txbuf, len)
+                        : sendto(s->fd, txbuf, len, 0, (struct sockaddr *)&s->cfg.remote,
+                                 s->cfg.remote_len);
+    }
     if (r < 0 && !s->cfg.xmit &&
         (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ||
          errno == EHOSTDOWN || errno == EMSGSIZE || errno == EACCES)) {
         /* The socket's pending error: an ICMP error about an earlier packet
          * (IP_RECVERR), or the kernel's own refusal. Read it, send again once. */
         tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
-        r = sendto(s->fd, s->txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
+        r = sendto(s->fd, txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
     }
-    if (r < 0) {
-        int e = errno;
-        if (e == EMSGSIZE) {
-            char mtu[48] = "smaller";
-            if (s->res.issues.icmp_mtu)
-                snprintf(mtu, sizeof mtu, "%u", s->res.issues.icmp_mtu);
-            s->res.fatal_errno = e;
-            snprintf(s->res.fatal, sizeof s->res.fatal,
-                     "a %zu-octet test packet is too big to send to %s%s%s%s", len, s->peer,
-                     s->cfg.sockopts.df ? " with do-not-fragment (the path MTU is " : "",
-                     s->cfg.sockopts.df ? mtu : "", s->cfg.sockopts.df ? ")" : "");
-            return -1;
-        }
-        s->res.send_errors++;
-        if (s->res.send_errors == 1)
-            tw_warn("cannot send to %s: %s", s->peer, strerror(e));
-        /* The packet counts as sent and lost: the schedule goes on. */
-    }
+    /* A failed send counts as sent and lost: the schedule goes on. */
+    if (r < 0 && send_failed(s, errno, len) < 0)
+        return -1;
     *rec = (struct sent_rec){.seq = seq,
                              .used = true,
                              .size = (uint32_t)len,
@@ -539,15 +574,88 @@ static int send_one(tw_sender_t *s)
                              .ttl_out = -1,
                              .ttl_in = -1,
                              .tos_in = -1};
-    if (r >= 0 && s->tx_stamping)
+    if (r >= 0 && s->tx_stamping && !s->txq)
         s->txmap[s->txid++ & RING_MASK] = seq;
     tw_info("Sent to %s [sseq=%u]", s->peer, seq);
     if (tw_log_on(TW_LOG_DEBUG))
-        tw_log_hex(TW_LOG_DEBUG, "transmit", s->txbuf, len);
+        tw_log_hex(TW_LOG_DEBUG, "transmit", txbuf, len);
     s->next++;
     s->res.sent++;
     s->iv.sent++;
     return 0;
+}
+
+/* A send that failed (errno e): too big ends the run (returns -1); any
+ * other counts the packet as sent and lost, the run goes on. */
+static int send_failed(tw_sender_t *s, int e, size_t len)
+{
+    if (e == EMSGSIZE) {
+        char mtu[48] = "smaller";
+        if (s->res.issues.icmp_mtu)
+            snprintf(mtu, sizeof mtu, "%u", s->res.issues.icmp_mtu);
+        s->res.fatal_errno = e;
+        snprintf(s->res.fatal, sizeof s->res.fatal,
+                 "a %zu-octet test packet is too big to send to %s%s%s%s", len, s->peer,
+                 s->cfg.sockopts.df ? " with do-not-fragment (the path MTU is " : "",
+                 s->cfg.sockopts.df ? mtu : "", s->cfg.sockopts.df ? ")" : "");
+        return -1;
+    }
+    s->res.send_errors++;
+    if (e == ENOBUFS || e == EAGAIN || e == EWOULDBLOCK || e == ENOMEM)
+        s->res.local_tx_drops++; /* never left this host */
+    if (s->res.send_errors == 1)
+        tw_warn("cannot send to %s: %s", s->peer, strerror(e));
+    return 0;
+}
+
+/* Send the queued packets (send_one recorded them as sent): one sendmmsg
+ * for all when nothing fails. A message the kernel refuses is handled as
+ * send_one handles a failed sendto (an ICMP error pending: read, once more),
+ * and the others go on. Returns -1 when the run must end. */
+static int tx_flush(tw_sender_t *s)
+{
+    struct txq *q = s->txq;
+    if (!q || !q->n)
+        return 0;
+    for (int i = 0; i < q->n; i++)
+        q->mm[i].msg_hdr = (struct msghdr){.msg_name = &s->cfg.remote,
+                                           .msg_namelen = s->cfg.remote_len,
+                                           .msg_iov = &q->iov[i],
+                                           .msg_iovlen = 1};
+    int done = 0, rc = 0;
+    while (done < q->n) {
+        int r = sendmmsg(s->fd, q->mm + done, (unsigned)(q->n - done), 0);
+        if (r > 0) {
+            for (int i = done; i < done + r; i++)
+                if (s->tx_stamping)
+                    s->txmap[s->txid++ & RING_MASK] = q->seq[i];
+            done += r;
+            continue;
+        }
+        int e = r < 0 ? errno : EIO;
+        if (e == EINTR)
+            continue;
+        struct iovec *v = &q->iov[done];
+        if (e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
+            e == EMSGSIZE || e == EACCES) {
+            tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
+            if (sendto(s->fd, v->iov_base, v->iov_len, 0, (struct sockaddr *)&s->cfg.remote,
+                       s->cfg.remote_len) >= 0) {
+                if (s->tx_stamping)
+                    s->txmap[s->txid++ & RING_MASK] = q->seq[done];
+                done++;
+                continue;
+            }
+            e = errno;
+        }
+        if (send_failed(s, e, v->iov_len) < 0) {
+            rc = -1;
+            break;
+        }
+        done++;
+    }
+    q->n = 0;
+    return rc;
 }
 
 static void on_send_timer(void *arg)
@@ -556,12 +664,20 @@ static void on_send_timer(void *arg)
     int64_t now = tw_mono_now();
     /* Send every packet that is due: the schedule is absolute, so a late wake-up
      * never shifts the packets after it. */
-    while (more_to_send(s, now) && s->next_due <= now) {
-        if (send_one(s) < 0) {
+    /* At most SEND_BURST at a time: a sender that fell behind goes back to
+     * the loop (its timer, due already, comes again next round) and reads the
+     * replies and transmit stamps in between. */
+    for (int burst = 0; burst < SEND_BURST && more_to_send(s, now) && s->next_due <= now; burst++) {
+        if (send_one(s) < 0 || (s->txq && s->txq->n == TX_BATCH && tx_flush(s) < 0)) {
+            tx_flush(s);
             finish(s);
             return;
         }
         s->next_due = due_after(s, s->next, s->next_due);
+    }
+    if (tx_flush(s) < 0) {
+        finish(s);
+        return;
     }
     flush_records(s, false);
     if (more_to_send(s, now)) {
@@ -1036,18 +1152,47 @@ static void on_tx_timestamp(void *arg, const tw_txstamp_t *ts)
 static void on_readable(void *arg, uint32_t events)
 {
     tw_sender_t *s = arg;
-    /* Transmit timestamps first, so a reply always meets its packet's. */
-    if (s->tx_stamping || (events & EPOLLERR))
+    /* Transmit timestamps first, so a reply always meets its packet's (a
+     * stamp not queued yet is waited for: drain). A non-empty error queue
+     * always makes EPOLLERR: without it there is nothing to read there. */
+    if (events & EPOLLERR)
         tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
-    for (;;) {
+    /* At most 16 batches: the socket stays readable (epoll is level
+     * triggered), and the send timer gets its turn in between. */
+    for (int rounds = 0; rounds < 16; rounds++) {
         int n = tw_recv_batch(s->fd, s->batch);
         if (n <= 0)
             return;
+        tw_pkt_t *last = tw_batch_pkt(s->batch, n - 1);
+        if (last->rx_drops_known)
+            local_drops_add(s, last->rx_drops);
         for (int i = 0; i < n && !s->done; i++)
             handle_reply(s, tw_batch_pkt(s->batch, i));
-        if (s->done)
-            return;
+        if (s->done || n < RX_BATCH)
+            return; /* a short batch emptied the queue: no read to hear EAGAIN */
     }
+}
+
+/* A receive buffer for the rate: a quarter of a second of replies at their
+ * kernel footprint (about 1 KiB each on loopback and most NICs), at least
+ * 256 KiB, at most 256 MiB; and the kernel's drop counter with every reply. */
+static void rx_buffer_fit(tw_sender_t *s)
+{
+    if (tw_rx_drops_enable(s->fd) < 0)
+        tw_info("no receive-buffer drop counter (SO_RXQ_OVFL: %s)", strerror(errno));
+    if (s->cfg.sockopts.bufsize > 0)
+        return; /* the caller chose */
+    double pps = s->cfg.interval_ns > 0 ? 1e9 / (double)s->cfg.interval_ns : 1e6;
+    double want = pps / 4 * (1024.0 + (double)fmt_len(s, s->cfg.padding < 0 ? 0 : s->cfg.padding));
+    if (want < 256 * 1024)
+        want = 256 * 1024;
+    if (want > 256.0 * 1024 * 1024)
+        want = 256.0 * 1024 * 1024;
+    s->res.rx_buffer = tw_rcvbuf_fit(s->fd, (long)want);
+    if (s->res.rx_buffer >= 0 && s->res.rx_buffer < (long)want / 2)
+        tw_info("receive buffer %ld octets, %.0f wanted for the rate (net.core.rmem_max caps "
+                "it without CAP_NET_ADMIN)",
+                s->res.rx_buffer, want);
 }
 
 static void hw_unavailable(const char *why)
@@ -1166,8 +1311,11 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     s->res.fwd_dscp_last = -1;
     s->txbuf = calloc(1, TW_MAX_PACKET_LEN);
     s->own_batch = !cfg->batch;
-    s->batch = cfg->batch ? cfg->batch : tw_batch_new(16, RX_BUFSIZE);
-    if (!s->ring || !s->txmap || !s->pend || !s->txbuf || !s->batch) {
+    s->batch = cfg->batch ? cfg->batch : tw_batch_new(RX_BATCH, RX_BUFSIZE);
+    if (cfg->interval_ns < TX_BATCH_BELOW_NS && !cfg->xmit)
+        s->txq = calloc(1, sizeof *s->txq);
+    if (!s->ring || !s->txmap || !s->pend || !s->txbuf || !s->batch ||
+        (cfg->interval_ns < TX_BATCH_BELOW_NS && !cfg->xmit && !s->txq)) {
         snprintf(err, errlen, "out of memory");
         tw_sender_close(s);
         return -1;
@@ -1183,6 +1331,7 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         return -1;
     }
     s->tx_stamping = cfg->tsmode != TW_TS_USER && tw_tx_timestamps_enable(s->fd) == 0;
+    rx_buffer_fit(s);
     if (tw_icmp_errors_enable(s->fd) < 0)
         tw_info("no ICMP errors on the sender's socket (IP_RECVERR: %s)", strerror(errno));
     if (cfg->tsmode == TW_TS_HARDWARE)
@@ -1372,6 +1521,7 @@ void tw_sender_close(tw_sender_t *s)
     tw_testfmt_free(&s->fmt);
     free(s->txbuf);
     free(s->refl);
+    free(s->txq);
     free(s);
 }
 
@@ -1418,7 +1568,7 @@ static int tlv_setup(tw_sender_t *s, char *err, size_t errlen)
 }
 
 /* The TLVs after the base packet of len octets (the HMAC TLV over them). */
-static int tlv_append(tw_sender_t *s, uint32_t seq, size_t len)
+static int tlv_append(tw_sender_t *s, uint8_t *txbuf, uint32_t seq, size_t len)
 {
     if (len + s->tlv.len > TW_MAX_PACKET_LEN) {
         snprintf(s->res.fatal, sizeof s->res.fatal,
@@ -1430,7 +1580,7 @@ static int tlv_append(tw_sender_t *s, uint32_t seq, size_t len)
     uint8_t sq[4];
     tw_put32(sq, seq);
     int n = tw_tlv_build(&s->cfg.tlv, (uint32_t)(s->next + 1), sq, s->tlv.hmac ? tlv_hmac : NULL, s,
-                         s->txbuf + len, TW_MAX_PACKET_LEN - len);
+                         txbuf + len, TW_MAX_PACKET_LEN - len);
     if (n < 0 || (size_t)n != s->tlv.len) {
         snprintf(s->res.fatal, sizeof s->res.fatal, "cannot build the STAMP TLVs");
         s->res.fatal_errno = EINVAL;

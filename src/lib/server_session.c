@@ -77,7 +77,7 @@ void tw_srv_session_free(struct session *s)
                   (unsigned long long)k->too_short, auth);
         tw_reflector_close(s->refl);
     }
-    srv->ctr.active_sessions--;
+    srv_count_sessions(srv, -1);
     free(s);
     tw_srv_listener_resume(srv); /* a descriptor is free */
 }
@@ -337,10 +337,10 @@ int tw_srv_on_request(struct conn *c)
         return refuse(c, TW_ACCEPT_TEMPORARY, "this connection has %d sessions (--max-sessions %d)",
                       c->nsessions, srv->cfg.max_sessions);
     }
-    if (srv->ctr.active_sessions >= srv->cfg.max_total_sessions) {
+    if (srv_total_sessions(srv) >= srv->cfg.max_total_sessions) {
         return refuse(c, TW_ACCEPT_TEMPORARY,
                       "the server has %d sessions (--max-total-sessions %d)",
-                      srv->ctr.active_sessions, srv->cfg.max_total_sessions);
+                      srv_total_sessions(srv), srv->cfg.max_total_sessions);
     }
     int mine = sessions_of(srv, &c->src);
     if (mine >= srv->cfg.max_sessions_per_source) {
@@ -424,7 +424,7 @@ int tw_srv_on_request(struct conn *c)
     s->next = c->sessions;
     c->sessions = s;
     c->nsessions++;
-    srv->ctr.active_sessions++;
+    srv_count_sessions(srv, 1);
     srv->ctr.sessions_accepted++;
     char note[96] = "";
     uint16_t lo, hi;

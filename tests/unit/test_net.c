@@ -170,6 +170,78 @@ static void test_timestampns(void **st)
     assert_true(p.rx_time == 0);
 }
 
+/* ---- SO_RXQ_OVFL: the socket's drop counter --------------------------------- */
+
+static void test_rxq_ovfl(void **st)
+{
+    (void)st;
+    ctl_t c = {.len = 0};
+    uint32_t drops = 4000000123u;
+    put_int(&c, IPPROTO_IP, IP_TTL, 61);
+    put(&c, SOL_SOCKET, SO_RXQ_OVFL, &drops, sizeof drops);
+    tw_pkt_t p;
+    parse(&c, &p);
+    assert_true(p.rx_drops_known);
+    assert_true(p.rx_drops == 4000000123u);
+    assert_int_equal(p.ttl, 61); /* the others still read */
+    /* Shorter than its 32-bit counter: not read. */
+    ctl_t s2 = {.len = 0};
+    put(&s2, SOL_SOCKET, SO_RXQ_OVFL, &drops, 2);
+    parse(&s2, &p);
+    assert_false(p.rx_drops_known);
+    assert_true(p.rx_drops == 0);
+    /* None. */
+    ctl_t e = {.len = 0};
+    parse(&e, &p);
+    assert_false(p.rx_drops_known);
+}
+
+static int wait_readable(int fd, short ev);
+
+/* A receive buffer far too small for a burst: the kernel's counter, read
+ * with SO_MEMINFO and carried by the next datagram (SO_RXQ_OVFL), says how
+ * many it dropped. */
+static void test_rx_drops_loopback(void **st)
+{
+    (void)st;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    tw_sockopts_t o = {.ttl = 64};
+    char err[200];
+    int rx = tw_udp_open((struct sockaddr *)&a, sizeof a, &o, err, sizeof err);
+    int tx = tw_udp_open((struct sockaddr *)&a, sizeof a, &o, err, sizeof err);
+    assert_true(rx >= 0 && tx >= 0);
+    assert_int_equal(tw_rx_drops_enable(rx), 0);
+    long got = tw_rcvbuf_fit(rx, 1); /* the kernel's least */
+    assert_true(got > 0 && got < 65536);
+    uint32_t d = 77;
+    assert_int_equal(tw_rx_drops_read(rx, &d), 0);
+    assert_int_equal(d, 0);
+    struct sockaddr_in ra;
+    socklen_t rl = sizeof ra;
+    assert_int_equal(getsockname(rx, (struct sockaddr *)&ra, &rl), 0);
+    static uint8_t big[1400];
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(sendto(tx, big, sizeof big, 0, (struct sockaddr *)&ra, rl), sizeof big);
+    assert_int_equal(tw_rx_drops_read(rx, &d), 0);
+    assert_true(d > 0 && d < 200);
+    /* Empty the buffer, then one more: it carries the count. */
+    tw_batch_t *b = tw_batch_new(TW_BATCH, TW_RX_BUFSIZE);
+    assert_non_null(b);
+    int queued = 0, n;
+    while ((n = tw_recv_batch(rx, b)) > 0)
+        queued += n;
+    assert_int_equal((uint32_t)queued + d, 200);
+    assert_int_equal(sendto(tx, "x", 1, 0, (struct sockaddr *)&ra, rl), 1);
+    assert_int_equal(wait_readable(rx, POLLIN), 1);
+    assert_int_equal(tw_recv_batch(rx, b), 1);
+    tw_pkt_t *p = tw_batch_pkt(b, 0);
+    assert_true(p->rx_drops_known);
+    assert_int_equal(p->rx_drops, d);
+    tw_batch_free(b);
+    close(rx);
+    close(tx);
+}
+
 /* ---- TTL, TOS, local address ---------------------------------------------- */
 
 static void test_ttl_tos_forms(void **st)
@@ -455,6 +527,46 @@ static void test_loopback_sockets(void **st)
     close(tx);
 }
 
+/* Many transmit timestamps drained by one tw_errqueue_read: more than one
+ * recvmmsg batch of them, each id once, in order. */
+static uint32_t stamp_ids[200];
+static int nstamps;
+static void count_cb(void *arg, const tw_txstamp_t *ts)
+{
+    (void)arg;
+    if (nstamps < 200)
+        stamp_ids[nstamps] = ts->id;
+    nstamps++;
+}
+
+static void test_errqueue_batches(void **st)
+{
+    (void)st;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    tw_sockopts_t o = {.ttl = 64};
+    char err[200];
+    int rx = tw_udp_open((struct sockaddr *)&a, sizeof a, &o, err, sizeof err);
+    int tx = tw_udp_open((struct sockaddr *)&a, sizeof a, &o, err, sizeof err);
+    assert_true(rx >= 0 && tx >= 0);
+    assert_int_equal(tw_tx_timestamps_enable(tx), 0);
+    struct sockaddr_in ra;
+    socklen_t rl = sizeof ra;
+    assert_int_equal(getsockname(rx, (struct sockaddr *)&ra, &rl), 0);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(sendto(tx, "x", 1, 0, (struct sockaddr *)&ra, rl), 1);
+    nstamps = 0;
+    /* Loopback stamps as the datagram goes through the device, before sendto
+     * returns: all 40 are queued now. */
+    assert_int_equal(wait_readable(tx, POLLERR), 1);
+    assert_int_equal(tw_errqueue_read(tx, count_cb, NULL, NULL), 40);
+    assert_int_equal(nstamps, 40);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(stamp_ids[i], i);
+    assert_int_equal(tw_errqueue_read(tx, count_cb, NULL, NULL), 0);
+    close(rx);
+    close(tx);
+}
+
 /* Loopback: found as the way to 127.0.0.1, and without hardware timestamps. */
 static void test_hw_on_loopback(void **st)
 {
@@ -567,6 +679,9 @@ int main(void)
         cmocka_unit_test(test_timestampns),
         cmocka_unit_test(test_ttl_tos_forms),
         cmocka_unit_test(test_pktinfo),
+        cmocka_unit_test(test_rxq_ovfl),
+        cmocka_unit_test(test_rx_drops_loopback),
+        cmocka_unit_test(test_errqueue_batches),
         cmocka_unit_test(test_ctrunc),
         cmocka_unit_test(test_cmsg_len_past_buffer),
         cmocka_unit_test(test_cmsg_len_too_small),

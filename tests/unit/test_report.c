@@ -553,6 +553,55 @@ static void test_tlv_lines(void **state)
     free(text);
 }
 
+/* Dropped by this host: said as such, never left to read as network loss. */
+static void test_local_drops(void **state)
+{
+    (void)state;
+    tw_sender_result_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    char buf[512];
+    tw_loss_t loss = {.roundtrip = 30, .outbound = 0, .inbound = 30};
+    assert_int_equal(tw_report_local_drops_line(r, &loss, buf, sizeof buf), 0);
+    r->local_rx_drops = 25;
+    r->rx_buffer = 212992;
+    assert_int_equal(tw_report_local_drops_line(r, &loss, buf, sizeof buf), 1);
+    assert_string_equal(buf, "dropped by this host, not the network: 30 lost inbound, of which "
+                             "25 dropped by this host's receive buffer of 212992 octets");
+    /* Direction unknown: of the round-trip loss. */
+    loss.unknown = TW_LOSS_REORDERED;
+    r->local_tx_drops = 2;
+    r->rx_buffer = 0;
+    assert_int_equal(tw_report_local_drops_line(r, &loss, buf, sizeof buf), 1);
+    assert_string_equal(buf, "dropped by this host, not the network: 30 lost, of which 25 "
+                             "replies dropped by this host's receive buffer; 2 test packets "
+                             "never left this host (no buffer space)");
+    /* More drops than losses (other datagrams on the port): capped. */
+    loss = (tw_loss_t){.roundtrip = 10, .inbound = 10};
+    r->local_tx_drops = 0;
+    assert_int_equal(tw_report_local_drops_line(r, &loss, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "10 lost inbound, of which 10 dropped"));
+    /* The warnings carry it; the merge adds it up. */
+    tw_stats_init(&r->stats);
+    tw_metrics_init_total(&r->metrics);
+    r->sent = 10;
+    r->shared_clock = true;
+    tw_warnings_t w;
+    tw_report_warnings(r, &w);
+    bool seen = false;
+    for (int i = 0; i < w.n; i++)
+        seen = seen || strstr(w.msg[i], "dropped by this host's receive buffer");
+    assert_true(seen);
+    tw_sender_result_t *tot = calloc(1, sizeof *tot);
+    assert_non_null(tot);
+    tw_report_total_init(tot);
+    tw_report_merge(tot, r);
+    tw_report_merge(tot, r);
+    assert_int_equal(tot->local_rx_drops, 50);
+    tw_metrics_free(&tot->metrics);
+    free(tot);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -564,7 +613,7 @@ int main(void)
         cmocka_unit_test(test_table_stale_counter), cmocka_unit_test(test_table_slow_probe),
         cmocka_unit_test(test_extended_loss_na),    cmocka_unit_test(test_shared_clock),
         cmocka_unit_test(test_no_reply_warning),    cmocka_unit_test(test_conformance_lines),
-        cmocka_unit_test(test_tlv_lines),
+        cmocka_unit_test(test_tlv_lines),           cmocka_unit_test(test_local_drops),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
