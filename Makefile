@@ -10,8 +10,8 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Debian packages: what `make run` needs, and what the tests, fuzzers and
 # benchmarks need on top.
-BUILD_PKGS := cmake make gcc libc6-dev pkg-config libssl-dev libcmocka-dev
-TEST_PKGS  := clang-format iproute2 iputils-ping clang libclang-rt-14-dev valgrind tshark python3
+BUILD_PKGS := cmake make gcc libc6-dev pkg-config libssl-dev libcmocka-dev libyaml-dev libmicrohttpd-dev
+TEST_PKGS  := clang-format iproute2 iputils-ping clang libclang-rt-14-dev valgrind tshark python3 prometheus
 
 .PHONY: all build run check test asan fuzz fuzz-short bench install deps deps-build format clean
 
