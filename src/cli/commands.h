@@ -9,5 +9,6 @@ int cmd_dscptable(int argc, char **argv);
 int cmd_controller(int argc, char **argv);
 int cmd_controlclient(int argc, char **argv);
 int cmd_server(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 #endif

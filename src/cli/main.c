@@ -6,7 +6,8 @@
 #include "opts.h"
 
 static const char main_help[] =
-    "usage: twampy [-h] [-v] {sender,responder,controller,controlclient,server,demo,dscptable} "
+    "usage: twampy [-h] [-v] "
+    "{sender,responder,controller,controlclient,server,monitor,demo,dscptable} "
     "...\n"
     "\n"
     "TWAMP, TWAMP light and STAMP measurement: round-trip and one-way delay,\n"
@@ -24,6 +25,7 @@ static const char main_help[] =
     "  controller          TWAMP-Control client and Session-Sender (TWAMP controller)\n"
     "  controlclient       TWAMP-Control client for an external Session-Sender\n"
     "  server              TWAMP server: control listener and Session-Reflectors\n"
+    "  monitor             many targets around the clock, Prometheus metrics\n"
     "  demo                a reflector and a sender on loopback in one process\n"
     "  dscptable           print the DSCP/TOS table\n"
     "\n"
@@ -57,12 +59,13 @@ int main(int argc, char **argv)
         {"controller", cmd_controller},
         {"controlclient", cmd_controlclient},
         {"server", cmd_server},
+        {"monitor", cmd_monitor},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(sub, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);
     cli_usage_error(NULL,
                     "unknown subcommand '%s' (choose from sender, responder, controller, "
-                    "controlclient, server, demo, dscptable)",
+                    "controlclient, server, monitor, demo, dscptable)",
                     sub);
 }

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "addr.h"
+#include "auth.h"
 #include "control_wire.h"
 #include "dscp.h"
 #include "sender.h"
@@ -125,8 +126,11 @@ static int target_key(struct ctx *c, tw_mon_target_t *t, const char *key, const 
             return fail(c, v, "source '%s': %s", s, why);
         return copy_str(c, v, key, t->source, sizeof t->source);
     }
-    if (!strcmp(key, "key"))
+    if (!strcmp(key, "key")) {
+        if (!*s || strlen(s) > TW_KEYID_MAX)
+            return fail(c, v, "key: a KeyID of 1 to %d octets", TW_KEYID_MAX);
         return copy_str(c, v, key, t->key, sizeof t->key);
+    }
     if (!strcmp(key, "protocol")) {
         if (!strcasecmp(s, "twamp-light") || !strcasecmp(s, "light"))
             t->protocol = TW_MON_LIGHT;

@@ -632,6 +632,8 @@ static void measure(tw_sender_t *s, struct sent_rec *rec, const struct sockaddr 
         .oneway_na = !oneway,
     };
     tw_metrics_add(&s->res.metrics, &smp);
+    if (s->cfg.on_measure)
+        s->cfg.on_measure(s->cfg.hook_arg, &smp, rt, ob, ib);
     s->res.last_rtt = rt;
     if (s->iv.received == 0 || rt < s->iv.rtt_min)
         s->iv.rtt_min = rt;
