@@ -8,6 +8,8 @@
 #include "addr.h"
 #include "auth_opts.h"
 #include "commands.h"
+#include "metrics_opts.h"
+#include "server_metrics.h"
 #include "log.h"
 #include "loop.h"
 #include "opts.h"
@@ -73,6 +75,10 @@ static const char responder_help[] =
     "                        requests (RFC 6038 symmetrical size)\n"
     "  --do-not-fragment     set the DF bit on replies\n"
     "\n"
+    "Metrics:\n"
+    "  --metrics ADDR:PORT   serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+    "                        (text format 0.0.4 or OpenMetrics 1.0)\n"
+    "\n"
     "Debug options:\n"
     "  -l, --logfile filename  write the log to a file (default: stderr)\n"
     "  -q, --quiet           disable logging\n"
@@ -82,7 +88,19 @@ static const char responder_help[] =
     "\n"
     "Ctrl-C (SIGINT) or SIGTERM stops the responder and logs its counters.\n";
 
-enum { OPT_R_ALLOW = 500, OPT_R_USER, OPT_R_BUSY_POLL, OPT_R_FORMAT, OPT_R_RATE_LIMIT };
+enum {
+    OPT_R_ALLOW = 500,
+    OPT_R_USER,
+    OPT_R_BUSY_POLL,
+    OPT_R_FORMAT,
+    OPT_R_RATE_LIMIT,
+    OPT_R_METRICS,
+};
+
+static void render_reflector(void *arg, tw_prom_t *p)
+{
+    tw_reflector_prom(p, tw_reflector_counters(arg));
+}
 
 int cmd_responder(int argc, char **argv)
 {
@@ -96,11 +114,13 @@ int cmd_responder(int argc, char **argv)
         {"busy-poll", required_argument, NULL, OPT_R_BUSY_POLL},
         {"format", required_argument, NULL, OPT_R_FORMAT},
         {"rate-limit", required_argument, NULL, OPT_R_RATE_LIMIT},
+        {"metrics", required_argument, NULL, OPT_R_METRICS},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     static tw_acl_t allow;
     const char *user = NULL;
+    const char *metrics = NULL;
     char aerr[256];
     const char *cmd = "responder";
     cli_common_t c;
@@ -157,6 +177,9 @@ int cmd_responder(int argc, char **argv)
                 cfg.format = TW_FORMAT_STAMP;
             else
                 cli_usage_error(cmd, "--format: '%s' is not auto, twamp or stamp", optarg);
+            break;
+        case OPT_R_METRICS:
+            metrics = optarg;
             break;
         case OPT_R_RATE_LIMIT: {
             char pps[32];
@@ -226,11 +249,14 @@ int cmd_responder(int argc, char **argv)
     }
     auth_forget(); /* the reflector has the key in its HMAC context */
 
-    if (user)
-        cli_drop_privileges(user);
-
+    /* Signals blocked before the metrics server's thread starts; both
+     * before the privileges go (a privileged metrics port). */
     cli_signals_t sig;
     cli_signals_watch(&sig, loop, "stop TWL session reflector", NULL, cli_signals_stop_loop, loop);
+    cli_metrics_t cm;
+    cli_metrics_start(&cm, cmd, metrics, loop, render_reflector, refl);
+    if (user)
+        cli_drop_privileges(user);
     struct sockaddr_storage ss;
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
@@ -256,6 +282,7 @@ int cmd_responder(int argc, char **argv)
               (unsigned long long)k->too_short, (unsigned long long)k->truncated,
               (unsigned long long)k->send_errors, (unsigned long long)k->senders_evicted,
               (unsigned long long)k->denied, ratec, authc);
+    cli_metrics_stop(&cm);
     tw_reflector_close(refl);
     cli_signals_close(&sig);
     tw_loop_free(loop);

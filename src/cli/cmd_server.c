@@ -10,6 +10,8 @@
 #include "addr.h"
 #include "auth_opts.h"
 #include "commands.h"
+#include "metrics_opts.h"
+#include "server_metrics.h"
 #include "control_server.h"
 #include "log.h"
 #include "loop.h"
@@ -74,6 +76,10 @@ static const char server_help[] =
     "  Key derivations are paced: 8 in a row from one source, then 4 a second,\n"
     "  and a quarter of the server's time in all; beyond, Server-Start Accept 5.\n"
     "\n"
+    "Metrics:\n"
+    "  --metrics ADDR:PORT   serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+    "                        (text format 0.0.4 or OpenMetrics 1.0)\n"
+    "\n"
     "Debug options:\n"
     "  -l, --logfile filename, -q, --quiet, -v, --verbose, -d, --debug\n"
     "  -h, --help            show this help and exit\n"
@@ -93,7 +99,13 @@ enum {
     OPT_MAX_CONN_SOURCE,
     OPT_MAX_SESS_SOURCE,
     OPT_MAX_ORPHAN,
+    OPT_METRICS_ADDR,
 };
+
+static void render_server(void *arg, tw_prom_t *p)
+{
+    tw_ctrl_server_prom(p, tw_ctrl_server_counters(arg));
+}
 
 int cmd_server(int argc, char **argv)
 {
@@ -106,6 +118,7 @@ int cmd_server(int argc, char **argv)
         {"servwait", required_argument, NULL, OPT_SERVWAIT},
         {"user", required_argument, NULL, OPT_USER},
         {"allow", required_argument, NULL, OPT_ALLOW},
+        {"metrics", required_argument, NULL, OPT_METRICS_ADDR},
         {"setup-timeout", required_argument, NULL, OPT_SETUP_TIMEOUT},
         {"max-connections-per-source", required_argument, NULL, OPT_MAX_CONN_SOURCE},
         {"max-sessions-per-source", required_argument, NULL, OPT_MAX_SESS_SOURCE},
@@ -132,6 +145,7 @@ int cmd_server(int argc, char **argv)
     cfg.max_sessions_per_source = TW_CTRL_SESSIONS_PER_SOURCE_DEFAULT;
     cfg.max_orphan_time_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
     const char *user = NULL;
+    const char *metrics = NULL;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -185,6 +199,9 @@ int cmd_server(int argc, char **argv)
             break;
         case OPT_USER:
             user = optarg;
+            break;
+        case OPT_METRICS_ADDR:
+            metrics = optarg;
             break;
         case OPT_ALLOW: {
             char aerr[256];
@@ -246,11 +263,14 @@ int cmd_server(int argc, char **argv)
         if (tw_ctrl_server_open(&srv, &cfg, loop, err, sizeof err) < 0)
             cli_fail("%s", err);
     }
-    if (user)
-        cli_drop_privileges(user);
-
+    /* Signals blocked before the metrics server's thread starts; both
+     * before the privileges go (a privileged metrics port). */
     cli_signals_t sig;
     cli_signals_watch(&sig, loop, "stop the TWAMP server", NULL, cli_signals_stop_loop, loop);
+    cli_metrics_t cm;
+    cli_metrics_start(&cm, "server", metrics, loop, render_server, srv);
+    if (user)
+        cli_drop_privileges(user);
     struct sockaddr_storage ss;
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
@@ -283,6 +303,7 @@ int cmd_server(int argc, char **argv)
               (unsigned long long)k->protocol_errors, (unsigned long long)k->sessions_accepted,
               (unsigned long long)k->sessions_refused, (unsigned long long)k->connections_denied,
               authc, guard);
+    cli_metrics_stop(&cm);
     tw_ctrl_server_close(srv);
     tw_keyring_free(ring);
     cli_signals_close(&sig);

@@ -61,13 +61,13 @@ expect_exit 0 "$TWAMPY" monitor --help
 grep -q -- '--check-config' "$OUT" || fail "--help does not mention --check-config"
 
 # ---- every protocol and mode, 2 rounds each -------------------------------------------
-start_responder light "$H:0"
+start_responder light "$H:0" --metrics "$H:0"
 LP=$PORT
 start_responder stamp "$H:0" --format stamp
 XP=$PORT
 start_responder stampauth "$H:0" --format stamp --keyfile "$STAMPKEY"
 AP=$PORT
-start_server srv --keyfile "$KEYS" "$H:0"
+start_server srv --keyfile "$KEYS" --metrics "$H:0" "$H:0"
 SP=$PORT
 cat >"$WORK/all.yml" <<EOF2
 keyfile: $KEYS
@@ -105,6 +105,34 @@ for t in d["targets"]:
     assert t["rtt_median_us"] > 0
 print("all 7 targets: 2 rounds, 10 sent, 10 received, 0 lost")
 PY
+
+# ---- the responder's and the server's --metrics ----------------------------------------
+# metrics_port NAME: the port of NAME's "metrics on http://..." line.
+metrics_port() {
+    wait_for "$1" err 'metrics on http://'
+    sed -n 's|.*metrics on http://.*:\([0-9][0-9]*\)/metrics.*|\1|p' "$WORK/$1.err" | head -n 1
+}
+RMP=$(metrics_port light)
+# The exposition is refreshed every second: until it shows the 10 reflected.
+deadline=$((SECONDS + 20))
+until http_get "http://$H:$RMP/metrics" && [ "$(metric twampy_reflector_packets_reflected_total)" = 10 ]; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "responder metrics: $(cat "$WORK/http.body")"
+    sleep 0.2
+done
+grep -q '^twampy_reflector_packets_dropped_total{reason="too_short"} 0$' "$WORK/http.body" ||
+    fail_later "responder: no dropped-by-reason counters"
+SMP=$(metrics_port srv)
+# 4 TWAMP targets x 2 rounds: 8 connections, 8 sessions.
+deadline=$((SECONDS + 20))
+until http_get "http://$H:$SMP/metrics" && [ "$(metric twampy_server_sessions_accepted_total)" = 8 ]; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "server metrics: $(cat "$WORK/http.body")"
+    sleep 0.2
+done
+[ "$(metric twampy_server_connections_total)" = 8 ] || fail_later "server: not 8 connections"
+if command -v promtool >/dev/null; then
+    promtool check metrics <"$WORK/http.body" >"$WORK/promtool.out" 2>&1 ||
+        fail_later "promtool check metrics (server): $(cat "$WORK/promtool.out")"
+fi
 
 # ---- /metrics and SIGHUP ---------------------------------------------------------------
 cat >"$WORK/run.yml" <<EOF2
