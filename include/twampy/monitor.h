@@ -9,7 +9,8 @@
  * received or lost once, when its fate is known), and the memory of an endless
  * run is that of one round per target. The next round starts when the
  * round's packets would have taken at the interval (or at once after a long
- * timeout): the schedule keeps its rate.
+ * timeout): the schedule keeps its rate. Targets started together begin
+ * spread over one second.
  *
  * tw_monitor_apply takes a configuration and may be called again (SIGHUP):
  * targets whose settings did not change keep running with their counters,

@@ -433,10 +433,15 @@ static struct target *target_prepare(tw_monitor_t *m, const tw_mon_config_t *cfg
     return t;
 }
 
-static void target_start(struct target *t)
+/* Targets started together have their first rounds spread over a second
+ * (k of n at k/n s), so that neither the wire nor a shared TWAMP server (its
+ * key derivations are paced) sees them all at once. */
+#define SPREAD_NS ((int64_t)1000000000)
+
+static void target_start(struct target *t, size_t k, size_t n)
 {
     t->created = (double)tw_now() / 1e9;
-    t->round_start = tw_mono_now();
+    t->round_start = tw_mono_now() + (n ? SPREAD_NS * (int64_t)k / (int64_t)n : 0);
     tw_timer_set(t->m->loop, &t->round_timer, t->round_start, start_round, t);
 }
 
@@ -486,19 +491,19 @@ int tw_monitor_apply(tw_monitor_t *m, const tw_mon_config_t *cfg, char *err, siz
         nt[i]->created = -1; /* to start */
     }
     tw_keyring_free(kr);
-    size_t added = 0, removed = 0;
+    size_t added = 0, removed = 0, to_start = 0;
     for (size_t j = 0; j < m->n; j++) {
         if (!kept[j]) {
             target_free(m->t[j]);
             removed++;
         }
     }
+    for (size_t i = 0; i < cfg->ntargets; i++)
+        to_start += nt[i]->created < 0;
     for (size_t i = 0; i < cfg->ntargets; i++) {
         nt[i]->cfg.line = cfg->targets[i].line;
-        if (nt[i]->created < 0) {
-            target_start(nt[i]);
-            added++;
-        }
+        if (nt[i]->created < 0)
+            target_start(nt[i], added++, to_start);
     }
     tw_notice("monitor: %zu targets (%zu started, %zu stopped, %zu kept)", cfg->ntargets, added,
               removed, cfg->ntargets - added);
