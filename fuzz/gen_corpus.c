@@ -326,18 +326,18 @@ static void gen_monitor_inputs(void)
     static const char *const texts[] = {
         "targets: []\n",
         "targets:\n  - address: 192.0.2.1\n",
-        "keyfile: /etc/twampy/keys\ndefaults:\n  interval: 100ms\n  dscp: af41\ntargets:\n"
-        "  - name: core\n    address: '[2001:db8::1]:862'\n    protocol: twamp\n"
-        "    mode: encrypted\n    key: probe1\n    schedule: poisson\n    packets: 600\n"
-        "    padding: imix\n    ttl: 12\n    timeout: 1.5\n    source: 0.0.0.0:20000\n"
-        "    rounds: 3\n"
-        "  - {address: 'example.net:4000', protocol: stamp, ssid: 9, interval: 250us}\n",
+        ("keyfile: /etc/twampy/keys\ndefaults:\n  interval: 100ms\n  dscp: af41\ntargets:\n"
+         "  - name: core\n    address: '[2001:db8::1]:862'\n    protocol: twamp\n"
+         "    mode: encrypted\n    key: probe1\n    schedule: poisson\n    packets: 600\n"
+         "    padding: imix\n    ttl: 12\n    timeout: 1.5\n    source: 0.0.0.0:20000\n"
+         "    rounds: 3\n"
+         "  - {address: 'example.net:4000', protocol: stamp, ssid: 9, interval: 250us}\n"),
         "targets:\n  - address: 192.0.2.1\n    interval: 10x\n",
         "targets:\n  - address: 192.0.2.1\n  - address: 192.0.2.1\n",
         "targets: [\n",
         "&a [*a]\n",
-        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
-        "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+         "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
         "text/plain;version=0.0.4;q=1,application/openmetrics-text;q=0.5",
         "a\"b\\c\nd",
     };

@@ -1,6 +1,7 @@
 #include "metrics_http.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include <microhttpd.h>
 
+#include "log.h"
 #include "prom.h"
 
 struct tw_metrics_http {
@@ -21,6 +23,20 @@ struct tw_metrics_http {
 static const char index_page[] = "<html><head><title>twampy</title></head><body>"
                                  "<h1>twampy</h1><p><a href=\"/metrics\">Metrics</a></p>"
                                  "</body></html>\n";
+
+/* libmicrohttpd's own messages (a client that went away, ...) at debug level:
+ * what matters to the user is said by the caller in its own words. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    tw_debug("metrics: %s", msg);
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
                              void *body, size_t len, enum MHD_ResponseMemoryMode mode)
@@ -88,7 +104,8 @@ int tw_metrics_http_start(tw_metrics_http_t **out, const struct sockaddr *addr, 
     h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, addr,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)8,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, NULL, MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot serve metrics: %s",
                  errno ? strerror(errno) : "libmicrohttpd could not start");
