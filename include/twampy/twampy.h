@@ -47,5 +47,8 @@
 #include "report.h"
 #include "report_json.h"
 #include "report_csv.h"
+#include "prom.h"
+#include "monitor_config.h"
+#include "monitor.h"
 
 #endif
