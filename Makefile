@@ -10,9 +10,9 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Debian packages: what `make run` needs, and what the tests, fuzzers and
 # benchmarks need on top.
-BUILD_PKGS := cmake make gcc libc6-dev pkg-config libssl-dev libcmocka-dev
+BUILD_PKGS := cmake make gcc libc6-dev pkg-config libssl-dev libcmocka-dev libyaml-dev libmicrohttpd-dev
 TEST_PKGS  := clang-format iproute2 iputils-ping clang libclang-rt-14-dev valgrind tshark python3 \
-              time chromium systemd
+              time chromium systemd prometheus
 # `make deb`: the Debian packaging tools.
 DEB_PKGS   := dpkg-dev debhelper lintian
 DEB_OUT    ?= build-deb

@@ -365,6 +365,35 @@ static void gen_parsers(void)
     }
 }
 
+/* ---- the monitor's configuration, Accept headers ------------------------------ */
+
+static void gen_monitor_inputs(void)
+{
+    static const char *const texts[] = {
+        "targets: []\n",
+        "targets:\n  - address: 192.0.2.1\n",
+        ("keyfile: /etc/twampy/keys\ndefaults:\n  interval: 100ms\n  dscp: af41\ntargets:\n"
+         "  - name: core\n    address: '[2001:db8::1]:862'\n    protocol: twamp\n"
+         "    mode: encrypted\n    key: probe1\n    schedule: poisson\n    packets: 600\n"
+         "    padding: imix\n    ttl: 12\n    timeout: 1.5\n    source: 0.0.0.0:20000\n"
+         "    rounds: 3\n"
+         "  - {address: 'example.net:4000', protocol: stamp, ssid: 9, interval: 250us}\n"),
+        "targets:\n  - address: 192.0.2.1\n    interval: 10x\n",
+        "targets:\n  - address: 192.0.2.1\n  - address: 192.0.2.1\n",
+        "targets: [\n",
+        "&a [*a]\n",
+        ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+         "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+        "text/plain;version=0.0.4;q=1,application/openmetrics-text;q=0.5",
+        "a\"b\\c\nd",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "text_%02zu", i);
+        emit("monitor_inputs", name, (const uint8_t *)texts[i], strlen(texts[i]));
+    }
+}
+
 /* ---- the reflector: an 8-octet header, then a request ------------------------- */
 
 static void gen_reflector(void)
@@ -579,6 +608,7 @@ int main(int argc, char **argv)
     gen_test_packets();
     gen_control_messages();
     gen_parsers();
+    gen_monitor_inputs();
     gen_reflector();
     gen_control_server();
     gen_control_client();

@@ -90,6 +90,10 @@ typedef struct tw_sender_cfg {
     /* Optional: every report_interval_ns while sending (--report-interval). */
     void (*on_interval)(void *arg, const tw_interval_t *iv);
     int64_t report_interval_ns;
+    /* Optional: every reply as it is measured (a monitor's histograms): the
+     * sample and the delays the statistics took, ns (ob and ib TW_DELAY_NA
+     * when the one-way delays cannot be known). */
+    void (*on_measure)(void *arg, const tw_sample_t *smp, int64_t rt, int64_t ob, int64_t ib);
     void *hook_arg;
     /* A receive batch (tw_batch_new, buffers of TW_RX_BUFSIZE) shared by the
      * senders of one loop, not owned: a reply batch is consumed before the

@@ -64,5 +64,8 @@
 #include "plot_svg.h"
 #include "sdnotify.h"
 #include "check.h"
+#include "prom.h"
+#include "monitor_config.h"
+#include "monitor.h"
 
 #endif

@@ -8,6 +8,8 @@
 #include "addr.h"
 #include "auth_opts.h"
 #include "commands.h"
+#include "metrics_opts.h"
+#include "server_metrics.h"
 #include "log.h"
 #include "loop.h"
 #include "opts.h"
@@ -78,6 +80,10 @@ static const char responder_help[] =
     "                        requests (RFC 6038 symmetrical size)\n"
     "  --do-not-fragment     set the DF bit on replies\n"
     "\n"
+    "Metrics:\n"
+    "  --metrics ADDR:PORT   serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+    "                        (text format 0.0.4 or OpenMetrics 1.0)\n"
+    "\n"
     "Debug options:\n"
     "  -l, --logfile filename  write the log to a file (default: stderr)\n"
     "  -q, --quiet           disable logging\n"
@@ -93,8 +99,24 @@ enum {
     OPT_R_BUSY_POLL,
     OPT_R_FORMAT,
     OPT_R_RATE_LIMIT,
-    OPT_R_WORKERS
+    OPT_R_WORKERS,
+    OPT_R_METRICS,
 };
+
+/* The workers' reflectors, for the metrics (read on worker 0's loop: the
+ * other workers' counters are read while they count, a second's snapshot). */
+struct refl_set {
+    tw_reflector_t **refl;
+    int n;
+};
+
+static void render_reflector(void *arg, tw_prom_t *p)
+{
+    const struct refl_set *set = arg;
+    tw_reflector_counters_t sum;
+    tw_reflector_counters_sum(&sum, set->refl, set->n);
+    tw_reflector_prom(p, &sum);
+}
 
 int cmd_responder(int argc, char **argv)
 {
@@ -109,11 +131,13 @@ int cmd_responder(int argc, char **argv)
         {"format", required_argument, NULL, OPT_R_FORMAT},
         {"rate-limit", required_argument, NULL, OPT_R_RATE_LIMIT},
         {"workers", required_argument, NULL, OPT_R_WORKERS},
+        {"metrics", required_argument, NULL, OPT_R_METRICS},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     static tw_acl_t allow;
     const char *user = NULL;
+    const char *metrics = NULL;
     char aerr[256];
     const char *cmd = "responder";
     cli_common_t c;
@@ -174,6 +198,9 @@ int cmd_responder(int argc, char **argv)
                 cfg.format = TW_FORMAT_STAMP;
             else
                 cli_usage_error(cmd, "--format: '%s' is not auto, twamp or stamp", optarg);
+            break;
+        case OPT_R_METRICS:
+            metrics = optarg;
             break;
         case OPT_R_RATE_LIMIT: {
             char pps[32];
@@ -247,11 +274,15 @@ int cmd_responder(int argc, char **argv)
     }
     auth_forget(); /* the reflector has the key in its HMAC context */
 
-    if (user)
-        cli_drop_privileges(user);
-
+    /* Signals blocked before the metrics server's thread starts; both
+     * before the privileges go (a privileged metrics port). */
     cli_signals_t sig;
     cli_signals_watch(&sig, loop, "stop TWL session reflector", NULL, cli_signals_stop_loop, loop);
+    cli_metrics_t cm;
+    struct refl_set set = {refl, nworkers};
+    cli_metrics_start(&cm, cmd, metrics, loop, render_reflector, &set);
+    if (user)
+        cli_drop_privileges(user);
     struct sockaddr_storage ss;
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
@@ -294,6 +325,7 @@ int cmd_responder(int argc, char **argv)
         tw_notice("worker %d of %d: %llu received, %llu reflected", i + 1, nworkers,
                   (unsigned long long)w->received, (unsigned long long)w->reflected);
     }
+    cli_metrics_stop(&cm);
     tw_workers_reflectors_close(refl, nworkers);
     free(refl);
     cli_signals_close(&sig);

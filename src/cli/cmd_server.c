@@ -10,6 +10,8 @@
 #include "addr.h"
 #include "auth_opts.h"
 #include "commands.h"
+#include "metrics_opts.h"
+#include "server_metrics.h"
 #include "control_server.h"
 #include "log.h"
 #include "loop.h"
@@ -89,6 +91,10 @@ static const char server_help[] =
     "  Key derivations are paced: 8 in a row from one source, then 4 a second,\n"
     "  and a quarter of the server's CPU time in all; beyond, Server-Start Accept 5.\n"
     "\n"
+    "Metrics:\n"
+    "  --metrics ADDR:PORT   serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+    "                        (text format 0.0.4 or OpenMetrics 1.0)\n"
+    "\n"
     "Debug options:\n"
     "  -l, --logfile filename, -q, --quiet, -v, --verbose, -d, --debug\n"
     "  -h, --help            show this help and exit\n"
@@ -110,7 +116,23 @@ enum {
     OPT_MAX_ORPHAN,
     OPT_SERVER_OCTETS,
     OPT_WORKERS,
+    OPT_METRICS_ADDR,
 };
+
+/* The workers' servers, for the metrics (read on worker 0's loop: the other
+ * workers' counters are read while they count, a second's snapshot). */
+struct srv_set {
+    tw_ctrl_server_t **srv;
+    int n;
+};
+
+static void render_server(void *arg, tw_prom_t *p)
+{
+    const struct srv_set *set = arg;
+    tw_ctrl_server_counters_t sum;
+    tw_ctrl_server_counters_sum(&sum, set->srv, set->n);
+    tw_ctrl_server_prom(p, &sum);
+}
 
 int cmd_server(int argc, char **argv)
 {
@@ -123,6 +145,7 @@ int cmd_server(int argc, char **argv)
         {"servwait", required_argument, NULL, OPT_SERVWAIT},
         {"user", required_argument, NULL, OPT_USER},
         {"allow", required_argument, NULL, OPT_ALLOW},
+        {"metrics", required_argument, NULL, OPT_METRICS_ADDR},
         {"setup-timeout", required_argument, NULL, OPT_SETUP_TIMEOUT},
         {"max-connections-per-source", required_argument, NULL, OPT_MAX_CONN_SOURCE},
         {"max-sessions-per-source", required_argument, NULL, OPT_MAX_SESS_SOURCE},
@@ -153,6 +176,7 @@ int cmd_server(int argc, char **argv)
     cfg.max_orphan_time_ns = TW_CTRL_MAX_ORPHAN_DEFAULT;
     const char *user = NULL;
     int nworkers = tw_workers_online();
+    const char *metrics = NULL;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -212,6 +236,9 @@ int cmd_server(int argc, char **argv)
             break;
         case OPT_WORKERS:
             nworkers = (int)cli_int(cmd, "--workers", optarg, 1, TW_WORKERS_MAX);
+            break;
+        case OPT_METRICS_ADDR:
+            metrics = optarg;
             break;
         case OPT_ALLOW: {
             char aerr[256];
@@ -280,11 +307,15 @@ int cmd_server(int argc, char **argv)
         if (tw_workers_servers_open(srv, &cfg, &shared, workers, err, sizeof err) < 0)
             cli_fail("%s", err);
     }
-    if (user)
-        cli_drop_privileges(user);
-
+    /* Signals blocked before the metrics server's thread starts; both
+     * before the privileges go (a privileged metrics port). */
     cli_signals_t sig;
     cli_signals_watch(&sig, loop, "stop the TWAMP server", NULL, cli_signals_stop_loop, loop);
+    cli_metrics_t cm;
+    struct srv_set set = {srv, nworkers};
+    cli_metrics_start(&cm, "server", metrics, loop, render_server, &set);
+    if (user)
+        cli_drop_privileges(user);
     struct sockaddr_storage ss;
     socklen_t sl;
     char a[TW_ADDRSTRLEN];
@@ -329,6 +360,7 @@ int cmd_server(int argc, char **argv)
         tw_notice("worker %d of %d: %llu connections, %llu sessions accepted", i + 1, nworkers,
                   (unsigned long long)w->connections, (unsigned long long)w->sessions_accepted);
     }
+    cli_metrics_stop(&cm);
     tw_workers_servers_close(srv, nworkers);
     free(srv);
     tw_keyring_free(ring);

@@ -11,5 +11,6 @@ int cmd_controlclient(int argc, char **argv);
 int cmd_server(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 #endif

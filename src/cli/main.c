@@ -7,7 +7,7 @@
 
 static const char main_help[] =
     "usage: twampy [-h] [-v] "
-    "{sender,responder,controller,controlclient,server,check,demo,plot,dscptable} "
+    "{sender,responder,controller,controlclient,server,check,monitor,demo,plot,dscptable} "
     "...\n"
     "\n"
     "TWAMP, TWAMP light and STAMP measurement: round-trip and one-way delay,\n"
@@ -27,6 +27,7 @@ static const char main_help[] =
     "  controlclient       TWAMP-Control client for an external Session-Sender\n"
     "  server              TWAMP server: control listener and Session-Reflectors\n"
     "  check               conformance test of a reflector (or --control a server)\n"
+    "  monitor             many targets around the clock, Prometheus metrics\n"
     "  demo                a reflector and a sender on loopback in one process\n"
     "  plot                draw a run saved with --csv as an SVG picture\n"
     "  dscptable           print the DSCP/TOS table\n"
@@ -63,12 +64,13 @@ int main(int argc, char **argv)
         {"server", cmd_server},
         {"plot", cmd_plot},
         {"check", cmd_check},
+        {"monitor", cmd_monitor},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(sub, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);
     cli_usage_error(NULL,
                     "unknown subcommand '%s' (choose from sender, responder, controller, "
-                    "controlclient, server, check, demo, plot, dscptable)",
+                    "controlclient, server, check, monitor, demo, plot, dscptable)",
                     sub);
 }

@@ -18,10 +18,13 @@
 #include "testfmt.h"
 #include "wire.h"
 
-/* Outstanding packets remembered for matching: a ring indexed by sequence number. */
+/* Outstanding packets remembered for matching: a ring indexed by sequence
+ * number of RING_MAX records, or for a run of count packets the power of two
+ * (at least RING_MIN) that holds them all: a monitor's short rounds then
+ * neither allocate nor clear 128 Ki records each. */
 #define RING_BITS 17
-#define RING_SIZE (1u << RING_BITS)
-#define RING_MASK (RING_SIZE - 1)
+#define RING_MAX (1u << RING_BITS)
+#define RING_MIN 1024u
 #define RX_BUFSIZE TW_RX_BUFSIZE
 /* Replies read per recvmmsg. */
 #define RX_BATCH 16
@@ -129,12 +132,13 @@ struct tw_sender {
     size_t refl_len, refl_at, refl_back;
     size_t dscp_ecn_at; /* RFC 7750: S-DSCP-ECN in replies, 0: not asked for */
     struct sent_rec *ring;
-    uint32_t *txmap;    /* kernel transmit-timestamp id -> sequence number */
-    uint32_t txid;      /* id of the next datagram the kernel will stamp */
-    uint32_t first_seq; /* the sequence number of the first packet (0; tests) */
-    bool tx_stamping;   /* the kernel gives transmit timestamps */
+    uint32_t ring_size, ring_mask; /* a power of two, RING_MIN..RING_MAX */
+    uint32_t *txmap;               /* kernel transmit-timestamp id -> sequence number */
+    uint32_t txid;                 /* id of the next datagram the kernel will stamp */
+    uint32_t first_seq;            /* the sequence number of the first packet (0; tests) */
+    bool tx_stamping;              /* the kernel gives transmit timestamps */
     /* Replies waiting for their transmit timestamps, in arrival order: they
-     * are measured in that order (a ring; never more than RING_SIZE, as a
+     * are measured in that order (a ring; never more than s->ring_size, as a
      * record's slot is not reused while it waits). */
     struct pend *pend;
     uint64_t pend_head, pend_tail;
@@ -382,11 +386,12 @@ static void flush_records(tw_sender_t *s, bool all)
         return;
     tw_time_t now = tw_now();
     while (s->flushed < s->next) {
-        struct sent_rec *r = &s->ring[(s->first_seq + (uint32_t)s->flushed) & RING_MASK];
+        struct sent_rec *r = &s->ring[(s->first_seq + (uint32_t)s->flushed) & s->ring_mask];
         /* Twice the timeout: a late reply (after the timeout) still finds its
          * record, so it is written as late, not lost. */
-        if (!all && ((s->next - s->flushed < RING_SIZE && now - r->t1 <= 2 * s->cfg.timeout_ns) ||
-                     r->pending))
+        if (!all &&
+            ((s->next - s->flushed < s->ring_size && now - r->t1 <= 2 * s->cfg.timeout_ns) ||
+             r->pending))
             break;
         emit(s, r);
         s->flushed++;
@@ -508,12 +513,12 @@ static int send_one(tw_sender_t *s)
     tw_sender_pkt_t pkt = {.seq = seq,
                            .errest = tw_errest_cached(&s->errest, tw_mono_now(), s->cfg.ptp),
                            .ssid = s->cfg.ssid};
-    struct sent_rec *rec = &s->ring[seq & RING_MASK];
+    struct sent_rec *rec = &s->ring[seq & s->ring_mask];
     /* The slot's reply still waits for its transmit timestamp: measure it
      * (and those that came before it) now. */
     while (rec->used && rec->pending && s->pend_head != s->pend_tail)
         drain_one(s);
-    if (rec->used && s->cfg.on_packet && s->flushed <= s->next - RING_SIZE)
+    if (rec->used && s->cfg.on_packet && s->flushed <= s->next - s->ring_size)
         flush_records(s, false);
     /* Batched: into the queue's next buffer, sent by tx_flush. */
     uint8_t *txbuf = s->txq ? s->txq->buf[s->txq->n] : s->txbuf;
@@ -575,7 +580,7 @@ static int send_one(tw_sender_t *s)
                              .ttl_in = -1,
                              .tos_in = -1};
     if (r >= 0 && s->tx_stamping && !s->txq)
-        s->txmap[s->txid++ & RING_MASK] = seq;
+        s->txmap[s->txid++ & s->ring_mask] = seq;
     tw_info("Sent to %s [sseq=%u]", s->peer, seq);
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "transmit", txbuf, len);
@@ -628,7 +633,7 @@ static int tx_flush(tw_sender_t *s)
         if (r > 0) {
             for (int i = done; i < done + r; i++)
                 if (s->tx_stamping)
-                    s->txmap[s->txid++ & RING_MASK] = q->seq[i];
+                    s->txmap[s->txid++ & s->ring_mask] = q->seq[i];
             done += r;
             continue;
         }
@@ -642,7 +647,7 @@ static int tx_flush(tw_sender_t *s)
             if (sendto(s->fd, v->iov_base, v->iov_len, 0, (struct sockaddr *)&s->cfg.remote,
                        s->cfg.remote_len) >= 0) {
                 if (s->tx_stamping)
-                    s->txmap[s->txid++ & RING_MASK] = q->seq[done];
+                    s->txmap[s->txid++ & s->ring_mask] = q->seq[done];
                 done++;
                 continue;
             }
@@ -807,6 +812,8 @@ static void measure(tw_sender_t *s, struct sent_rec *rec, const struct sockaddr 
         .oneway_na = !oneway,
     };
     tw_metrics_add(&s->res.metrics, &smp);
+    if (s->cfg.on_measure)
+        s->cfg.on_measure(s->cfg.hook_arg, &smp, rt, ob, ib);
     s->res.last_rtt = rt;
     if (s->iv.received == 0 || rt < s->iv.rtt_min)
         s->iv.rtt_min = rt;
@@ -840,8 +847,8 @@ static void on_pend_timer(void *arg)
 /* Measure the first waiting reply, ready or not. */
 static void drain_one(tw_sender_t *s)
 {
-    const struct pend *e = &s->pend[s->pend_head++ & RING_MASK];
-    struct sent_rec *rec = &s->ring[e->seq & RING_MASK];
+    const struct pend *e = &s->pend[s->pend_head++ & s->ring_mask];
+    struct sent_rec *rec = &s->ring[e->seq & s->ring_mask];
     if (rec->used && rec->seq == e->seq && rec->pending)
         measure(s, rec, NULL);
 }
@@ -852,8 +859,8 @@ static void drain(tw_sender_t *s, bool force)
 {
     int64_t now = 0;
     while (s->pend_head != s->pend_tail) {
-        const struct pend *e = &s->pend[s->pend_head & RING_MASK];
-        struct sent_rec *rec = &s->ring[e->seq & RING_MASK];
+        const struct pend *e = &s->pend[s->pend_head & s->ring_mask];
+        struct sent_rec *rec = &s->ring[e->seq & s->ring_mask];
         if (rec->used && rec->seq == e->seq && rec->pending) {
             if (!force && !ready(s, rec)) {
                 if (!now)
@@ -868,7 +875,7 @@ static void drain(tw_sender_t *s, bool force)
     if (s->done)
         return;
     if (s->pend_head != s->pend_tail) {
-        int64_t due = s->pend[s->pend_head & RING_MASK].due;
+        int64_t due = s->pend[s->pend_head & s->ring_mask].due;
         if (!s->pend_timer.armed || s->pend_timer.deadline != due)
             tw_timer_set(s->loop, &s->pend_timer, due, on_pend_timer, s);
     } else {
@@ -882,9 +889,9 @@ static void drain(tw_sender_t *s, bool force)
  * wrap at 2^32, so "already sent" is judged modulo 2^32. */
 static struct sent_rec *sent_record(tw_sender_t *s, uint32_t seq, uint32_t *ahead)
 {
-    struct sent_rec *rec = &s->ring[seq & RING_MASK];
+    struct sent_rec *rec = &s->ring[seq & s->ring_mask];
     uint32_t a = s->first_seq + (uint32_t)s->next - seq;
-    if (!rec->used || rec->seq != seq || a == 0 || a > RING_SIZE || a > s->next)
+    if (!rec->used || rec->seq != seq || a == 0 || a > s->ring_size || a > s->next)
         return NULL;
     *ahead = a;
     return rec;
@@ -1117,7 +1124,7 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     /* Its transmit timestamp is still to come (or replies before it wait for
      * theirs): measured when it comes, or at the latest after TX_WAIT_NS. */
     rec->pending = true;
-    s->pend[s->pend_tail++ & RING_MASK] = (struct pend){rec->seq, tw_mono_now() + TX_WAIT_NS};
+    s->pend[s->pend_tail++ & s->ring_mask] = (struct pend){rec->seq, tw_mono_now() + TX_WAIT_NS};
     drain(s, false);
 }
 
@@ -1128,8 +1135,8 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
 static void on_tx_timestamp(void *arg, const tw_txstamp_t *ts)
 {
     tw_sender_t *s = arg;
-    uint32_t seq = s->txmap[ts->id & RING_MASK];
-    struct sent_rec *rec = &s->ring[seq & RING_MASK];
+    uint32_t seq = s->txmap[ts->id & s->ring_mask];
+    struct sent_rec *rec = &s->ring[seq & s->ring_mask];
     if (!rec->used || rec->seq != seq || (rec->answered && !rec->pending))
         return; /* measured already, or late */
     if (ts->sw && !rec->t1_kernel) {
@@ -1305,9 +1312,13 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
             return -1;
         }
     }
-    s->ring = calloc(RING_SIZE, sizeof *s->ring);
-    s->txmap = calloc(RING_SIZE, sizeof *s->txmap);
-    s->pend = calloc(RING_SIZE, sizeof *s->pend);
+    s->ring_size = RING_MIN;
+    while (s->ring_size < RING_MAX && (!cfg->count || s->ring_size < cfg->count))
+        s->ring_size *= 2;
+    s->ring_mask = s->ring_size - 1;
+    s->ring = calloc(s->ring_size, sizeof *s->ring);
+    s->txmap = calloc(s->ring_size, sizeof *s->txmap);
+    s->pend = calloc(s->ring_size, sizeof *s->pend);
     s->res.fwd_dscp_last = -1;
     s->txbuf = calloc(1, TW_MAX_PACKET_LEN);
     s->own_batch = !cfg->batch;

@@ -75,7 +75,7 @@ expect 'notes.txt' sender --csv n
 cd - >/dev/null || true
 
 # Every option a subcommand's --help lists is offered for it.
-for sub in sender responder controller controlclient server check plot; do
+for sub in sender responder controller controlclient server check monitor plot; do
     run "$TWAMPY" "$sub" --help
     complete_line "$sub" -
     # The option lines ("  -c, --count ...", "  --json, --csv file, ..."), not the prose.
