@@ -118,6 +118,7 @@ static void target_free(struct target *t)
     round_close(t);
     tw_timer_cancel(t->m->loop, &t->round_timer);
     tw_secret_cleanse(&t->secret);
+    tw_hist_free(&t->tot.rtt_exact);
     free(t);
 }
 

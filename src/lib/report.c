@@ -321,8 +321,11 @@ void tw_report_warnings_loss(const tw_sender_result_t *r, const tw_loss_t *loss,
              "%llu replies came after the timeout: counted as late, not measured",
              (unsigned long long)r->late);
     if (w->n < TW_MAX_WARNINGS &&
-        tw_report_local_drops_line(r, loss, w->msg[w->n], sizeof w->msg[0]))
+        tw_report_local_drops_line(r, loss, w->msg[w->n], sizeof w->msg[0])) {
+        w->code[w->n] = "dropped-by-this-host";
+        w->count[w->n] = (int64_t)(r->local_rx_drops + r->local_tx_drops);
         w->n++;
+    }
 #undef WARN
 }
 
