@@ -30,17 +30,22 @@ void cli_set_context(const char *where)
     context = where;
 }
 
+/* The message: the context ("hosts.txt:3: ") first when one is set. */
+__attribute__((format(printf, 3, 0))) static void message(char *msg, size_t len, const char *fmt,
+                                                          va_list ap)
+{
+    size_t n = context ? (size_t)snprintf(msg, len, "%s: ", context) : 0;
+    if (n >= len)
+        n = len - 1;
+    vsnprintf(msg + n, len - n, fmt, ap);
+}
+
 void cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     char msg[512] = "";
-    size_t n = 0;
-    if (context)
-        n = (size_t)snprintf(msg, sizeof msg, "%s: ", context);
-    if (n >= sizeof msg)
-        n = sizeof msg - 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg + n, sizeof msg - n, fmt, ap);
+    message(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (cmd)
         fprintf(stderr, "twampy %s: error: %s (see 'twampy %s --help')\n", cmd, msg, cmd);
@@ -52,14 +57,9 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
 void cli_fail(const char *fmt, ...)
 {
     char msg[1024] = "";
-    size_t n = 0;
-    if (context)
-        n = (size_t)snprintf(msg, sizeof msg, "%s: ", context);
-    if (n >= sizeof msg)
-        n = sizeof msg - 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg + n, sizeof msg - n, fmt, ap);
+    message(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "twampy: error: %s\n", msg);
     tw_log_close();
