@@ -800,6 +800,15 @@ long tw_ctrl_server_fds_needed(const tw_ctrl_server_cfg_t *cfg)
     return (long)cfg->max_connections + cfg->max_total_sessions + TW_CTRL_FD_RESERVE;
 }
 
+/* Once a second: the running sessions' test packets into the counters, for
+ * --metrics (read on another thread with --workers: plain counters only). */
+static void on_tally(void *arg)
+{
+    tw_ctrl_server_t *srv = arg;
+    tw_srv_tally(srv);
+    tw_timer_set(srv->loop, &srv->tally_timer, tw_mono_now() + TW_NS_PER_SEC, on_tally, srv);
+}
+
 int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg, tw_loop_t *loop,
                         char *err, size_t errlen)
 {
@@ -874,6 +883,7 @@ int tw_ctrl_server_open(tw_ctrl_server_t **out, const tw_ctrl_server_cfg_t *cfg,
         tw_ctrl_server_close(srv);
         return -1;
     }
+    tw_timer_set(loop, &srv->tally_timer, tw_mono_now() + TW_NS_PER_SEC, on_tally, srv);
     *out = srv;
     return 0;
 }
@@ -901,6 +911,7 @@ void tw_ctrl_server_close(tw_ctrl_server_t *s)
         tw_srv_session_free(x);
     }
     tw_timer_cancel(s->loop, &s->resume_timer);
+    tw_timer_cancel(s->loop, &s->tally_timer);
     if (s->lfd >= 0) {
         tw_loop_del(s->loop, &s->lwatch);
         close(s->lfd);

@@ -124,6 +124,12 @@ typedef struct tw_ctrl_server_counters {
     uint64_t kdf_refused;         /* Set-Up-Responses refused over the key derivation pace */
     uint64_t sessions_accepted;
     uint64_t sessions_refused;
+    /* Test packets of every session, ended or running (running sessions as
+     * of the last tally: once a second, and when a session ends). */
+    uint64_t test_received;  /* datagrams the sessions' reflectors read */
+    uint64_t test_reflected; /* replies sent */
+    uint64_t test_dropped;   /* read and not answered (not started, foreign sender, too short,
+                                failed the integrity check) */
     int active_connections;
     int active_sessions;
 } tw_ctrl_server_counters_t;

@@ -91,6 +91,10 @@ struct tw_ctrl_server {
     tw_budget_t kdf_budget; /* key derivations all together */
     tw_batch_t *batch;      /* one receive batch shared by every session's reflector */
     tw_ctrl_server_counters_t ctr;
+    /* Test packets of the sessions that have ended (ctr.test_* adds the
+     * running ones at each tally). */
+    uint64_t ended_received, ended_reflected, ended_dropped;
+    tw_timer_t tally_timer;
     uint64_t start_ntp;
     uint16_t next_port;
 };
@@ -160,5 +164,7 @@ void tw_srv_sessions_orphan(struct conn *c);
 int64_t tw_srv_sessions_last_rx(const struct conn *c, int64_t last);
 /* Log a session's counters, close its reflector and free it (unlinked). */
 void tw_srv_session_free(struct session *s);
+/* ctr.test_*: the ended sessions' test packets and the running ones'. */
+void tw_srv_tally(struct tw_ctrl_server *srv);
 
 #endif

@@ -68,6 +68,15 @@ void tw_ctrl_server_prom(tw_prom_t *p, const tw_ctrl_server_counters_t *k)
         k->accept_failures);
     one(p, "twampy_server_sessions_accepted", "Test sessions accepted.", k->sessions_accepted);
     one(p, "twampy_server_sessions_refused", "Test sessions refused.", k->sessions_refused);
+    one(p, "twampy_server_test_packets_received",
+        "Test packets the sessions' reflectors read (running sessions as of the last second).",
+        k->test_received);
+    one(p, "twampy_server_test_packets_reflected", "Test packets reflected by the sessions.",
+        k->test_reflected);
+    one(p, "twampy_server_test_packets_dropped",
+        "Test packets read and not answered (not started, foreign sender, too short, failed "
+        "the integrity check).",
+        k->test_dropped);
     tw_prom_family(p, "twampy_server_active_connections", TW_PROM_GAUGE, NULL,
                    "TWAMP-Control connections open now.");
     tw_prom_gauge(p, "twampy_server_active_connections", NULL, 0, k->active_connections);

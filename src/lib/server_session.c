@@ -57,6 +57,36 @@ static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_stor
 
 /* ---- sessions --------------------------------------------------------------- */
 
+/* The datagrams a session's reflector read and did not answer. */
+static uint64_t refl_dropped(const tw_reflector_counters_t *k)
+{
+    return k->inactive + k->foreign + k->too_short + k->unauthenticated + k->integrity + k->denied +
+           k->rate_limited;
+}
+
+static void tally_list(const struct session *s, tw_ctrl_server_counters_t *c)
+{
+    for (; s; s = s->next) {
+        if (!s->refl)
+            continue;
+        const tw_reflector_counters_t *k = tw_reflector_counters(s->refl);
+        c->test_received += k->received;
+        c->test_reflected += k->reflected;
+        c->test_dropped += refl_dropped(k);
+    }
+}
+
+void tw_srv_tally(tw_ctrl_server_t *srv)
+{
+    tw_ctrl_server_counters_t *c = &srv->ctr;
+    c->test_received = srv->ended_received;
+    c->test_reflected = srv->ended_reflected;
+    c->test_dropped = srv->ended_dropped;
+    for (const struct conn *x = srv->conns; x; x = x->next)
+        tally_list(x->sessions, c);
+    tally_list(srv->orphans, c);
+}
+
 void tw_srv_session_free(struct session *s)
 {
     tw_ctrl_server_t *srv = s->srv;
@@ -75,9 +105,14 @@ void tw_srv_session_free(struct session *s)
                   (unsigned long long)(k->inactive + k->foreign + k->too_short + bad),
                   (unsigned long long)k->inactive, (unsigned long long)k->foreign,
                   (unsigned long long)k->too_short, auth);
+        srv->ended_received += k->received;
+        srv->ended_reflected += k->reflected;
+        srv->ended_dropped += refl_dropped(k);
         tw_reflector_close(s->refl);
+        s->refl = NULL;
     }
     srv_count_sessions(srv, -1);
+    tw_srv_tally(srv);
     free(s);
     tw_srv_listener_resume(srv); /* a descriptor is free */
 }

@@ -335,5 +335,8 @@ void tw_ctrl_server_counters_sum(tw_ctrl_server_counters_t *s, tw_ctrl_server_t 
         s->sessions_refused += k->sessions_refused;
         s->active_connections += k->active_connections;
         s->active_sessions += k->active_sessions;
+        s->test_received += k->test_received;
+        s->test_reflected += k->test_reflected;
+        s->test_dropped += k->test_dropped;
     }
 }

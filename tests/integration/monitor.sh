@@ -147,6 +147,13 @@ until http_get "http://$H:$SMP/metrics" &&
     sleep 0.2
 done
 [ "$(metric twampy_server_connections_total)" = 8 ] || fail_later "server: not 8 connections"
+# Every TWAMP round's packets were reflected by a session of this server (the
+# sessions have ended: their counts are in).
+TWAMP_PACKETS=$(python3 -c 'import json,sys
+print(sum(t["received"] for t in json.load(open(sys.argv[1]))["targets"] if t["protocol"] == "twamp"))' \
+    "$WORK/all.json")
+[ "$(metric twampy_server_test_packets_reflected_total)" -ge "$TWAMP_PACKETS" ] ||
+    fail_later "server: $(metric twampy_server_test_packets_reflected_total) test packets reflected, the monitor got $TWAMP_PACKETS replies"
 if command -v promtool >/dev/null; then
     promtool check metrics <"$WORK/http.body" >"$WORK/promtool.out" 2>&1 ||
         fail_later "promtool check metrics (server): $(cat "$WORK/promtool.out")"

@@ -34,7 +34,10 @@ static void test_server_openmetrics(void **state)
                                    .sessions_accepted = 4,
                                    .key_rejected = 1,
                                    .active_connections = 2,
-                                   .active_sessions = 3};
+                                   .active_sessions = 3,
+                                   .test_received = 12,
+                                   .test_reflected = 10,
+                                   .test_dropped = 2};
     tw_prom_t p;
     tw_prom_init(&p, true);
     tw_ctrl_server_prom(&p, &k);
@@ -44,6 +47,9 @@ static void test_server_openmetrics(void **state)
     assert_non_null(
         strstr(p.buf, "twampy_server_connections_closed_total{reason=\"key_rejected\"} 1\n"));
     assert_non_null(strstr(p.buf, "twampy_server_sessions_accepted_total 4\n"));
+    assert_non_null(strstr(p.buf, "twampy_server_test_packets_received_total 12\n"));
+    assert_non_null(strstr(p.buf, "twampy_server_test_packets_reflected_total 10\n"));
+    assert_non_null(strstr(p.buf, "twampy_server_test_packets_dropped_total 2\n"));
     assert_non_null(strstr(p.buf, "twampy_server_active_connections 2\n"));
     assert_non_null(strstr(p.buf, "twampy_server_active_sessions 3\n# EOF\n"));
     tw_prom_free(&p);
