@@ -35,6 +35,7 @@ typedef struct tw_run_session {
     int64_t head[TW_RUN_SCHEDULE_HEAD]; /* first send times, µs after the start */
     char remote[TW_ADDRSTRLEN], local[TW_ADDRSTRLEN];
     /* Its configuration, as the report shows it per target. */
+    const char *server; /* a controller's target: its TWAMP server; NULL: light / STAMP */
     bool stamp;
     uint16_t ssid;
     uint32_t count;

@@ -18,6 +18,7 @@
 #include "sender.h"
 #include "sender_opts.h"
 #include "signals.h"
+#include "targets.h"
 
 static const char controller_help[] =
     "usage: twampy controller [options] [server-ip:port] [local-ip:port]\n"
@@ -36,6 +37,11 @@ static const char controller_help[] =
     "                        goes to the port the server returns in Accept-Session\n"
     "  --sessions N          request N sessions on one control connection and run\n"
     "                        them at once, each with its own ports (default: 1)\n"
+    "  --targets file        many TWAMP servers from one process: one\n"
+    "                        'server-ip[:port] [local-ip:port] [options]' per\n"
+    "                        line ('#' comments), one session each, the line's\n"
+    "                        options on top of these; a report per target, then\n"
+    "                        the total; exit 1 when a target got no usable reply\n"
     "  --control-timeout sec timeout of each TWAMP-Control step (default: 10)\n"
     "  -c, --count packets   test packets per session, 0 = until --duration or\n"
     "                        Ctrl-C/SIGTERM (default: 100; 0 with --duration)\n"
@@ -169,11 +175,36 @@ struct ctl {
     /* --individual-control (RFC 5938): the sessions run one after the other,
      * each started by its own Start-N-Sessions and stopped by its own
      * Stop-N-Sessions when its sender is done. */
-    bool individual, output_started;
+    bool individual;
     int next_start;  /* the next session to start */
     int stops_acked; /* Stop-N-Acks received, sessions */
     bool stop_sent[TW_CTRL_MAX_SESSIONS];
+    /* --targets: one of many controllers on the loop; its sessions are the
+     * output's first..first + nsessions - 1. */
+    struct fan *fan;
+    int first;
+    bool over;
 };
+
+/* controller --targets: the controllers on one loop, which stops when the
+ * last of them is over. */
+struct fan {
+    tw_loop_t *loop;
+    struct ctl *c;
+    int n, remaining;
+    cli_signals_t sig;
+    struct sender_output *out;
+};
+
+/* This controller is done (stopped, failed or interrupted before it started). */
+static void ctl_over(struct ctl *c)
+{
+    if (c->over)
+        return;
+    c->over = true;
+    if (!c->fan || --c->fan->remaining == 0)
+        tw_loop_stop(c->loop);
+}
 
 static int set_reflect(const struct ctl *c, int i, const tw_accept_session_t *acc);
 static void start_senders(void *arg);
@@ -188,13 +219,12 @@ static void on_failed(void *arg, const char *why)
     for (int i = 0; i < c->nsessions; i++)
         if (c->senders[i])
             tw_sender_stop(c->senders[i]);
-    tw_loop_stop(c->loop);
+    ctl_over(c);
 }
 
 static void on_stopped(void *arg)
 {
-    struct ctl *c = arg;
-    tw_loop_stop(c->loop);
+    ctl_over(arg);
 }
 
 /* Reflector address for session i: the server's address, the accepted port. */
@@ -220,7 +250,7 @@ static void on_started_controller(void *arg, const tw_accept_session_t *acc, int
         tw_notice("Session %d accepted: reflector %s", i + 1,
                   tw_addr_str((struct sockaddr *)&ss, a, sizeof a));
         tw_sender_set_remote(c->senders[i], (struct sockaddr *)&ss, c->server_len);
-        output_remote(c->out, i, (struct sockaddr *)&ss);
+        output_remote(c->out, c->first + i, (struct sockaddr *)&ss);
         uint32_t mode = tw_ctrl_client_mode(c->client);
         if (mode & TW_MODE_DSCP_ECN) /* RFC 7750: the S-DSCP-ECN octet of each reply */
             tw_sender_set_dscp_ecn(c->senders[i],
@@ -282,7 +312,7 @@ static void on_signal(void *arg)
     if (!c->started || c->waiting_start) {
         tw_timer_cancel(c->loop, &c->start_timer);
         tw_ctrl_client_stop(c->client);
-        tw_loop_stop(c->loop);
+        ctl_over(c);
         return;
     }
     for (int i = 0; i < c->nsessions; i++)
@@ -365,9 +395,8 @@ static int set_reflect(const struct ctl *c, int i, const tw_accept_session_t *ac
 
 static void start_output(struct ctl *c)
 {
-    if (!c->output_started)
+    if (!c->out->loop) /* once for the run (output_start sets it) */
         output_start(c->out, c->loop);
-    c->output_started = true;
 }
 
 /* --individual-control: Start-N-Sessions for the next session, if any. */
@@ -420,92 +449,220 @@ static void on_n_ack(void *arg, bool start, uint8_t accept, const int *idx, int 
         tw_ctrl_client_stop(c->client);
 }
 
-int cmd_controller(int argc, char **argv)
+/* One controller on loop: its sessions' senders (the output's sessions
+ * first..first + a->sessions - 1) and its control client, connecting. c->server
+ * is resolved. */
+static void ctl_open(struct ctl *c, const struct sender_args *a, tw_loop_t *loop,
+                     struct sender_output *out, int first)
 {
     const char *cmd = "controller";
-    struct sender_args a;
-    parse_sender_args(argc, argv, &a, cmd, controller_help, SO_POSITIONAL | SO_CONTROL | SO_REPORT);
-    if (a.interval_ms == 0)
-        a.interval_ms = 100;
-    struct ctl c;
-    memset(&c, 0, sizeof c);
-    resolve_server(&c, cmd, a.remote ? a.remote : "127.0.0.1:862");
-    const char *local = a.local ? a.local : ":20000";
+    const char *local = a->local ? a->local : (c->fan ? ":0" : ":20000");
     tw_addr_spec_t ls;
     char err[512];
     if (tw_addr_parse(local, 20000, &ls, err, sizeof err) < 0)
         cli_usage_error(cmd, "local address '%s': %s", local, err);
-    if (ls.family != AF_UNSPEC && ls.family != c.server.ss_family)
+    if (ls.family != AF_UNSPEC && ls.family != c->server.ss_family)
         cli_usage_error(cmd, "the TWAMP server %s is %s but the local address %s is %s",
-                        c.server_arg, c.server.ss_family == AF_INET6 ? "IPv6" : "IPv4", local,
+                        c->server_arg, c->server.ss_family == AF_INET6 ? "IPv6" : "IPv4", local,
                         ls.family == AF_INET6 ? "IPv6" : "IPv4");
-    if (a.reflector_port + a.sessions - 1 > 65535)
+    if (a->reflector_port + a->sessions - 1 > 65535)
         cli_usage_error(cmd, "--reflector-port %u with --sessions %d goes past port 65535",
-                        a.reflector_port, a.sessions);
-
-    c.loop = tw_loop_new();
-    if (!c.loop)
-        cli_fail("cannot create the event loop: %s", strerror(errno));
-    c.nsessions = a.sessions;
-    struct sender_output out;
-    output_open(&out, &a, a.sessions);
-    char server_str[TW_ADDRSTRLEN];
-    out.run.server = tw_addr_str((struct sockaddr *)&c.server, server_str, sizeof server_str);
-    c.out = &out;
+                        a->reflector_port, a->sessions);
+    c->loop = loop;
+    c->nsessions = a->sessions;
+    c->out = out;
+    c->first = first;
 
     tw_ctrl_client_cfg_t cc;
     memset(&cc, 0, sizeof cc);
-    cc.server = c.server;
-    cc.server_len = c.server_len;
-    cc.step_timeout_ns = (int64_t)(a.control_timeout_s * 1e9);
-    cc.nsessions = a.sessions;
+    cc.server = c->server;
+    cc.server_len = c->server_len;
+    cc.step_timeout_ns = (int64_t)(a->control_timeout_s * 1e9);
+    cc.nsessions = a->sessions;
     cc.on_started = on_started_controller;
-    common_client(&a, &cc);
-    c.reflect_len = a.reflect ? (size_t)a.reflect_padding : 0;
-    c.reflect_octets = a.reflect_octets;
-    c.start_time = a.start_time_abs;
-    c.individual = a.individual;
-    cc.individual = a.individual;
+    common_client(a, &cc);
+    c->reflect_len = a->reflect ? (size_t)a->reflect_padding : 0;
+    c->reflect_octets = a->reflect_octets;
+    c->start_time = a->start_time_abs;
+    c->individual = a->individual;
+    cc.individual = a->individual;
     cc.on_n_ack = on_n_ack;
     cc.on_failed = on_failed;
     cc.on_stopped = on_stopped;
-    cc.arg = &c;
-    auth_client_cfg(&a.auth, cmd, false, &cc);
+    cc.arg = c;
+    auth_client_cfg(&a->auth, cmd, false, &cc);
 
-    for (int i = 0; i < a.sessions; i++) {
+    for (int i = 0; i < a->sessions; i++) {
         tw_sender_cfg_t sc;
         memset(&sc, 0, sizeof sc);
-        sc.remote = c.server; /* replaced by the accepted reflector port */
-        sc.remote_len = c.server_len;
-        if (tw_addr_resolve(&ls, c.server.ss_family, true, &sc.local, &sc.local_len, err,
+        sc.remote = c->server; /* replaced by the accepted reflector port */
+        sc.remote_len = c->server_len;
+        if (tw_addr_resolve(&ls, c->server.ss_family, true, &sc.local, &sc.local_len, err,
                             sizeof err) < 0)
             cli_fail("local address '%s': %s", local, err);
         /* Session i sends from port + i (or a kernel-chosen port for :0). */
         uint16_t lport = ls.port ? (uint16_t)(ls.port + i) : 0;
         tw_addr_set_port(&sc.local, lport);
-        make_sender_cfg(&a, &sc);
-        output_hook(&out, i, &sc);
+        make_sender_cfg(a, &sc);
+        output_hook(out, first + i, &sc);
         sc.on_done = on_sender_done;
-        sc.on_done_arg = &c;
-        if (tw_sender_open(&c.senders[i], &sc, c.loop, err, sizeof err) < 0)
+        sc.on_done_arg = c;
+        if (tw_sender_open(&c->senders[i], &sc, loop, err, sizeof err) < 0)
             cli_fail("session %d: %s", i + 1, err);
-        output_sender(&out, i, c.senders[i], &sc);
+        output_sender(out, first + i, c->senders[i], &sc);
         struct sockaddr_storage bound;
         socklen_t bl;
-        tw_sender_local(c.senders[i], &bound, &bl);
+        tw_sender_local(c->senders[i], &bound, &bl);
         tw_ctrl_session_req_t *r = &cc.req[i];
-        common_req(&a, r, i);
+        common_req(a, r, i);
         r->sender_port = tw_addr_port(&bound);
         /* A zero address means "the address of the control connection", which
          * also works behind NAT; an explicit local address is sent as it is. */
         if (ls.host[0])
             raw_addr(&bound, r->sender_addr);
     }
-    watch_signals(&c);
-    if (tw_ctrl_client_open(&c.client, &cc, c.loop, err, sizeof err) < 0)
+    if (tw_ctrl_client_open(&c->client, &cc, loop, err, sizeof err) < 0)
         cli_fail("%s", err);
     tw_secret_cleanse(&cc.secret); /* the client has its own copy */
-    if (tw_loop_run(c.loop) < 0)
+}
+
+/* Its sessions' results: errors on stderr (prefixed), and whether any reply
+ * was measured. */
+static bool ctl_results(const struct ctl *c, const char *who, int *rc)
+{
+    uint64_t measured = 0;
+    for (int i = 0; i < c->nsessions; i++) {
+        const tw_sender_result_t *res = tw_sender_result(c->senders[i]);
+        measured += res->stats.received;
+        if (res->fatal_errno) {
+            fprintf(stderr, "twampy: error: %ssession %d: %s\n", who, i + 1, res->fatal);
+            *rc = EXIT_FAILURE;
+        }
+    }
+    return measured > 0;
+}
+
+static void ctl_close(struct ctl *c)
+{
+    tw_timer_cancel(c->loop, &c->start_timer);
+    for (int i = 0; i < c->nsessions; i++)
+        tw_sender_close(c->senders[i]);
+    tw_ctrl_client_close(c->client);
+}
+
+/* ---- controller --targets ----------------------------------------------------- */
+
+static void fan_clear_progress(void *arg)
+{
+    struct fan *f = arg;
+    output_clear_progress(f->out);
+}
+
+static void fan_on_signal(void *arg)
+{
+    struct fan *f = arg;
+    for (int i = 0; i < f->n; i++)
+        if (!f->c[i].over)
+            on_signal(&f->c[i]);
+}
+
+/* Many TWAMP servers from one process: a controller each, one session each. */
+static int run_targets(struct sender_args *a)
+{
+    struct target *tg;
+    int n = targets_load(a, controller_help, SO_CONTROL | SO_REPORT, &tg);
+    for (int i = 0; i < n; i++)
+        if (tg[i].a.sessions != 1)
+            cli_usage_error("controller",
+                            "%s:%d: --sessions %d: with --targets each line is "
+                            "one session (give the server on several lines)",
+                            a->targets, tg[i].line, tg[i].a.sessions);
+    tw_loop_t *loop = tw_loop_new();
+    if (!loop)
+        cli_fail("cannot create the event loop: %s", strerror(errno));
+    struct sender_output out;
+    struct fan f = {.loop = loop, .n = n, .remaining = n, .out = &out};
+    f.c = calloc((size_t)n, sizeof *f.c);
+    if (!f.c)
+        cli_fail("out of memory for %d targets", n);
+    output_open(&out, a, n);
+    char(*server_str)[TW_ADDRSTRLEN] = calloc((size_t)n, sizeof *server_str);
+    if (!server_str)
+        cli_fail("out of memory for %d targets", n);
+    for (int i = 0; i < n; i++) {
+        struct ctl *c = &f.c[i];
+        char where[512];
+        snprintf(where, sizeof where, "%s:%d", a->targets, tg[i].line);
+        cli_set_context(where);
+        c->fan = &f;
+        resolve_server(c, "controller", tg[i].a.remote);
+        ctl_open(c, &tg[i].a, loop, &out, i);
+        out.s[i].server =
+            tw_addr_str((struct sockaddr *)&c->server, server_str[i], sizeof server_str[i]);
+    }
+    cli_set_context(NULL);
+    cli_signals_watch(&f.sig, loop, "stop", fan_clear_progress, fan_on_signal, &f);
+    tw_info("controller: %d TWAMP servers from %s", n, a->targets);
+    if (tw_loop_run(loop) < 0)
+        cli_fail("event loop failed: %s", strerror(errno));
+
+    int rc = 0, silent = 0;
+    output_clear_progress(&out);
+    for (int i = 0; i < n; i++)
+        if (f.c[i].failed) {
+            fprintf(stderr, "twampy: error: %s:%d: %s\n", a->targets, tg[i].line, f.c[i].why);
+            rc = EXIT_FAILURE;
+        }
+    output_report(&out);
+    for (int i = 0; i < n; i++) {
+        char who[600];
+        snprintf(who, sizeof who, "%s:%d: ", a->targets, tg[i].line);
+        if (f.c[i].started)
+            auth_report(f.c[i].senders, f.c[i].nsessions);
+        if (!ctl_results(&f.c[i], who, &rc))
+            silent++;
+    }
+    if (silent) {
+        tw_notice("%d of %d targets sent no usable reply", silent, n);
+        rc = EXIT_FAILURE;
+    }
+    if (output_close(&out) < 0)
+        rc = EXIT_FAILURE;
+    for (int i = 0; i < n; i++)
+        ctl_close(&f.c[i]);
+    cli_signals_close(&f.sig);
+    free(server_str);
+    free(f.c);
+    targets_free(tg, n);
+    tw_loop_free(loop);
+    tw_log_close();
+    return rc;
+}
+
+int cmd_controller(int argc, char **argv)
+{
+    const char *cmd = "controller";
+    struct sender_args a;
+    parse_sender_args(argc, argv, &a, cmd, controller_help,
+                      SO_POSITIONAL | SO_CONTROL | SO_REPORT | SO_TARGETS);
+    if (a.interval_ms == 0)
+        a.interval_ms = 100;
+    if (a.targets)
+        return run_targets(&a);
+    struct ctl c;
+    memset(&c, 0, sizeof c);
+    resolve_server(&c, cmd, a.remote ? a.remote : "127.0.0.1:862");
+    tw_loop_t *loop = tw_loop_new();
+    if (!loop)
+        cli_fail("cannot create the event loop: %s", strerror(errno));
+    struct sender_output out;
+    output_open(&out, &a, a.sessions);
+    char server_str[TW_ADDRSTRLEN];
+    out.run.server = tw_addr_str((struct sockaddr *)&c.server, server_str, sizeof server_str);
+    c.loop = loop;
+    watch_signals(&c);
+    ctl_open(&c, &a, loop, &out, 0);
+    if (tw_loop_run(loop) < 0)
         cli_fail("event loop failed: %s", strerror(errno));
 
     int rc = 0;
@@ -517,26 +674,14 @@ int cmd_controller(int argc, char **argv)
     if (c.started) {
         output_report(&out);
         auth_report(c.senders, c.nsessions);
-        uint64_t measured = 0;
-        for (int i = 0; i < c.nsessions; i++) {
-            const tw_sender_result_t *res = tw_sender_result(c.senders[i]);
-            measured += res->stats.received;
-            if (res->fatal_errno) {
-                fprintf(stderr, "twampy: error: session %d: %s\n", i + 1, res->fatal);
-                rc = EXIT_FAILURE;
-            }
-        }
-        if (!measured) /* not a single usable reply: exit 1, as ping does */
+        if (!ctl_results(&c, "", &rc)) /* not a single usable reply: exit 1, as ping does */
             rc = EXIT_FAILURE;
     }
-    tw_timer_cancel(c.loop, &c.start_timer);
     if (output_close(&out) < 0)
         rc = EXIT_FAILURE;
-    for (int i = 0; i < c.nsessions; i++)
-        tw_sender_close(c.senders[i]);
-    tw_ctrl_client_close(c.client);
+    ctl_close(&c);
     cli_signals_close(&c.sig);
-    tw_loop_free(c.loop);
+    tw_loop_free(loop);
     tw_log_close();
     return rc;
 }

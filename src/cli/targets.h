@@ -1,5 +1,5 @@
-/* targets: --targets FILE, the reflectors of a fan-out run (sender). One per
- * line:
+/* targets: --targets FILE, the reflectors of a fan-out run (sender; for the
+ * controller, TWAMP servers). One per line:
  *
  *   reflector-ip:port [local-ip:port] [options]
  *

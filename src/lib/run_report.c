@@ -222,7 +222,10 @@ static void json_config(tw_json_t *j, const tw_run_t *run)
         tw_json_str(j, "remote", s0->remote);
         tw_json_str(j, "local", s0->local);
     }
-    tw_json_str(j, "mode", run->server ? "twamp" : c->stamp ? "stamp" : "twamp-light");
+    tw_json_str(j, "mode",
+                run->server || s0->server ? "twamp"
+                : c->stamp                ? "stamp"
+                                          : "twamp-light");
     tw_json_str(j, "security_mode",
                 tw_mode_name(s0->sender ? tw_sender_result(s0->sender)->security_mode
                                         : TW_MODE_UNAUTHENTICATED));
@@ -276,7 +279,9 @@ static void json_target(tw_json_t *j, const tw_run_session_t *so)
     tw_json_int(j, "target", so->index);
     tw_json_str(j, "remote", so->remote);
     tw_json_str(j, "local", so->local);
-    tw_json_str(j, "mode", so->stamp ? "stamp" : "twamp-light");
+    tw_json_str(j, "mode", so->server ? "twamp" : so->stamp ? "stamp" : "twamp-light");
+    if (so->server)
+        tw_json_str(j, "server", so->server);
     if (so->stamp)
         tw_json_int(j, "ssid", so->ssid);
     tw_json_uint(j, "count", so->count);
@@ -376,8 +381,12 @@ int tw_run_report(FILE *out, const tw_run_t *run, tw_run_format_t fmt)
             /* Each target's own first line: where, in which mode, its clocks. */
             const tw_run_session_t *so = &run->s[i];
             char what[320];
-            snprintf(what, sizeof what, "Target %d of %d: %s to %s from %s", so->index, run->n,
-                     so->stamp ? "STAMP" : "TWAMP light", so->remote, so->local);
+            if (so->server)
+                snprintf(what, sizeof what, "Target %d of %d: TWAMP via server %s to %s from %s",
+                         so->index, run->n, so->server, so->remote, so->local);
+            else
+                snprintf(what, sizeof what, "Target %d of %d: %s to %s from %s", so->index, run->n,
+                         so->stamp ? "STAMP" : "TWAMP light", so->remote, so->local);
             tw_report_header(out, what, res);
             tw_report_table(out, &res->stats, res->sent);
             tw_report_extended(out, res);

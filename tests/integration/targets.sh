@@ -1,5 +1,6 @@
 #!/bin/bash
-# sender --targets FILE (fan-out): many reflectors from one process, each with
+# sender --targets FILE (fan-out), and controller --targets FILE (a TWAMP server
+# per line): many reflectors from one process, each with
 # its own socket, sequence space and report, then the total; a line's options
 # on top of the command line's; errors name the file and line; exit 1 when a
 # target got no usable reply. Also 200 targets against one responder.
@@ -85,4 +86,32 @@ assert not bad, bad
 assert len({x["local"] for x in t}) == 200  # a socket each
 assert d["counters"]["sent"] == 1000 and d["counters"]["received"] == 1000
 PY
+
+note "controller --targets: a TWAMP server per line, one session each"
+start_server srv 127.0.0.1:0
+SP=$PORT
+printf '127.0.0.1:%s\n127.0.0.1:%s -c 5 --dscp ef\n127.0.0.1:%s\n' "$SP" "$SP" "$CLOSED" >"$WORK/ct"
+expect_exit 1 "$TWAMPY" controller --targets "$WORK/ct" -c 8 -i 5 --timeout 1 --json
+grep -q "ct:3: cannot connect to TWAMP server 127.0.0.1:$CLOSED" "$ERR" ||
+    fail "no file:line error for the dead server: $(cat "$ERR")"
+python3 - "$OUT" "$SP" "$CLOSED" <<'PY' || fail "controller --targets JSON: $(head -c 600 "$OUT")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+sp, closed = sys.argv[2], sys.argv[3]
+t = d["targets"]
+assert d["config"]["targets"] == 3 and d["config"]["mode"] == "twamp", d["config"]
+assert [x["mode"] for x in t] == ["twamp"] * 3
+assert [x["server"] for x in t] == ["127.0.0.1:" + sp] * 2 + ["127.0.0.1:" + closed]
+assert [x["counters"]["received"] for x in t] == [8, 5, 0], [x["counters"] for x in t]
+assert t[1]["dscp"] == 46
+assert d["counters"]["sent"] == 13 and d["counters"]["received"] == 13
+PY
+printf '127.0.0.1:%s --sessions 2\n' "$SP" >"$WORK/ct2"
+expect_exit 2 "$TWAMPY" controller --targets "$WORK/ct2"
+grep -q "ct2:1: --sessions 2: with --targets each line is one session" "$ERR" || fail "$(cat "$ERR")"
+head -n 2 "$WORK/ct" >"$WORK/ct3"
+expect_exit 0 "$TWAMPY" controller --targets "$WORK/ct3" -c 8 -i 5 --timeout 1
+grep -q "^Target 2 of 2: TWAMP via server 127.0.0.1:$SP to 127.0.0.1:" "$OUT" || fail "no target 2: $(head -n 3 "$OUT")"
+grep -q "^Packets: 13 sent, 13 received, 0 lost" "$OUT" || fail "the total is not 13/13"
+stop_server srv
 finish
