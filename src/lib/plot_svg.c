@@ -66,6 +66,9 @@ static void xml_text(FILE *f, const char *s)
     }
 }
 
+/* Ticks on an axis at the most (nice_step gives about 6 or 10). */
+#define MAX_TICKS 32
+
 /* A step of 1, 2 or 5 times a power of ten giving about want intervals. */
 static double nice_step(double range, int want)
 {
@@ -141,7 +144,13 @@ static void y_axis(FILE *f, int x0, int x1, int y0, int y1, double lo, double hi
                    const char *label)
 {
     double step = nice_step(hi - lo, 6);
-    for (double v = ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+    double first = ceil(lo / step);
+    /* A tick each step, at most MAX_TICKS: where lo and hi are far from 0
+     * and close together (a crafted CSV row), v + step can equal v. */
+    for (int i = 0; i < MAX_TICKS; i++) {
+        double v = (first + i) * step;
+        if (v > hi + step * 1e-9)
+            break;
         double y = y1 - (v - lo) / (hi - lo) * (y1 - y0);
         fprintf(f,
                 "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#dddddd\"/>"
@@ -160,7 +169,11 @@ static void x_axis(FILE *f, int x0, int x1, int y1, double lo, double hi, double
                    const char *label)
 {
     double step = nice_step(hi - lo, 10);
-    for (double v = ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+    double first = ceil(lo / step);
+    for (int i = 0; i < MAX_TICKS; i++) {
+        double v = (first + i) * step;
+        if (v > hi + step * 1e-9)
+            break;
         double x = x0 + (v - lo) / (hi - lo) * (x1 - x0);
         fprintf(f,
                 "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333333\"/>"

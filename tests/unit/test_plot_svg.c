@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "plot_svg.h"
+#include "report_csv.h"
 
 #define NS 1000000000LL
 #define T0 (1700000000LL * NS)
@@ -191,6 +192,25 @@ static void test_microseconds_and_negative(void **state)
     free(r);
 }
 
+/* A delay far from 0 with a tiny spread (a crafted CSV row: t2 23 years
+ * before t1): adding a tick step no longer changed the value, and the axis
+ * loop wrote ticks forever (found by fuzz_parsers). Now a bounded picture. */
+static void test_far_from_zero_ticks(void **state)
+{
+    (void)state;
+    /* The fuzzer's row, as twampy plot reads it. */
+    const char *row = "1,7,ok,2046-11-14T22:13:20.709551615Z,2023-11-14T22:13:20.000400000Z,"
+                      "2046-11-14T22:13:20.000410000Z,2023-11-14T22:13:20.001000000Z,,,,,"
+                      "600000,400000,590000,64,62,46,41";
+    tw_packet_record_t r;
+    int sess;
+    char err[256];
+    assert_int_equal(tw_csv_parse_row(row, &sess, &r, err, sizeof err), 0);
+    draw(&r, 1, "far");
+    assert_true(svglen < 64 * 1024);
+    assert_true(count("<line ") < 200);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -202,9 +222,13 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_structure),          cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_order_independent),  cmocka_unit_test(test_decimated),
-        cmocka_unit_test(test_empty_and_all_lost), cmocka_unit_test(test_microseconds_and_negative),
+        cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_order_independent),
+        cmocka_unit_test(test_decimated),
+        cmocka_unit_test(test_empty_and_all_lost),
+        cmocka_unit_test(test_microseconds_and_negative),
+        cmocka_unit_test(test_far_from_zero_ticks),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
