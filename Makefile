@@ -94,6 +94,7 @@ bench: deps
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	./bench/run.sh $(BENCH_BUILD)
 	./bench/fanout.sh $(BENCH_BUILD)
+	./bench/serverscale.sh $(BENCH_BUILD)
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)

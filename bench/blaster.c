@@ -5,9 +5,12 @@
  * window keeps the reflector's queue short, so that the figure is the reflector's
  * throughput and not how it drops.
  *
- * usage: blaster [-d SEC] [-W SEC] [-w WINDOW] [-p SERVER_PID] [-c SERVER_CPU] HOST PORT
+ * usage: blaster [-d SEC] [-W SEC] [-w WINDOW] [-f FLOWS] [-p SERVER_PID] [-c SERVER_CPU]
+ *                HOST PORT
  *   -d  measured duration (default 5 s), after -W seconds of warm-up (default 0.5)
- *   -w  packets outstanding at most (default 2048)
+ *   -w  packets outstanding at most (default 2048), over all flows
+ *   -f  flows (default 1): that many sockets, each its own source port, served in
+ *       turn; a reflector with SO_REUSEPORT workers spreads flows over them
  *   -p  the reflector's PID: its CPU time over the measured interval is read from
  *       /proc/PID/stat (utime + stime) and /proc/PID/schedstat
  *   -c  the CPU the reflector is pinned to: how busy it was, and how much of it
@@ -17,7 +20,7 @@
  *   pps=N cpu_ns_per_pkt=N sched_ns_per_pkt=N server_cpu=F
  *   server_core=F server_foreign=F server_steal=F client_cpu=F client_core=F
  *   client_foreign=F client_steal=F sent=N received=N lost=N stalls=N short=N
- *   duration=F window=N
+ *   duration=F window=N flows=N
  * pps: replies received per second over the measured interval.
  * cpu_ns_per_pkt: the reflector's utime + stime per reply (sched_ns_per_pkt: the
  *   same from schedstat, in ns rather than clock ticks). The loopback delivery of
@@ -54,12 +57,12 @@
  * (they are late or lost) and send on. Long, as a shared VM can stall for tens of
  * milliseconds. */
 #define STALL_NS (200 * TW_NS_PER_MS)
+#define MAX_FLOWS 256
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: blaster [-d SEC] [-W SEC] [-w WINDOW] [-p SERVER_PID] [-c SERVER_CPU] HOST "
-            "PORT\n");
+    fprintf(stderr, "usage: blaster [-d SEC] [-W SEC] [-w WINDOW] [-f FLOWS] [-p SERVER_PID] "
+                    "[-c SERVER_CPU] HOST PORT\n");
     exit(2);
 }
 
@@ -176,8 +179,8 @@ static double parse_double(const char *s)
 int main(int argc, char **argv)
 {
     double duration = 5, warmup = 0.5;
-    int window = 2048, pid = 0, server_cpu_id = -1, opt;
-    while ((opt = getopt(argc, argv, "d:W:w:p:c:")) != -1) {
+    int window = 2048, pid = 0, server_cpu_id = -1, flows = 1, opt;
+    while ((opt = getopt(argc, argv, "d:W:w:f:p:c:")) != -1) {
         switch (opt) {
         case 'd':
             duration = parse_double(optarg);
@@ -187,6 +190,9 @@ int main(int argc, char **argv)
             break;
         case 'w':
             window = atoi(optarg);
+            break;
+        case 'f':
+            flows = atoi(optarg);
             break;
         case 'p':
             pid = atoi(optarg);
@@ -198,7 +204,7 @@ int main(int argc, char **argv)
             usage();
         }
     }
-    if (argc - optind != 2 || window < 1 || duration <= 0)
+    if (argc - optind != 2 || window < 1 || duration <= 0 || flows < 1 || flows > MAX_FLOWS)
         usage();
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -207,22 +213,27 @@ int main(int argc, char **argv)
     if (inet_pton(AF_INET, argv[optind], &sa.sin_addr) != 1 || !sa.sin_port)
         usage();
 
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-    if (fd < 0) {
-        perror("blaster: socket");
-        return 1;
+    static int fds[MAX_FLOWS];
+    for (int f = 0; f < flows; f++) {
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+        if (fd < 0) {
+            perror("blaster: socket");
+            return 1;
+        }
+        /* Room for a whole window of replies (each small datagram costs ~1 KiB of
+         * receive buffer); SO_RCVBUFFORCE goes past rmem_max when root. */
+        int bufsize = 16 << 20;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsize, sizeof bufsize) < 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof bufsize) < 0)
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+            perror("blaster: connect");
+            return 1;
+        }
+        fds[f] = fd;
     }
-    /* Room for a whole window of replies (each small datagram costs ~1 KiB of
-     * receive buffer); SO_RCVBUFFORCE goes past rmem_max when root. */
-    int bufsize = 16 << 20;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsize, sizeof bufsize) < 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof bufsize) < 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        perror("blaster: connect");
-        return 1;
-    }
+    int cur = 0; /* the flow whose turn it is to send */
 
     static uint8_t txbuf[BATCH][PKT_LEN];
     static uint8_t rxbuf[BATCH][RX_BUFSIZE];
@@ -303,7 +314,8 @@ int main(int argc, char **argv)
                 };
                 tw_sender_encode(&p, false, txbuf[i], PKT_LEN);
             }
-            int r = sendmmsg(fd, tx, (unsigned)k, MSG_DONTWAIT);
+            int r = sendmmsg(fds[cur], tx, (unsigned)k, MSG_DONTWAIT);
+            cur = (cur + 1) % flows;
             if (r > 0) {
                 sent += (uint64_t)r;
                 seq += (uint32_t)r;
@@ -314,25 +326,29 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
-        for (int i = 0; i < BATCH; i++)
-            rxiov[i].iov_len = RX_BUFSIZE;
-        int n = recvmmsg(fd, rx, BATCH, MSG_DONTWAIT, NULL);
-        if (n > 0) {
-            for (int i = 0; i < n; i++) {
-                if (rx[i].msg_len < TW_SENDER_MIN_LEN)
-                    short_replies++;
+        for (int f = 0; f < flows; f++) {
+            for (int i = 0; i < BATCH; i++)
+                rxiov[i].iov_len = RX_BUFSIZE;
+            int n = recvmmsg(fds[f], rx, BATCH, MSG_DONTWAIT, NULL);
+            if (n > 0) {
+                for (int i = 0; i < n; i++) {
+                    if (rx[i].msg_len < TW_SENDER_MIN_LEN)
+                        short_replies++;
+                }
+                received += (uint64_t)n;
+                last_rx = now;
+                busy = true;
+            } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                       errno != ECONNREFUSED) {
+                perror("blaster: recvmmsg");
+                return 1;
             }
-            received += (uint64_t)n;
-            last_rx = now;
-            busy = true;
-        } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                   errno != ECONNREFUSED) {
-            perror("blaster: recvmmsg");
-            return 1;
         }
         if (!busy) {
-            struct pollfd pfd = {.fd = fd, .events = POLLIN};
-            poll(&pfd, 1, 5);
+            static struct pollfd pfd[MAX_FLOWS];
+            for (int f = 0; f < flows; f++)
+                pfd[f] = (struct pollfd){.fd = fds[f], .events = POLLIN};
+            poll(pfd, (nfds_t)flows, 5);
             now = tw_mono_now();
             outstanding = sent > received + written_off ? sent - received - written_off : 0;
             if (sending && outstanding && now - last_rx > STALL_NS) {
@@ -375,11 +391,12 @@ int main(int argc, char **argv)
     printf("pps=%.0f cpu_ns_per_pkt=%.0f sched_ns_per_pkt=%.0f "
            "server_cpu=%.2f server_core=%.2f server_foreign=%.2f server_steal=%.2f "
            "client_cpu=%.2f client_core=%.2f client_foreign=%.2f client_steal=%.2f sent=%llu "
-           "received=%llu lost=%llu stalls=%llu short=%llu duration=%.3f window=%d\n",
+           "received=%llu lost=%llu stalls=%llu short=%llu duration=%.3f window=%d flows=%d\n",
            pps, cpu_ns, sched_ns, server_cpu, busy[0], foreign[0], steal[0], client_cpu, busy[1],
            foreign[1], steal[1], (unsigned long long)sent, (unsigned long long)received,
            (unsigned long long)lost, (unsigned long long)stalls, (unsigned long long)short_replies,
-           secs, window);
-    close(fd);
+           secs, window, flows);
+    for (int f = 0; f < flows; f++)
+        close(fds[f]);
     return received ? 0 : 1;
 }

@@ -37,6 +37,14 @@
 #     the reference, bench/pacing send (an absolute schedule of sendto and
 #     clock_nanosleep, nothing else), in the same run. Ratios twampy/reference.
 #
+# (g) Multi-core: bench/udp_echo with 1 and 2 workers (SO_REUSEPORT threads)
+#     and `twampy responder --workers 1` and `--workers 2`, unpinned, against
+#     the blaster with 16 flows (source ports, spread over the workers by the
+#     kernel) pinned to the last CPU; replies/s and server CPU ns per reply,
+#     the ratios twampy/echo for each worker count and 2 workers/1 worker. On a
+#     2-CPU machine the load generator takes one of the two: the figure then
+#     says whether a second worker costs anything, not how far it scales.
+#
 # The responder runs with --workers 1 in (a) to (c): it is pinned to one CPU.
 #
 # Environment: BENCH_DURATION (seconds per throughput run, default 5),
@@ -356,6 +364,33 @@ for rate in 1000 10000 100000 1000000; do
     PACE_ROWS+=("$rate|$R|$T")
 done
 
+# --- (g) multi-core ----------------------------------------------------------------
+echo
+echo "-- (g) workers: udp_echo and twampy responder with 1 and 2 workers, unpinned;"
+echo "   blaster with 16 flows${CLI_PIN:+ on CPU $(($(nproc) - 1))}, ${DUR} s each"
+LAST_PIN=()
+command -v taskset >/dev/null 2>&1 && LAST_PIN=(taskset -c $(($(nproc) - 1)))
+# mc NAME: one run against the server already started on $PORT; prints the line.
+mc() {
+    local line
+    line=$("${LAST_PIN[@]}" "$BLASTER" -d "$DUR" -W 0.5 -w "$WINDOW" -f 16 -p "$SERVER_PID" \
+        127.0.0.1 "$PORT") || line=
+    printf '  %-9s %s\n' "$1" "${line:-failed}" >&2
+    echo "$line"
+}
+for w in 1 2; do
+    "$ECHO" 127.0.0.1 0 "$w" >"$TMP/echo.out" 2>"$TMP/echo.err" &
+    SERVER_PID=$!
+    PORT=$(wait_port "$TMP/echo.out" "$ECHO_PORT_SED")
+    eval "MC_ECHO$w=\$(mc echo-$w)"
+    stop_server
+    "$TWAMPY" responder --workers "$w" 127.0.0.1:0 >/dev/null 2>"$TMP/resp.err" &
+    SERVER_PID=$!
+    PORT=$(wait_port "$TMP/resp.err" "$TW_PORT_SED")
+    eval "MC_TW$w=\$(mc twampy-$w)"
+    stop_server
+done
+
 # --- summary ------------------------------------------------------------------
 
 note() { printf '    note: %s\n' "$*"; }
@@ -419,4 +454,17 @@ for r in "${PACE_ROWS[@]}"; do
 done
 note "at rates the machine cannot sustain both fall behind and the lateness grows through" \
     "the run: compare the received counts; a shared, loaded machine widens p99 and max"
+echo "(g) workers (blaster with 16 flows; $(nproc) CPUs)"
+row "" "udp_echo" "twampy" "ratio"
+for w in 1 2; do
+    eval "E=\$MC_ECHO$w; T=\$MC_TW$w"
+    row "replies/s, $w worker(s)" "$(kv "$E" pps)" "$(kv "$T" pps)" \
+        "$(ratio "$(kv "$T" pps)" "$(kv "$E" pps)")"
+    row "server CPU ns / reply, $w worker(s)" "$(kv "$E" cpu_ns_per_pkt)" \
+        "$(kv "$T" cpu_ns_per_pkt)" "$(ratio "$(kv "$T" cpu_ns_per_pkt)" "$(kv "$E" cpu_ns_per_pkt)")"
+done
+row "replies/s 2 workers / 1 worker" "$(ratio "$(kv "$MC_ECHO2" pps)" "$(kv "$MC_ECHO1" pps)")" \
+    "$(ratio "$(kv "$MC_TW2" pps)" "$(kv "$MC_TW1" pps)")" ""
+row "load generator CPU (s/s), 2 workers" "$(kv "$MC_ECHO2" client_cpu)" "$(kv "$MC_TW2" client_cpu)" ""
+note "when the load generator's CPU is near 1.0 it, not the server, set the rate"
 echo "========================================================================="

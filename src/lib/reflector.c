@@ -51,13 +51,36 @@ struct tlv_state {
     uint16_t lport; /* the reflector's port (host order) */
     int lfamily;    /* its bound address, when not a wildcard */
     uint8_t laddr[16];
-    bool txts;          /* transmit timestamps on */
-    bool rx_tos;        /* the kernel reports each request\'s TOS (CoS TLV) */
-    uint32_t tx_id;     /* the next datagram's OPT_ID */
-    struct fu_slot *fu; /* per sender slot, allocated with txts */
-    struct tx_note txring[TX_RING];
+    bool txts;              /* transmit timestamps on */
+    bool rx_tos;            /* the kernel reports each request\'s TOS (CoS TLV) */
+    uint32_t tx_id;         /* the next datagram's OPT_ID */
+    struct fu_slot *fu;     /* per sender slot, allocated with txts */
+    struct tx_note *txring; /* TX_RING notes, allocated with txts */
     tw_log_pacer_t pacer;
 };
+
+/* The batch being answered: what each request's reply still needs. */
+struct pending {
+    tw_sender_pkt_t req;
+    tw_reflector_pkt_t rep; /* the reply's header, t3 still to come */
+    uint32_t seq;           /* the reflector's sequence number */
+    bool stamp;             /* STAMP (else TWAMP) layout */
+    bool ptp;               /* t3 in PTP format (else NTP) */
+    uint8_t tos;            /* the request's TOS as received (RFC 7750) */
+    tw_peer_slot_t *slot;   /* the sender's state (stateful), or NULL */
+    bool fresh;             /* the slot's counter started again with this request */
+    bool fu;                /* a Follow-Up Telemetry TLV: keep the reply's TX time */
+};
+
+/* One batch's scratch per thread, not per reflector (64 entries, 6.6 KB: a
+ * TWAMP server holds a reflector per session). A reflector answers a batch
+ * from receive to send without returning to the loop, and the reflectors of
+ * one thread (one worker's loop) never run at once. */
+static struct pending *pend_scratch(void)
+{
+    static _Thread_local struct pending pend[TW_BATCH];
+    return pend;
+}
 
 struct tw_reflector {
     tw_reflector_cfg_t cfg;
@@ -74,19 +97,7 @@ struct tw_reflector {
     tw_ratelimit_t rl;
     bool rate_limit;
     tw_errest_cache_t errest; /* of the clock */
-    /* The batch being answered. */
-    struct pending {
-        tw_sender_pkt_t req;
-        tw_reflector_pkt_t rep; /* the reply's header, t3 still to come */
-        uint32_t seq;           /* the reflector's sequence number */
-        bool stamp;             /* STAMP (else TWAMP) layout */
-        bool ptp;               /* t3 in PTP format (else NTP) */
-        uint8_t tos;            /* the request's TOS as received (RFC 7750) */
-        tw_peer_slot_t *slot;   /* the sender's state (stateful), or NULL */
-        bool fresh;             /* the slot's counter started again with this request */
-        bool fu;                /* a Follow-Up Telemetry TLV: keep the reply's TX time */
-    } pend[TW_BATCH];
-    struct tlv_state tlv; /* STAMP TLVs (RFC 8972): see answer_tlvs */
+    struct tlv_state tlv;     /* STAMP TLVs (RFC 8972): see answer_tlvs */
 };
 
 /* The same IP address (an IPv4-mapped IPv6 address equals its IPv4 form). */
@@ -346,7 +357,7 @@ static bool stamp_reply(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, tw_ti
 size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p)
 {
     int64_t mono = tw_mono_now();
-    struct pending *q = &r->pend[0];
+    struct pending *q = pend_scratch();
     if (!prepare_reply(r, p, mono, q))
         return p->len = 0;
     finish_reply(r, p, q, tw_errest_cached(&r->errest, mono, false));
@@ -355,7 +366,8 @@ size_t tw_reflector_answer(tw_reflector_t *r, tw_pkt_t *p)
     return p->len;
 }
 
-static void note_tx_ids(tw_reflector_t *r, int from, int end, int ok, int sent);
+static void note_tx_ids(tw_reflector_t *r, const struct pending *pend, int from, int end, int ok,
+                        int sent);
 static void on_txstamp(void *arg, const tw_txstamp_t *ts);
 static void tlv_open(tw_reflector_t *r);
 
@@ -366,7 +378,7 @@ static void tlv_open(tw_reflector_t *r);
  * is slowed); it is early by at most the sends before it in its chunk. One t3
  * read for a whole batch before one sendmmsg was early by every send before
  * it: tens of us at the end of a full batch. */
-static void send_replies(tw_reflector_t *r, int n)
+static void send_replies(tw_reflector_t *r, struct pending *pend, int n)
 {
     int want = 0, sent = 0;
     for (int i = 0; i < n;) {
@@ -382,14 +394,14 @@ static void send_replies(tw_reflector_t *r, int n)
             tw_pkt_t *p = tw_batch_pkt(r->batch, k);
             if (!p->len)
                 continue;
-            if (stamp_reply(r, p, &r->pend[k], t3))
+            if (stamp_reply(r, p, &pend[k], t3))
                 ok++;
             else
                 p->len = 0;
         }
         int s = ok ? tw_send_replies(r->fd, r->batch, end) : 0;
         if (r->tlv.txts)
-            note_tx_ids(r, i, end, ok, s);
+            note_tx_ids(r, pend, i, end, ok, s);
         want += ok;
         sent += s > 0 ? s : 0;
         /* Sent: the next chunk's sendmmsg skips them. */
@@ -417,14 +429,15 @@ static int serve_batch(tw_reflector_t *r)
     int64_t mono = tw_mono_now();
     r->ctr.last_rx_mono = mono;
     uint16_t errest = tw_errest_cached(&r->errest, mono, false);
+    struct pending *pend = pend_scratch();
     for (int i = 0; i < n; i++) {
         tw_pkt_t *p = tw_batch_pkt(r->batch, i);
-        if (prepare_reply(r, p, mono, &r->pend[i]))
-            finish_reply(r, p, &r->pend[i], errest);
+        if (prepare_reply(r, p, mono, &pend[i]))
+            finish_reply(r, p, &pend[i], errest);
         else
             p->len = 0;
     }
-    send_replies(r, n);
+    send_replies(r, pend, n);
     return n;
 }
 
@@ -529,6 +542,7 @@ void tw_reflector_close(tw_reflector_t *r)
     tw_peertable_free(&r->senders);
     tw_ratelimit_free(&r->rl);
     free(r->tlv.fu);
+    free(r->tlv.txring);
     free(r);
 }
 
@@ -615,22 +629,25 @@ static void tlv_txts_on(tw_reflector_t *r)
         return;
     if (!r->tlv.fu)
         r->tlv.fu = calloc(r->senders.capacity, sizeof *r->tlv.fu);
-    if (!r->tlv.fu || tw_tx_timestamps_enable(r->fd) < 0) {
+    if (!r->tlv.txring)
+        r->tlv.txring = calloc(TX_RING, sizeof *r->tlv.txring);
+    if (!r->tlv.fu || !r->tlv.txring || tw_tx_timestamps_enable(r->fd) < 0) {
         tw_log_paced(&r->tlv.pacer, TW_LOG_WARN,
                      "Follow-Up Telemetry TLV: no kernel transmit timestamps (%s): answered "
                      "with zeros",
-                     r->tlv.fu ? strerror(errno) : "out of memory");
+                     r->tlv.fu && r->tlv.txring ? strerror(errno) : "out of memory");
         return;
     }
     r->tlv.txts = true;
     r->tlv.tx_id = 0;
-    memset(r->tlv.txring, 0, sizeof r->tlv.txring);
+    memset(r->tlv.txring, 0, TX_RING * sizeof *r->tlv.txring);
 }
 
 /* The kernel numbers the datagrams sent since the timestamps went on; a send
  * that failed may or may not have taken a number, so after one the numbering
  * is started again (the option off and on: the counter restarts at 0). */
-static void note_tx_ids(tw_reflector_t *r, int from, int end, int ok, int sent)
+static void note_tx_ids(tw_reflector_t *r, const struct pending *pend, int from, int end, int ok,
+                        int sent)
 {
     if (sent < ok) {
         tw_tx_timestamps_read(r->fd, on_txstamp, r);
@@ -645,7 +662,7 @@ static void note_tx_ids(tw_reflector_t *r, int from, int end, int ok, int sent)
         if (!p->len)
             continue;
         uint32_t id = r->tlv.tx_id++;
-        struct pending *q = &r->pend[k];
+        const struct pending *q = &pend[k];
         if (!q->fu || !q->slot)
             continue;
         struct tx_note *e = &r->tlv.txring[id % TX_RING];
@@ -660,6 +677,8 @@ static void note_tx_ids(tw_reflector_t *r, int from, int end, int ok, int sent)
 static void on_txstamp(void *arg, const tw_txstamp_t *ts)
 {
     tw_reflector_t *r = arg;
+    if (!r->tlv.txring)
+        return;
     struct tx_note *e = &r->tlv.txring[ts->id % TX_RING];
     if (!e->used || e->id != ts->id || !ts->sw || !r->tlv.fu)
         return;
