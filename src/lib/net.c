@@ -120,7 +120,10 @@ int tw_udp_open(const struct sockaddr *local, socklen_t local_len, const tw_sock
         int e = errno;
         snprintf(err, errlen, "cannot bind to %s: %s%s", tw_addr_str(local, a, sizeof a),
                  strerror(e),
-                 e == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
+                 e == EACCES       ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+                 : e == EADDRINUSE ? " (another program, or another twampy, has it: give "
+                                     "another local port, or port 0 for any free one)"
+                                   : "");
         close(fd);
         return -1;
     }

@@ -116,6 +116,13 @@ else
     echo "SKIP: unshare -rn is not available, the unresolvable-name check needs it"
 fi
 
+# A local port another program holds: exit 1, and the error says what to do.
+start_responder busy 127.0.0.1:0
+expect_exit 1 "$TWAMPY" responder "127.0.0.1:$PORT"
+grep -qF "cannot bind to 127.0.0.1:$PORT: Address already in use (another program, or another twampy, has it: give another local port, or port 0 for any free one)" "$ERR" ||
+    fail "a taken port: $(cat "$ERR")"
+stop_responder busy
+
 # dscptable: 64 rows (name, value, TOS in binary and hex) and the EF row.
 expect_exit 0 "$TWAMPY" dscptable
 rows=$(grep -cE '^[a-z][a-z0-9]* +[0-9]+ +[01]{4} [01]{4} +[0-9A-F]{2}$' "$OUT")
