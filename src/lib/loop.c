@@ -231,12 +231,18 @@ void tw_timer_cancel(tw_loop_t *l, tw_timer_t *t)
     rearm(l);
 }
 
-/* Run the timers that are due; returns how many ran. */
+/* Run the timers that are due; returns how many ran. A timer set during
+ * this round (by a callback: a sender behind its schedule sets its next
+ * deadline in the past) waits for the next round, after the watches: else a
+ * sender that cannot keep up would send on and on, and never read its
+ * replies. Those due under it wait one round too (the heap cannot skip it). */
 static int fire_due(tw_loop_t *l)
 {
     int64_t now = tw_mono_now();
+    uint64_t set_before = l->order; /* timers set from here on are this round's */
     int fired = 0;
-    while (l->running && l->nheap && l->heap[0]->deadline <= now) {
+    while (l->running && l->nheap && l->heap[0]->deadline <= now &&
+           l->heap[0]->order < set_before) {
         tw_timer_t *t = l->heap[0];
         unlink_timer(l, t);
         t->cb(t->arg);

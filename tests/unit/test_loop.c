@@ -318,6 +318,50 @@ static void test_busy_poll_sees_timers(void **state)
     tw_loop_free(l);
 }
 
+/* A timer behind its schedule (it sets itself again at a deadline already
+ * past, as a sender that cannot keep up does) fires once a round: the
+ * watches get their turn between two firings. Before, the round ran it again
+ * and again until its deadlines passed the round's start, and the replies
+ * waited (a sender at 1 M packets/s read none of them while it sent). */
+static int behind_fired, behind_io;
+static tw_timer_t behind_timer;
+
+static void on_behind(void *arg)
+{
+    tw_loop_t *l = arg;
+    if (++behind_fired == 1000) {
+        tw_loop_stop(l);
+        return;
+    }
+    tw_timer_set(l, &behind_timer, tw_mono_now() - TW_NS_PER_SEC, on_behind, l);
+}
+
+static void on_behind_io(void *arg, uint32_t events)
+{
+    (void)arg;
+    (void)events;
+    behind_io++;
+}
+
+static void test_timer_behind_yields_to_io(void **state)
+{
+    (void)state;
+    tw_loop_t *l = tw_loop_new();
+    assert_non_null(l);
+    int fd = ready_eventfd(); /* never read: readable forever */
+    tw_watch_t w;
+    assert_int_equal(tw_loop_add(l, &w, fd, EPOLLIN, on_behind_io, NULL), 0);
+    behind_fired = behind_io = 0;
+    memset(&behind_timer, 0, sizeof behind_timer);
+    tw_timer_set(l, &behind_timer, tw_mono_now() - TW_NS_PER_SEC, on_behind, l);
+    assert_int_equal(tw_loop_run(l), 0);
+    assert_int_equal(behind_fired, 1000);
+    assert_true(behind_io >= behind_fired - 1);
+    tw_loop_del(l, &w);
+    close(fd);
+    tw_loop_free(l);
+}
+
 /* Many timers: 20,000 with random deadlines (ties among them), a third
  * cancelled, a third re-set, one cancelling another from its callback; every
  * armed one fires exactly once, in (deadline, set order) order. */
@@ -408,10 +452,15 @@ static void test_many_timers_heap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_delete_1000_reused),    cmocka_unit_test(test_delete_1000_freed),
-        cmocka_unit_test(test_delete_self),           cmocka_unit_test(test_readd_in_round),
-        cmocka_unit_test(test_timer_deletes_pending), cmocka_unit_test(test_timer_order_cancel),
-        cmocka_unit_test(test_busy_poll_sees_timers), cmocka_unit_test(test_many_timers_heap),
+        cmocka_unit_test(test_delete_1000_reused),
+        cmocka_unit_test(test_delete_1000_freed),
+        cmocka_unit_test(test_delete_self),
+        cmocka_unit_test(test_readd_in_round),
+        cmocka_unit_test(test_timer_deletes_pending),
+        cmocka_unit_test(test_timer_order_cancel),
+        cmocka_unit_test(test_busy_poll_sees_timers),
+        cmocka_unit_test(test_many_timers_heap),
+        cmocka_unit_test(test_timer_behind_yields_to_io),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
