@@ -313,13 +313,18 @@ int cmd_responder(int argc, char **argv)
         snprintf(tlvc, sizeof tlvc,
                  ", STAMP TLVs: %llu malformed, %llu failed the HMAC TLV (answered with M / I)",
                  (unsigned long long)k->tlv_malformed, (unsigned long long)k->tlv_integrity);
+    char flc[96] = "";
+    if (k->unlabelled)
+        snprintf(flc, sizeof flc,
+                 ", %llu without their request's flow label (refused by the kernel)",
+                 (unsigned long long)k->unlabelled);
     tw_notice("TWL session reflector stopped: %llu received, %llu reflected, %llu too short, "
               "%llu truncated, %llu send errors, %llu senders forgotten, %llu denied by "
-              "--allow%s%s%s",
+              "--allow%s%s%s%s",
               (unsigned long long)k->received, (unsigned long long)k->reflected,
               (unsigned long long)k->too_short, (unsigned long long)k->truncated,
               (unsigned long long)k->send_errors, (unsigned long long)k->senders_evicted,
-              (unsigned long long)k->denied, ratec, authc, tlvc);
+              (unsigned long long)k->denied, ratec, authc, tlvc, flc);
     for (int i = 0; nworkers > 1 && i < nworkers; i++) {
         const tw_reflector_counters_t *w = tw_reflector_counters(refl[i]);
         tw_notice("worker %d of %d: %llu received, %llu reflected", i + 1, nworkers,
