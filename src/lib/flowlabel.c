@@ -43,6 +43,8 @@ const char *tw_flowlabel_mode_name(int mode)
         return "random";
     case TW_FL_PER_PACKET:
         return "per-packet";
+    case TW_FL_MIXED:
+        return "mixed";
     default:
         return "off";
     }

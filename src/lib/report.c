@@ -568,8 +568,11 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
         into->flowlabel_mode = from->flowlabel_mode;
         into->flowlabel = from->flowlabel;
         into->flowlabels = from->flowlabels;
-    } else if (from->flowlabel_mode == TW_FL_PER_PACKET || from->flowlabel != into->flowlabel) {
-        into->flowlabels += from->flowlabels;
+    } else if (from->flowlabel_mode) {
+        if (from->flowlabel_mode == TW_FL_PER_PACKET || from->flowlabel != into->flowlabel)
+            into->flowlabels += from->flowlabels;
+        if (from->flowlabel_mode != into->flowlabel_mode)
+            into->flowlabel_mode = TW_FL_MIXED;
     }
     if (from->fwd_seen)
         into->fwd_dscp_last = from->fwd_dscp_last;
@@ -813,6 +816,9 @@ void tw_report_paths(FILE *f, const tw_sender_result_t *r)
         char what[96];
         if (r->flowlabel_mode == TW_FL_PER_PACKET)
             snprintf(what, sizeof what, "per packet, %llu distinct labels sent",
+                     (unsigned long long)r->flowlabels);
+        else if (r->flowlabel_mode == TW_FL_MIXED) /* a total over several modes */
+            snprintf(what, sizeof what, "mixed (sessions of several modes), %llu labels sent",
                      (unsigned long long)r->flowlabels);
         else if (r->flowlabels > 1) /* a total: a random label per session */
             snprintf(what, sizeof what, "%s, %llu labels (one per session)",

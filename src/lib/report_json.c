@@ -649,7 +649,8 @@ void tw_json_paths(tw_json_t *j, const tw_sender_result_t *r)
     if (r->flowlabel_mode) {
         tw_json_obj_begin(j, "flow_label");
         tw_json_str(j, "mode", tw_flowlabel_mode_name(r->flowlabel_mode));
-        if (r->flowlabel_mode != TW_FL_PER_PACKET && r->flowlabels == 1)
+        if ((r->flowlabel_mode == TW_FL_FIXED || r->flowlabel_mode == TW_FL_RANDOM) &&
+            r->flowlabels == 1)
             tw_json_int(j, "label", r->flowlabel);
         else
             tw_json_null(j, "label");

@@ -49,6 +49,7 @@ static void test_mode_names(void **st)
     assert_string_equal(tw_flowlabel_mode_name(TW_FL_FIXED), "fixed");
     assert_string_equal(tw_flowlabel_mode_name(TW_FL_RANDOM), "random");
     assert_string_equal(tw_flowlabel_mode_name(TW_FL_PER_PACKET), "per-packet");
+    assert_string_equal(tw_flowlabel_mode_name(TW_FL_MIXED), "mixed");
     assert_string_equal(tw_flowlabel_mode_name(99), "off");
 }
 
