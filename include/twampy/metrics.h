@@ -32,9 +32,15 @@ typedef struct tw_sample {
     int ttl_in;       /* TTL / Hop Limit of the reply as we received it, -1 unknown */
     bool remote_sync; /* the reflector's S bit */
     bool oneway_na;   /* t2/t3 unusable: the round trip t4 - t1 only, no one-way or residence */
+    /* --flow-label (fl_set): the IPv6 flow label the request was sent with
+     * and the one the reply came back with. */
+    bool fl_set;
+    uint32_t fl_sent, fl_in;
 } tw_sample_t;
 
 #define TW_METRICS_RING 65536
+/* Distinct paths remembered: (outbound, inbound) TTL / Hop Limit pairs. */
+#define TW_METRICS_PATHS 64
 
 typedef struct tw_metrics {
     tw_dirmetrics_t outbound, inbound, roundtrip;
@@ -46,6 +52,22 @@ typedef struct tw_metrics {
     bool local_sync, remote_sync_all;
     int ttl_out_first, ttl_in_first;
     int ttl_out_min, ttl_out_max, ttl_in_min, ttl_in_max;
+    /* Path changes: replies whose outbound or inbound TTL / Hop Limit
+     * differed from the previous reply's (arrival order; the last known of
+     * each direction in ttl_*_last, -1 none). Distinct paths: the
+     * (outbound, inbound) pairs seen (-1 for unknown), the first
+     * TW_METRICS_PATHS of them; paths_overflow counts the replies on a pair
+     * not in the full table. */
+    uint64_t path_changes;
+    int ttl_out_last, ttl_in_last;
+    uint32_t npaths;
+    struct tw_metrics_path {
+        int16_t out, in;
+    } paths[TW_METRICS_PATHS];
+    uint64_t paths_overflow;
+    /* --flow-label: replies that came back with the label their request was
+     * sent with, and with another. */
+    uint64_t fl_reflected, fl_changed;
     uint32_t next_exp; /* RFC 4737 NextExp: highest sequence number seen + 1 */
     uint64_t arrivals;
     /* Recent packets by sequence number, for IPDV and reordering extents. */
@@ -64,7 +86,8 @@ void tw_metrics_free(tw_metrics_t *m);
 /* A total over several sessions: no ring (it takes no samples, only merges). */
 void tw_metrics_init_total(tw_metrics_t *m);
 /* Add b's figures to m: counts and histograms add up, mean and variance of
- * the union (Chan et al.), jitter the sample-weighted mean, TTL ranges widen. */
+ * the union (Chan et al.), jitter the sample-weighted mean, TTL ranges widen,
+ * the distinct paths are the union (bounded), path changes add up. */
 void tw_metrics_merge(tw_metrics_t *m, const tw_metrics_t *b);
 void tw_metrics_add(tw_metrics_t *m, const tw_sample_t *s);
 

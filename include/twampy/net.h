@@ -53,6 +53,11 @@ typedef struct tw_pkt {
      * receive buffer dropped, as of this one (wraps at 2^32). */
     bool rx_drops_known;
     uint32_t rx_drops;
+    /* The IPv6 flow label as received (the IPV6_FLOWINFO report,
+     * tw_flowlabel_enable), 0 when none was given: the kernel gives none
+     * for flow info 0, nor for IPv4. A reply from tw_send_replies carries
+     * it back (a label the kernel refuses: tw_batch_take_unlabelled). */
+    uint32_t flowlabel;
     /* The local address the packet was sent to, to answer from the same one. */
     int pktinfo_family; /* 0 none (not asked for), AF_INET or AF_INET6 */
     union {
@@ -85,8 +90,23 @@ void tw_rx_cmsgs_parse(const struct msghdr *mh, tw_pkt_t *p);
 int tw_recv_batch(int fd, tw_batch_t *b);
 
 /* Send pkt[i].buf/len back to pkt[i].peer, from the local address it arrived on,
- * for every i < n whose len is not 0. Returns the number sent, or -1. */
+ * for every i < n whose len is not 0, with the request's flow label
+ * (pkt[i].flowlabel) on an IPv6 socket of tw_flowlabel_enable. Returns the
+ * number sent, or -1. */
 int tw_send_replies(int fd, tw_batch_t *b, int n);
+/* Replies tw_send_replies sent without their request's flow label, as the
+ * kernel refused it (EINVAL: another process holds an exclusive flow label
+ * lease in this network namespace, so unleased labels are refused), since
+ * the last call; resets the count. */
+uint32_t tw_batch_take_unlabelled(tw_batch_t *b);
+
+/* IPv6 flow labels on fd (nothing on an IPv4 socket): report each received
+ * packet's label (IPV6_FLOWINFO: tw_pkt_t.flowlabel), send with the label
+ * of the destination's sin6_flowinfo (IPV6_FLOWINFO_SEND), and no automatic
+ * label on packets whose label is 0 (IPV6_AUTOFLOWLABEL off; a kernel with
+ * net.ipv6.auto_flowlabels = 3 labels them all the same). Returns 0, or -1
+ * (errno) when the kernel cannot. */
+int tw_flowlabel_enable(int fd);
 
 /* Ask the kernel for a software transmit timestamp of every datagram sent on fd
  * (SO_TIMESTAMPING with OPT_ID: the n-th datagram sent after this call has id

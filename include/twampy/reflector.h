@@ -118,6 +118,9 @@ typedef struct tw_reflector_counters {
      * (M set, the rest copied) or a failed HMAC TLV (I set on every TLV). */
     uint64_t tlv_malformed;
     uint64_t tlv_integrity;
+    /* Replies sent without their request's IPv6 flow label: the kernel
+     * refused the label (an exclusive flow label lease in the namespace). */
+    uint64_t unlabelled;
     int64_t last_rx_mono; /* tw_mono_now() of the last datagram, 0 if none */
 } tw_reflector_counters_t;
 

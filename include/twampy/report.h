@@ -109,5 +109,10 @@ const char *tw_ecn_name(int ecn);
  * replies' TOS, and with RFC 7750 "At the reflector (RFC 7750): ECN ECT(0) 10;
  * DSCP 46 (0 of 10 replies with another DSCP than sent)"; nothing else. */
 void tw_report_ecn(FILE *f, const tw_sender_result_t *r);
+/* --flow-label: "Flow label: 0x12345 (fixed); 100 of 100 replies came back
+ * with the label sent, 0 with another (...)"; and "Paths: ..." (distinct
+ * (outbound, inbound) TTL / Hop Limit pairs and path changes) with a flow
+ * label, or when the path changed; nothing else. */
+void tw_report_paths(FILE *f, const tw_sender_result_t *r);
 
 #endif

@@ -93,4 +93,9 @@ void tw_json_reflect(tw_json_t *j, const tw_sender_result_t *r);
  * when there is something to say. */
 void tw_json_ecn(tw_json_t *j, const tw_sender_result_t *r);
 
+/* "flow_label": {"mode", "label", "labels_sent", "reflected", "changed"}
+ * (null without --flow-label) and "paths": {"distinct", "overflow",
+ * "changes"}, in the current object. */
+void tw_json_paths(tw_json_t *j, const tw_sender_result_t *r);
+
 #endif

@@ -19,6 +19,7 @@
 #include "addr.h"
 #include "auth.h"
 #include "conformance.h"
+#include "flowlabel.h"
 #include "loop.h"
 #include "net.h"
 #include "phc.h"
@@ -82,6 +83,12 @@ typedef struct tw_sender_cfg {
     /* STAMP TLVs to send after the base packet (RFC 8972; stamp_tlv.h), all
      * zero for none. Their answers land in the result's tlv. */
     tw_tlv_req_t tlv;
+    /* IPv6 flow label of the test packets (flowlabel.h): TW_FL_NONE (the
+     * kernel's choice), TW_FL_FIXED (flowlabel), TW_FL_RANDOM or
+     * TW_FL_PER_PACKET. Any other than none needs an IPv6 remote; the
+     * replies' labels are compared with the labels sent. */
+    int flowlabel_mode;
+    uint32_t flowlabel;
     int64_t timeout_ns; /* wait this long after the last send; later replies are late */
     void (*on_done)(void *arg);
     void *on_done_arg;
@@ -214,7 +221,15 @@ typedef struct tw_sender_result {
     bool shared_clock;
     double elapsed_s;    /* from the first packet to the end */
     tw_tlv_result_t tlv; /* the STAMP TLVs' answers (cfg.tlv; want 0: none asked) */
-    int fatal_errno;     /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
+    /* --flow-label: the mode (TW_FL_*, TW_FL_NONE: none), the label sent
+     * (fixed, random) and how many distinct labels were sent (1, or for
+     * per-packet one a packet up to 0xFFFFF; a total adds the sessions'
+     * up). How the replies' labels compared: metrics.fl_reflected,
+     * fl_changed. */
+    int flowlabel_mode;
+    uint32_t flowlabel;
+    uint64_t flowlabels;
+    int fatal_errno; /* a send error that ended the run (e.g. EMSGSIZE), or 0 */
     char fatal[256];
 } tw_sender_result_t;
 

@@ -47,6 +47,7 @@
 #include "acl.h"
 #include "loop.h"
 #include "net.h"
+#include "flowlabel.h"
 #include "phc.h"
 #include "log.h"
 #include "hist.h"

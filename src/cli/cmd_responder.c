@@ -27,7 +27,8 @@ static const char responder_help[] =
     "STAMP (RFC 8762) test packets, by default without being told which (see\n"
     "--format). A reply is as long as its request, or 41 octets (TWAMP light) or\n"
     "44 octets (STAMP) when the request is shorter; requests shorter than 14\n"
-    "octets are counted and dropped.\n"
+    "octets are counted and dropped. An IPv6 reply carries its request's flow\n"
+    "label (0 for 0; see the sender's --flow-label).\n"
     "\n"
     "positional arguments:\n"
     "  local-ip:port         address to listen on (default: :20001, which is every\n"
@@ -313,13 +314,18 @@ int cmd_responder(int argc, char **argv)
         snprintf(tlvc, sizeof tlvc,
                  ", STAMP TLVs: %llu malformed, %llu failed the HMAC TLV (answered with M / I)",
                  (unsigned long long)k->tlv_malformed, (unsigned long long)k->tlv_integrity);
+    char flc[96] = "";
+    if (k->unlabelled)
+        snprintf(flc, sizeof flc,
+                 ", %llu without their request's flow label (refused by the kernel)",
+                 (unsigned long long)k->unlabelled);
     tw_notice("TWL session reflector stopped: %llu received, %llu reflected, %llu too short, "
               "%llu truncated, %llu send errors, %llu senders forgotten, %llu denied by "
-              "--allow%s%s%s",
+              "--allow%s%s%s%s",
               (unsigned long long)k->received, (unsigned long long)k->reflected,
               (unsigned long long)k->too_short, (unsigned long long)k->truncated,
               (unsigned long long)k->send_errors, (unsigned long long)k->senders_evicted,
-              (unsigned long long)k->denied, ratec, authc, tlvc);
+              (unsigned long long)k->denied, ratec, authc, tlvc, flc);
     for (int i = 0; nworkers > 1 && i < nworkers; i++) {
         const tw_reflector_counters_t *w = tw_reflector_counters(refl[i]);
         tw_notice("worker %d of %d: %llu received, %llu reflected", i + 1, nworkers,

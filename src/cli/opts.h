@@ -51,6 +51,7 @@ enum {
     OPT_ECN,
     OPT_DSCP_ECN,
     OPT_TLV,
+    OPT_FLOW_LABEL,
 };
 
 /* Debug options and IP socket options, as the Python twampy groups them. */

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "dscp.h"
+#include "flowlabel.h"
 #include "plot_svg.h"
 #include "report_csv.h"
 
@@ -164,6 +165,7 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
         {"individual-control", no_argument, NULL, OPT_INDIVIDUAL},
         {"monitor-dscp-ecn", no_argument, NULL, OPT_DSCP_ECN},
         {"tlv", required_argument, NULL, OPT_TLV},
+        {"flow-label", required_argument, NULL, OPT_FLOW_LABEL},
         AUTH_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -328,6 +330,14 @@ void parse_sender_args(int argc, char **argv, struct sender_args *a, const char 
             only_with(cmd, flags, SO_CONTROL | SO_CONTROLCLIENT, "--monitor-dscp-ecn");
             a->dscp_ecn = true;
             break;
+        case OPT_FLOW_LABEL:
+            only_with(cmd, flags, SO_TARGETS | SO_CONTROL | SO_LINE, "--flow-label");
+            if (tw_flowlabel_parse(optarg, &a->flowlabel_mode, &a->flowlabel) < 0)
+                cli_usage_error(cmd,
+                                "--flow-label needs a label 0..0xFFFFF (1048575; decimal or 0x "
+                                "hex), random or per-packet, not '%s'",
+                                optarg);
+            break;
         case OPT_INDIVIDUAL:
             only_with(cmd, flags, SO_CONTROL, "--individual-control");
             a->individual = true;
@@ -407,6 +417,12 @@ void make_sender_cfg(const struct sender_args *a, tw_sender_cfg_t *cfg)
                         "Extra Padding TLV of at least 4 octets, so use --padding 30 or less, "
                         "or 34 or more",
                         pad);
+    if (a->flowlabel_mode &&
+        (fam != AF_INET6 ||
+         IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)&cfg->remote)->sin6_addr)))
+        cli_usage_error(cmd, "--flow-label needs an IPv6 reflector: the flow label is IPv6's");
+    cfg->flowlabel_mode = a->flowlabel_mode;
+    cfg->flowlabel = a->flowlabel;
     cfg->sockopts = cli_sockopts(&a->common);
     cfg->sockopts.recv_tos = true; /* the DSCP of each reply, for --csv */
     cfg->count = a->count;

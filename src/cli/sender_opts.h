@@ -64,6 +64,8 @@ struct sender_args {
     tw_time_t start_time_abs; /* --start-time, parsed (0: none) */
     bool individual;          /* --individual-control (controller) */
     bool dscp_ecn;            /* --monitor-dscp-ecn (RFC 7750) */
+    int flowlabel_mode;       /* --flow-label (TW_FL_*; sender, controller) */
+    uint32_t flowlabel;
 };
 
 /* Parse argv for cmd; --help prints help and exits 0, errors exit 2. The

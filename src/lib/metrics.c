@@ -25,6 +25,20 @@ static void metrics_reset(tw_metrics_t *m, bool local_sync)
     m->local_sync = local_sync;
     m->remote_sync_all = true;
     m->ttl_out_first = m->ttl_in_first = -1;
+    m->ttl_out_last = m->ttl_in_last = -1;
+}
+
+/* Count a reply on path (out, in): 1 when the table holds it or took it. */
+static void path_add(tw_metrics_t *m, int out, int in, uint64_t n)
+{
+    for (uint32_t i = 0; i < m->npaths; i++)
+        if (m->paths[i].out == out && m->paths[i].in == in)
+            return;
+    if (m->npaths < TW_METRICS_PATHS) {
+        m->paths[m->npaths++] = (struct tw_metrics_path){(int16_t)out, (int16_t)in};
+        return;
+    }
+    m->paths_overflow += n;
 }
 
 int tw_metrics_init(tw_metrics_t *m, bool local_sync)
@@ -103,6 +117,12 @@ void tw_metrics_merge(tw_metrics_t *m, const tw_metrics_t *b)
               b->ttl_out_max);
     ttl_merge(&m->ttl_in_first, &m->ttl_in_min, &m->ttl_in_max, b->ttl_in_first, b->ttl_in_min,
               b->ttl_in_max);
+    m->path_changes += b->path_changes;
+    for (uint32_t i = 0; i < b->npaths; i++)
+        path_add(m, b->paths[i].out, b->paths[i].in, 1);
+    m->paths_overflow += b->paths_overflow;
+    m->fl_reflected += b->fl_reflected;
+    m->fl_changed += b->fl_changed;
 }
 
 void tw_metrics_free(tw_metrics_t *m)
@@ -189,6 +209,21 @@ void tw_metrics_add(tw_metrics_t *m, const tw_sample_t *s)
     dir_add(&m->roundtrip, rt);
     ttl_track(s->ttl_out, &m->ttl_out_first, &m->ttl_out_min, &m->ttl_out_max);
     ttl_track(s->ttl_in, &m->ttl_in_first, &m->ttl_in_min, &m->ttl_in_max);
+    if ((s->ttl_out >= 0 && m->ttl_out_last >= 0 && s->ttl_out != m->ttl_out_last) ||
+        (s->ttl_in >= 0 && m->ttl_in_last >= 0 && s->ttl_in != m->ttl_in_last))
+        m->path_changes++;
+    if (s->ttl_out >= 0)
+        m->ttl_out_last = s->ttl_out;
+    if (s->ttl_in >= 0)
+        m->ttl_in_last = s->ttl_in;
+    if (s->ttl_out >= 0 || s->ttl_in >= 0)
+        path_add(m, s->ttl_out, s->ttl_in, 1);
+    if (s->fl_set) {
+        if (s->fl_in == s->fl_sent)
+            m->fl_reflected++;
+        else
+            m->fl_changed++;
+    }
 
     uint64_t arrival = m->arrivals++;
     /* RFC 4737 §3: reordered when below NextExp; the extent is how many

@@ -11,6 +11,7 @@
 #include <ifaddrs.h>
 #include <linux/errqueue.h>
 #include <linux/filter.h>
+#include <linux/in6.h>
 #include <linux/net_tstamp.h>
 #include <linux/sock_diag.h>
 #include <linux/sockios.h>
@@ -23,6 +24,7 @@
 
 struct tw_batch {
     int n;
+    uint32_t unlabelled; /* replies sent without their label (EINVAL) */
     size_t bufsize;
     uint8_t *mem;
     tw_pkt_t pkt[TW_BATCH];
@@ -201,6 +203,7 @@ void tw_rx_cmsgs_parse(const struct msghdr *mh, tw_pkt_t *p)
     p->tx_tos_set = false;
     p->rx_drops_known = false;
     p->rx_drops = 0;
+    p->flowlabel = 0;
     struct cmsghdr c;
     const uint8_t *d;
     size_t dlen, off = 0;
@@ -243,6 +246,12 @@ void tw_rx_cmsgs_parse(const struct msghdr *mh, tw_pkt_t *p)
             p->ttl = ival;
         } else if (c.cmsg_level == IPPROTO_IPV6 && c.cmsg_type == IPV6_TCLASS) {
             p->tos = ival;
+        } else if (c.cmsg_level == IPPROTO_IPV6 && c.cmsg_type == IPV6_FLOWINFO &&
+                   dlen >= sizeof(uint32_t)) {
+            /* The header's first word less the version: Traffic Class, label. */
+            uint32_t fi;
+            memcpy(&fi, d, sizeof fi);
+            p->flowlabel = ntohl(fi) & IPV6_FLOWINFO_FLOWLABEL;
         } else if (c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_PKTINFO &&
                    dlen >= sizeof(struct in_pktinfo)) {
             memcpy(&p->pktinfo.v4, d, sizeof p->pktinfo.v4);
@@ -347,6 +356,9 @@ int tw_send_replies(int fd, tw_batch_t *b, int n)
         memset(mh, 0, sizeof *mh);
         mh->msg_name = &p->peer;
         mh->msg_namelen = p->peer_len;
+        /* The request's label (ignored unless IPV6_FLOWINFO_SEND is on). */
+        if (p->peer.ss_family == AF_INET6)
+            ((struct sockaddr_in6 *)&p->peer)->sin6_flowinfo = htonl(p->flowlabel);
         mh->msg_iov = &b->txiov[m];
         mh->msg_iovlen = 1;
         size_t cl = put_src_cmsg(p, b->txctl[m].b);
@@ -361,6 +373,14 @@ int tw_send_replies(int fd, tw_batch_t *b, int n)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
+            struct sockaddr_in6 *to = b->tx[done].msg_hdr.msg_name;
+            if (errno == EINVAL && to->sin6_family == AF_INET6 && to->sin6_flowinfo) {
+                /* An exclusive flow label lease in this network namespace:
+                 * the kernel refuses labels not leased. Without it, then. */
+                to->sin6_flowinfo = 0;
+                b->unlabelled++;
+                continue;
+            }
             /* The first message of the rest cannot go (full buffer, unreachable
              * peer, too big): drop it and go on with the others. */
             done++;
@@ -370,6 +390,24 @@ int tw_send_replies(int fd, tw_batch_t *b, int n)
         ok += r;
     }
     return ok;
+}
+
+uint32_t tw_batch_take_unlabelled(tw_batch_t *b)
+{
+    uint32_t n = b->unlabelled;
+    b->unlabelled = 0;
+    return n;
+}
+
+int tw_flowlabel_enable(int fd)
+{
+    if (tw_sock_family(fd) != AF_INET6)
+        return 0;
+    if (setopt(fd, IPPROTO_IPV6, IPV6_FLOWINFO, 1) < 0 ||
+        setopt(fd, IPPROTO_IPV6, IPV6_FLOWINFO_SEND, 1) < 0)
+        return -1;
+    setopt(fd, IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, 0); /* Linux 4.10 and later */
+    return 0;
 }
 
 int tw_recv_tos_enable(int fd)

@@ -97,6 +97,7 @@ struct tw_reflector {
     tw_ratelimit_t rl;
     bool rate_limit;
     tw_errest_cache_t errest; /* of the clock */
+    tw_log_pacer_t fl_pacer;  /* replies without their flow label */
     struct tlv_state tlv;     /* STAMP TLVs (RFC 8972): see answer_tlvs */
 };
 
@@ -410,6 +411,15 @@ static void send_replies(tw_reflector_t *r, struct pending *pend, int n)
         i = end;
     }
     r->ctr.reflected += (uint64_t)sent;
+    uint32_t unl = tw_batch_take_unlabelled(r->batch);
+    if (unl) {
+        r->ctr.unlabelled += unl;
+        tw_log_paced(&r->fl_pacer, TW_LOG_WARN,
+                     "replies sent without their request's IPv6 flow label (%llu so far): the "
+                     "kernel refused the label, as another process holds an exclusive flow "
+                     "label lease in this network namespace",
+                     (unsigned long long)r->ctr.unlabelled);
+    }
     if (sent < want) {
         r->ctr.send_errors += (uint64_t)(want - sent);
         tw_info("%d of %d replies could not be sent", want - sent, want);
@@ -519,6 +529,10 @@ int tw_reflector_open(tw_reflector_t **out, const tw_reflector_cfg_t *cfg, tw_lo
         return -1;
     }
     tlv_open(r);
+    /* Every reply carries its request's IPv6 flow label (0 for 0). */
+    tw_log_pacer_init(&r->fl_pacer, 1, 60 * TW_NS_PER_SEC);
+    if (tw_flowlabel_enable(r->fd) < 0)
+        tw_debug("IPv6 flow labels cannot be reflected: %s", strerror(errno));
     if (tw_loop_add(loop, &r->watch, r->fd, EPOLLIN, on_readable, r) < 0) {
         snprintf(err, errlen, "cannot watch the reflector socket: %s", strerror(errno));
         tw_reflector_close(r);

@@ -246,6 +246,7 @@ void tw_report_extended_loss(FILE *f, const tw_sender_result_t *r, const tw_loss
     fputc('\n', f);
     tw_report_reflect(f, r);
     tw_report_ecn(f, r);
+    tw_report_paths(f, r);
     tw_report_issues(f, r);
     tw_report_conformance(f, r);
     tw_tlv_report_lines(f, &r->tlv);
@@ -561,6 +562,18 @@ void tw_report_merge(tw_sender_result_t *into, const tw_sender_result_t *from)
     }
     into->fwd_seen += from->fwd_seen;
     into->fwd_dscp_other += from->fwd_dscp_other;
+    /* Labels: the first session's mode and label; the count adds up the
+     * sessions' own (random labels, per-packet) but not one label again. */
+    if (!into->flowlabel_mode) {
+        into->flowlabel_mode = from->flowlabel_mode;
+        into->flowlabel = from->flowlabel;
+        into->flowlabels = from->flowlabels;
+    } else if (from->flowlabel_mode) {
+        if (from->flowlabel_mode == TW_FL_PER_PACKET || from->flowlabel != into->flowlabel)
+            into->flowlabels += from->flowlabels;
+        if (from->flowlabel_mode != into->flowlabel_mode)
+            into->flowlabel_mode = TW_FL_MIXED;
+    }
     if (from->fwd_seen)
         into->fwd_dscp_last = from->fwd_dscp_last;
     tw_reply_issues_merge(&into->issues, &from->issues);
@@ -792,6 +805,45 @@ void tw_report_ecn(FILE *f, const tw_sender_result_t *r)
                 l, r->fwd_dscp_last, r->fwd_dscp_other ? " last" : "",
                 (unsigned long long)r->fwd_dscp_other, (unsigned long long)r->fwd_seen);
     }
+}
+
+/* ---- flow labels and paths ----------------------------------------------------- */
+
+void tw_report_paths(FILE *f, const tw_sender_result_t *r)
+{
+    const tw_metrics_t *m = &r->metrics;
+    if (r->flowlabel_mode) {
+        char what[96];
+        if (r->flowlabel_mode == TW_FL_PER_PACKET)
+            snprintf(what, sizeof what, "per packet, %llu distinct labels sent",
+                     (unsigned long long)r->flowlabels);
+        else if (r->flowlabel_mode == TW_FL_MIXED) /* a total over several modes */
+            snprintf(what, sizeof what, "mixed (sessions of several modes), %llu labels sent",
+                     (unsigned long long)r->flowlabels);
+        else if (r->flowlabels > 1) /* a total: a random label per session */
+            snprintf(what, sizeof what, "%s, %llu labels (one per session)",
+                     tw_flowlabel_mode_name(r->flowlabel_mode), (unsigned long long)r->flowlabels);
+        else
+            snprintf(what, sizeof what, "0x%05x (%s)", r->flowlabel,
+                     tw_flowlabel_mode_name(r->flowlabel_mode));
+        uint64_t n = m->fl_reflected + m->fl_changed;
+        fprintf(f,
+                "Flow label: %s; %llu of %llu replies came back with the label sent, %llu with "
+                "another (changed in flight, or not reflected by the reflector)\n",
+                what, (unsigned long long)m->fl_reflected, (unsigned long long)n,
+                (unsigned long long)m->fl_changed);
+    }
+    if (!r->flowlabel_mode && !m->path_changes && m->npaths <= 1)
+        return;
+    char more[64] = "";
+    if (m->paths_overflow)
+        snprintf(more, sizeof more, " (and %llu replies on others not counted)",
+                 (unsigned long long)m->paths_overflow);
+    fprintf(f,
+            "Paths: %u distinct (outbound, inbound) TTL / Hop Limit pair%s%s, %llu path change%s "
+            "between consecutive replies\n",
+            m->npaths, m->npaths == 1 ? "" : "s", more, (unsigned long long)m->path_changes,
+            m->path_changes == 1 ? "" : "s");
 }
 
 /* ---- STAMP TLVs (RFC 8972) ----------------------------------------------------- */

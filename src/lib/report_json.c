@@ -534,6 +534,7 @@ void tw_json_result(tw_json_t *j, const tw_sender_result_t *r, const tw_loss_t *
     json_issues(j, r);
     tw_json_reflect(j, r);
     tw_json_ecn(j, r);
+    tw_json_paths(j, r);
 
     tw_json_warnings(j, r, &loss);
 }
@@ -640,6 +641,31 @@ void tw_json_ecn(tw_json_t *j, const tw_sender_result_t *r)
             tw_json_int(j, keys[i], (int64_t)r->fwd_ecn[i]);
         tw_json_obj_end(j);
     }
+}
+
+void tw_json_paths(tw_json_t *j, const tw_sender_result_t *r)
+{
+    const tw_metrics_t *m = &r->metrics;
+    if (r->flowlabel_mode) {
+        tw_json_obj_begin(j, "flow_label");
+        tw_json_str(j, "mode", tw_flowlabel_mode_name(r->flowlabel_mode));
+        if ((r->flowlabel_mode == TW_FL_FIXED || r->flowlabel_mode == TW_FL_RANDOM) &&
+            r->flowlabels == 1)
+            tw_json_int(j, "label", r->flowlabel);
+        else
+            tw_json_null(j, "label");
+        tw_json_uint(j, "labels_sent", r->flowlabels);
+        tw_json_uint(j, "reflected", m->fl_reflected);
+        tw_json_uint(j, "changed", m->fl_changed);
+        tw_json_obj_end(j);
+    } else {
+        tw_json_null(j, "flow_label");
+    }
+    tw_json_obj_begin(j, "paths");
+    tw_json_uint(j, "distinct", m->npaths);
+    tw_json_uint(j, "overflow", m->paths_overflow);
+    tw_json_uint(j, "changes", m->path_changes);
+    tw_json_obj_end(j);
 }
 
 /* ---- STAMP TLVs (RFC 8972) ----------------------------------------------------- */

@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include <linux/errqueue.h>
+#include <linux/in6.h>
 
 #include "addr.h"
 #include "control_wire.h"
+#include "flowlabel.h"
 #include "log.h"
 #include "ntptime.h"
 #include "stamp_tlv.h"
@@ -44,6 +46,7 @@ struct txq {
     uint32_t seq[TX_BATCH];
     struct iovec iov[TX_BATCH];
     struct mmsghdr mm[TX_BATCH];
+    struct sockaddr_in6 name[TX_BATCH]; /* --flow-label per-packet: each its label */
 };
 /* How long a reply waits for its packet's transmit timestamp before it is
  * measured without it (software t1 and t4; user-space t1 when the kernel gave
@@ -65,7 +68,8 @@ struct sent_rec {
     tw_time_t t1, t2, t3, t4;
     tw_time_t t1_hw, t4_hw; /* the NIC's stamps converted to system time, 0 none */
     uint64_t ntp2, ntp3;
-    uint32_t rseq; /* the reflector's sequence number in the first reply */
+    uint32_t rseq;  /* the reflector's sequence number in the first reply */
+    uint32_t fl_in; /* the first reply's IPv6 flow label (--flow-label) */
     int16_t ttl_out, ttl_in, tos_in;
     uint8_t how; /* HOW_*: how its reply was laid out */
 };
@@ -162,6 +166,13 @@ struct tw_sender {
     uint64_t max_answered_plus1;
     bool done, started, sending_over;
     uint64_t rng;
+    /* --flow-label: the label (fixed, random) or the key of the per-packet
+     * labels; a lease asked for once (EINVAL: an exclusive lease in the
+     * namespace), and why it failed. */
+    uint32_t fl_label;
+    uint64_t fl_key;
+    bool fl_lease_tried;
+    int fl_lease_err;
     int tai;
     tw_errest_cache_t errest; /* of our clock */
     tw_interval_t iv;         /* the interval being accumulated */
@@ -508,6 +519,49 @@ static void check_reflect(tw_sender_t *s, const tw_pkt_t *p, const struct sent_r
 
 static int send_failed(tw_sender_t *s, int e, size_t len);
 
+/* --flow-label: the label packet seq is sent with. */
+static uint32_t flow_label_of(const tw_sender_t *s, uint32_t seq)
+{
+    return s->cfg.flowlabel_mode == TW_FL_PER_PACKET ? tw_flowlabel_of_seq(s->fl_key, seq)
+                                                     : s->fl_label;
+}
+
+/* Per-packet labels: packet seq's into the destination (a store, no system
+ * call: the kernel reads sin6_flowinfo with IPV6_FLOWINFO_SEND on). */
+static void flow_next(tw_sender_t *s, uint32_t seq)
+{
+    if (s->cfg.remote.ss_family != AF_INET6)
+        return;
+    ((struct sockaddr_in6 *)&s->cfg.remote)->sin6_flowinfo = htonl(flow_label_of(s, seq));
+}
+
+/* A send with a flow label refused with EINVAL: the kernel takes only
+ * leased labels while some socket of the network namespace holds an
+ * exclusive lease (fl6_sock_lookup). Lease ours, once, and say whether to
+ * send again; per-packet labels cannot all be leased. */
+static bool flow_lease(tw_sender_t *s)
+{
+    if (!s->cfg.flowlabel_mode || s->cfg.remote.ss_family != AF_INET6 || s->fl_lease_tried ||
+        s->cfg.flowlabel_mode == TW_FL_PER_PACKET || !s->fl_label)
+        return false;
+    s->fl_lease_tried = true;
+    struct in6_flowlabel_req req;
+    memset(&req, 0, sizeof req);
+    req.flr_dst = ((const struct sockaddr_in6 *)&s->cfg.remote)->sin6_addr;
+    req.flr_label = htonl(s->fl_label);
+    req.flr_action = IPV6_FL_A_GET;
+    req.flr_share = IPV6_FL_S_ANY;
+    req.flr_flags = IPV6_FL_F_CREATE;
+    if (setsockopt(s->fd, IPPROTO_IPV6, IPV6_FLOWLABEL_MGR, &req, sizeof req) == 0) {
+        tw_info("flow label 0x%05x leased: another process holds an exclusive flow label lease "
+                "in this network namespace",
+                s->fl_label);
+        return true;
+    }
+    s->fl_lease_err = errno;
+    return false;
+}
+
 static int send_one(tw_sender_t *s)
 {
     size_t len = next_len(s);
@@ -551,9 +605,13 @@ static int send_one(tw_sender_t *s)
         }
     }
     ssize_t r;
+    if (s->cfg.flowlabel_mode == TW_FL_PER_PACKET)
+        flow_next(s, seq);
     if (s->txq) {
         /* Counted as sent now; tx_flush corrects a send that fails. */
         struct txq *q = s->txq;
+        if (s->cfg.flowlabel_mode == TW_FL_PER_PACKET)
+            memcpy(&q->name[q->n], &s->cfg.remote, sizeof q->name[0]);
         q->iov[q->n] = (struct iovec){txbuf, len};
         q->seq[q->n++] = seq;
         r = (ssize_t)len;
@@ -570,6 +628,8 @@ static int send_one(tw_sender_t *s)
         tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
         r = sendto(s->fd, txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
     }
+    if (r < 0 && !s->cfg.xmit && errno == EINVAL && flow_lease(s))
+        r = sendto(s->fd, txbuf, len, 0, (struct sockaddr *)&s->cfg.remote, s->cfg.remote_len);
     /* A failed send counts as sent and lost: the schedule goes on. */
     if (r < 0 && send_failed(s, errno, len) < 0)
         return -1;
@@ -589,6 +649,8 @@ static int send_one(tw_sender_t *s)
     s->next++;
     s->res.sent++;
     s->iv.sent++;
+    if (s->cfg.flowlabel_mode == TW_FL_PER_PACKET && s->res.flowlabels < TW_FLOWLABEL_MAX)
+        s->res.flowlabels++; /* distinct: tw_flowlabel_of_seq */
     return 0;
 }
 
@@ -596,6 +658,23 @@ static int send_one(tw_sender_t *s)
  * other counts the packet as sent and lost, the run goes on. */
 static int send_failed(tw_sender_t *s, int e, size_t len)
 {
+    if (e == EINVAL && s->cfg.flowlabel_mode && s->cfg.remote.ss_family == AF_INET6) {
+        /* Never silently another label than asked for. */
+        char why[96];
+        if (s->cfg.flowlabel_mode == TW_FL_PER_PACKET)
+            snprintf(why, sizeof why,
+                     "per-packet labels cannot all be leased: use a fixed or "
+                     "random label");
+        else
+            snprintf(why, sizeof why, "leasing label 0x%05x failed: %s", s->fl_label,
+                     s->fl_lease_err ? strerror(s->fl_lease_err) : "not tried");
+        s->res.fatal_errno = e;
+        snprintf(s->res.fatal, sizeof s->res.fatal,
+                 "the kernel refuses unleased IPv6 flow labels while another process holds an "
+                 "exclusive flow label lease in this network namespace (%.90s)",
+                 why);
+        return -1;
+    }
     if (e == EMSGSIZE) {
         char mtu[48] = "smaller";
         if (s->res.issues.icmp_mtu)
@@ -624,11 +703,14 @@ static int tx_flush(tw_sender_t *s)
     struct txq *q = s->txq;
     if (!q || !q->n)
         return 0;
+    bool per_packet =
+        s->cfg.flowlabel_mode == TW_FL_PER_PACKET && s->cfg.remote.ss_family == AF_INET6;
     for (int i = 0; i < q->n; i++)
-        q->mm[i].msg_hdr = (struct msghdr){.msg_name = &s->cfg.remote,
-                                           .msg_namelen = s->cfg.remote_len,
-                                           .msg_iov = &q->iov[i],
-                                           .msg_iovlen = 1};
+        q->mm[i].msg_hdr =
+            (struct msghdr){.msg_name = per_packet ? (void *)&q->name[i] : (void *)&s->cfg.remote,
+                            .msg_namelen = s->cfg.remote_len,
+                            .msg_iov = &q->iov[i],
+                            .msg_iovlen = 1};
     int done = 0, rc = 0;
     while (done < q->n) {
         int r = sendmmsg(s->fd, q->mm + done, (unsigned)(q->n - done), 0);
@@ -643,10 +725,12 @@ static int tx_flush(tw_sender_t *s)
         if (e == EINTR)
             continue;
         struct iovec *v = &q->iov[done];
+        bool lease = e == EINVAL && flow_lease(s);
         if (e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
-            e == EMSGSIZE || e == EACCES) {
-            tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
-            if (sendto(s->fd, v->iov_base, v->iov_len, 0, (struct sockaddr *)&s->cfg.remote,
+            e == EMSGSIZE || e == EACCES || lease) {
+            if (!lease)
+                tw_errqueue_read(s->fd, s->tx_stamping ? on_tx_timestamp : NULL, on_icmp, s);
+            if (sendto(s->fd, v->iov_base, v->iov_len, 0, q->mm[done].msg_hdr.msg_name,
                        s->cfg.remote_len) >= 0) {
                 if (s->tx_stamping)
                     s->txmap[s->txid++ & s->ring_mask] = q->seq[done];
@@ -812,6 +896,9 @@ static void measure(tw_sender_t *s, struct sent_rec *rec, const struct sockaddr 
         .ttl_in = rec->ttl_in,
         .remote_sync = rec->remote_sync,
         .oneway_na = !oneway,
+        .fl_set = s->cfg.flowlabel_mode != TW_FL_NONE,
+        .fl_sent = s->cfg.flowlabel_mode ? flow_label_of(s, rec->seq) : 0,
+        .fl_in = rec->fl_in,
     };
     tw_metrics_add(&s->res.metrics, &smp);
     if (s->cfg.on_measure)
@@ -1087,6 +1174,7 @@ static void handle_reply(tw_sender_t *s, tw_pkt_t *p)
     }
     rec->ttl_in = (int16_t)p->ttl;
     rec->tos_in = (int16_t)p->tos;
+    rec->fl_in = p->flowlabel;
     /* A packet arrives with a TTL of 1 at least: 0 is no TTL. */
     rec->ttl_out = ttl_known && rep.sender_ttl ? rep.sender_ttl : -1;
     rec->how = (uint8_t)how;
@@ -1203,6 +1291,8 @@ static void rx_buffer_fit(tw_sender_t *s)
                 "it without CAP_NET_ADMIN)",
                 s->res.rx_buffer, want);
 }
+
+static int flow_open(tw_sender_t *s, char *err, size_t errlen);
 
 static void hw_unavailable(const char *why)
 {
@@ -1343,6 +1433,10 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
         tw_sender_close(s);
         return -1;
     }
+    if (cfg->flowlabel_mode && flow_open(s, err, errlen) < 0) {
+        tw_sender_close(s);
+        return -1;
+    }
     s->tx_stamping = cfg->tsmode != TW_TS_USER && tw_tx_timestamps_enable(s->fd) == 0;
     rx_buffer_fit(s);
     if (tw_icmp_errors_enable(s->fd) < 0)
@@ -1360,6 +1454,33 @@ int tw_sender_open(tw_sender_t **out, const tw_sender_cfg_t *cfg, tw_loop_t *loo
     return 0;
 }
 
+/* --flow-label: an IPv6 reflector, labels sent and received, the label. */
+static int flow_open(tw_sender_t *s, char *err, size_t errlen)
+{
+    struct sockaddr_in6 *r6 = (struct sockaddr_in6 *)&s->cfg.remote;
+    if (s->cfg.remote.ss_family != AF_INET6 || IN6_IS_ADDR_V4MAPPED(&r6->sin6_addr)) {
+        snprintf(err, errlen, "--flow-label needs an IPv6 reflector (%s is IPv4)", s->peer);
+        return -1;
+    }
+    if (tw_flowlabel_enable(s->fd) < 0) {
+        snprintf(err, errlen, "cannot send IPv6 flow labels (IPV6_FLOWINFO_SEND): %s",
+                 strerror(errno));
+        return -1;
+    }
+    int mode = s->cfg.flowlabel_mode;
+    if (mode == TW_FL_FIXED)
+        s->fl_label = s->cfg.flowlabel & TW_FLOWLABEL_MAX;
+    else if (mode == TW_FL_RANDOM)
+        s->fl_label = tw_flowlabel_random();
+    else
+        s->fl_key = tw_flowlabel_key();
+    s->res.flowlabel_mode = mode;
+    s->res.flowlabel = s->fl_label;
+    s->res.flowlabels = mode == TW_FL_PER_PACKET ? 0 : 1;
+    r6->sin6_flowinfo = htonl(s->fl_label);
+    return 0;
+}
+
 int tw_sender_local(const tw_sender_t *s, struct sockaddr_storage *ss, socklen_t *len)
 {
     *len = sizeof *ss;
@@ -1369,6 +1490,8 @@ int tw_sender_local(const tw_sender_t *s, struct sockaddr_storage *ss, socklen_t
 void tw_sender_set_remote(tw_sender_t *s, const struct sockaddr *sa, socklen_t len)
 {
     memcpy(&s->cfg.remote, sa, len);
+    if (s->cfg.flowlabel_mode && sa->sa_family == AF_INET6)
+        ((struct sockaddr_in6 *)&s->cfg.remote)->sin6_flowinfo = htonl(s->fl_label);
     s->cfg.remote_len = len;
     tw_addr_str(sa, s->peer, sizeof s->peer);
     s->res.shared_clock = tw_addr_is_local(sa);
@@ -1497,7 +1620,7 @@ int tw_sender_use_phc(tw_sender_t *s, tw_phc_source_fn source, void *arg)
     tw_phc_init(&s->phc, source, arg);
     int rc = tw_phc_update(&s->phc);
     if (rc < 0) {
-        char why[160];
+        char why[96];
         snprintf(why, sizeof why, "cannot read the NIC's clock against the system clock: %s",
                  tw_phc_strerror(rc));
         tw_phc_init(&s->phc, NULL, NULL);

@@ -239,6 +239,7 @@ void tw_reflector_counters_sum(tw_reflector_counters_t *s, tw_reflector_t *const
         s->rate_limited += k->rate_limited;
         s->tlv_malformed += k->tlv_malformed;
         s->tlv_integrity += k->tlv_integrity;
+        s->unlabelled += k->unlabelled;
         if (k->last_rx_mono > s->last_rx_mono)
             s->last_rx_mono = k->last_rx_mono;
     }

@@ -168,6 +168,61 @@ static void test_merge(void **state)
     tw_metrics_free(&t);
 }
 
+/* Path changes between consecutive replies, distinct (out, in) TTL pairs
+ * in a bounded table, flow label counts, and all of it merged. */
+static void test_paths_and_flow_labels(void **state)
+{
+    (void)state;
+    tw_metrics_t a, b, t;
+    assert_int_equal(tw_metrics_init(&a, true), 0);
+    assert_int_equal(tw_metrics_init(&b, true), 0);
+    tw_metrics_init_total(&t);
+    /* (64,62) (64,62) (63,62) (63,61) (64,62): 3 changes, 3 pairs. */
+    int outs[] = {64, 64, 63, 63, 64}, ins[] = {62, 62, 62, 61, 62};
+    for (uint32_t i = 0; i < 5; i++) {
+        tw_sample_t s = sample(i, 10, 10);
+        s.ttl_out = outs[i];
+        s.ttl_in = ins[i];
+        s.fl_set = true;
+        s.fl_sent = 0x12345;
+        s.fl_in = i == 2 ? 0x54321 : 0x12345;
+        tw_metrics_add(&a, &s);
+    }
+    assert_int_equal(a.path_changes, 3);
+    assert_int_equal(a.npaths, 3);
+    assert_int_equal(a.paths_overflow, 0);
+    assert_int_equal(a.fl_reflected, 4);
+    assert_int_equal(a.fl_changed, 1);
+    /* An unknown outbound TTL (-1) is no change by itself. */
+    tw_sample_t u = sample(5, 10, 10);
+    u.ttl_out = -1;
+    tw_metrics_add(&a, &u);
+    assert_int_equal(a.path_changes, 3);
+    assert_int_equal(a.npaths, 4); /* (-1, 62) */
+    /* No label set: not counted either way. */
+    assert_int_equal(a.fl_reflected + a.fl_changed, 5);
+    /* A session on more paths than the table holds: the rest counted. */
+    for (uint32_t i = 0; i < TW_METRICS_PATHS + 6; i++) {
+        tw_sample_t s = sample(i, 10, 10);
+        s.ttl_out = 1 + (int)i;
+        s.ttl_in = 62;
+        tw_metrics_add(&b, &s);
+    }
+    assert_int_equal(b.npaths, TW_METRICS_PATHS);
+    assert_int_equal(b.paths_overflow, 6);
+    assert_int_equal(b.path_changes, TW_METRICS_PATHS + 5);
+    tw_metrics_merge(&t, &a);
+    tw_metrics_merge(&t, &b);
+    assert_int_equal(t.path_changes, 3 + TW_METRICS_PATHS + 5);
+    assert_int_equal(t.npaths, TW_METRICS_PATHS);
+    assert_true(t.paths_overflow >= 6);
+    assert_int_equal(t.fl_reflected, 4);
+    assert_int_equal(t.fl_changed, 1);
+    tw_metrics_free(&a);
+    tw_metrics_free(&b);
+    tw_metrics_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_oneway_unavailable),
         cmocka_unit_test(test_negative_oneway_and_ttl),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_paths_and_flow_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

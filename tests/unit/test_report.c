@@ -413,6 +413,78 @@ static void test_shared_clock(void **state)
     free(r);
 }
 
+/* tw_report_paths: the "Flow label:" and "Paths:" lines; a total's label
+ * count and mode over sessions of one label, of their own labels, of
+ * several modes. */
+static char *paths_text(const tw_sender_result_t *r)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    assert_non_null(f);
+    tw_report_paths(f, r);
+    assert_int_equal(fclose(f), 0);
+    return text;
+}
+
+static void test_flow_label_paths(void **state)
+{
+    (void)state;
+    tw_sender_result_t *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b),
+                       *tot = calloc(1, sizeof *tot);
+    assert_true(a && b && tot);
+    tw_report_total_init(a);
+    tw_report_total_init(b);
+    tw_report_total_init(tot);
+    char *t = paths_text(a); /* no label, one path or none: nothing */
+    assert_string_equal(t, "");
+    free(t);
+    a->flowlabel_mode = TW_FL_FIXED;
+    a->flowlabel = 0x12345;
+    a->flowlabels = 1;
+    a->metrics.fl_reflected = 9;
+    a->metrics.fl_changed = 1;
+    a->metrics.npaths = 2;
+    a->metrics.path_changes = 1;
+    t = paths_text(a);
+    assert_string_equal(t, "Flow label: 0x12345 (fixed); 9 of 10 replies came back with the label "
+                           "sent, 1 with another (changed in flight, or not reflected by the "
+                           "reflector)\nPaths: 2 distinct (outbound, inbound) TTL / Hop Limit "
+                           "pairs, 1 path change between consecutive replies\n");
+    free(t);
+    /* The same label twice: one label; another session's per-packet labels
+     * add up and make the total's mode mixed. */
+    tw_report_merge(tot, a);
+    tw_report_merge(tot, a);
+    assert_int_equal(tot->flowlabel_mode, TW_FL_FIXED);
+    assert_int_equal(tot->flowlabels, 1);
+    assert_int_equal(tot->metrics.fl_reflected, 18);
+    assert_int_equal(tot->metrics.path_changes, 2);
+    b->flowlabel_mode = TW_FL_PER_PACKET;
+    b->flowlabels = 50;
+    tw_report_merge(tot, b);
+    assert_int_equal(tot->flowlabel_mode, TW_FL_MIXED);
+    assert_int_equal(tot->flowlabels, 51);
+    t = paths_text(tot);
+    assert_non_null(strstr(t, "Flow label: mixed (sessions of several modes), 51 labels sent; 18 "
+                              "of 20 replies"));
+    free(t);
+    /* A path change alone is said without a flow label. */
+    b->flowlabel_mode = TW_FL_NONE;
+    b->metrics.path_changes = 3;
+    b->metrics.npaths = 2;
+    t = paths_text(b);
+    assert_string_equal(t, "Paths: 2 distinct (outbound, inbound) TTL / Hop Limit pairs, 3 path "
+                           "changes between consecutive replies\n");
+    free(t);
+    tw_metrics_free(&a->metrics);
+    tw_metrics_free(&b->metrics);
+    tw_metrics_free(&tot->metrics);
+    free(a);
+    free(b);
+    free(tot);
+}
+
 /* No reply at all: one warning saying what to check, not the loss direction. */
 static void test_no_reply_warning(void **state)
 {
@@ -605,15 +677,16 @@ static void test_local_drops(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fmt_delay_us),        cmocka_unit_test(test_fmt_delay_ms),
-        cmocka_unit_test(test_fmt_delay_sec),       cmocka_unit_test(test_fmt_delay_min),
-        cmocka_unit_test(test_fmt_delay_buffer),    cmocka_unit_test(test_table_normal),
-        cmocka_unit_test(test_table_long_delays),   cmocka_unit_test(test_table_seconds),
-        cmocka_unit_test(test_table_sent_zero),     cmocka_unit_test(test_table_no_replies),
-        cmocka_unit_test(test_table_stale_counter), cmocka_unit_test(test_table_slow_probe),
-        cmocka_unit_test(test_extended_loss_na),    cmocka_unit_test(test_shared_clock),
-        cmocka_unit_test(test_no_reply_warning),    cmocka_unit_test(test_conformance_lines),
-        cmocka_unit_test(test_tlv_lines),           cmocka_unit_test(test_local_drops),
+        cmocka_unit_test(test_flow_label_paths),  cmocka_unit_test(test_fmt_delay_us),
+        cmocka_unit_test(test_fmt_delay_ms),      cmocka_unit_test(test_fmt_delay_sec),
+        cmocka_unit_test(test_fmt_delay_min),     cmocka_unit_test(test_fmt_delay_buffer),
+        cmocka_unit_test(test_table_normal),      cmocka_unit_test(test_table_long_delays),
+        cmocka_unit_test(test_table_seconds),     cmocka_unit_test(test_table_sent_zero),
+        cmocka_unit_test(test_table_no_replies),  cmocka_unit_test(test_table_stale_counter),
+        cmocka_unit_test(test_table_slow_probe),  cmocka_unit_test(test_extended_loss_na),
+        cmocka_unit_test(test_shared_clock),      cmocka_unit_test(test_no_reply_warning),
+        cmocka_unit_test(test_conformance_lines), cmocka_unit_test(test_tlv_lines),
+        cmocka_unit_test(test_local_drops),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -511,6 +511,54 @@ static void test_warnings_objects(void **state)
     free_result(r);
 }
 
+/* flow_label (null without --flow-label) and paths: every member of
+ * docs/json-schema.md. */
+static void test_flow_label_paths(void **state)
+{
+    (void)state;
+    tw_sender_result_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    FILE *f = open_doc();
+    tw_json_t j;
+    tw_json_init(&j, f, false);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_paths(&j, r);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    assert_string_equal(doc, "{\"flow_label\":null,\"paths\":{\"distinct\":0,\"overflow\":0,"
+                             "\"changes\":0}}\n");
+    r->flowlabel_mode = TW_FL_FIXED;
+    r->flowlabel = 0x12345;
+    r->flowlabels = 1;
+    r->metrics.fl_reflected = 9;
+    r->metrics.fl_changed = 1;
+    r->metrics.npaths = 2;
+    r->metrics.paths_overflow = 0;
+    r->metrics.path_changes = 3;
+    f = open_doc();
+    tw_json_init(&j, f, false);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_paths(&j, r);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    assert_string_equal(doc, "{\"flow_label\":{\"mode\":\"fixed\",\"label\":74565,"
+                             "\"labels_sent\":1,\"reflected\":9,\"changed\":1},\"paths\":"
+                             "{\"distinct\":2,\"overflow\":0,\"changes\":3}}\n");
+    r->flowlabel_mode = TW_FL_PER_PACKET;
+    r->flowlabels = 10;
+    f = open_doc();
+    tw_json_init(&j, f, false);
+    tw_json_obj_begin(&j, NULL);
+    tw_json_paths(&j, r);
+    tw_json_obj_end(&j);
+    tw_json_end(&j);
+    fclose(f);
+    assert_non_null(strstr(doc, "\"mode\":\"per-packet\",\"label\":null,\"labels_sent\":10"));
+    free(r);
+}
+
 /* tlvs (--tlv): null when none asked; every member of docs/json-schema.md. */
 static void test_tlvs(void **state)
 {
@@ -578,6 +626,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tlvs),
+        cmocka_unit_test(test_flow_label_paths),
         cmocka_unit_test(test_escape_plain),
         cmocka_unit_test(test_escape_quote_backslash),
         cmocka_unit_test(test_escape_control_characters),
