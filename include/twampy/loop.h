@@ -44,6 +44,21 @@ int tw_loop_mod(tw_loop_t *l, tw_watch_t *w, uint32_t events);
  * soon as this returns. */
 int tw_loop_del(tw_loop_t *l, tw_watch_t *w);
 
+/* Polled watches: a socket under sustained load leaves the epoll set and its
+ * callback runs (with EPOLLIN) on every round instead, the rounds then not
+ * sleeping, until the owner gives it back with tw_loop_unpoll: while it is
+ * out, arriving packets skip epoll's per-packet wake-up (a lock with
+ * interrupts off, for every datagram queued to a watched socket), as NAPI
+ * mutes a NIC's interrupts while it polls. tw_loop_poll returns -1 when
+ * TW_LOOP_MAX_POLLED watches are polled already (w stays watched);
+ * tw_loop_unpoll watches events again (epoll reports a socket already
+ * readable, so nothing that came in between is missed). tw_loop_del
+ * works on a polled watch too. */
+#define TW_LOOP_MAX_POLLED 64
+int tw_loop_poll(tw_loop_t *l, tw_watch_t *w);
+int tw_loop_unpoll(tw_loop_t *l, tw_watch_t *w, uint32_t events);
+bool tw_loop_polled(const tw_loop_t *l, const tw_watch_t *w);
+
 /* (Re)arm t to fire once at deadline (tw_mono_now() clock). */
 /* Arm t for deadline (CLOCK_MONOTONIC ns), re-arming it if armed. Returns 0,
  * or -1 (ENOMEM) when the heap could not grow: t is then not armed. */

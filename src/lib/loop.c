@@ -51,6 +51,9 @@ struct tw_loop {
     int64_t busy_ns;
     int64_t busy_until;
     bool pwait2; /* timers by epoll_pwait2's timeout (else by the timerfd) */
+    /* Watches out of the epoll set, called on every round (tw_loop_poll). */
+    tw_watch_t *polled[TW_LOOP_MAX_POLLED];
+    int npolled;
 };
 
 /* epoll data of the timerfd; a cleared (deleted) event has NULL. */
@@ -107,10 +110,65 @@ int tw_loop_mod(tw_loop_t *l, tw_watch_t *w, uint32_t events)
     return epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev);
 }
 
+static int polled_index(const tw_loop_t *l, const tw_watch_t *w)
+{
+    for (int i = 0; i < l->npolled; i++)
+        if (l->polled[i] == w)
+            return i;
+    return -1;
+}
+
+/* Out of the polled list, the order of the others kept (run_polled's walk). */
+static bool unlist_polled(tw_loop_t *l, const tw_watch_t *w)
+{
+    int i = polled_index(l, w);
+    if (i < 0)
+        return false;
+    memmove(&l->polled[i], &l->polled[i + 1], (size_t)(l->npolled - i - 1) * sizeof l->polled[0]);
+    l->npolled--;
+    return true;
+}
+
+bool tw_loop_polled(const tw_loop_t *l, const tw_watch_t *w)
+{
+    return polled_index(l, w) >= 0;
+}
+
+int tw_loop_poll(tw_loop_t *l, tw_watch_t *w)
+{
+    if (w->fd < 0 || tw_loop_polled(l, w))
+        return 0;
+    if (l->npolled == TW_LOOP_MAX_POLLED) {
+        errno = ENOSPC;
+        return -1;
+    }
+    if (epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL) < 0)
+        return -1;
+    l->polled[l->npolled++] = w;
+    /* Its events not yet delivered in this round: the round's polled calls
+     * stand for them. */
+    for (int i = l->next; i < l->npending; i++)
+        if (l->pending[i].data.ptr == w)
+            l->pending[i].data.ptr = NULL;
+    return 0;
+}
+
+int tw_loop_unpoll(tw_loop_t *l, tw_watch_t *w, uint32_t events)
+{
+    if (!unlist_polled(l, w))
+        return 0;
+    struct epoll_event ev = {.events = events, .data.ptr = w};
+    return epoll_ctl(l->epfd, EPOLL_CTL_ADD, w->fd, &ev);
+}
+
 int tw_loop_del(tw_loop_t *l, tw_watch_t *w)
 {
     if (w->fd < 0)
         return 0;
+    if (unlist_polled(l, w)) {
+        w->fd = -1;
+        return 0;
+    }
     int r = epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
     w->fd = -1;
     /* Its events among those not yet delivered go too: the struct may be
@@ -289,9 +347,24 @@ static int wait_events(tw_loop_t *l, struct epoll_event *evs, int timeout_ms)
     return epoll_wait(l->epfd, evs, MAX_EVENTS, timeout_ms);
 }
 
+/* Call every polled watch once. A callback may unpoll, delete or poll any
+ * watch: the list is walked by index and a watch still in place moves the
+ * walk on (one that went takes its successor into its place). */
+static void run_polled(tw_loop_t *l)
+{
+    for (int i = 0; i < l->npolled && l->running;) {
+        tw_watch_t *w = l->polled[i];
+        w->cb(w->arg, EPOLLIN);
+        if (i < l->npolled && l->polled[i] == w)
+            i++;
+    }
+}
+
 static int run_round(tw_loop_t *l, int timeout_ms)
 {
     struct epoll_event evs[MAX_EVENTS];
+    if (l->npolled)
+        timeout_ms = 0; /* the polled watches are the work: no sleeping */
     int n = wait_events(l, evs, timeout_ms);
     if (n < 0)
         return errno == EINTR ? 0 : -1;
@@ -313,7 +386,11 @@ static int run_round(tw_loop_t *l, int timeout_ms)
     }
     l->pending = NULL;
     l->npending = l->next = 0;
-    return fired ? n + 1 : n; /* the timers count as one event, as the timerfd's did */
+    int polled = l->npolled;
+    run_polled(l);
+    /* The timers count as one event, as the timerfd's did; each polled watch
+     * as one. */
+    return (fired ? n + 1 : n) + polled;
 }
 
 void tw_loop_busy_poll(tw_loop_t *l, int64_t ns)

@@ -212,17 +212,19 @@ int tw_csv_parse_row(const char *line, int *session, tw_packet_record_t *r, char
         return -1;
     }
     memset(r, 0, sizeof *r);
-    long long v;
+    long long v = 0;
     int bad = -1;
     const char *why = "not a whole number in range";
     if (cell_int(cell[0], 0, 1000000, false, &v) < 0)
         bad = 0;
     else
         *session = (int)v;
-    if (bad < 0 && cell_int(cell[1], 0, UINT32_MAX, false, &v) < 0)
-        bad = 1;
-    else
-        r->seq = (uint32_t)v;
+    if (bad < 0) {
+        if (cell_int(cell[1], 0, UINT32_MAX, false, &v) < 0)
+            bad = 1;
+        else
+            r->seq = (uint32_t)v;
+    }
     if (bad < 0) {
         static const tw_pkt_status_t all[] = {TW_PKT_OK, TW_PKT_LOST, TW_PKT_DUPLICATE,
                                               TW_PKT_REORDERED, TW_PKT_LATE};

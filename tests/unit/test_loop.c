@@ -362,6 +362,96 @@ static void test_timer_behind_yields_to_io(void **state)
     tw_loop_free(l);
 }
 
+/* Polled watches (tw_loop_poll): out of the epoll set, called once a round
+ * (not twice: no epoll event besides), back with tw_loop_unpoll; a byte that
+ * came while polled is reported once watched again; deleting polled watches
+ * from a polled callback, its own included, never calls a deleted one. */
+static int poll_calls[3];
+static tw_loop_t *poll_loop;
+static struct item *poll_items[3];
+
+static void on_polled(void *arg, uint32_t events)
+{
+    struct item *it = arg;
+    assert_true(events & EPOLLIN);
+    for (int i = 0; i < 3; i++)
+        if (poll_items[i] == it)
+            poll_calls[i]++;
+}
+
+static void on_polled_deleter(void *arg, uint32_t events)
+{
+    on_polled(arg, events);
+    /* Delete the other two and itself; free them (ASan sees a later call). */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(tw_loop_del(poll_loop, &poll_items[i]->w), 0);
+        close(poll_items[i]->fd);
+        free(poll_items[i]);
+        poll_items[i] = NULL;
+    }
+}
+
+static void test_polled_watches(void **state)
+{
+    (void)state;
+    tw_loop_t *l = poll_loop = tw_loop_new();
+    assert_non_null(l);
+    struct item *a = calloc(1, sizeof *a);
+    assert_non_null(a);
+    a->fd = ready_eventfd(); /* readable forever */
+    poll_items[0] = a;
+    poll_items[1] = poll_items[2] = NULL;
+    memset(poll_calls, 0, sizeof poll_calls);
+    assert_int_equal(tw_loop_add(l, &a->w, a->fd, EPOLLIN, on_polled, a), 0);
+    assert_true(tw_loop_run_once(l, 1000) >= 1);
+    assert_int_equal(poll_calls[0], 1); /* by epoll */
+    assert_int_equal(tw_loop_poll(l, &a->w), 0);
+    assert_true(tw_loop_polled(l, &a->w));
+    assert_int_equal(tw_loop_poll(l, &a->w), 0); /* again: nothing changes */
+    for (int i = 0; i < 3; i++)
+        assert_true(tw_loop_run_once(l, 1000) >= 1);
+    assert_int_equal(poll_calls[0], 4); /* once a round, not twice */
+    assert_int_equal(tw_loop_unpoll(l, &a->w, EPOLLIN), 0);
+    assert_false(tw_loop_polled(l, &a->w));
+    assert_true(tw_loop_run_once(l, 1000) >= 1);
+    assert_int_equal(poll_calls[0], 5); /* by epoll again */
+
+    /* A pipe, empty: polled, a byte comes, unpolled: epoll reports it. */
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    struct item *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    b->fd = pfd[0];
+    poll_items[1] = b;
+    assert_int_equal(tw_loop_add(l, &b->w, b->fd, EPOLLIN, on_polled, b), 0);
+    assert_int_equal(tw_loop_poll(l, &b->w), 0);
+    assert_int_equal(write(pfd[1], "x", 1), 1);
+    assert_int_equal(tw_loop_unpoll(l, &b->w, EPOLLIN), 0);
+    int before = poll_calls[1];
+    tw_loop_run_once(l, 1000);
+    assert_int_equal(poll_calls[1], before + 1);
+
+    /* Three polled, the first deletes all three from its callback. */
+    struct item *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    c->fd = ready_eventfd();
+    poll_items[2] = c;
+    assert_int_equal(tw_loop_add(l, &c->w, c->fd, EPOLLIN, on_polled, c), 0);
+    a->w.cb = on_polled_deleter;
+    assert_int_equal(tw_loop_poll(l, &a->w), 0);
+    assert_int_equal(tw_loop_poll(l, &b->w), 0);
+    assert_int_equal(tw_loop_poll(l, &c->w), 0);
+    memset(poll_calls, 0, sizeof poll_calls);
+    tw_loop_run_once(l, 1000);
+    assert_int_equal(poll_calls[0], 1);
+    assert_int_equal(poll_calls[1] + poll_calls[2], 0);
+    assert_null(poll_items[0]);
+    /* Nothing left: a round with a timeout now sleeps and reports nothing. */
+    assert_int_equal(tw_loop_run_once(l, 0), 0);
+    close(pfd[1]);
+    tw_loop_free(l);
+}
+
 /* Many timers: 20,000 with random deadlines (ties among them), a third
  * cancelled, a third re-set, one cancelling another from its callback; every
  * armed one fires exactly once, in (deadline, set order) order. */
@@ -461,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_busy_poll_sees_timers),
         cmocka_unit_test(test_many_timers_heap),
         cmocka_unit_test(test_timer_behind_yields_to_io),
+        cmocka_unit_test(test_polled_watches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
