@@ -78,7 +78,9 @@
 #include "ntptime.h"
 #include "wire.h"
 
-#define RECV_TIMEOUT_MS 5000
+/* A reply that is due: only its absence waits this long. Generous, since the
+ * reflector may run under valgrind on a loaded machine (5 s was seen to fail). */
+#define RECV_TIMEOUT_MS 20000
 #define BUF_LEN 65536
 
 static const char usage_text[] =
