@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "counter.h"
 #include "addr.h"
 #include "control_server_internal.h"
 #include "log.h"
@@ -48,7 +49,7 @@ static void on_resume_timer(void *arg)
 
 static void listener_pause(tw_ctrl_server_t *srv, int err)
 {
-    srv->ctr.accept_failures++;
+    TW_CTR_INC(srv->ctr.accept_failures);
     uint64_t held;
     int64_t now = tw_mono_now();
     if (tw_log_pacer_allow(&srv->pace_accept, now, &held)) {
@@ -161,7 +162,7 @@ void tw_srv_protocol_error(struct conn *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    c->srv->ctr.protocol_errors++;
+    TW_CTR_INC(c->srv->ctr.protocol_errors);
     conn_close(c, "%s", why);
 }
 
@@ -229,7 +230,7 @@ static void refuse_setup(struct conn *c, uint8_t accept, tw_log_pacer_t *pace, c
 
 static void reject_key(struct conn *c, const char *why)
 {
-    c->srv->ctr.key_rejected++;
+    TW_CTR_INC(c->srv->ctr.key_rejected);
     refuse_setup(c, TW_ACCEPT_FAILURE, NULL, why);
 }
 
@@ -270,7 +271,7 @@ static int open_token(struct conn *c, const tw_setup_response_t *r,
      * hears Accept 5 (temporary resource limitation) and may come back. */
     int64_t t0 = tw_mono_now();
     if (!tw_budget_allows(&srv->kdf_budget, t0)) {
-        srv->ctr.kdf_refused++;
+        TW_CTR_INC(srv->ctr.kdf_refused);
         snprintf(why, sizeof why,
                  "mode %s, KeyID '%s': key derivations already take their share of the "
                  "server's time (%d%%); try again later",
@@ -280,7 +281,7 @@ static int open_token(struct conn *c, const tw_setup_response_t *r,
     }
     if (!tw_rate_take(&srv->kdf_rate, &c->src, t0)) {
         char src[TW_ADDRSTRLEN];
-        srv->ctr.kdf_refused++;
+        TW_CTR_INC(srv->ctr.kdf_refused);
         snprintf(why, sizeof why,
                  "mode %s, KeyID '%s': more than %d key derivations for %s in a row, then one "
                  "per %.3f s; try again later",
@@ -481,7 +482,7 @@ static bool on_message(struct conn *c)
         /* RFC 4656 §3.2: decrypt, check the HMAC, then act. */
         int rc = tw_ctrl_open(&c->crypto, c->buf, c->have, 16);
         if (rc == TW_AUTH_EINTEGRITY) {
-            c->srv->ctr.integrity_failures++;
+            TW_CTR_INC(c->srv->ctr.integrity_failures);
             conn_close(c,
                        "mode %s: a %zu-octet control message failed its integrity check "
                        "(HMAC): altered in flight, or the client's keys differ",
@@ -575,7 +576,7 @@ static void on_conn_timer(void *arg)
     tw_ctrl_server_t *srv = c->srv;
     int64_t now = tw_mono_now();
     if (!c->running && now - c->phase_start >= srv->cfg.setup_timeout_ns) {
-        srv->ctr.setup_timeouts++;
+        TW_CTR_INC(srv->ctr.setup_timeouts);
         double t = (double)srv->cfg.setup_timeout_ns / 1e9;
         if (c->st == C_SETUP)
             conn_close_paced(c, &srv->pace_setup,
@@ -628,7 +629,7 @@ static bool evict_one(tw_ctrl_server_t *srv)
             return true;
         if (v->st != C_SETUP)
             continue; /* it has set up: no longer a candidate */
-        srv->ctr.connections_evicted++;
+        TW_CTR_INC(srv->ctr.connections_evicted);
         conn_close_paced(v, &srv->pace_evicted,
                          "evicted after %.1f s without a Set-Up-Response: the server is full "
                          "(--max-connections %d) and a new client is waiting",
@@ -667,7 +668,7 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     tw_addr_str((struct sockaddr *)&peer, name, sizeof name);
     if (peer.ss_family != AF_UNIX && peer.ss_family != AF_UNSPEC &&
         !tw_acl_allows(&srv->cfg.allow, (struct sockaddr *)&peer)) {
-        srv->ctr.connections_denied++;
+        TW_CTR_INC(srv->ctr.connections_denied);
         tw_log_paced(&srv->pace_refused, TW_LOG_NOTICE,
                      "Connection from %s refused: not covered by --allow", name);
         close(fd);
@@ -679,7 +680,7 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     int mine = conns_of(srv, &src);
     if (mine >= srv->cfg.max_connections_per_source) {
         char sname[TW_ADDRSTRLEN];
-        srv->ctr.connections_refused++;
+        TW_CTR_INC(srv->ctr.connections_refused);
         tw_log_paced(&srv->pace_refused, TW_LOG_NOTICE,
                      "Connection from %s refused: %d connections from %s already "
                      "(--max-connections-per-source)",
@@ -691,7 +692,7 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     if (srv_total_conns(srv) >= srv->cfg.max_connections)
         evict_one(srv);
     if (srv_total_conns(srv) >= srv->cfg.max_connections) {
-        srv->ctr.connections_refused++;
+        TW_CTR_INC(srv->ctr.connections_refused);
         tw_log_paced(&srv->pace_refused, TW_LOG_NOTICE,
                      "Connection from %s refused: %d connections already (--max-connections)", name,
                      srv_total_conns(srv));
@@ -726,7 +727,7 @@ static int conn_new(tw_ctrl_server_t *srv, int fd, const struct sockaddr_storage
     srv->conns = c;
     c->st = C_SETUP;
     setup_queue_add(srv, c);
-    srv->ctr.connections++;
+    TW_CTR_INC(srv->ctr.connections);
     srv_count_conns(srv, 1);
     c->last_ctrl = c->phase_start = tw_mono_now();
     tw_notice("Connection from %s", name);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
 #include "addr.h"
 #include "control_server.h"
 #include "log.h"
@@ -115,14 +116,14 @@ static inline int srv_total_sessions(const struct tw_ctrl_server *s)
 
 static inline void srv_count_conns(struct tw_ctrl_server *s, int d)
 {
-    s->ctr.active_connections += d;
+    TW_CTR_ADD(s->ctr.active_connections, d);
     if (s->cfg.shared)
         atomic_fetch_add_explicit(&s->cfg.shared->connections, d, memory_order_relaxed);
 }
 
 static inline void srv_count_sessions(struct tw_ctrl_server *s, int d)
 {
-    s->ctr.active_sessions += d;
+    TW_CTR_ADD(s->ctr.active_sessions, d);
     if (s->cfg.shared)
         atomic_fetch_add_explicit(&s->cfg.shared->sessions, d, memory_order_relaxed);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "counter.h"
 #include "addr.h"
 #include "control_wire.h"
 #include "log.h"
@@ -156,17 +157,17 @@ static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, str
  * prepare the reply's length and trailer in place. Returns false to drop it. */
 static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct pending *q)
 {
-    r->ctr.received++;
+    TW_CTR_INC(r->ctr.received);
     if (!r->active) {
-        r->ctr.inactive++;
+        TW_CTR_INC(r->ctr.inactive);
         return false;
     }
     if (!tw_acl_allows(r->cfg.allow, (struct sockaddr *)&p->peer)) {
-        r->ctr.denied++;
+        TW_CTR_INC(r->ctr.denied);
         return false;
     }
     if (r->cfg.only_from.ss_family != AF_UNSPEC && !same_host(&r->cfg.only_from, &p->peer)) {
-        r->ctr.foreign++;
+        TW_CTR_INC(r->ctr.foreign);
         if (tw_log_on(TW_LOG_INFO)) {
             char a[TW_ADDRSTRLEN];
             tw_info("Dropped a packet from %s: not this session's sender",
@@ -175,17 +176,17 @@ static bool prepare_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, struct p
         return false;
     }
     if (r->rate_limit && !tw_ratelimit_allow(&r->rl, &p->peer, mono)) {
-        r->ctr.rate_limited = r->rl.refused;
+        TW_CTR_SET(r->ctr.rate_limited, r->rl.refused);
         return false;
     }
     if (p->trunc)
-        r->ctr.truncated++;
+        TW_CTR_INC(r->ctr.truncated);
     if (tw_log_on(TW_LOG_DEBUG))
         tw_log_hex(TW_LOG_DEBUG, "received", p->buf, p->len);
     if (r->fmt.kind != TW_TESTFMT_OPEN)
         return prepare_auth_reply(r, p, mono, q);
     if (tw_sender_decode(p->buf, p->len, &q->req) != TW_WIRE_OK) {
-        r->ctr.too_short++;
+        TW_CTR_INC(r->ctr.too_short);
         if (tw_log_on(TW_LOG_INFO)) {
             char a[TW_ADDRSTRLEN];
             tw_info("Dropped %zu-octet packet from %s (shorter than %d octets)", p->len,
@@ -233,7 +234,7 @@ static void next_seq(tw_reflector_t *r, const tw_pkt_t *p, int64_t mono, struct 
     tw_peer_key_of(&k, &p->peer, true, stamp ? q->req.ssid : 0, 0);
     bool fresh;
     tw_peer_slot_t *s = tw_peertable_get(&r->senders, &k, mono, &fresh);
-    r->ctr.senders_evicted = r->senders.evictions;
+    TW_CTR_SET(r->ctr.senders_evicted, r->senders.evictions);
     if (!fresh && mono - s->last_seen > r->cfg.idle_reset_ns) {
         tw_info("reset rseq:=0   (session timeout, %gs)",
                 (double)r->cfg.idle_reset_ns / (double)TW_NS_PER_SEC);
@@ -263,7 +264,7 @@ static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, str
     size_t min = stamp ? TW_STAMP_AUTH_BASE_LEN : TW_SENDER_AUTH_LEN;
     char a[TW_ADDRSTRLEN];
     if (p->len < min) {
-        r->ctr.unauthenticated++;
+        TW_CTR_INC(r->ctr.unauthenticated);
         tw_info("Dropped %zu-octet packet from %s: shorter than the %zu-octet authenticated "
                 "format",
                 p->len, tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), min);
@@ -271,7 +272,7 @@ static bool prepare_auth_reply(tw_reflector_t *r, tw_pkt_t *p, int64_t mono, str
     }
     int rc = tw_testfmt_sender_open(&r->fmt, p->buf, p->len);
     if (rc < 0) {
-        r->ctr.integrity++;
+        TW_CTR_INC(r->ctr.integrity);
         tw_info("Dropped %zu-octet packet from %s: %s", p->len,
                 tw_addr_str((struct sockaddr *)&p->peer, a, sizeof a), tw_auth_strerror(rc));
         return false;
@@ -410,10 +411,10 @@ static void send_replies(tw_reflector_t *r, struct pending *pend, int n)
             tw_batch_pkt(r->batch, k)->len = 0;
         i = end;
     }
-    r->ctr.reflected += (uint64_t)sent;
+    TW_CTR_ADD(r->ctr.reflected, (uint64_t)sent);
     uint32_t unl = tw_batch_take_unlabelled(r->batch);
     if (unl) {
-        r->ctr.unlabelled += unl;
+        TW_CTR_ADD(r->ctr.unlabelled, unl);
         tw_log_paced(&r->fl_pacer, TW_LOG_WARN,
                      "replies sent without their request's IPv6 flow label (%llu so far): the "
                      "kernel refused the label, as another process holds an exclusive flow "
@@ -421,7 +422,7 @@ static void send_replies(tw_reflector_t *r, struct pending *pend, int n)
                      (unsigned long long)r->ctr.unlabelled);
     }
     if (sent < want) {
-        r->ctr.send_errors += (uint64_t)(want - sent);
+        TW_CTR_ADD(r->ctr.send_errors, (uint64_t)(want - sent));
         tw_info("%d of %d replies could not be sent", want - sent, want);
     }
 }
@@ -437,7 +438,7 @@ static int serve_batch(tw_reflector_t *r)
         return n;
     }
     int64_t mono = tw_mono_now();
-    r->ctr.last_rx_mono = mono;
+    TW_CTR_SET(r->ctr.last_rx_mono, mono);
     uint16_t errest = tw_errest_cached(&r->errest, mono, false);
     struct pending *pend = pend_scratch();
     for (int i = 0; i < n; i++) {
@@ -779,9 +780,9 @@ static void answer_tlvs(tw_reflector_t *r, tw_pkt_t *p, struct pending *q, size_
     }
     if (out.malformed || out.integrity) {
         if (out.malformed)
-            r->ctr.tlv_malformed++;
+            TW_CTR_INC(r->ctr.tlv_malformed);
         else
-            r->ctr.tlv_integrity++;
+            TW_CTR_INC(r->ctr.tlv_integrity);
         char a[TW_ADDRSTRLEN];
         tw_log_paced(
             &r->tlv.pacer, TW_LOG_INFO, "STAMP TLVs from %s: %s; answered as RFC 8972 says",

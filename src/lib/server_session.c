@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counter.h"
 #include "addr.h"
 #include "control_server_internal.h"
 #include "log.h"
@@ -76,15 +77,22 @@ static void tally_list(const struct session *s, tw_ctrl_server_counters_t *c)
     }
 }
 
+/* Summed apart and stored whole: the metrics of another worker read these
+ * while this runs, and must never see a sum half made (a counter that went
+ * down). */
 void tw_srv_tally(tw_ctrl_server_t *srv)
 {
-    tw_ctrl_server_counters_t *c = &srv->ctr;
-    c->test_received = srv->ended_received;
-    c->test_reflected = srv->ended_reflected;
-    c->test_dropped = srv->ended_dropped;
+    tw_ctrl_server_counters_t c = {
+        .test_received = srv->ended_received,
+        .test_reflected = srv->ended_reflected,
+        .test_dropped = srv->ended_dropped,
+    };
     for (const struct conn *x = srv->conns; x; x = x->next)
-        tally_list(x->sessions, c);
-    tally_list(srv->orphans, c);
+        tally_list(x->sessions, &c);
+    tally_list(srv->orphans, &c);
+    TW_CTR_SET(srv->ctr.test_received, c.test_received);
+    TW_CTR_SET(srv->ctr.test_reflected, c.test_reflected);
+    TW_CTR_SET(srv->ctr.test_dropped, c.test_dropped);
 }
 
 void tw_srv_session_free(struct session *s)
@@ -256,7 +264,7 @@ static int send_accept(struct conn *c, uint8_t accept, const struct session *s)
     uint8_t buf[TW_CTRL_ACCEPT_SESSION_LEN];
     tw_accept_session_encode(&a, buf, sizeof buf);
     if (accept != TW_ACCEPT_OK)
-        c->srv->ctr.sessions_refused++;
+        TW_CTR_INC(c->srv->ctr.sessions_refused);
     return tw_srv_conn_send(c, buf, sizeof buf, "Accept-Session");
 }
 
@@ -460,7 +468,7 @@ int tw_srv_on_request(struct conn *c)
     c->sessions = s;
     c->nsessions++;
     srv_count_sessions(srv, 1);
-    srv->ctr.sessions_accepted++;
+    TW_CTR_INC(srv->ctr.sessions_accepted);
     char note[96] = "";
     uint16_t lo, hi;
     port_range(srv, &lo, &hi);

@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "counter.h"
 #include "addr.h"
 #include "server_workers.h"
 
@@ -225,23 +226,24 @@ void tw_reflector_counters_sum(tw_reflector_counters_t *s, tw_reflector_t *const
         if (!r[i])
             continue;
         const tw_reflector_counters_t *k = tw_reflector_counters(r[i]);
-        s->received += k->received;
-        s->reflected += k->reflected;
-        s->too_short += k->too_short;
-        s->truncated += k->truncated;
-        s->send_errors += k->send_errors;
-        s->senders_evicted += k->senders_evicted;
-        s->inactive += k->inactive;
-        s->foreign += k->foreign;
-        s->denied += k->denied;
-        s->unauthenticated += k->unauthenticated;
-        s->integrity += k->integrity;
-        s->rate_limited += k->rate_limited;
-        s->tlv_malformed += k->tlv_malformed;
-        s->tlv_integrity += k->tlv_integrity;
-        s->unlabelled += k->unlabelled;
-        if (k->last_rx_mono > s->last_rx_mono)
-            s->last_rx_mono = k->last_rx_mono;
+        s->received += TW_CTR_GET(k->received);
+        s->reflected += TW_CTR_GET(k->reflected);
+        s->too_short += TW_CTR_GET(k->too_short);
+        s->truncated += TW_CTR_GET(k->truncated);
+        s->send_errors += TW_CTR_GET(k->send_errors);
+        s->senders_evicted += TW_CTR_GET(k->senders_evicted);
+        s->inactive += TW_CTR_GET(k->inactive);
+        s->foreign += TW_CTR_GET(k->foreign);
+        s->denied += TW_CTR_GET(k->denied);
+        s->unauthenticated += TW_CTR_GET(k->unauthenticated);
+        s->integrity += TW_CTR_GET(k->integrity);
+        s->rate_limited += TW_CTR_GET(k->rate_limited);
+        s->tlv_malformed += TW_CTR_GET(k->tlv_malformed);
+        s->tlv_integrity += TW_CTR_GET(k->tlv_integrity);
+        s->unlabelled += TW_CTR_GET(k->unlabelled);
+        int64_t last = TW_CTR_GET(k->last_rx_mono);
+        if (last > s->last_rx_mono)
+            s->last_rx_mono = last;
     }
 }
 
@@ -322,22 +324,22 @@ void tw_ctrl_server_counters_sum(tw_ctrl_server_counters_t *s, tw_ctrl_server_t 
         if (!srv[i])
             continue;
         const tw_ctrl_server_counters_t *k = tw_ctrl_server_counters(srv[i]);
-        s->connections += k->connections;
-        s->connections_refused += k->connections_refused;
-        s->connections_denied += k->connections_denied;
-        s->protocol_errors += k->protocol_errors;
-        s->key_rejected += k->key_rejected;
-        s->integrity_failures += k->integrity_failures;
-        s->connections_evicted += k->connections_evicted;
-        s->setup_timeouts += k->setup_timeouts;
-        s->accept_failures += k->accept_failures;
-        s->kdf_refused += k->kdf_refused;
-        s->sessions_accepted += k->sessions_accepted;
-        s->sessions_refused += k->sessions_refused;
-        s->active_connections += k->active_connections;
-        s->active_sessions += k->active_sessions;
-        s->test_received += k->test_received;
-        s->test_reflected += k->test_reflected;
-        s->test_dropped += k->test_dropped;
+        s->connections += TW_CTR_GET(k->connections);
+        s->connections_refused += TW_CTR_GET(k->connections_refused);
+        s->connections_denied += TW_CTR_GET(k->connections_denied);
+        s->protocol_errors += TW_CTR_GET(k->protocol_errors);
+        s->key_rejected += TW_CTR_GET(k->key_rejected);
+        s->integrity_failures += TW_CTR_GET(k->integrity_failures);
+        s->connections_evicted += TW_CTR_GET(k->connections_evicted);
+        s->setup_timeouts += TW_CTR_GET(k->setup_timeouts);
+        s->accept_failures += TW_CTR_GET(k->accept_failures);
+        s->kdf_refused += TW_CTR_GET(k->kdf_refused);
+        s->sessions_accepted += TW_CTR_GET(k->sessions_accepted);
+        s->sessions_refused += TW_CTR_GET(k->sessions_refused);
+        s->active_connections += TW_CTR_GET(k->active_connections);
+        s->active_sessions += TW_CTR_GET(k->active_sessions);
+        s->test_received += TW_CTR_GET(k->test_received);
+        s->test_reflected += TW_CTR_GET(k->test_reflected);
+        s->test_dropped += TW_CTR_GET(k->test_dropped);
     }
 }
