@@ -52,8 +52,9 @@ int tw_loop_del(tw_loop_t *l, tw_watch_t *w);
  * mutes a NIC's interrupts while it polls. tw_loop_poll returns -1 when
  * TW_LOOP_MAX_POLLED watches are polled already (w stays watched);
  * tw_loop_unpoll watches events again (epoll reports a socket already
- * readable, so nothing that came in between is missed). tw_loop_del
- * works on a polled watch too. */
+ * readable, so nothing that came in between is missed; when epoll cannot
+ * take it back, it stays polled and -1 is returned). tw_loop_del works on a
+ * polled watch too. */
 #define TW_LOOP_MAX_POLLED 64
 int tw_loop_poll(tw_loop_t *l, tw_watch_t *w);
 int tw_loop_unpoll(tw_loop_t *l, tw_watch_t *w, uint32_t events);

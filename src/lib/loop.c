@@ -158,7 +158,13 @@ int tw_loop_unpoll(tw_loop_t *l, tw_watch_t *w, uint32_t events)
     if (!unlist_polled(l, w))
         return 0;
     struct epoll_event ev = {.events = events, .data.ptr = w};
-    return epoll_ctl(l->epfd, EPOLL_CTL_ADD, w->fd, &ev);
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, w->fd, &ev) == 0)
+        return 0;
+    /* Not watched again (out of memory): polled on, never deaf. */
+    int e = errno;
+    l->polled[l->npolled++] = w;
+    errno = e;
+    return -1;
 }
 
 int tw_loop_del(tw_loop_t *l, tw_watch_t *w)
