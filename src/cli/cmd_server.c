@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "auth_opts.h"
 #include "commands.h"
+#include "metrics_http.h"
 #include "metrics_opts.h"
 #include "server_metrics.h"
 #include "control_server.h"
@@ -274,7 +275,7 @@ int cmd_server(int argc, char **argv)
     int open_fds = tw_fds_open();
     /* Each worker beyond the first: a listener, its loop's descriptors. */
     long need = tw_ctrl_server_fds_needed(&cfg) + (long)(nworkers - 1) * TW_CTRL_FD_RESERVE +
-                (open_fds > 0 ? open_fds : 3),
+                (metrics ? TW_METRICS_HTTP_FDS : 0) + (open_fds > 0 ? open_fds : 3),
          limit;
     if (tw_nofile_fit(need, &limit, err, sizeof err) < 0)
         cli_fail("--max-connections %d and --max-total-sessions %d need up to %ld file "

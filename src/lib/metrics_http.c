@@ -104,7 +104,7 @@ int tw_metrics_http_start(tw_metrics_http_t **out, const struct sockaddr *addr, 
         flags |= MHD_USE_IPv6;
     errno = 0;
     h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, addr,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)TW_METRICS_HTTP_MAX_CONNECTIONS,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)4,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_EXTERNAL_LOGGER,
                             mhd_log, NULL, MHD_OPTION_END);

@@ -12,6 +12,12 @@
 
 typedef struct tw_metrics_http tw_metrics_http_t;
 
+/* Scrapers served at once (more wait in the listen queue), and the file
+ * descriptors the endpoint holds at most: those, its listener, and its
+ * thread's epoll and wake-up pipe. */
+#define TW_METRICS_HTTP_MAX_CONNECTIONS 16
+#define TW_METRICS_HTTP_FDS (TW_METRICS_HTTP_MAX_CONNECTIONS + 4)
+
 /* Listen on addr (port 0: one the kernel chooses). Returns 0, or -1 with a
  * reason in err. */
 int tw_metrics_http_start(tw_metrics_http_t **out, const struct sockaddr *addr, socklen_t len,

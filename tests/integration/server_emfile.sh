@@ -56,6 +56,14 @@ run prlimit --nofile=40:40 "$TWAMPY" server "$H:0"
 [ "$RC" -eq 1 ] || fail "the default limits under a 40-descriptor limit: exit $RC, expected 1"
 grep -qE '^twampy: error: --max-connections 64 and --max-total-sessions 1024 need up to [0-9]+ file descriptors, but the limit is 40 ' "$ERR" ||
     fail "no reason given: $(cat "$ERR")"
+need_plain=$(sed -n 's/.* need up to \([0-9]*\) file descriptors.*/\1/p' "$ERR")
+# --metrics: its endpoint's descriptors (16 scrapers, a listener, its thread's
+# epoll and pipe) are counted too.
+run prlimit --nofile=40:40 "$TWAMPY" server --metrics 127.0.0.1:0 "$H:0"
+[ "$RC" -eq 1 ] || fail "--metrics under a 40-descriptor limit: exit $RC, expected 1"
+need_metrics=$(sed -n 's/.* need up to \([0-9]*\) file descriptors.*/\1/p' "$ERR")
+[ "$((need_metrics - need_plain))" -eq 20 ] ||
+    fail "--metrics should need 20 descriptors more: $need_plain without, $need_metrics with"
 # The soft limit is raised to the hard one when that is enough.
 bg small prlimit --nofile=40:200 "$TWAMPY" server --max-connections 20 --max-total-sessions 100 "$H:0"
 wait_for small err 'TWAMP server listening on '
