@@ -346,6 +346,20 @@ static void text_header(FILE *out, const tw_run_t *run, const tw_sender_result_t
     tw_report_header(out, what, res);
 }
 
+/* A target's own first line (--targets): where, in which mode, its clocks. */
+static void target_header(FILE *out, const tw_run_t *run, const tw_run_session_t *so,
+                          const tw_sender_result_t *res)
+{
+    char what[320];
+    if (so->server)
+        snprintf(what, sizeof what, "Target %d of %d: TWAMP via server %s to %s from %s", so->index,
+                 run->n, so->server, so->remote, so->local);
+    else
+        snprintf(what, sizeof what, "Target %d of %d: %s to %s from %s", so->index, run->n,
+                 so->stamp ? "STAMP" : "TWAMP light", so->remote, so->local);
+    tw_report_header(out, what, res);
+}
+
 int tw_run_report(FILE *out, const tw_run_t *run, tw_run_format_t fmt)
 {
     bool json = fmt == TW_RUN_JSON;
@@ -354,7 +368,12 @@ int tw_run_report(FILE *out, const tw_run_t *run, tw_run_format_t fmt)
         if (json) {
             json_report(out, run, res, NULL);
         } else {
-            text_header(out, run, res);
+            /* A --targets file of one line: its line says what it was (a
+             * TWAMP server, a reflector), not the command line's defaults. */
+            if (run->targets)
+                target_header(out, run, &run->s[0], res);
+            else
+                text_header(out, run, res);
             tw_report_table(out, &res->stats, res->sent);
             tw_report_extended(out, res);
             if (run->histogram)
@@ -378,16 +397,7 @@ int tw_run_report(FILE *out, const tw_run_t *run, tw_run_format_t fmt)
     for (int i = 0; i < run->n; i++) {
         const tw_sender_result_t *res = tw_sender_result(run->s[i].sender);
         if (!json && run->targets) {
-            /* Each target's own first line: where, in which mode, its clocks. */
-            const tw_run_session_t *so = &run->s[i];
-            char what[320];
-            if (so->server)
-                snprintf(what, sizeof what, "Target %d of %d: TWAMP via server %s to %s from %s",
-                         so->index, run->n, so->server, so->remote, so->local);
-            else
-                snprintf(what, sizeof what, "Target %d of %d: %s to %s from %s", so->index, run->n,
-                         so->stamp ? "STAMP" : "TWAMP light", so->remote, so->local);
-            tw_report_header(out, what, res);
+            target_header(out, run, &run->s[i], res);
             tw_report_table(out, &res->stats, res->sent);
             tw_report_extended(out, res);
         } else if (!json) {

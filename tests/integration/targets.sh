@@ -113,5 +113,11 @@ head -n 2 "$WORK/ct" >"$WORK/ct3"
 expect_exit 0 "$TWAMPY" controller --targets "$WORK/ct3" -c 8 -i 5 --timeout 1
 grep -q "^Target 2 of 2: TWAMP via server 127.0.0.1:$SP to 127.0.0.1:" "$OUT" || fail "no target 2: $(head -n 3 "$OUT")"
 grep -q "^Packets: 13 sent, 13 received, 0 lost" "$OUT" || fail "the total is not 13/13"
+# One line: its report still says what the line was (a TWAMP server), even
+# when that server is not there.
+tail -n 1 "$WORK/ct" >"$WORK/ct4"
+expect_exit 1 "$TWAMPY" controller --targets "$WORK/ct4" -c 2 -i 5 --timeout 1
+grep -q "^Target 1 of 1: TWAMP via server 127.0.0.1:$CLOSED " "$OUT" ||
+    fail "a one-line file's failed server: $(head -n 2 "$OUT")"
 stop_server srv
 finish
